@@ -1,0 +1,401 @@
+#include "common.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <time.h>
+
+#include "evloop_int.h"
+
+uint64_t
+evloop_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct evloop *
+evloop_new(enum evloop_backend backend)
+{
+	struct evloop *loop;
+	const struct evloop_ops *ops = &evloop_poll_ops;
+
+#ifdef HAVE_SYS_EPOLL_H
+	if (backend != EVLOOP_POLL)
+		ops = &evloop_epoll_ops;
+#else
+	if (backend == EVLOOP_EPOLL) {
+		errno = ENOSYS;
+		return NULL;
+	}
+#endif
+	loop = calloc(1, sizeof(*loop));
+	if (loop == NULL)
+		return NULL;
+	loop->ops = ops;
+	loop->sigfd = -1;
+	loop->now = evloop_clock_ms();
+	if (ops->init(loop) == -1) {
+		int saved = errno;
+		free(loop);
+		errno = saved;
+		return NULL;
+	}
+	return loop;
+}
+
+void
+evloop_free(struct evloop *loop)
+{
+	if (loop == NULL)
+		return;
+	loop->ops->done(loop);
+	free(loop->fds);
+	free(loop->heap);
+	free(loop);
+}
+
+const char *
+evloop_backend_name(const struct evloop *loop)
+{
+	return loop->ops->name;
+}
+
+static int
+evloop_grow_fds(struct evloop *loop, int fd)
+{
+	int n = loop->nfds ? loop->nfds : 64;
+	struct evfd *p;
+
+	while (n <= fd)
+		n *= 2;
+	p = realloc(loop->fds, (size_t)n * sizeof(*p));
+	if (p == NULL)
+		return -1;
+	memset(p + loop->nfds, 0, (size_t)(n - loop->nfds) * sizeof(*p));
+	loop->fds = p;
+	loop->nfds = n;
+	return 0;
+}
+
+int
+evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *arg)
+{
+	struct evfd *e;
+
+	if (fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (events == 0) {
+		evloop_fd_del(loop, fd);
+		return 0;
+	}
+	if (fd >= loop->nfds && evloop_grow_fds(loop, fd) == -1)
+		return -1;
+	e = &loop->fds[fd];
+	if (e->events != events && loop->ops->update(loop, fd, e->events, events) == -1)
+		return -1;
+	if (e->events == 0)
+		loop->nwatched++;
+	e->events = events;
+	e->cb = cb;
+	e->arg = arg;
+	return 0;
+}
+
+void
+evloop_fd_del(struct evloop *loop, int fd)
+{
+	struct evfd *e;
+
+	if (fd < 0 || fd >= loop->nfds || loop->fds[fd].events == 0)
+		return;
+	e = &loop->fds[fd];
+	/* Errors are ignored: the fd may already be closed, and then the
+	 * kernel has forgotten it anyway. */
+	loop->ops->update(loop, fd, e->events, 0);
+	e->events = 0;
+	e->cb = NULL;
+	e->gen++;
+	loop->nwatched--;
+}
+
+int
+evloop_fd_events(const struct evloop *loop, int fd)
+{
+	if (fd < 0 || fd >= loop->nfds)
+		return 0;
+	return loop->fds[fd].events;
+}
+
+void
+evloop_fired(struct evloop *loop, int fd, int events)
+{
+	struct evfired *f;
+
+	if (loop->nfired == EVLOOP_MAX_FIRED || fd < 0 || fd >= loop->nfds)
+		return;
+	f = &loop->fired[loop->nfired++];
+	f->fd = fd;
+	f->events = events;
+	f->gen = loop->fds[fd].gen;
+}
+
+/* ---- timers: a binary min-heap ordered by (deadline, arming order) ---- */
+
+static bool
+evtimer_before(const struct evtimer *a, const struct evtimer *b)
+{
+	return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void
+heap_place(struct evloop *loop, size_t i, struct evtimer *t)
+{
+	loop->heap[i] = t;
+	t->slot = i + 1;
+}
+
+static void
+heap_up(struct evloop *loop, size_t i)
+{
+	struct evtimer *t = loop->heap[i];
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!evtimer_before(t, loop->heap[parent]))
+			break;
+		heap_place(loop, i, loop->heap[parent]);
+		i = parent;
+	}
+	heap_place(loop, i, t);
+}
+
+static void
+heap_down(struct evloop *loop, size_t i)
+{
+	struct evtimer *t = loop->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= loop->nheap)
+			break;
+		if (c + 1 < loop->nheap && evtimer_before(loop->heap[c + 1], loop->heap[c]))
+			c++;
+		if (!evtimer_before(loop->heap[c], t))
+			break;
+		heap_place(loop, i, loop->heap[c]);
+		i = c;
+	}
+	heap_place(loop, i, t);
+}
+
+void
+evtimer_init(struct evtimer *t, evloop_timer_cb *cb, void *arg)
+{
+	memset(t, 0, sizeof(*t));
+	t->cb = cb;
+	t->arg = arg;
+}
+
+bool
+evtimer_armed(const struct evtimer *t)
+{
+	return t->slot != 0;
+}
+
+void
+evloop_timer_cancel(struct evloop *loop, struct evtimer *t)
+{
+	struct evtimer *last;
+	size_t i;
+
+	if (t->slot == 0)
+		return;
+	i = t->slot - 1;
+	t->slot = 0;
+	if (--loop->nheap == i)
+		return;
+	last = loop->heap[loop->nheap];
+	heap_place(loop, i, last);
+	heap_up(loop, i);
+	heap_down(loop, last->slot - 1);
+}
+
+void
+evloop_timer_arm(struct evloop *loop, struct evtimer *t, uint64_t delay_ms)
+{
+	evloop_timer_cancel(loop, t);
+	if (loop->nheap == loop->heapcap) {
+		size_t cap = loop->heapcap ? loop->heapcap * 2 : 64;
+		struct evtimer **h = realloc(loop->heap, cap * sizeof(*h));
+		/* A timer that cannot be stored would never fire: a silent hang
+		 * is worse than stopping here. */
+		if (h == NULL)
+			abort();
+		loop->heap = h;
+		loop->heapcap = cap;
+	}
+	t->when = loop->now + delay_ms;
+	t->seq = loop->timer_seq++;
+	loop->heap[loop->nheap++] = t;
+	heap_up(loop, loop->nheap - 1);
+}
+
+uint64_t
+evloop_now(const struct evloop *loop)
+{
+	return loop->now;
+}
+
+/* ---- signals: a self-pipe, so handlers run as ordinary callbacks ---- */
+
+static int sig_pipe[2] = { -1, -1 };
+static struct {
+	evloop_signal_cb *cb;
+	void *arg;
+} sig_handlers[65];
+
+static void
+sig_catch(int signo)
+{
+	unsigned char c = (unsigned char)signo;
+	int saved = errno;
+
+	/* A full pipe drops the byte: the signal is already pending there. */
+	(void)!write(sig_pipe[1], &c, 1);
+	errno = saved;
+}
+
+static void
+sig_readable(struct evloop *loop, int fd, int events, void *arg)
+{
+	unsigned char buf[64];
+	ssize_t n;
+
+	(void)events;
+	(void)arg;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] < AE_NELEM(sig_handlers) && sig_handlers[buf[i]].cb != NULL)
+				sig_handlers[buf[i]].cb(loop, buf[i], sig_handlers[buf[i]].arg);
+	}
+}
+
+static int
+sig_pipe_open(void)
+{
+	for (int i = 0; i < 2; i++) {
+		int fl = fcntl(sig_pipe[i], F_GETFL);
+		if (fl == -1 || fcntl(sig_pipe[i], F_SETFL, fl | O_NONBLOCK) == -1 ||
+		    fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+evloop_signal(struct evloop *loop, int signo, evloop_signal_cb *cb, void *arg)
+{
+	struct sigaction sa;
+
+	if (signo <= 0 || (size_t)signo >= AE_NELEM(sig_handlers)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sig_pipe[0] == -1) {
+		if (pipe(sig_pipe) == -1)
+			return -1;
+		if (sig_pipe_open() == -1)
+			return -1;
+	}
+	if (loop->sigfd == -1) {
+		if (evloop_fd_set(loop, sig_pipe[0], EV_READ, sig_readable, NULL) == -1)
+			return -1;
+		loop->sigfd = sig_pipe[0];
+		/* The signal pipe alone must not keep evloop_run() alive. */
+		loop->nwatched--;
+	}
+	sig_handlers[signo].cb = cb;
+	sig_handlers[signo].arg = arg;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_catch;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(signo, &sa, NULL);
+}
+
+/* ---- dispatch ---- */
+
+static int
+evloop_wait_ms(const struct evloop *loop, int max_wait_ms)
+{
+	uint64_t delta;
+
+	if (loop->nheap == 0)
+		return max_wait_ms;
+	delta = loop->heap[0]->when > loop->now ? loop->heap[0]->when - loop->now : 0;
+	if (max_wait_ms >= 0 && delta > (uint64_t)max_wait_ms)
+		return max_wait_ms;
+	return delta > INT32_MAX ? INT32_MAX : (int)delta;
+}
+
+static void
+evloop_run_timers(struct evloop *loop)
+{
+	/* Timers armed by these callbacks wait for the next pass, so a timer
+	 * that re-arms itself with no delay cannot starve the fds. */
+	uint64_t limit = loop->timer_seq;
+
+	while (loop->nheap > 0 && !loop->stop) {
+		struct evtimer *t = loop->heap[0];
+		if (t->when > loop->now || t->seq >= limit)
+			break;
+		evloop_timer_cancel(loop, t);
+		t->cb(loop, t->arg);
+	}
+}
+
+int
+evloop_once(struct evloop *loop, int max_wait_ms)
+{
+	int timeout = evloop_wait_ms(loop, max_wait_ms);
+
+	loop->nfired = 0;
+	if (loop->ops->wait(loop, timeout) == -1) {
+		if (errno != EINTR)
+			return -1;
+		loop->nfired = 0;
+	}
+	loop->now = evloop_clock_ms();
+	for (int i = 0; i < loop->nfired && !loop->stop; i++) {
+		struct evfired *f = &loop->fired[i];
+		struct evfd *e = &loop->fds[f->fd];
+		int ev = f->events & e->events;
+
+		/* Removed (or removed and re-added) by an earlier callback. */
+		if (e->gen != f->gen || ev == 0)
+			continue;
+		e->cb(loop, f->fd, ev, e->arg);
+	}
+	evloop_run_timers(loop);
+	return 0;
+}
+
+int
+evloop_run(struct evloop *loop)
+{
+	loop->stop = false;
+	while (!loop->stop && (loop->nwatched > 0 || loop->nheap > 0))
+		if (evloop_once(loop, -1) == -1)
+			return -1;
+	return 0;
+}
+
+void
+evloop_stop(struct evloop *loop)
+{
+	loop->stop = true;
+}

@@ -1,0 +1,68 @@
+/* A small event loop: fd readiness, monotonic millisecond timers, signals.
+ * Two backends (epoll where the kernel has it, poll everywhere) behind one
+ * ops table, so both are exercised by the tests on Linux. Not thread-safe:
+ * one loop per thread. */
+#ifndef AE_EVLOOP_H
+#define AE_EVLOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EV_READ  0x1
+#define EV_WRITE 0x2
+
+struct evloop;
+
+typedef void evloop_fd_cb(struct evloop *loop, int fd, int events, void *arg);
+typedef void evloop_timer_cb(struct evloop *loop, void *arg);
+typedef void evloop_signal_cb(struct evloop *loop, int signo, void *arg);
+
+/* Embedded in the caller's own structs so arming a timer never allocates.
+ * The fields belong to evloop.c. */
+struct evtimer {
+	uint64_t when;
+	uint64_t seq;
+	size_t slot; /* heap index + 1; 0 while not armed */
+	evloop_timer_cb *cb;
+	void *arg;
+};
+
+enum evloop_backend { EVLOOP_DEFAULT, EVLOOP_EPOLL, EVLOOP_POLL };
+
+/* NULL with errno set when the backend is unavailable or memory ran out. */
+struct evloop *evloop_new(enum evloop_backend backend);
+void evloop_free(struct evloop *loop);
+const char *evloop_backend_name(const struct evloop *loop);
+
+/* Watch fd for `events` (EV_READ|EV_WRITE), replacing what was watched;
+ * events == 0 stops watching. The callback gets the ready subset, with
+ * errors and hang-ups reported as whatever the fd is watched for.
+ * Returns 0, or -1 with errno set. */
+int evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *arg);
+void evloop_fd_del(struct evloop *loop, int fd);
+int evloop_fd_events(const struct evloop *loop, int fd);
+
+void evtimer_init(struct evtimer *t, evloop_timer_cb *cb, void *arg);
+/* (Re)arm to fire once, delay_ms after the loop's current time. Timers
+ * with the same deadline fire in the order they were armed. */
+void evloop_timer_arm(struct evloop *loop, struct evtimer *t, uint64_t delay_ms);
+void evloop_timer_cancel(struct evloop *loop, struct evtimer *t);
+bool evtimer_armed(const struct evtimer *t);
+
+/* Monotonic milliseconds, cached at the last wake-up. */
+uint64_t evloop_now(const struct evloop *loop);
+uint64_t evloop_clock_ms(void);
+
+/* Deliver signo through the loop instead of an async handler. Signals are
+ * process-wide: only one loop per process may call this. */
+int evloop_signal(struct evloop *loop, int signo, evloop_signal_cb *cb, void *arg);
+
+/* One pass: wait at most max_wait_ms (-1: until an event or timer), then
+ * dispatch. Returns 0, or -1 with errno on a backend failure. */
+int evloop_once(struct evloop *loop, int max_wait_ms);
+/* Loop until evloop_stop() or until nothing is watched and no timer armed. */
+int evloop_run(struct evloop *loop);
+void evloop_stop(struct evloop *loop);
+
+#endif

@@ -1,0 +1,54 @@
+#include "common.h"
+
+#include <stdarg.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static const char *log_prog = "anyecho";
+static enum log_level log_level = LOG_LVL_INFO;
+static bool log_syslog;
+
+void
+log_init(const char *progname, enum log_level level, bool use_syslog)
+{
+	log_prog = progname;
+	log_level = level;
+	if (log_syslog && !use_syslog)
+		closelog();
+	log_syslog = use_syslog;
+	if (use_syslog)
+		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_level = level;
+}
+
+bool
+log_enabled(enum log_level level)
+{
+	return level <= log_level;
+}
+
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char buf[1024];
+	va_list ap;
+	int saved = errno;
+
+	if (!log_enabled(level))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (log_syslog)
+		syslog(prio[level], "%s", buf);
+	else
+		fprintf(stderr, "%s: %s\n", log_prog, buf);
+	errno = saved;
+}

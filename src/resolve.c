@@ -1,0 +1,415 @@
+#include "common.h"
+
+#include <ares.h>
+
+#include "resolve.h"
+
+struct resolver {
+	struct evloop *loop;
+	ares_channel channel;
+	struct evtimer ares_timer; /* the one timer c-ares asks for */
+	int timeout_ms;
+	char servers[256];
+	struct resolve_query *queries; /* every live query, to free at the end */
+};
+
+struct resolve_query {
+	struct resolver *r;
+	struct resolve_query *prev, *next;
+	resolve_cb *cb;
+	void *arg;
+	struct addr_hints hints;
+	int port;
+	char name[ADDR_HOSTMAX + 2];
+	uint64_t started; /* for messages: how long we really waited */
+	struct evtimer deadline;
+	struct evtimer deliver; /* results found synchronously wait for the loop */
+	struct addr_list list;
+	enum resolve_status status;
+	char errmsg[RESOLVE_ERRLEN];
+	bool ares_busy; /* c-ares holds a pointer to us */
+	bool in_start;  /* inside ares_getaddrinfo(): its callback may run there */
+	bool done;      /* delivered or cancelled: free once c-ares lets go */
+};
+
+/* ---- errors ---- */
+
+enum resolve_status
+resolve_status_from_ares(int s)
+{
+	switch (s) {
+	case ARES_SUCCESS: return RESOLVE_OK;
+	case ARES_ENOTFOUND: return RESOLVE_ENOTFOUND;
+	case ARES_ENODATA: return RESOLVE_ENODATA;
+	case ARES_ETIMEOUT: return RESOLVE_ETIMEOUT;
+	case ARES_ESERVFAIL: return RESOLVE_ESERVFAIL;
+	case ARES_EREFUSED: return RESOLVE_EREFUSED;
+	case ARES_ECONNREFUSED: return RESOLVE_ECONN;
+	case ARES_EFORMERR:
+	case ARES_ENOTIMP:
+	case ARES_EBADRESP: return RESOLVE_EBADRESP;
+	case ARES_EBADNAME: return RESOLVE_EBADNAME;
+	case ARES_ENOMEM: return RESOLVE_ENOMEM;
+	case ARES_ECANCELLED:
+	case ARES_EDESTRUCTION: return RESOLVE_ECANCELLED;
+	default: return RESOLVE_EOTHER;
+	}
+}
+
+void
+resolve_describe(char *buf, size_t len, enum resolve_status st, int ares_status,
+    const char *name, int family, const char *servers, int timeout_ms)
+{
+	const char *fam = family == AF_INET6 ? "IPv6 " : family == AF_INET ? "IPv4 " : "";
+
+	switch (st) {
+	case RESOLVE_OK:
+		snprintf(buf, len, "ok");
+		break;
+	case RESOLVE_ENOTFOUND:
+		snprintf(buf, len, "name not found: %s", name);
+		break;
+	case RESOLVE_ENODATA:
+		snprintf(buf, len, "no %saddress for %s", fam, name);
+		break;
+	case RESOLVE_ETIMEOUT:
+		snprintf(buf, len, "DNS server %s did not answer within %d ms for %s", servers,
+		    timeout_ms, name);
+		break;
+	case RESOLVE_ESERVFAIL:
+		snprintf(buf, len, "DNS server %s failed to resolve %s (SERVFAIL)", servers, name);
+		break;
+	case RESOLVE_EREFUSED:
+		snprintf(buf, len, "DNS server %s refused to resolve %s", servers, name);
+		break;
+	case RESOLVE_ECONN:
+		snprintf(buf, len, "could not reach DNS server %s to resolve %s", servers, name);
+		break;
+	case RESOLVE_EBADRESP:
+		snprintf(buf, len, "bad answer from DNS server %s for %s (%s)", servers, name,
+		    ares_strerror(ares_status));
+		break;
+	case RESOLVE_EBADNAME:
+		snprintf(buf, len, "bad name: %s", name);
+		break;
+	case RESOLVE_ENOMEM:
+		snprintf(buf, len, "out of memory resolving %s", name);
+		break;
+	case RESOLVE_ECANCELLED:
+		snprintf(buf, len, "lookup of %s cancelled", name);
+		break;
+	default:
+		snprintf(buf, len, "lookup of %s failed: %s", name, ares_strerror(ares_status));
+	}
+}
+
+/* ---- c-ares on our loop ---- */
+
+static void
+resolver_rearm(struct resolver *r)
+{
+	struct timeval tv, *tvp = ares_timeout(r->channel, NULL, &tv);
+
+	if (tvp == NULL)
+		evloop_timer_cancel(r->loop, &r->ares_timer);
+	else
+		evloop_timer_arm(r->loop, &r->ares_timer,
+		    (uint64_t)tvp->tv_sec * 1000 + ((uint64_t)tvp->tv_usec + 999) / 1000);
+}
+
+static void
+on_ares_timer(struct evloop *loop, void *arg)
+{
+	struct resolver *r = arg;
+
+	(void)loop;
+	ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	resolver_rearm(r);
+}
+
+static void
+on_ares_fd(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct resolver *r = arg;
+
+	(void)loop;
+	ares_process_fd(r->channel, (events & EV_READ) ? fd : ARES_SOCKET_BAD,
+	    (events & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	resolver_rearm(r);
+}
+
+static void
+on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct resolver *r = data;
+	int ev = (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
+
+	/* Failure here means c-ares would wait for an event that never comes;
+	 * the lookup's deadline still ends it with a clear timeout. */
+	(void)evloop_fd_set(r->loop, fd, ev, on_ares_fd, r);
+}
+
+static void
+servers_describe(struct resolver *r)
+{
+	struct ares_addr_port_node *servers = NULL, *s;
+	size_t off = 0;
+
+	r->servers[0] = '\0';
+	if (ares_get_servers_ports(r->channel, &servers) != ARES_SUCCESS)
+		return;
+	for (s = servers; s != NULL && off < sizeof(r->servers); s = s->next) {
+		char ip[INET6_ADDRSTRLEN];
+		int port = s->udp_port ? s->udp_port : 53;
+
+		inet_ntop(s->family, &s->addr, ip, sizeof(ip));
+		off += (size_t)snprintf(r->servers + off, sizeof(r->servers) - off,
+		    s->family == AF_INET6 ? "%s[%s]:%d" : "%s%s:%d", off ? "," : "", ip, port);
+	}
+	ares_free_data(servers);
+	if (r->servers[0] == '\0')
+		snprintf(r->servers, sizeof(r->servers), "(none configured)");
+}
+
+int
+resolver_new(struct resolver **out, struct evloop *loop, const struct resolve_opts *opts,
+    char *err, size_t errlen)
+{
+	struct ares_options ao;
+	struct resolver *r;
+	int tries = opts->tries > 0 ? opts->tries : RESOLVE_TRIES;
+	int rc, status;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	r->loop = loop;
+	r->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : RESOLVE_TIMEOUT_MS;
+	evtimer_init(&r->ares_timer, on_ares_timer, r);
+	status = ares_library_init(ARES_LIB_INIT_ALL);
+	if (status != ARES_SUCCESS)
+		goto fail;
+	memset(&ao, 0, sizeof(ao));
+	ao.sock_state_cb = on_sock_state;
+	ao.sock_state_cb_data = r;
+	/* Spread the tries over the deadline. c-ares versions differ in their
+	 * defaults and back-off; our own deadline timer is what a user sees. */
+	ao.timeout = r->timeout_ms / tries > 0 ? r->timeout_ms / tries : 1;
+	ao.tries = tries;
+	status = ares_init_options(&r->channel, &ao,
+	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	if (status != ARES_SUCCESS) {
+		ares_library_cleanup();
+		goto fail;
+	}
+	if (opts->servers != NULL &&
+	    (status = ares_set_servers_ports_csv(r->channel, opts->servers)) != ARES_SUCCESS) {
+		snprintf(err, errlen, "bad DNS server list '%s': %s", opts->servers,
+		    ares_strerror(status));
+		rc = -1;
+		resolver_free(r);
+		return rc;
+	}
+	servers_describe(r);
+	*out = r;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot start the resolver: %s", ares_strerror(status));
+	free(r);
+	return -1;
+}
+
+const char *
+resolver_servers(const struct resolver *r)
+{
+	return r->servers;
+}
+
+/* ---- queries ---- */
+
+static void
+query_free(struct resolve_query *q)
+{
+	struct resolver *r = q->r;
+
+	evloop_timer_cancel(r->loop, &q->deadline);
+	evloop_timer_cancel(r->loop, &q->deliver);
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		r->queries = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	addr_list_free(&q->list);
+	free(q);
+}
+
+static void
+query_deliver(struct resolve_query *q)
+{
+	struct addr_list list = q->list;
+
+	memset(&q->list, 0, sizeof(q->list));
+	q->done = true;
+	evloop_timer_cancel(q->r->loop, &q->deadline);
+	evloop_timer_cancel(q->r->loop, &q->deliver);
+	q->cb(q->arg, q->status, &list, q->status == RESOLVE_OK ? NULL : q->errmsg);
+	if (!q->ares_busy)
+		query_free(q);
+}
+
+static void
+on_deliver(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	query_deliver(arg);
+}
+
+static int
+query_elapsed(const struct resolve_query *q)
+{
+	return (int)(evloop_clock_ms() - q->started);
+}
+
+static void
+on_deadline(struct evloop *loop, void *arg)
+{
+	struct resolve_query *q = arg;
+
+	(void)loop;
+	q->status = RESOLVE_ETIMEOUT;
+	resolve_describe(q->errmsg, sizeof(q->errmsg), q->status, ARES_ETIMEOUT, q->name,
+	    q->hints.family, q->r->servers, query_elapsed(q));
+	addr_list_free(&q->list);
+	query_deliver(q);
+}
+
+static void
+query_set_result(struct resolve_query *q, int ares_status, struct ares_addrinfo *res)
+{
+	struct ares_addrinfo_node *n;
+
+	q->status = resolve_status_from_ares(ares_status);
+	for (n = res != NULL ? res->nodes : NULL; n != NULL && q->status == RESOLVE_OK; n = n->ai_next) {
+		if (n->ai_family != AF_INET && n->ai_family != AF_INET6)
+			continue;
+		if (q->hints.family != AF_UNSPEC && n->ai_family != q->hints.family)
+			continue;
+		if (addr_list_add_ip(&q->list, n->ai_addr, &q->hints, q->port) == -1)
+			q->status = RESOLVE_ENOMEM;
+	}
+	/* Never a silent empty list. */
+	if (q->status == RESOLVE_OK && q->list.n == 0)
+		q->status = RESOLVE_ENODATA;
+	if (q->status != RESOLVE_OK) {
+		addr_list_free(&q->list);
+		resolve_describe(q->errmsg, sizeof(q->errmsg), q->status, ares_status, q->name,
+		    q->hints.family, q->r->servers, query_elapsed(q));
+	}
+}
+
+static void
+on_ares_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+	struct resolve_query *q = arg;
+
+	(void)timeouts;
+	q->ares_busy = false;
+	if (q->done || status == ARES_EDESTRUCTION) {
+		ares_freeaddrinfo(res);
+		if (q->done)
+			query_free(q);
+		return;
+	}
+	query_set_result(q, status, res);
+	ares_freeaddrinfo(res);
+	if (q->in_start)
+		evloop_timer_arm(q->r->loop, &q->deliver, 0);
+	else
+		query_deliver(q);
+}
+
+static void
+query_ask_dns(struct resolve_query *q)
+{
+	struct ares_addrinfo_hints ah;
+
+	memset(&ah, 0, sizeof(ah));
+	ah.ai_family = q->hints.family;
+	/* CARES_HOSTS, when set, names the hosts file (tests, and users who
+	 * want a private one); otherwise the system's is read. */
+	ah.ai_flags = ARES_AI_ENVHOSTS;
+	q->ares_busy = true;
+	q->in_start = true;
+	q->started = evloop_clock_ms();
+	ares_getaddrinfo(q->r->channel, q->name, NULL, &ah, on_ares_done, q);
+	q->in_start = false;
+	if (q->ares_busy)
+		evloop_timer_arm(q->r->loop, &q->deadline, (uint64_t)q->r->timeout_ms);
+	resolver_rearm(q->r);
+}
+
+struct resolve_query *
+resolve_start(struct resolver *r, const struct addr_spec *spec, const struct addr_hints *hints,
+    resolve_cb *cb, void *arg)
+{
+	struct resolve_query *q = calloc(1, sizeof(*q));
+	int rc;
+
+	if (q == NULL)
+		return NULL;
+	q->r = r;
+	q->cb = cb;
+	q->arg = arg;
+	q->hints = *hints;
+	q->port = spec->port >= 0 ? spec->port : hints->port;
+	snprintf(q->name, sizeof(q->name), "%s", spec->host);
+	evtimer_init(&q->deadline, on_deadline, q);
+	evtimer_init(&q->deliver, on_deliver, q);
+	q->next = r->queries;
+	if (r->queries != NULL)
+		r->queries->prev = q;
+	r->queries = q;
+
+	rc = addr_local(spec, hints, &q->list, q->errmsg, sizeof(q->errmsg));
+	if (rc == 0) {
+		query_ask_dns(q);
+		return q;
+	}
+	q->status = rc == 1 ? RESOLVE_OK : RESOLVE_ENODATA;
+	evloop_timer_arm(r->loop, &q->deliver, 0);
+	return q;
+}
+
+void
+resolve_cancel(struct resolve_query *q)
+{
+	if (q == NULL || q->done)
+		return;
+	q->done = true;
+	if (!q->ares_busy)
+		query_free(q);
+	else {
+		evloop_timer_cancel(q->r->loop, &q->deadline);
+		evloop_timer_cancel(q->r->loop, &q->deliver);
+	}
+}
+
+void
+resolver_free(struct resolver *r)
+{
+	if (r == NULL)
+		return;
+	/* ares_destroy() answers every pending lookup with ARES_EDESTRUCTION;
+	 * on_ares_done() then lets go of it, and query_free() below takes the
+	 * rest. */
+	ares_destroy(r->channel);
+	while (r->queries != NULL)
+		query_free(r->queries);
+	evloop_timer_cancel(r->loop, &r->ares_timer);
+	ares_library_cleanup();
+	free(r);
+}

@@ -1,0 +1,62 @@
+/* Asynchronous name resolution with c-ares, driven by an evloop. Turns an
+ * endpoint spec into an addr_list: literals, wildcards, localhost and unix
+ * paths are answered without the network (addr_local), names are asked of
+ * DNS and the hosts file through ares_getaddrinfo. */
+#ifndef AE_RESOLVE_H
+#define AE_RESOLVE_H
+
+#include "addr.h"
+#include "evloop.h"
+
+enum resolve_status {
+	RESOLVE_OK,
+	RESOLVE_ENOTFOUND,  /* no such name */
+	RESOLVE_ENODATA,    /* the name exists, but has no address of the family asked */
+	RESOLVE_ETIMEOUT,   /* DNS did not answer in time */
+	RESOLVE_ESERVFAIL,  /* the server said it failed */
+	RESOLVE_EREFUSED,   /* the server refused */
+	RESOLVE_ECONN,      /* no DNS server could be reached */
+	RESOLVE_EBADRESP,   /* malformed or unsupported answer */
+	RESOLVE_EBADNAME,
+	RESOLVE_ENOMEM,
+	RESOLVE_ECANCELLED,
+	RESOLVE_EOTHER,
+};
+
+struct resolve_opts {
+	int timeout_ms;      /* whole lookup, all tries; 0: RESOLVE_TIMEOUT_MS */
+	int tries;           /* 0: RESOLVE_TRIES */
+	const char *servers; /* "ip[:port],...", NULL: the system's */
+};
+
+#define RESOLVE_TIMEOUT_MS 5000
+#define RESOLVE_TRIES      3
+#define RESOLVE_ERRLEN     640 /* fits a name, the server list and the words */
+
+struct resolver;
+struct resolve_query;
+
+/* list is the caller's to keep or free; on failure it is empty and errmsg
+ * says what went wrong in words a person understands. The query is gone
+ * once the callback returns. Never called from inside resolve_start(). */
+typedef void resolve_cb(void *arg, enum resolve_status status, struct addr_list *list,
+    const char *errmsg);
+
+int resolver_new(struct resolver **out, struct evloop *loop, const struct resolve_opts *opts,
+    char *err, size_t errlen);
+/* Drops pending queries without calling their callbacks. Not from inside one. */
+void resolver_free(struct resolver *r);
+/* The DNS servers in use, "127.0.0.1:53,[::1]:53", for messages. */
+const char *resolver_servers(const struct resolver *r);
+
+struct resolve_query *resolve_start(struct resolver *r, const struct addr_spec *spec,
+    const struct addr_hints *hints, resolve_cb *cb, void *arg);
+/* The callback will not be called. */
+void resolve_cancel(struct resolve_query *q);
+
+/* The one place c-ares' statuses become ours and ours become words. */
+enum resolve_status resolve_status_from_ares(int ares_status);
+void resolve_describe(char *buf, size_t len, enum resolve_status st, int ares_status,
+    const char *name, int family, const char *servers, int timeout_ms);
+
+#endif

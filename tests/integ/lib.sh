@@ -1,0 +1,72 @@
+# Shared by the integration tests: exit codes, a private temporary
+# directory (short path: unix sockets allow 107 bytes), tool lookup,
+# bounded waiting, and a dnsmasq on a loopback port.
+# Exit codes follow automake: 0 pass, 1 fail, 77 skip, 99 hard error.
+
+set -u
+PATH=$PATH:/usr/sbin:/sbin
+LC_ALL=C
+export PATH LC_ALL
+
+# No search domains, no options from the environment: a name means itself.
+LOCALDOMAIN=
+RES_OPTIONS=
+export LOCALDOMAIN RES_OPTIONS
+
+: "${ANYECHO:?run through make check}"
+: "${top_srcdir:?run through make check}"
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; exit 1; }
+hard() { echo "ERROR: $*"; exit 99; }
+need() { command -v "$1" >/dev/null 2>&1 || skip "$1 not installed${2:+ ($2)}"; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ae.XXXXXX") || hard "mktemp failed"
+cleanup_hooks=
+at_exit() { cleanup_hooks="$*; $cleanup_hooks"; }
+trap 'eval "$cleanup_hooks"; rm -rf "$T"' EXIT
+trap 'exit 99' INT TERM HUP
+
+# wait_for SECONDS COMMAND...: poll a condition every 50 ms, bounded.
+wait_for() {
+	_n=$(($1 * 20)); shift
+	while [ "$_n" -gt 0 ]; do
+		"$@" && return 0
+		_n=$((_n - 1))
+		sleep 0.05
+	done
+	return 1
+}
+
+now_ms() { date +%s%3N; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+# expect_in WHAT TEXT NEEDLE
+expect_in() {
+	case $2 in *"$3"*) ;; *) fail "$1: '$3' not in: $2" ;; esac
+}
+
+# start_dnsmasq ARGS...: a private DNS server for zone "test" on
+# 127.0.0.1:$DNS_PORT, no system config, no upstream, queries logged to
+# $T/dnsmasq.log. Names outside the given records get NXDOMAIN.
+start_dnsmasq() {
+	need dnsmasq "Debian package dnsmasq-base"
+	for _try in 1 2 3 4 5; do
+		DNS_PORT=$(( 20000 + $$ % 20000 + _try * 7 ))
+		: >"$T/dnsmasq.log"
+		dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+			--no-poll --pid-file= --user="$(id -un)" --group="$(id -gn)" \
+			--listen-address=127.0.0.1 --bind-interfaces --port="$DNS_PORT" \
+			--local=/test/ --log-queries --log-facility="$T/dnsmasq.log" \
+			"$@" 2>"$T/dnsmasq.err" &
+		DNS_PID=$!
+		if wait_for 5 grep -q 'started, version' "$T/dnsmasq.log"; then
+			at_exit "kill $DNS_PID 2>/dev/null"
+			return 0
+		fi
+		kill "$DNS_PID" 2>/dev/null
+		wait "$DNS_PID" 2>/dev/null
+	done
+	hard "dnsmasq did not start: $(cat "$T/dnsmasq.err" "$T/dnsmasq.log")"
+}

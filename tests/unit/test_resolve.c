@@ -1,0 +1,221 @@
+/* resolve: the c-ares status map and messages, and the resolver's contract
+ * on a real c-ares channel without any network: hosts-file answers (which
+ * c-ares gives synchronously) and literals arrive only through the loop,
+ * cancelled lookups stay silent, many lookups share one channel, and a DNS
+ * server that refuses fails fast with its address in the message. */
+#include "common.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+#include <ares.h>
+
+#include "resolve.h"
+
+static const struct {
+	int ares;
+	enum resolve_status st;
+	const char *words;
+} status_map[] = {
+	{ ARES_SUCCESS, RESOLVE_OK, "ok" },
+	{ ARES_ENOTFOUND, RESOLVE_ENOTFOUND, "name not found: n.example" },
+	{ ARES_ENODATA, RESOLVE_ENODATA, "no IPv6 address for n.example" },
+	{ ARES_ETIMEOUT, RESOLVE_ETIMEOUT, "DNS server 192.0.2.53:53 did not answer within 1500 ms for n.example" },
+	{ ARES_ESERVFAIL, RESOLVE_ESERVFAIL, "DNS server 192.0.2.53:53 failed to resolve n.example (SERVFAIL)" },
+	{ ARES_EREFUSED, RESOLVE_EREFUSED, "DNS server 192.0.2.53:53 refused to resolve n.example" },
+	{ ARES_ECONNREFUSED, RESOLVE_ECONN, "could not reach DNS server 192.0.2.53:53 to resolve n.example" },
+	{ ARES_EFORMERR, RESOLVE_EBADRESP, "bad answer from DNS server 192.0.2.53:53 for n.example" },
+	{ ARES_ENOTIMP, RESOLVE_EBADRESP, "bad answer from DNS server" },
+	{ ARES_EBADRESP, RESOLVE_EBADRESP, "bad answer from DNS server" },
+	{ ARES_EBADNAME, RESOLVE_EBADNAME, "bad name: n.example" },
+	{ ARES_ENOMEM, RESOLVE_ENOMEM, "out of memory resolving n.example" },
+	{ ARES_ECANCELLED, RESOLVE_ECANCELLED, "lookup of n.example cancelled" },
+	{ ARES_EDESTRUCTION, RESOLVE_ECANCELLED, "lookup of n.example cancelled" },
+	{ ARES_EBADFAMILY, RESOLVE_EOTHER, "lookup of n.example failed: " },
+	{ ARES_EBADFLAGS, RESOLVE_EOTHER, "lookup of n.example failed: " },
+	{ ARES_EFILE, RESOLVE_EOTHER, "lookup of n.example failed: " },
+};
+
+static void
+test_status_map(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	for (size_t i = 0; i < AE_NELEM(status_map); i++) {
+		enum resolve_status st = resolve_status_from_ares(status_map[i].ares);
+		assert_int_equal(st, status_map[i].st);
+		resolve_describe(buf, sizeof(buf), st, status_map[i].ares, "n.example", AF_INET6,
+		    "192.0.2.53:53", 1500);
+		print_message("%s -> %s\n", ares_strerror(status_map[i].ares), buf);
+		assert_non_null(strstr(buf, status_map[i].words));
+	}
+	resolve_describe(buf, sizeof(buf), RESOLVE_ENODATA, ARES_ENODATA, "x", AF_UNSPEC, "", 1);
+	assert_string_equal(buf, "no address for x");
+}
+
+struct result {
+	int calls;
+	enum resolve_status st;
+	char text[512];
+	char err[256];
+};
+
+static void
+on_result(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+{
+	struct result *r = arg;
+	char buf[ADDR_STRLEN];
+	size_t off = 0;
+
+	r->calls++;
+	r->st = st;
+	if (errmsg != NULL)
+		snprintf(r->err, sizeof(r->err), "%s", errmsg);
+	for (size_t i = 0; i < list->n; i++)
+		off += (size_t)snprintf(r->text + off, sizeof(r->text) - off, "%s%s/%s", i ? " " : "",
+		    addr_format(&list->v[i], buf, sizeof(buf)), addr_type_name(list->v[i].socktype));
+	addr_list_free(list);
+}
+
+struct fixture {
+	struct evloop *loop;
+	struct resolver *res;
+	char hosts[64];
+};
+
+static int
+setup(void **state)
+{
+	static struct fixture f;
+	struct resolve_opts o = { 2000, 1, "127.0.0.1:1" };
+	char err[256];
+	FILE *fp;
+	int fd;
+
+	strcpy(f.hosts, "/tmp/ae-hostsXXXXXX");
+	fd = mkstemp(f.hosts);
+	if (fd == -1 || (fp = fdopen(fd, "w")) == NULL)
+		return -1;
+	fprintf(fp, "192.0.2.10 both.test\n2001:db8::10 both.test\n2001:db8::11 v6.test\n");
+	fclose(fp);
+	setenv("CARES_HOSTS", f.hosts, 1);
+	f.loop = evloop_new(EVLOOP_DEFAULT);
+	if (f.loop == NULL || resolver_new(&f.res, f.loop, &o, err, sizeof(err)) == -1)
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	resolver_free(f->res);
+	evloop_free(f->loop);
+	unlink(f->hosts);
+	return 0;
+}
+
+static struct resolve_query *
+start(struct fixture *f, const char *name, int family, unsigned types, struct result *r)
+{
+	struct addr_hints h = { family, types, false, 7 };
+	struct addr_spec spec;
+	char err[ADDR_ERRLEN];
+
+	assert_int_equal(addr_parse(&spec, name, err, sizeof(err)), 0);
+	return resolve_start(f->res, &spec, &h, on_result, r);
+}
+
+static void
+test_never_synchronous(void **state)
+{
+	struct fixture *f = *state;
+	struct result lit = { 0 }, hosts = { 0 }, v4 = { 0 };
+
+	assert_non_null(start(f, "[2001:db8::1]:9", AF_UNSPEC, ADDR_STREAM, &lit));
+	assert_non_null(start(f, "both.test", AF_UNSPEC, ADDR_STREAM | ADDR_DGRAM, &hosts));
+	assert_non_null(start(f, "both.test", AF_INET, ADDR_DGRAM, &v4));
+	assert_int_equal(lit.calls + hosts.calls + v4.calls, 0);
+	assert_int_equal(evloop_run(f->loop), 0);
+	assert_int_equal(lit.calls, 1);
+	assert_string_equal(lit.text, "[2001:db8::1]:9/stream");
+	assert_int_equal(hosts.calls, 1);
+	assert_int_equal(hosts.st, RESOLVE_OK);
+	/* both families, one entry per address and type */
+	assert_non_null(strstr(hosts.text, "[2001:db8::10]:7/stream"));
+	assert_non_null(strstr(hosts.text, "[2001:db8::10]:7/dgram"));
+	assert_non_null(strstr(hosts.text, "192.0.2.10:7/stream"));
+	assert_non_null(strstr(hosts.text, "192.0.2.10:7/dgram"));
+	assert_string_equal(v4.text, "192.0.2.10:7/dgram");
+}
+
+static void
+test_cancel_is_silent(void **state)
+{
+	struct fixture *f = *state;
+	struct result a = { 0 }, b = { 0 };
+
+	resolve_cancel(start(f, "127.0.0.1", AF_UNSPEC, ADDR_STREAM, &a));
+	resolve_cancel(start(f, "both.test", AF_UNSPEC, ADDR_STREAM, &b));
+	assert_int_equal(evloop_run(f->loop), 0);
+	assert_int_equal(a.calls + b.calls, 0);
+}
+
+static void
+test_family_mismatch(void **state)
+{
+	struct fixture *f = *state;
+	struct result r = { 0 };
+
+	start(f, "::1", AF_INET, ADDR_STREAM, &r);
+	assert_int_equal(evloop_run(f->loop), 0);
+	assert_int_equal(r.st, RESOLVE_ENODATA);
+	assert_string_equal(r.err, "::1 is an IPv6 address, but only IPv4 was asked for");
+}
+
+static void
+test_refused_server_named(void **state)
+{
+	struct fixture *f = *state;
+	struct result r = { 0 };
+	uint64_t t0 = evloop_clock_ms();
+
+	/* Not in the hosts file, so DNS is asked: port 1 answers with ICMP
+	 * port unreachable, well before the 2000 ms deadline. */
+	start(f, "absent.test", AF_UNSPEC, ADDR_STREAM, &r);
+	assert_int_equal(evloop_run(f->loop), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_not_equal(r.st, RESOLVE_OK);
+	assert_non_null(strstr(r.err, "127.0.0.1:1"));
+	assert_true(evloop_clock_ms() - t0 < 2500);
+}
+
+static void
+test_bad_server_list(void **state)
+{
+	struct fixture *f = *state;
+	struct resolve_opts o = { 0, 0, "not an address" };
+	struct resolver *r = NULL;
+	char err[256] = "";
+
+	assert_int_equal(resolver_new(&r, f->loop, &o, err, sizeof(err)), -1);
+	assert_null(r);
+	assert_non_null(strstr(err, "bad DNS server list 'not an address'"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_map),
+		cmocka_unit_test(test_never_synchronous),
+		cmocka_unit_test(test_cancel_is_silent),
+		cmocka_unit_test(test_family_mismatch),
+		cmocka_unit_test(test_refused_server_named),
+		cmocka_unit_test(test_bad_server_list),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
