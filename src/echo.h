@@ -1,0 +1,72 @@
+/* The echo path. Streams: read, write back at once, and keep only what the
+ * peer has not yet taken in a bounded per-connection buffer that exists
+ * only while data is in flight. Datagrams: batches in, each answered whole
+ * to its source from the address it came to, behind the reflection guard. */
+#ifndef AE_ECHO_H
+#define AE_ECHO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+/* Counters: bumped by the loop that owns them, read by any thread. */
+struct echo_stats {
+	uint64_t conns, conns_refused, conns_idle, bytes, dgrams, dgrams_refused,
+	    dgrams_dropped, errors;
+};
+#define ECHO_STAT_ADD(st, field, n) __atomic_fetch_add(&(st)->field, (n), __ATOMIC_RELAXED)
+#define ECHO_STAT_GET(st, field)    __atomic_load_n(&(st)->field, __ATOMIC_RELAXED)
+
+/* ---- streams ---- */
+
+struct echo_stream {
+	char *buf; /* NULL while nothing is owed */
+	uint32_t off, len, cap;
+	bool eof;
+	bool records; /* seqpacket: one whole record at a time */
+};
+
+/* Shared by every connection of a loop: where bytes land before they are
+ * written straight back, so a connection keeps nothing when the peer reads
+ * as fast as it writes. */
+struct echo_scratch {
+	char *buf;
+	size_t size;
+};
+
+void echo_stream_init(struct echo_stream *es, uint32_t cap, bool records);
+void echo_stream_free(struct echo_stream *es);
+/* Move what can be moved now. Returns the events to wait for (EV_READ,
+ * EV_WRITE), 0 when the peer has closed and everything owed was sent (our
+ * side is then shut down), or -1 with errno on a connection error. */
+int echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *scratch,
+    struct echo_stats *st);
+/* Bytes owed to the peer. */
+uint32_t echo_stream_pending(const struct echo_stream *es);
+
+/* ---- datagrams ---- */
+
+#define ECHO_DGRAM_MAX   65536 /* largest IP datagram payload fits */
+#define ECHO_GUARD_PORTS 16
+
+struct echo_guard {
+	bool off;
+	size_t nown;
+	uint16_t own[ECHO_GUARD_PORTS]; /* our own UDP ports */
+};
+
+/* Why a datagram from src gets no answer, or NULL when it does. */
+const char *echo_guard_check(const struct echo_guard *g, const struct sockaddr *src,
+    socklen_t len);
+void echo_guard_add_port(struct echo_guard *g, int port);
+
+struct echo_dgram;
+struct echo_dgram *echo_dgram_new(int fd, int family, const struct echo_guard *guard);
+void echo_dgram_free(struct echo_dgram *d);
+/* Answer what has arrived, in batches. Returns the events to wait for, or
+ * -1 with errno on a socket error. The last refusal, for the log: */
+int echo_dgram_io(struct echo_dgram *d, struct echo_stats *st);
+const char *echo_dgram_last_refusal(const struct echo_dgram *d, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,639 @@
+#include "common.h"
+
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include "log.h"
+#include "server.h"
+
+#define ACCEPTS_PER_CALL 64
+#define LOG_EVERY_MS     10000 /* rate limit for repeated warnings */
+
+struct worker;
+
+struct listener {
+	struct listener *next;
+	struct worker *w;
+	int fd;
+	struct addr a;
+	struct echo_dgram *dgram;
+	bool owns_path;
+	struct evtimer pause; /* accepting paused: out of file descriptors */
+};
+
+struct conn {
+	struct conn *prev, *next; /* idle order: head was quiet longest */
+	struct worker *w;
+	int fd;
+	int events;
+	uint64_t last;
+	struct echo_stream es;
+};
+
+struct worker {
+	struct server *s;
+	pthread_t thread;
+	struct evloop *loop;
+	struct listener *listeners;
+	struct conn *head, *tail;
+	int nconns;
+	struct echo_scratch scratch;
+	struct echo_stats st;
+	int wake[2];
+	int reserve_fd; /* spent to accept-and-close when out of fds */
+	struct evtimer idle, grace, linger;
+	bool stopping;
+	uint64_t refused_logged, refusal_log_at, limit_log_at;
+};
+
+struct server {
+	struct server_opts o;
+	struct worker *w;
+	int nw;
+	int nconns; /* across workers, atomic */
+	struct echo_guard guard;
+};
+
+/* ---- connections ---- */
+
+static void
+worker_maybe_stop(struct worker *w)
+{
+	if (w->nconns == 0 && (w->stopping || w->listeners == NULL))
+		evloop_stop(w->loop);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	evloop_fd_del(w->loop, c->fd);
+	close(c->fd);
+	echo_stream_free(&c->es);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		w->tail = c->prev;
+	free(c);
+	w->nconns--;
+	__atomic_fetch_sub(&w->s->nconns, 1, __ATOMIC_RELAXED);
+	worker_maybe_stop(w);
+}
+
+static void
+conn_touch(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	c->last = evloop_now(w->loop);
+	if (w->tail == c)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->head = c->next;
+	c->next->prev = c->prev;
+	c->prev = w->tail;
+	c->next = NULL;
+	w->tail->next = c;
+	w->tail = c;
+}
+
+static void
+on_conn(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct conn *c = arg;
+	int want;
+
+	(void)events;
+	want = echo_stream_io(&c->es, fd, &c->w->scratch, &c->w->st);
+	if (want <= 0) {
+		if (want == -1 && errno != ECONNRESET && errno != EPIPE) {
+			ECHO_STAT_ADD(&c->w->st, errors, 1);
+			log_debug("connection closed: %s", strerror(errno));
+		}
+		conn_close(c);
+		return;
+	}
+	if (want != c->events && evloop_fd_set(loop, fd, want, on_conn, c) == -1) {
+		ECHO_STAT_ADD(&c->w->st, errors, 1);
+		conn_close(c);
+		return;
+	}
+	c->events = want;
+	conn_touch(c);
+}
+
+static void
+on_idle(struct evloop *loop, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t now = evloop_now(loop), idle = (uint64_t)w->s->o.idle_ms;
+
+	while (w->head != NULL && now - w->head->last >= idle) {
+		ECHO_STAT_ADD(&w->st, conns_idle, 1);
+		conn_close(w->head);
+	}
+	if (w->head != NULL)
+		evloop_timer_arm(loop, &w->idle, w->head->last + idle - now);
+}
+
+static bool
+warn_due(struct worker *w, uint64_t *at)
+{
+	uint64_t now = evloop_now(w->loop);
+
+	if (*at != 0 && now - *at < LOG_EVERY_MS)
+		return false;
+	*at = now;
+	return true;
+}
+
+static int
+conn_new(struct worker *w, int fd, const struct addr *la)
+{
+	struct server *s = w->s;
+	struct conn *c;
+
+	if (__atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >= s->o.max_conns)
+		goto refuse;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		goto refuse;
+	if (la->family != AF_UNIX && la->socktype == SOCK_STREAM) {
+		int one = 1; /* an echo must not wait for Nagle */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	c->w = w;
+	c->fd = fd;
+	c->events = EV_READ;
+	c->last = evloop_now(w->loop);
+	echo_stream_init(&c->es, s->o.bufsize, la->socktype == SOCK_SEQPACKET);
+	if (evloop_fd_set(w->loop, fd, EV_READ, on_conn, c) == -1) {
+		free(c);
+		goto refuse;
+	}
+	c->prev = w->tail;
+	if (w->tail != NULL)
+		w->tail->next = c;
+	else
+		w->head = c;
+	w->tail = c;
+	w->nconns++;
+	__atomic_fetch_add(&s->nconns, 1, __ATOMIC_RELAXED);
+	ECHO_STAT_ADD(&w->st, conns, 1);
+	if (s->o.idle_ms > 0 && !evtimer_armed(&w->idle))
+		evloop_timer_arm(w->loop, &w->idle, (uint64_t)s->o.idle_ms);
+	return 0;
+refuse:
+	close(fd);
+	ECHO_STAT_ADD(&w->st, conns_refused, 1);
+	if (warn_due(w, &w->limit_log_at))
+		log_warn("connection limit (%d) reached: closing new connections", s->o.max_conns);
+	return -1;
+}
+
+/* ---- listeners ---- */
+
+static int
+xaccept(int fd)
+{
+#ifdef HAVE_ACCEPT4
+	return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+	int c = accept(fd, NULL, NULL);
+	if (c != -1 && sock_nonblock(c) == -1) {
+		close(c);
+		return -1;
+	}
+	return c;
+#endif
+}
+
+static void on_accept(struct evloop *loop, int fd, int events, void *arg);
+
+static void
+on_unpause(struct evloop *loop, void *arg)
+{
+	struct listener *l = arg;
+
+	if (evloop_fd_set(loop, l->fd, EV_READ, on_accept, l) == -1)
+		evloop_timer_arm(loop, &l->pause, 100);
+}
+
+/* Out of file descriptors. Spend the reserve fd to accept and close what
+ * waits, so clients are told at once instead of hanging; if even that is
+ * impossible, stop watching the listener for a moment rather than wake up
+ * to the same failure at 100% CPU. */
+static void
+fds_exhausted(struct listener *l)
+{
+	struct worker *w = l->w;
+	int n = 0;
+
+	while (w->reserve_fd != -1 && n < ACCEPTS_PER_CALL) {
+		int c;
+		close(w->reserve_fd);
+		c = accept(l->fd, NULL, NULL);
+		if (c != -1) {
+			close(c);
+			n++;
+			ECHO_STAT_ADD(&w->st, conns_refused, 1);
+		}
+		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (c == -1)
+			break;
+	}
+	if (warn_due(w, &w->limit_log_at))
+		log_warn("out of file descriptors: closing new connections (raise the fd limit "
+		    "or lower --max-conns)");
+	if (n == 0 || w->reserve_fd == -1) {
+		evloop_fd_del(w->loop, l->fd);
+		evloop_timer_arm(w->loop, &l->pause, 100);
+	}
+}
+
+static void
+on_accept(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)loop;
+	(void)events;
+	for (int i = 0; i < ACCEPTS_PER_CALL; i++) {
+		int c = xaccept(fd);
+		if (c != -1) {
+			conn_new(l->w, c, &l->a);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			fds_exhausted(l);
+		else if (errno != EAGAIN && errno != EWOULDBLOCK)
+			ECHO_STAT_ADD(&l->w->st, errors, 1);
+		return;
+	}
+}
+
+static void
+log_refusals(struct listener *l)
+{
+	struct worker *w = l->w;
+	uint64_t refused = ECHO_STAT_GET(&w->st, dgrams_refused);
+	char buf[ADDR_STRLEN + 96];
+
+	if (refused == w->refused_logged || !warn_due(w, &w->refusal_log_at))
+		return;
+	if (echo_dgram_last_refusal(l->dgram, buf, sizeof(buf)) != NULL)
+		log_warn("reflection guard: refused %llu datagram(s), latest from %s",
+		    (unsigned long long)(refused - w->refused_logged), buf);
+	w->refused_logged = refused;
+}
+
+static void
+on_dgram(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct listener *l = arg;
+	int want;
+
+	(void)events;
+	want = echo_dgram_io(l->dgram, &l->w->st);
+	if (want == -1) {
+		log_warn("datagram socket: %s", strerror(errno));
+		want = EV_READ;
+	}
+	(void)evloop_fd_set(loop, fd, want, on_dgram, l);
+	log_refusals(l);
+	if (l->w->s->o.exit_when_idle)
+		evloop_timer_arm(loop, &l->w->linger, (uint64_t)l->w->s->o.idle_ms);
+}
+
+static int
+listener_add(struct worker *w, int fd, const struct addr *a, bool owns_path)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+	bool dgram = a->socktype == SOCK_DGRAM;
+
+	if (l == NULL)
+		return -1;
+	l->w = w;
+	l->fd = fd;
+	l->a = *a;
+	l->owns_path = owns_path;
+	evtimer_init(&l->pause, on_unpause, l);
+	if (dgram && (l->dgram = echo_dgram_new(fd, a->family, &w->s->guard)) == NULL)
+		goto fail;
+	if (evloop_fd_set(w->loop, fd, EV_READ, dgram ? on_dgram : on_accept, l) == -1)
+		goto fail;
+	l->next = w->listeners;
+	w->listeners = l;
+	return 0;
+fail:
+	echo_dgram_free(l->dgram);
+	free(l);
+	return -1;
+}
+
+static void
+listeners_close(struct worker *w, bool unlink_paths)
+{
+	while (w->listeners != NULL) {
+		struct listener *l = w->listeners;
+		w->listeners = l->next;
+		evloop_timer_cancel(w->loop, &l->pause);
+		evloop_fd_del(w->loop, l->fd);
+		close(l->fd);
+		if (unlink_paths && l->owns_path)
+			sock_unlink(&l->a);
+		echo_dgram_free(l->dgram);
+		free(l);
+	}
+}
+
+/* ---- workers ---- */
+
+static void
+on_grace(struct evloop *loop, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)loop;
+	if (w->nconns > 0)
+		log_info("grace period over: closing %d connection(s)", w->nconns);
+	while (w->head != NULL)
+		conn_close(w->head);
+	evloop_stop(w->loop);
+}
+
+static void
+worker_stop(struct worker *w)
+{
+	if (w->stopping)
+		return;
+	w->stopping = true;
+	listeners_close(w, true);
+	evloop_timer_cancel(w->loop, &w->linger);
+	if (w->nconns == 0)
+		evloop_stop(w->loop);
+	else
+		evloop_timer_arm(w->loop, &w->grace, (uint64_t)w->s->o.grace_ms);
+}
+
+static void
+on_wake(struct evloop *loop, int fd, int events, void *arg)
+{
+	char buf[16];
+
+	(void)loop;
+	(void)events;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	worker_stop(arg);
+}
+
+static void
+on_linger(struct evloop *loop, void *arg)
+{
+	(void)arg;
+	evloop_stop(loop); /* inetd "wait": no datagram for idle_ms */
+}
+
+static int
+worker_init(struct worker *w, struct server *s)
+{
+	w->s = s;
+	w->wake[0] = w->wake[1] = w->reserve_fd = -1;
+	evtimer_init(&w->idle, on_idle, w);
+	evtimer_init(&w->grace, on_grace, w);
+	evtimer_init(&w->linger, on_linger, w);
+	w->loop = evloop_new(EVLOOP_DEFAULT);
+	w->scratch.size = s->o.bufsize > 65536 ? s->o.bufsize : 65536;
+	w->scratch.buf = malloc(w->scratch.size);
+	if (w->loop == NULL || w->scratch.buf == NULL || pipe(w->wake) == -1 ||
+	    sock_nonblock(w->wake[0]) == -1 || sock_nonblock(w->wake[1]) == -1 ||
+	    evloop_fd_set(w->loop, w->wake[0], EV_READ, on_wake, w) == -1)
+		return -1;
+	w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+static void
+worker_done(struct worker *w)
+{
+	while (w->head != NULL)
+		conn_close(w->head);
+	if (w->loop != NULL) {
+		listeners_close(w, true);
+		evloop_timer_cancel(w->loop, &w->idle);
+		evloop_timer_cancel(w->loop, &w->grace);
+		evloop_timer_cancel(w->loop, &w->linger);
+		evloop_free(w->loop);
+	}
+	for (int i = 0; i < 2; i++)
+		if (w->wake[i] != -1)
+			close(w->wake[i]);
+	if (w->reserve_fd != -1)
+		close(w->reserve_fd);
+	free(w->scratch.buf);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	if (evloop_run(w->loop) == -1)
+		log_err("event loop failed: %s", strerror(errno));
+	return NULL;
+}
+
+int
+server_new(struct server **out, const struct server_opts *o)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	int saved;
+
+	*out = NULL;
+	if (s == NULL)
+		return -1;
+	s->o = *o;
+	s->nw = o->threads > 0 ? o->threads : 1;
+	s->guard.off = o->guard_off;
+	s->w = calloc((size_t)s->nw, sizeof(*s->w));
+	if (s->w == NULL)
+		goto fail;
+	for (int i = 0; i < s->nw; i++)
+		if (worker_init(&s->w[i], s) == -1)
+			goto fail;
+	*out = s;
+	return 0;
+fail:
+	saved = errno;
+	server_free(s);
+	errno = saved;
+	return -1;
+}
+
+void
+server_free(struct server *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; s->w != NULL && i < s->nw; i++)
+		worker_done(&s->w[i]);
+	free(s->w);
+	free(s);
+}
+
+struct evloop *
+server_loop(struct server *s)
+{
+	return s->w[0].loop;
+}
+
+int
+server_listener_count(const struct server *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->nw; i++)
+		for (struct listener *l = s->w[i].listeners; l != NULL; l = l->next)
+			n++;
+	return n;
+}
+
+int
+server_run(struct server *s)
+{
+	sigset_t all, old;
+	int started = 1;
+
+	/* Signals belong to the first loop: the workers block them all. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (; started < s->nw; started++)
+		if (pthread_create(&s->w[started].thread, NULL, worker_main, &s->w[started]) != 0) {
+			log_warn("could not start worker thread %d: running with %d", started, started);
+			break;
+		}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	worker_main(&s->w[0]);
+	for (int i = 1; i < started; i++) {
+		server_shutdown(s);
+		pthread_join(s->w[i].thread, NULL);
+	}
+	return 0;
+}
+
+void
+server_shutdown(struct server *s)
+{
+	worker_stop(&s->w[0]);
+	for (int i = 1; i < s->nw; i++)
+		(void)!write(s->w[i].wake[1], "x", 1);
+}
+
+void
+server_stats(const struct server *s, struct echo_stats *sum, int *open_conns)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (int i = 0; i < s->nw; i++) {
+		const struct echo_stats *st = &s->w[i].st;
+		sum->conns += ECHO_STAT_GET(st, conns);
+		sum->conns_refused += ECHO_STAT_GET(st, conns_refused);
+		sum->conns_idle += ECHO_STAT_GET(st, conns_idle);
+		sum->bytes += ECHO_STAT_GET(st, bytes);
+		sum->dgrams += ECHO_STAT_GET(st, dgrams);
+		sum->dgrams_refused += ECHO_STAT_GET(st, dgrams_refused);
+		sum->dgrams_dropped += ECHO_STAT_GET(st, dgrams_dropped);
+		sum->errors += ECHO_STAT_GET(st, errors);
+	}
+	*open_conns = __atomic_load_n(&s->nconns, __ATOMIC_RELAXED);
+}
+
+/* ---- endpoints ---- */
+
+static bool
+is_unix_path(const struct addr *a)
+{
+	return a->family == AF_UNIX && ((const struct sockaddr_un *)&a->sa)->sun_path[0] != '\0';
+}
+
+/* Bind one entry: once, or once per worker with SO_REUSEPORT so that the
+ * kernel spreads the load. Unix sockets cannot share a path: worker 0. */
+static int
+bind_entry(struct server *s, const struct addr *e, struct addr *bound, char *err, size_t errlen)
+{
+	struct sock_opts so = s->o.sock;
+	int n = e->family == AF_UNIX ? 1 : s->nw;
+	struct addr a = *e;
+
+	so.reuseport = n > 1;
+	for (int i = 0; i < n; i++) {
+		int fd = sock_listen(&a, &so, err, errlen);
+		if (fd == -1)
+			return i == 0 ? -1 : 0; /* the first socket serves alone */
+		if (i == 0 && sock_local(fd, e, bound) == -1)
+			bound->len = 0;
+		if (i == 0 && bound->len > 0)
+			a = *bound; /* port 0: the others take the port the first got */
+		if (listener_add(&s->w[i], fd, &a, i == 0 && is_unix_path(e)) == -1) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			close(fd);
+			if (i == 0)
+				sock_unlink(e);
+			return i == 0 ? -1 : 0;
+		}
+	}
+	if (bound->len == 0)
+		*bound = *e;
+	return 0;
+}
+
+int
+server_bind(struct server *s, const struct addr_list *list, server_report_cb *report, void *arg)
+{
+	char err[ADDR_STRLEN + 160];
+	int bound = 0;
+
+	for (size_t i = 0; i < list->n; i++) {
+		struct addr b;
+
+		memset(&b, 0, sizeof(b));
+		if (bind_entry(s, &list->v[i], &b, err, sizeof(err)) == -1) {
+			report(arg, &list->v[i], err);
+			continue;
+		}
+		if (b.socktype == SOCK_DGRAM && b.family != AF_UNIX)
+			echo_guard_add_port(&s->guard, addr_port(&b));
+		report(arg, &b, NULL);
+		bound++;
+	}
+	return bound;
+}
+
+int
+server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
+{
+	struct worker *w = &s->w[0];
+
+	if (sock_nonblock(fd) == -1)
+		return -1;
+	if (connected)
+		return conn_new(w, fd, a);
+	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX)
+		echo_guard_add_port(&s->guard, addr_port(a));
+	if (listener_add(w, fd, a, false) == -1)
+		return -1;
+	if (s->o.exit_when_idle && a->socktype == SOCK_DGRAM)
+		evloop_timer_arm(w->loop, &w->linger, (uint64_t)s->o.idle_ms);
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* The echo server core: listeners and connections on one event loop per
+ * worker thread, limits, idle timeouts and graceful shutdown. It consumes
+ * resolved endpoint lists (or inherited sockets) and never prints: what
+ * happens is reported through callbacks and counters. */
+#ifndef AE_SERVER_H
+#define AE_SERVER_H
+
+#include "echo.h"
+#include "evloop.h"
+#include "sock.h"
+
+struct server_opts {
+	uint32_t bufsize;  /* per-connection buffer cap */
+	int max_conns;     /* over it, new connections are closed at once */
+	int idle_ms;       /* close connections idle this long; 0: never */
+	int grace_ms;      /* after shutdown, time for connections to finish */
+	int threads;       /* event loops; listeners use SO_REUSEPORT when > 1 */
+	bool guard_off;    /* answer datagrams from any source (dangerous) */
+	bool exit_when_idle; /* inetd: stop when the last connection ends, or
+	                      * after idle_ms without datagrams */
+	struct sock_opts sock;
+};
+
+#define SERVER_BUFSIZE  65536
+#define SERVER_IDLE_MS  300000
+#define SERVER_GRACE_MS 5000
+
+struct server;
+
+/* Called for each endpoint tried: a = the bound address (port filled in)
+ * or the one that failed, err = NULL on success. */
+typedef void server_report_cb(void *arg, const struct addr *a, const char *err);
+
+int server_new(struct server **out, const struct server_opts *o);
+void server_free(struct server *s);
+
+/* The protocol-independent loop: try every entry, report each, keep what
+ * binds. Returns how many were bound. */
+int server_bind(struct server *s, const struct addr_list *list, server_report_cb *report,
+    void *arg);
+/* Adopt an inherited socket (socket activation, inetd): a listener, a
+ * datagram socket, or one connected stream. Returns 0 or -1 with errno. */
+int server_adopt(struct server *s, int fd, const struct addr *a, bool connected);
+/* Ports of datagram listeners go into the reflection guard. */
+int server_listener_count(const struct server *s);
+
+/* The loop that runs in the calling thread: register signals on it. */
+struct evloop *server_loop(struct server *s);
+/* Start the other workers and run the first here until stopped. */
+int server_run(struct server *s);
+/* Stop accepting; let connections finish within the grace period. From a
+ * callback on server_loop(). */
+void server_shutdown(struct server *s);
+void server_stats(const struct server *s, struct echo_stats *sum, int *open_conns);
+
+#endif

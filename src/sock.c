@@ -1,0 +1,233 @@
+#include "common.h"
+
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <sys/stat.h>
+
+#include "sock.h"
+
+int
+sock_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		return -1;
+	return 0;
+}
+
+int
+sock_open(int family, int socktype, int protocol)
+{
+	int fd;
+
+#ifdef SOCK_NONBLOCK
+	fd = socket(family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+	if (fd != -1 || errno != EINVAL)
+		return fd;
+#endif
+	fd = socket(family, socktype, protocol);
+	if (fd != -1 && sock_nonblock(fd) == -1) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+bool
+sock_is_connection_type(int socktype)
+{
+	return socktype == SOCK_STREAM || socktype == SOCK_SEQPACKET;
+}
+
+static int
+setint(int fd, int level, int name, int v)
+{
+	return setsockopt(fd, level, name, &v, sizeof(v));
+}
+
+static bool
+unix_is_path(const struct addr *a)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&a->sa;
+
+	return a->family == AF_UNIX && a->len > offsetof(struct sockaddr_un, sun_path) &&
+	    sun->sun_path[0] != '\0';
+}
+
+void
+sock_unlink(const struct addr *a)
+{
+	if (unix_is_path(a))
+		unlink(((const struct sockaddr_un *)&a->sa)->sun_path);
+}
+
+/* A unix path may hold a socket file left by a server that died. Replace
+ * it only when nothing answers there; never touch anything else. */
+static int
+unix_prepare(const struct addr *a, char *err, size_t errlen)
+{
+	const char *path = ((const struct sockaddr_un *)&a->sa)->sun_path;
+	struct stat st;
+	int fd, rc;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket: not removing it", path);
+		errno = EEXIST;
+		return -1;
+	}
+	fd = socket(AF_UNIX, a->socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return -1;
+	/* Datagram sockets "connect" too: it fails with ECONNREFUSED when
+	 * nobody is bound there any more. A full backlog (EAGAIN) is alive. */
+	rc = connect(fd, (const struct sockaddr *)&a->sa, a->len);
+	close(fd);
+	if (rc == 0 || (errno != ECONNREFUSED && errno != ENOENT)) {
+		snprintf(err, errlen, "%s is in use by a running server", path);
+		errno = EADDRINUSE;
+		return -1;
+	}
+	return unlink(path) == -1 && errno != ENOENT ? -1 : 0;
+}
+
+static void
+bind_error(const struct addr *a, int e, char *err, size_t errlen)
+{
+	char buf[ADDR_STRLEN];
+	int port = addr_port(a);
+
+	addr_format(a, buf, sizeof(buf));
+	if (e == EACCES && port > 0 && port < 1024)
+		snprintf(err, errlen, "%s: port %d needs privileges: run as root, grant "
+		    "CAP_NET_BIND_SERVICE, or choose a port >= 1024 with -p", buf, port);
+	else if (e == EADDRINUSE)
+		snprintf(err, errlen, "%s: address already in use", buf);
+	else if (e == EADDRNOTAVAIL)
+		snprintf(err, errlen, "%s: address not available on this host", buf);
+	else if (e == EAFNOSUPPORT)
+		snprintf(err, errlen, "%s: %s not supported by the kernel", buf, addr_family_name(a->family));
+	else
+		snprintf(err, errlen, "%s: %s", buf, strerror(e));
+}
+
+static int
+listen_options(int fd, const struct addr *a, const struct sock_opts *o)
+{
+	if (a->family != AF_UNIX && setint(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+		return -1;
+	/* Explicit on every kernel: Linux defaults to dual-stack, the BSDs to
+	 * v6-only, and binding 0.0.0.0 then :: depends on it. */
+	if (a->family == AF_INET6 && setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, !o->dualstack) == -1)
+		return -1;
+#ifdef SO_REUSEPORT
+	if (o->reuseport && a->family != AF_UNIX && setint(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
+		return -1;
+#endif
+	if (a->socktype != SOCK_DGRAM)
+		return 0;
+	/* Answer each datagram from the address it was sent to. Best effort:
+	 * without it replies leave from the routing table's source, which is
+	 * right on every single-homed host. */
+#ifdef IP_PKTINFO
+	if (a->family == AF_INET)
+		(void)setint(fd, IPPROTO_IP, IP_PKTINFO, 1);
+#endif
+#ifdef IPV6_RECVPKTINFO
+	if (a->family == AF_INET6)
+		(void)setint(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+#endif
+	return 0;
+}
+
+int
+sock_listen(const struct addr *a, const struct sock_opts *o, char *err, size_t errlen)
+{
+	int fd, saved;
+
+	err[0] = '\0';
+	fd = sock_open(a->family, a->socktype, a->protocol);
+	if (fd == -1)
+		goto fail;
+	if (listen_options(fd, a, o) == -1)
+		goto fail;
+	if (unix_is_path(a) && unix_prepare(a, err, errlen) == -1)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) == -1)
+		goto fail;
+	if (unix_is_path(a) && o->unix_mode >= 0 &&
+	    chmod(((const struct sockaddr_un *)&a->sa)->sun_path, (mode_t)o->unix_mode) == -1)
+		goto fail_bound;
+	if (sock_is_connection_type(a->socktype) && listen(fd, o->backlog) == -1)
+		goto fail_bound;
+	return fd;
+fail_bound:
+	saved = errno;
+	sock_unlink(a);
+	errno = saved;
+fail:
+	saved = errno;
+	if (err[0] == '\0')
+		bind_error(a, saved, err, errlen);
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+sock_local(int fd, const struct addr *like, struct addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->len = sizeof(out->sa);
+	if (getsockname(fd, (struct sockaddr *)&out->sa, &out->len) == -1)
+		return -1;
+	out->family = out->sa.ss_family;
+	out->socktype = like->socktype;
+	out->protocol = like->protocol;
+	return 0;
+}
+
+int
+sock_connect(const struct addr *a, int *in_progress)
+{
+	int fd = sock_open(a->family, a->socktype, a->protocol);
+
+	*in_progress = 0;
+	if (fd == -1)
+		return -1;
+	if (a->family != AF_UNIX && a->socktype == SOCK_STREAM)
+		(void)setint(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	if (connect(fd, (const struct sockaddr *)&a->sa, a->len) == 0)
+		return fd;
+	if (errno == EINPROGRESS || errno == EAGAIN) {
+		*in_progress = 1;
+		return fd;
+	}
+	{
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return -1;
+}
+
+int
+sock_connect_result(int fd)
+{
+	int e = 0;
+	socklen_t len = sizeof(e);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
+		return -1;
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* Socket helpers: every socket non-blocking and close-on-exec; listeners
+ * with explicit IPV6_V6ONLY, reuse, unix path preparation and packet info;
+ * connects that start and finish on the loop. Errors: -1 and errno, plus a
+ * sentence in err where the caller will want to show one. */
+#ifndef AE_SOCK_H
+#define AE_SOCK_H
+
+#include "addr.h"
+
+struct sock_opts {
+	bool dualstack;    /* AF_INET6 accepts IPv4 too (IPV6_V6ONLY=0) */
+	bool reuseport;    /* SO_REUSEPORT, for one listener per thread */
+	int backlog;
+	int unix_mode;     /* chmod for unix paths; -1 leaves the umask's */
+};
+
+int sock_open(int family, int socktype, int protocol);
+int sock_nonblock(int fd);
+/* Bind (and listen, for connection types). On failure -1, errno kept, and
+ * err says what failed and how to fix it. */
+int sock_listen(const struct addr *a, const struct sock_opts *o, char *err, size_t errlen);
+/* The address a socket is bound to, with a's type and protocol. */
+int sock_local(int fd, const struct addr *like, struct addr *out);
+/* Does the socket carry connections (stream, seqpacket) or datagrams? */
+bool sock_is_connection_type(int socktype);
+/* Start a non-blocking connect: the fd, connected or in progress (errno
+ * EINPROGRESS), or -1. */
+int sock_connect(const struct addr *a, int *in_progress);
+/* After writability: 0, or -1 with errno from SO_ERROR. */
+int sock_connect_result(int fd);
+/* Remove a unix socket path; abstract names and other families: nothing. */
+void sock_unlink(const struct addr *a);
+
+#endif
