@@ -598,6 +598,29 @@ bind_entry(struct server *s, const struct addr *e, struct addr *bound, char *err
 	return 0;
 }
 
+static bool
+is_wildcard(const struct addr *a)
+{
+	if (a->family == AF_INET)
+		return ((const struct sockaddr_in *)&a->sa)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return a->family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr);
+}
+
+/* With --dualstack, a bound [::] of the same type and port already takes
+ * IPv4: 0.0.0.0 would only fail with EADDRINUSE. */
+static bool
+covered_by_dualstack(const struct server *s, const struct addr *a)
+{
+	if (!s->o.sock.dualstack || a->family != AF_INET || !is_wildcard(a))
+		return false;
+	for (const struct listener *l = s->w[0].listeners; l != NULL; l = l->next)
+		if (l->a.family == AF_INET6 && l->a.socktype == a->socktype && is_wildcard(&l->a) &&
+		    addr_port(&l->a) == addr_port(a))
+			return true;
+	return false;
+}
+
 int
 server_bind(struct server *s, const struct addr_list *list, server_report_cb *report, void *arg)
 {
@@ -607,6 +630,8 @@ server_bind(struct server *s, const struct addr_list *list, server_report_cb *re
 	for (size_t i = 0; i < list->n; i++) {
 		struct addr b;
 
+		if (covered_by_dualstack(s, &list->v[i]))
+			continue;
 		memset(&b, 0, sizeof(b));
 		if (bind_entry(s, &list->v[i], &b, err, sizeof(err)) == -1) {
 			report(arg, &list->v[i], err);

@@ -70,3 +70,31 @@ start_dnsmasq() {
 	done
 	hard "dnsmasq did not start: $(cat "$T/dnsmasq.err" "$T/dnsmasq.log")"
 }
+
+: "${ANYECHOD:=$top_builddir/src/anyechod}"
+PEER="python3 $top_srcdir/tests/integ/peer.py"
+
+# start_server ARGS...: anyechod in the background with a port file;
+# returns once every socket is bound. Sets SRV_PID.
+start_server() {
+	need python3
+	rm -f "$T/ports"
+	"$ANYECHOD" --port-file "$T/ports" "$@" 2>"$T/server.log" &
+	SRV_PID=$!
+	at_exit "kill -9 $SRV_PID 2>/dev/null"
+	wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
+}
+
+# port FAMILY TYPE: the port the server bound for that family and type.
+port() { awk -v f="$1" -v t="$2" '$1 == f && $2 == t { print $4; exit }' "$T/ports"; }
+
+# stop_server: SIGTERM, then the exit status within 15 s (99 if it hangs).
+stop_server() {
+	kill -TERM "$SRV_PID" 2>/dev/null
+	_n=150
+	while kill -0 "$SRV_PID" 2>/dev/null && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
+	kill -0 "$SRV_PID" 2>/dev/null && hard "anyechod ignored SIGTERM"
+	wait "$SRV_PID"
+}
+
+have_ipv6() { python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; }

@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""Test peer for anyechod: each subcommand is one client behaviour, checks
+what comes back byte for byte, prints one line and exits 0 on success, 1 on
+a failed check. Every wait is bounded."""
+import os
+import select
+import socket
+import sys
+import threading
+import time
+
+FAMILIES = {"IPv4": socket.AF_INET, "IPv6": socket.AF_INET6, "unix": socket.AF_UNIX}
+TYPES = {"stream": socket.SOCK_STREAM, "dgram": socket.SOCK_DGRAM,
+         "seqpacket": socket.SOCK_SEQPACKET}
+
+
+def die(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def target(fam, host, port):
+    return host if fam == "unix" else (host, int(port))
+
+
+def connect(fam, typ, host, port, timeout=10):
+    s = socket.socket(FAMILIES[fam], TYPES[typ])
+    s.settimeout(timeout)
+    s.connect(target(fam, host, port))
+    return s
+
+
+def recv_all(s, limit=1 << 30):
+    got = bytearray()
+    while len(got) < limit:
+        b = s.recv(1 << 16)
+        if not b:
+            break
+        got += b
+    return bytes(got)
+
+
+def first_diff(a, b):
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
+
+
+def check_same(what, sent, got):
+    if sent != got:
+        die("%s: sent %d bytes, got %d back, first difference at byte %d"
+            % (what, len(sent), len(got), first_diff(sent, got)))
+
+
+def cmd_stream(fam, typ, host, port, size, delay_ms="0"):
+    """Send SIZE random bytes (writer thread), half-close, read all back."""
+    data = os.urandom(int(size))
+    s = connect(fam, typ, host, port, timeout=30)
+
+    def writer():
+        chunk = 1 << 16
+        for i in range(0, len(data), chunk):
+            s.sendall(data[i:i + chunk])
+            if int(delay_ms):
+                time.sleep(int(delay_ms) / 1000.0)
+        s.shutdown(socket.SHUT_WR)
+    t = threading.Thread(target=writer)
+    t.start()
+    got = recv_all(s)
+    t.join()
+    check_same("%s %s" % (fam, typ), data, got)
+    print("ok: %s %s %d bytes" % (fam, typ, len(got)))
+
+
+def cmd_records(fam, host, sizes):
+    """seqpacket: each record comes back whole, as one record."""
+    s = connect(fam, "seqpacket", host, None)
+    for n in [int(x) for x in sizes.split(",")]:
+        p = os.urandom(n)
+        s.send(p)
+        r = s.recv(n + 1)
+        check_same("record of %d" % n, p, r)
+    s.shutdown(socket.SHUT_WR)
+    if s.recv(10) != b"":
+        die("no EOF after half-close")
+    print("ok: records", sizes)
+
+
+def dgram_socket(fam, bind_to=None):
+    u = socket.socket(FAMILIES[fam], socket.SOCK_DGRAM)
+    u.settimeout(5)
+    if bind_to is not None:
+        u.bind(bind_to)
+    return u
+
+
+def cmd_dgram(fam, host, port, sizes, bind_path=None):
+    """Every datagram comes back whole, from the address it was sent to."""
+    u = dgram_socket(fam, bind_path)
+    dst = target(fam, host, port)
+    for n in [int(x) for x in sizes.split(",")]:
+        p = os.urandom(n)
+        u.sendto(p, dst)
+        r, src = u.recvfrom(1 << 17)
+        check_same("datagram of %d" % n, p, r)
+        if fam != "unix" and src[0] != host:
+            die("reply from %s, sent to %s" % (src[0], host))
+    print("ok: %s dgram sizes %s" % (fam, sizes))
+
+
+def cmd_slowreader(fam, host, port, size, pause_ms, pid, max_growth_kb):
+    """Write SIZE bytes without reading for PAUSE_MS: the server must stop
+    reading (TCP back-pressure) instead of buffering; RSS growth bounded."""
+    data = os.urandom(int(size))
+    rss0 = rss_kb(pid)
+    s = connect(fam, "stream", host, port, timeout=30)
+    s.setblocking(False)
+    sent = 0
+    end = time.monotonic() + int(pause_ms) / 1000.0
+    while time.monotonic() < end and sent < len(data):
+        select.select([], [s], [], 0.05)
+        try:
+            sent += s.send(data[sent:sent + 65536])
+        except BlockingIOError:
+            pass
+    growth = rss_kb(pid) - rss0
+    if sent >= len(data):
+        die("sent all %d bytes without reading: no back-pressure" % sent)
+    if growth > int(max_growth_kb):
+        die("server grew by %d KiB while the client did not read" % growth)
+    s.setblocking(True)
+    s.settimeout(30)
+
+    def writer():
+        s.sendall(data[sent:])
+        s.shutdown(socket.SHUT_WR)
+    t = threading.Thread(target=writer)
+    t.start()
+    got = recv_all(s)
+    t.join()
+    check_same("slow reader", data, got)
+    print("ok: stalled after %d of %d bytes, server grew %d KiB, all came back"
+          % (sent, len(data), growth))
+
+
+def rss_kb(pid):
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cmd_many(fam, host, port, count, size):
+    """COUNT connections open at once, each echoes SIZE bytes."""
+    count, size = int(count), int(size)
+    socks, deadline = [], time.monotonic() + 60
+    for i in range(count):
+        s = socket.socket(FAMILIES[fam], socket.SOCK_STREAM)
+        s.setblocking(False)
+        try:
+            s.connect(target(fam, host, port))
+        except BlockingIOError:
+            pass
+        socks.append(s)
+    payload = {s.fileno(): os.urandom(size) for s in socks}
+    got = {s.fileno(): bytearray() for s in socks}
+    ep = select.epoll()
+    for s in socks:
+        ep.register(s.fileno(), select.EPOLLOUT)
+    byfd = {s.fileno(): s for s in socks}
+    pending_write, done = set(byfd), 0
+    while done < count:
+        if time.monotonic() > deadline:
+            die("only %d of %d connections echoed in time" % (done, count))
+        for fd, ev in ep.poll(1.0):
+            s = byfd[fd]
+            if fd in pending_write and ev & select.EPOLLOUT:
+                s.send(payload[fd])  # small: fits the socket buffer
+                pending_write.discard(fd)
+                ep.modify(fd, select.EPOLLIN)
+            elif ev & (select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR):
+                b = s.recv(65536)
+                if not b:
+                    die("connection %d closed early after %d bytes" % (fd, len(got[fd])))
+                got[fd] += b
+                if len(got[fd]) == size:
+                    done += 1
+                    ep.unregister(fd)
+    for s in socks:
+        check_same("connection", payload[s.fileno()], bytes(got[s.fileno()]))
+    print("ok: %d concurrent connections, all echoed" % count)
+    # keep them open until told, so the server's count can be checked
+    if os.environ.get("HOLD_FILE"):
+        open(os.environ["HOLD_FILE"], "w").write("%d\n" % count)
+        for _ in range(600):
+            if not os.path.exists(os.environ["HOLD_FILE"]):
+                break
+            time.sleep(0.05)
+
+
+def cmd_closed_within(fam, host, port, lo_ms, hi_ms):
+    """Open a connection, send nothing: the server must close it between
+    LO and HI ms (idle timeout, or refusal)."""
+    s = connect(fam, "stream", host, port)
+    t0 = time.monotonic()
+    s.settimeout(int(hi_ms) / 1000.0 + 1)
+    try:
+        b = s.recv(10)
+    except ConnectionResetError:
+        b = b""
+    except socket.timeout:
+        die("still open after %s ms" % hi_ms)
+    el = (time.monotonic() - t0) * 1000
+    if b != b"":
+        die("got data instead of a close")
+    if not int(lo_ms) <= el <= int(hi_ms):
+        die("closed after %d ms, expected %s..%s" % (el, lo_ms, hi_ms))
+    print("ok: closed after %d ms" % el)
+
+
+def cmd_guard(host, port, srcs):
+    """Send from each forbidden source (addr:port), then from an ordinary
+    port; when the ordinary reply is in, any reply to a forbidden one would
+    have come before it (one socket, processed in order)."""
+    dst = (host, int(port))
+    bad = []
+    for spec in srcs.split(","):
+        a, p = spec.rsplit(":", 1)
+        u = dgram_socket("IPv4", (a, int(p)))
+        u.sendto(b"forbidden " + spec.encode(), dst)
+        bad.append(u)
+    ok = dgram_socket("IPv4")
+    ok.sendto(b"control", dst)
+    if ok.recvfrom(100)[0] != b"control":
+        die("control datagram not echoed")
+    for u in bad:
+        r, _, _ = select.select([u], [], [], 0)
+        if r:
+            die("answered a datagram from %s:%d" % u.getsockname())
+    print("ok: %d forbidden sources refused, control answered" % len(bad))
+
+
+def cmd_expect_reply(host, port, src):
+    a, p = src.rsplit(":", 1)
+    u = dgram_socket("IPv4", (a, int(p)))
+    u.sendto(b"x", (host, int(port)))
+    if u.recvfrom(10)[0] != b"x":
+        die("no reply")
+    print("ok: answered from", src)
+
+
+def main():
+    cmds = {k[4:]: v for k, v in globals().items() if k.startswith("cmd_")}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+        die("usage: peer.py {%s} ..." % ",".join(sorted(cmds)))
+    try:
+        cmds[sys.argv[1]](*sys.argv[2:])
+    except (OSError, socket.timeout) as e:
+        die("%s: %s" % (sys.argv[1], e))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Every command-line error of anyechod: one line naming the value and the
+# reason, the documented exit status (2 usage, 1 runtime), nothing left
+# running and no socket left bound. Also -n, --help and --version.
+. "$top_srcdir/tests/integ/lib.sh"
+
+check() { # STATUS MESSAGE ARGS...
+	_st=$1 _want=$2; shift 2
+	_out=$("$ANYECHOD" "$@" 2>&1); _rc=$?
+	expect_eq "exit of anyechod $*" "$_rc" "$_st"
+	expect_in "message of anyechod $*" "$_out" "$_want"
+}
+
+long=$(printf 'p%.0s' $(seq 1 120))
+check 2 "port 70000 out of range (0-65535)" -p 70000
+check 2 "endpoint host:99999: port 99999 out of range" -l host:99999
+check 2 "endpoint unix:/$long: unix path is 121 bytes, limit is 107" -l "unix:/$long"
+check 2 "endpoint [::1: missing ']'" -l '[::1'
+check 2 "bad --max-conns '0': expected a number from 1 to 10000000" --max-conns 0
+check 2 "bad --threads 'x': expected a number" --threads x
+check 2 "bad --idle-timeout 'soon': expected a time" --idle-timeout soon
+check 2 "bad --unix-mode '999': expected an octal mode" --unix-mode 999
+check 2 "bad --buffer-size '10': expected a number from 512" --buffer-size 10
+check 2 "unexpected argument 'extra' (endpoints go with -l)" extra
+check 2 "usage: anyechod" --no-such-option
+check 2 "endpoint ::1: ::1 is an IPv6 address, but only IPv4 was asked for" -4 -l ::1
+check 2 "endpoint nx.invalid: " -l nx.invalid --dns-server 127.0.0.1:9 --dns-timeout 300
+check 1 "192.0.2.1:0: address not available on this host" -l 192.0.2.1:0 -t
+check 1 "nothing to listen on: all 1 endpoint(s) failed" -l 192.0.2.1:0 -t
+check 1 "--user no-such-user-here: no such user" -l 127.0.0.1:0 -t --user no-such-user-here
+
+# One endpoint failing among others: a warning, and the rest is served.
+start_server -l 192.0.2.1:0 -l 127.0.0.1:0 -t
+expect_in "warning" "$(cat "$T/server.log")" "cannot listen on IPv4 stream: 192.0.2.1:0: address not available"
+$PEER stream IPv4 stream 127.0.0.1 "$(port IPv4 stream)" 10 || fail "echo"
+stop_server || fail "exit status $?"
+
+# A privileged port without privilege names the fix.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$ANYECHOD" -l 127.0.0.1:7 -t 2>&1); rc=$?
+	if [ $rc -eq 0 ] || ! echo "$out" | grep -q 'needs privileges'; then
+		echo "note: unprivileged bind to port 7 allowed here ($(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null))"
+	else
+		expect_eq "privileged port exit" $rc 1
+		expect_in "privileged port" "$out" "port 7 needs privileges: run as root, grant CAP_NET_BIND_SERVICE, or choose a port >= 1024 with -p"
+	fi
+fi
+
+# -n resolves and reports, binds nothing.
+out=$("$ANYECHOD" -n -p 7007) || fail "-n failed: $out"
+expect_eq "-n plan" "$(echo "$out" | tr '\n' ';')" \
+	"IPv6 stream [::]:7007;IPv6 dgram [::]:7007;IPv4 stream 0.0.0.0:7007;IPv4 dgram 0.0.0.0:7007;"
+"$ANYECHOD" --version | grep -q '^anyechod [0-9]' || fail "--version"
+"$ANYECHOD" --help | grep -q '^usage: anyechod' || fail "--help"
+echo ok

@@ -1,0 +1,252 @@
+/* echo: the stream buffer over socketpairs (nothing kept while the peer
+ * reads, bounded and read-stopping while it does not, everything owed sent
+ * before our EOF, records whole) and the reflection guard from a table. */
+#include "common.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include "echo.h"
+#include "evloop.h"
+#include "sock.h"
+
+static char scratch_buf[65536];
+static struct echo_scratch scratch = { scratch_buf, sizeof(scratch_buf) };
+
+static void
+pair(int type, int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, type, 0, sv), 0);
+	assert_int_equal(sock_nonblock(sv[0]), 0);
+}
+
+/* Read what is there on the blocking peer side, up to n bytes. */
+static size_t
+drain(int fd, char *out, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+	while (got < n && (r = read(fd, out + got, n - got)) > 0)
+		got += (size_t)r;
+	return got;
+}
+
+static void
+test_direct_path_keeps_nothing(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	char out[100];
+	int sv[2];
+
+	(void)state;
+	pair(SOCK_STREAM, sv);
+	echo_stream_init(&es, 4096, false);
+	assert_int_equal(write(sv[1], "hello", 5), 5);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
+	assert_null(es.buf);
+	assert_int_equal(echo_stream_pending(&es), 0);
+	assert_int_equal(drain(sv[1], out, sizeof(out)), 5);
+	assert_memory_equal(out, "hello", 5);
+	assert_int_equal(st.bytes, 5);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_backpressure_bounded_then_drains(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	static char in[4 << 20], out[4 << 20];
+	size_t sent = 0, got = 0;
+	int sv[2], want = EV_READ;
+	uint32_t cap = 8192;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (char)(i * 7 + i / 251);
+	pair(SOCK_STREAM, sv);
+	assert_int_equal(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	echo_stream_init(&es, cap, false);
+	/* The peer writes and never reads until the server stops reading. */
+	for (int round = 0; round < 10000 && want != EV_WRITE; round++) {
+		ssize_t w = write(sv[1], in + sent, sizeof(in) - sent);
+		if (w > 0)
+			sent += (size_t)w;
+		want = echo_stream_io(&es, sv[0], &scratch, &st);
+		assert_true(echo_stream_pending(&es) <= cap);
+	}
+	assert_int_equal(want, EV_WRITE); /* full: only waiting to write */
+	assert_int_equal(echo_stream_pending(&es), cap);
+	assert_true(sent < sizeof(in));
+	/* Now the peer reads and writes the rest, then half-closes. */
+	while (want > 0) {
+		ssize_t r = read(sv[1], out + got, sizeof(out) - got);
+		if (r > 0)
+			got += (size_t)r;
+		if (sent < sizeof(in)) {
+			ssize_t w = write(sv[1], in + sent, sizeof(in) - sent);
+			if (w > 0)
+				sent += (size_t)w;
+			if (sent == sizeof(in))
+				shutdown(sv[1], SHUT_WR);
+		}
+		want = echo_stream_io(&es, sv[0], &scratch, &st);
+		assert_true(want >= 0);
+	}
+	got += drain(sv[1], out + got, sizeof(out) - got);
+	assert_int_equal(got, sizeof(in));
+	assert_memory_equal(in, out, sizeof(in));
+	assert_null(es.buf);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_eof_sends_owed_then_shuts_down(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	char out[16];
+	int sv[2];
+
+	(void)state;
+	pair(SOCK_STREAM, sv);
+	echo_stream_init(&es, 4096, false);
+	assert_int_equal(write(sv[1], "bye", 3), 3);
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), 0);
+	assert_int_equal(read(sv[1], out, sizeof(out)), 3);
+	assert_int_equal(read(sv[1], out, sizeof(out)), 0); /* our EOF */
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_reset_is_an_error(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	int sv[2];
+
+	(void)state;
+	pair(SOCK_STREAM, sv);
+	echo_stream_init(&es, 4096, false);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	close(sv[1]);
+	/* The write back fails (EPIPE): -1, and the buffer is released. */
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), -1);
+	echo_stream_free(&es);
+	close(sv[0]);
+}
+
+static void
+test_records_whole(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	char out[3000];
+	int sv[2];
+
+	(void)state;
+	pair(SOCK_SEQPACKET, sv);
+	echo_stream_init(&es, 1024, true);
+	memset(out, 'r', sizeof(out));
+	assert_int_equal(write(sv[1], out, 2000), 2000); /* larger than the buffer */
+	assert_int_equal(write(sv[1], out, 10), 10);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
+	assert_int_equal(read(sv[1], out, sizeof(out)), 2000);
+	assert_int_equal(read(sv[1], out, sizeof(out)), 10);
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+struct guard_case {
+	const char *addr;
+	int port;
+	bool refused;
+};
+
+static const struct guard_case guard_cases[] = {
+	{ "127.0.0.1", 40000, false },
+	{ "::1", 40000, false },
+	{ "192.0.2.1", 1024, false },
+	{ "127.0.0.1", 0, true },
+	{ "127.0.0.1", 7, true },
+	{ "192.0.2.1", 19, true },
+	{ "2001:db8::1", 13, true },
+	{ "192.0.2.1", 37, true },
+	{ "192.0.2.1", 17, true },
+	{ "192.0.2.1", 123, true },
+	{ "192.0.2.1", 7007, true }, /* our own port, below */
+	{ "::ffff:192.0.2.1", 7007, true },
+	{ "0.0.0.0", 40000, true },
+	{ "255.255.255.255", 40000, true },
+	{ "224.0.0.1", 40000, true },
+	{ "239.255.255.250", 40000, true },
+	{ "240.0.0.1", 40000, true },
+	{ "::", 40000, true },
+	{ "ff02::1", 40000, true },
+	{ "::ffff:224.0.0.1", 40000, true },
+	{ "::ffff:127.0.0.1", 40000, false },
+};
+
+static void
+test_guard_table(void **state)
+{
+	struct echo_guard g = { 0 }, off = { 0 };
+
+	(void)state;
+	echo_guard_add_port(&g, 7007);
+	echo_guard_add_port(&g, 7007);
+	assert_int_equal(g.nown, 1);
+	off.off = true;
+	for (size_t i = 0; i < AE_NELEM(guard_cases); i++) {
+		const struct guard_case *c = &guard_cases[i];
+		struct sockaddr_storage ss;
+		socklen_t len;
+		const char *why;
+
+		memset(&ss, 0, sizeof(ss));
+		if (strchr(c->addr, ':') != NULL) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons((uint16_t)c->port);
+			assert_int_equal(inet_pton(AF_INET6, c->addr, &s6->sin6_addr), 1);
+			len = sizeof(*s6);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((uint16_t)c->port);
+			assert_int_equal(inet_pton(AF_INET, c->addr, &s4->sin_addr), 1);
+			len = sizeof(*s4);
+		}
+		why = echo_guard_check(&g, (struct sockaddr *)&ss, len);
+		print_message("%s port %d: %s\n", c->addr, c->port, why ? why : "answered");
+		assert_int_equal(why != NULL, c->refused);
+		assert_null(echo_guard_check(&off, (struct sockaddr *)&ss, len));
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_direct_path_keeps_nothing),
+		cmocka_unit_test(test_backpressure_bounded_then_drains),
+		cmocka_unit_test(test_eof_sends_owed_then_shuts_down),
+		cmocka_unit_test(test_reset_is_an_error),
+		cmocka_unit_test(test_records_whole),
+		cmocka_unit_test(test_guard_table),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
