@@ -82,14 +82,20 @@ left(const struct addriter *it, int q)
 	return it->q[q].n - it->taken[q];
 }
 
+bool
+addriter_exhausted(const struct addriter *it)
+{
+	return left(it, 0) + left(it, 1) == 0 && !it->pending[0] && !it->pending[1] &&
+	    it->inflight == 0;
+}
+
 enum addriter_step
 addriter_next(struct addriter *it, uint64_t now, const struct addr **a, uint64_t *wait_ms)
 {
 	int q;
 
 	if (left(it, 0) + left(it, 1) == 0)
-		return it->pending[0] || it->pending[1] || it->inflight > 0 ? ADDRITER_IDLE :
-		    ADDRITER_DONE;
+		return addriter_exhausted(it) ? ADDRITER_DONE : ADDRITER_IDLE;
 	/* RFC 8305 3: with only A in hand, give AAAA 50 ms more. */
 	if (it->last == -1 && it->pending[0] && left(it, 0) == 0 &&
 	    now < it->answer_at + ADDRITER_RESOLUTION_DELAY_MS) {

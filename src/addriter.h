@@ -46,6 +46,8 @@ void addriter_answer_all(struct addriter *it, const struct addr_list *list, uint
 void addriter_failed(struct addriter *it, uint64_t now);
 enum addriter_step addriter_next(struct addriter *it, uint64_t now, const struct addr **a,
     uint64_t *wait_ms);
+/* No address left, no lookup pending, no attempt in flight. */
+bool addriter_exhausted(const struct addriter *it);
 /* Addresses known so far, in both queues. */
 size_t addriter_count(const struct addriter *it);
 

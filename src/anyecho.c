@@ -1,106 +1,379 @@
-/* anyecho: the client. Option parsing, signals and exit codes; the work is
- * done by the modules below it. */
+/* anyecho: the client. Options, output (text or JSON), signals and exit
+ * codes; resolving, connecting and probing are done by client.c. */
 #include "common.h"
 
 #include <getopt.h>
-#include <limits.h>
+#include <signal.h>
 
-#include "addr.h"
-#include "evloop.h"
+#include "addriter.h"
+#include "cli.h"
+#include "client.h"
 #include "log.h"
-#include "resolve.h"
 
-#define EXIT_USAGE 2
-
-struct lookup {
-	const char *text;
-	struct evloop *loop;
-	int *pending;
-	struct addr_list list;
-	char err[RESOLVE_ERRLEN];
-	bool failed;
-};
+#define EXIT_FAILED 1 /* unreachable, lost or wrong */
+#define EXIT_USAGE  2 /* usage error, or a name that did not resolve */
 
 static struct {
-	struct addr_hints hints;
-	struct resolve_opts ropts;
-	bool resolve_only;
+	struct client_opts co;
+	struct addr_hints hints; /* --resolve */
+	bool resolve_only, json, quiet, verbose;
 } opt;
+
+/* What the run found, for the exit status and the --all table. */
+static struct {
+	int status;
+	struct row {
+		struct addr addr;
+		struct session_summary s;
+		char error[160];
+	} *rows;
+	size_t nrows, caprows;
+} run;
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: anyecho [-46tuV] [--passive] [--dns-server LIST] [--dns-timeout MS]\n"
-	    "               [--dns-tries N] [-p PORT] --resolve ENDPOINT ...\n");
+	    "usage: anyecho [-46tuAqvV] [-c count] [-s size] [-i interval] [-W timeout]\n"
+	    "               [--connect-timeout time] [--attempt-delay time] [--sequential]\n"
+	    "               [--json] [--dns-server list] [--dns-timeout ms] [-p port]\n"
+	    "               target [port] ...\n"
+	    "       anyecho [options] --stdin target [port]\n"
+	    "       anyecho [-46tu] [-p port] [--passive] --resolve endpoint ...\n");
 }
 
-static int
-parse_int(const char *what, const char *s, long lo, long hi, int *out)
+static void
+worse(int status)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
-		log_err("bad %s '%s': expected a number from %ld to %ld", what, s, lo, hi);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
+	if (status > run.status)
+		run.status = status;
 }
+
+/* ---- JSON: one object per line ---- */
+
+static void
+json_str(const char *key, const char *v)
+{
+	printf("\"%s\":", key);
+	if (v == NULL) {
+		printf("null");
+		return;
+	}
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static void
+json_addr(const struct addr *a)
+{
+	char host[ADDR_STRLEN];
+
+	if (a == NULL) {
+		printf(",\"address\":null,\"port\":null,\"family\":null,\"protocol\":null");
+		return;
+	}
+	printf(",");
+	json_str("address", addr_format_host(a, host, sizeof(host)));
+	if (a->family == AF_UNIX)
+		printf(",\"port\":null");
+	else
+		printf(",\"port\":%d", addr_port(a));
+	printf(",\"family\":\"%s\",\"protocol\":\"%s\"", addr_family_name(a->family),
+	    addr_type_name(a->socktype));
+}
+
+static void
+json_ms(const char *key, double v, bool valid)
+{
+	if (valid)
+		printf(",\"%s\":%.3f", key, v);
+	else
+		printf(",\"%s\":null", key);
+}
+
+static const char *const status_names[] = { "ok", "lost", "mismatch", "duplicate", "late" };
+
+static void
+json_probe(const struct probe_result *r)
+{
+	printf("{\"type\":\"probe\",");
+	json_str("target", r->target);
+	json_addr(r->addr);
+	printf(",\"seq\":%d,\"bytes\":%d", r->seq, r->bytes);
+	json_ms("rtt_ms", r->rtt_ms, r->status != PROBE_LOST && r->seq > 0);
+	printf(",\"status\":\"%s\",", status_names[r->status]);
+	json_str("error", r->error);
+	printf("}\n");
+}
+
+static double
+loss_pct(const struct session_summary *s)
+{
+	return s->sent > 0 ? 100.0 * (s->sent - s->received - s->mismatched) / s->sent : 100.0;
+}
+
+static bool
+reachable(const struct session_summary *s)
+{
+	return s->connected && (s->received > 0 || (s->pipe && s->error == NULL));
+}
+
+static void
+json_summary(const struct session_summary *s)
+{
+	printf("{\"type\":\"summary\",");
+	json_str("target", s->target);
+	json_addr(s->addr);
+	printf(",\"reachable\":%s", reachable(s) ? "true" : "false");
+	json_ms("connect_ms", s->connect_ms, s->connected);
+	printf(",\"sent\":%d,\"received\":%d,\"mismatched\":%d,\"duplicates\":%d,\"late\":%d",
+	    s->sent, s->received, s->mismatched, s->duplicates, s->late);
+	printf(",\"loss_pct\":%.1f", loss_pct(s));
+	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
+	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
+	json_ms("rtt_max_ms", s->rtt_max, s->received > 0);
+	json_ms("rtt_mdev_ms", s->rtt_mdev, s->received > 0);
+	if (s->pipe)
+		printf(",\"bytes_sent\":%llu,\"bytes_received\":%llu",
+		    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
+	printf(",");
+	json_str("error", s->error);
+	printf("}\n");
+}
+
+/* ---- text ---- */
+
+static void
+on_probe(void *arg, const struct probe_result *r)
+{
+	char buf[ADDR_STRLEN];
+
+	(void)arg;
+	if (r->status != PROBE_OK)
+		worse(EXIT_FAILED);
+	if (opt.json) {
+		json_probe(r);
+		return;
+	}
+	if (opt.quiet || opt.co.mode == CLIENT_ALL)
+		return;
+	addr_format(r->addr, buf, sizeof(buf));
+	if (r->status == PROBE_OK)
+		printf("%d bytes from %s (%s %s): seq=%d time=%.3f ms\n", r->bytes, buf,
+		    addr_family_name(r->addr->family), addr_type_name(r->addr->socktype), r->seq,
+		    r->rtt_ms);
+	else if (r->seq > 0)
+		printf("%s: seq=%d: %s\n", r->target, r->seq, r->error);
+	else
+		printf("%s: %s\n", r->target, r->error);
+}
+
+static void
+print_summary(const struct session_summary *s)
+{
+	char buf[ADDR_STRLEN];
+
+	if (s->pipe) {
+		if (s->error != NULL)
+			log_err("%s: %s", s->target, s->error);
+		else if (opt.verbose)
+			log_info("%s: %llu bytes sent, %llu echoed intact", s->target,
+			    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
+		return;
+	}
+	if (!s->connected) {
+		log_err("%s: %s", s->target, s->error != NULL ? s->error : "not reached");
+		return;
+	}
+	printf("--- %s (%s, %s %s) ---\n", s->target, addr_format(s->addr, buf, sizeof(buf)),
+	    addr_family_name(s->addr->family), addr_type_name(s->addr->socktype));
+	printf("%d sent, %d received, %d mismatched, %.0f%% loss, connect %.3f ms", s->sent,
+	    s->received, s->mismatched, loss_pct(s), s->connect_ms);
+	if (s->duplicates > 0 || s->late > 0)
+		printf(", %d duplicates, %d late", s->duplicates, s->late);
+	printf("\n");
+	if (s->received > 0)
+		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
+		    s->rtt_max, s->rtt_mdev);
+}
+
+static void
+on_summary(void *arg, const struct session_summary *s)
+{
+	(void)arg;
+	if (s->resolve_failed)
+		worse(EXIT_USAGE);
+	else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
+	    s->mismatched > 0)
+		worse(EXIT_FAILED);
+	if (opt.json)
+		json_summary(s);
+	if (opt.co.mode == CLIENT_ALL && s->addr != NULL) {
+		struct row *r;
+		if (run.nrows == run.caprows) {
+			size_t cap = run.caprows ? run.caprows * 2 : 16;
+			struct row *v = realloc(run.rows, cap * sizeof(*v));
+			if (v == NULL)
+				return;
+			run.rows = v;
+			run.caprows = cap;
+		}
+		r = &run.rows[run.nrows++];
+		r->addr = *s->addr;
+		r->s = *s;
+		r->s.addr = &r->addr;
+		snprintf(r->error, sizeof(r->error), "%s", s->error != NULL ? s->error : "");
+		r->s.error = r->error;
+		return;
+	}
+	if (!opt.json)
+		print_summary(s);
+}
+
+/* Short reason for the table: the error without the address it names. */
+static const char *
+short_error(const char *e)
+{
+	static const char *const known[] = { "connection refused", "no answer", "no reply",
+		"network unreachable", "host unreachable", "echo differs", "no socket" };
+
+	for (size_t i = 0; i < AE_NELEM(known); i++)
+		if (strncmp(e, known[i], strlen(known[i])) == 0)
+			return known[i];
+	return e;
+}
+
+static void
+print_family_line(const char *target, int family)
+{
+	int total = 0, ok = 0;
+	const char *why = NULL;
+
+	for (size_t i = 0; i < run.nrows; i++) {
+		const struct row *r = &run.rows[i];
+		if (strcmp(r->s.target, target) != 0 || r->addr.family != family)
+			continue;
+		total++;
+		if (reachable(&r->s))
+			ok++;
+		else if (why == NULL && r->error[0] != '\0')
+			why = short_error(r->error);
+	}
+	if (total == 0)
+		return;
+	if (opt.json) {
+		printf("{\"type\":\"family\",");
+		json_str("target", target);
+		printf(",\"family\":\"%s\",\"reachable\":%d,\"total\":%d}\n", addr_family_name(family),
+		    ok, total);
+		return;
+	}
+	printf("%s: %d of %d address%s reachable", addr_family_name(family), ok, total,
+	    total == 1 ? "" : "es");
+	if (ok < total && why != NULL)
+		printf(" (%s)", why);
+	printf("\n");
+}
+
+static void
+on_target_done(void *arg, const char *target)
+{
+	static const int families[] = { AF_INET6, AF_INET, AF_UNIX };
+	char buf[ADDR_STRLEN], rtt[40], conn[16];
+
+	(void)arg;
+	if (!opt.json) {
+		printf("%s\n%-40s %-6s %-6s %9s %-23s %5s  %s\n", target, "ADDRESS", "FAMILY", "PROTO",
+		    "CONNECT", "RTT MIN/AVG/MAX ms", "LOSS", "ERROR");
+		for (size_t i = 0; i < run.nrows; i++) {
+			const struct row *r = &run.rows[i];
+			if (strcmp(r->s.target, target) != 0)
+				continue;
+			snprintf(conn, sizeof(conn), r->s.connected ? "%.1f ms" : "-", r->s.connect_ms);
+			if (r->s.received > 0)
+				snprintf(rtt, sizeof(rtt), "%.2f/%.2f/%.2f", r->s.rtt_min, r->s.rtt_avg,
+				    r->s.rtt_max);
+			else
+				snprintf(rtt, sizeof(rtt), "-");
+			printf("%-40s %-6s %-6s %9s %-23s %4.0f%%  %s\n",
+			    addr_format(&r->addr, buf, sizeof(buf)), addr_family_name(r->addr.family),
+			    addr_type_name(r->addr.socktype), conn, rtt, loss_pct(&r->s),
+			    short_error(r->error));
+		}
+	}
+	for (size_t i = 0; i < AE_NELEM(families); i++)
+		print_family_line(target, families[i]);
+}
+
+/* ---- --resolve: the resolver layer on the command line ---- */
+
+struct lookup {
+	const char *text;
+	struct addr_list list;
+	char err[RESOLVE_ERRLEN];
+	int *pending;
+	struct evloop *loop;
+};
 
 static void
 on_resolved(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
 {
 	struct lookup *l = arg;
 
-	if (st != RESOLVE_OK) {
-		l->failed = true;
-		snprintf(l->err, sizeof(l->err), "%s", errmsg);
-	} else
+	if (st == RESOLVE_OK)
 		l->list = *list;
+	else
+		snprintf(l->err, sizeof(l->err), "%s", errmsg);
 	/* Done when every lookup has answered, not when c-ares has finished
 	 * retrying those that already timed out. */
 	if (--*l->pending == 0)
 		evloop_stop(l->loop);
 }
 
-/* Resolve every endpoint concurrently on one channel, then print them in
- * the order given, one line per entry, like getent ahosts. */
+/* Every endpoint at once on one channel; printed in the order given, one
+ * line per entry, like getent ahosts. */
 static int
-run_resolve(struct evloop *loop, struct resolver *res, char **names, int n)
+run_resolve(struct evloop *loop, char **names, int n)
 {
 	struct lookup *l = calloc((size_t)n, sizeof(*l));
+	struct resolver *res = NULL;
+	char err[RESOLVE_ERRLEN];
 	int rc = 0, pending = 0;
 
 	if (l == NULL)
-		return 1;
+		return EXIT_FAILED;
+	if (resolver_new(&res, loop, &opt.co.resolve, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		free(l);
+		return EXIT_USAGE;
+	}
 	for (int i = 0; i < n; i++) {
 		struct addr_spec spec;
 
 		l[i].text = names[i];
 		l[i].loop = loop;
 		l[i].pending = &pending;
-		if (addr_parse(&spec, names[i], l[i].err, sizeof(l[i].err)) == -1) {
-			l[i].failed = true;
+		if (addr_parse(&spec, names[i], l[i].err, sizeof(l[i].err)) == -1)
 			continue;
-		}
-		if (resolve_start(res, &spec, &opt.hints, on_resolved, &l[i]) == NULL) {
+		if (resolve_start(res, &spec, &opt.hints, on_resolved, &l[i]) == NULL)
 			snprintf(l[i].err, sizeof(l[i].err), "out of memory");
-			l[i].failed = true;
-			continue;
-		}
-		pending++;
+		else
+			pending++;
 	}
 	if (pending > 0)
 		evloop_run(loop);
 	for (int i = 0; i < n; i++) {
-		if (l[i].failed) {
+		if (l[i].err[0] != '\0') {
 			log_err("%s: %s", l[i].text, l[i].err);
 			rc = EXIT_USAGE;
-			continue;
 		}
 		for (size_t j = 0; j < l[i].list.n; j++) {
 			const struct addr *a = &l[i].list.v[j];
@@ -110,92 +383,261 @@ run_resolve(struct evloop *loop, struct resolver *res, char **names, int n)
 		}
 		addr_list_free(&l[i].list);
 	}
+	resolver_free(res);
 	free(l);
 	return rc;
 }
 
-enum { OPT_RESOLVE = 256, OPT_PASSIVE, OPT_DNS_SERVER, OPT_DNS_TIMEOUT, OPT_DNS_TRIES };
+/* ---- options ---- */
+
+enum {
+	OPT_RESOLVE = 256, OPT_PASSIVE, OPT_DNS_SERVER, OPT_DNS_TIMEOUT, OPT_DNS_TRIES,
+	OPT_CONNECT_TIMEOUT, OPT_ATTEMPT_DELAY, OPT_SEQUENTIAL, OPT_JSON, OPT_STDIN,
+};
 
 static const struct option longopts[] = {
+	{ "count", required_argument, NULL, 'c' },
+	{ "size", required_argument, NULL, 's' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "timeout", required_argument, NULL, 'W' },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "attempt-delay", required_argument, NULL, OPT_ATTEMPT_DELAY },
+	{ "sequential", no_argument, NULL, OPT_SEQUENTIAL },
+	{ "all", no_argument, NULL, 'A' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "stdin", no_argument, NULL, OPT_STDIN },
+	{ "port", required_argument, NULL, 'p' },
 	{ "resolve", no_argument, NULL, OPT_RESOLVE },
 	{ "passive", no_argument, NULL, OPT_PASSIVE },
 	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },
 	{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
 	{ "dns-tries", required_argument, NULL, OPT_DNS_TRIES },
-	{ "port", required_argument, NULL, 'p' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static int
-parse_options(int argc, char **argv)
+parse_option(int c, const char *arg, unsigned *types)
 {
 	char err[ADDR_ERRLEN];
+	long v;
+	int rc = 0;
+
+	switch (c) {
+	case '4': opt.co.family = opt.hints.family = AF_INET; break;
+	case '6': opt.co.family = opt.hints.family = AF_INET6; break;
+	case 't': *types |= ADDR_STREAM; break;
+	case 'u': *types |= ADDR_DGRAM; break;
+	case 'A': opt.co.mode = CLIENT_ALL; break;
+	case 'q': opt.quiet = true; break;
+	case 'v': opt.verbose = true; break;
+	case 'c':
+		rc = cli_number("count", arg, 0, 100000000, &v, err, sizeof(err));
+		opt.co.count = (int)v;
+		break;
+	case 's':
+		rc = cli_number("size", arg, 1, 65507, &v, err, sizeof(err));
+		opt.co.size = (int)v;
+		break;
+	case 'i': rc = cli_duration("interval", arg, 3600000, &opt.co.interval_ms, err, sizeof(err)); break;
+	case 'W': rc = cli_duration("timeout", arg, 3600000, &opt.co.timeout_ms, err, sizeof(err)); break;
+	case OPT_CONNECT_TIMEOUT:
+		rc = cli_duration("connect timeout", arg, 3600000, &opt.co.connect_timeout_ms, err,
+		    sizeof(err));
+		break;
+	case OPT_ATTEMPT_DELAY:
+		rc = cli_duration("attempt delay", arg, 3600000, &opt.co.attempt_delay_ms, err,
+		    sizeof(err));
+		break;
+	case OPT_SEQUENTIAL: opt.co.mode = CLIENT_SEQUENTIAL; break;
+	case OPT_JSON: opt.json = true; break;
+	case OPT_STDIN: opt.co.pipe = true; break;
+	case 'p':
+		rc = addr_parse_port(arg, &opt.co.port, err, sizeof(err));
+		opt.hints.port = opt.co.port;
+		break;
+	case OPT_RESOLVE: opt.resolve_only = true; break;
+	case OPT_PASSIVE: opt.hints.passive = true; break;
+	case OPT_DNS_SERVER: opt.co.resolve.servers = arg; break;
+	case OPT_DNS_TIMEOUT:
+		rc = cli_number("DNS timeout", arg, 1, 600000, &v, err, sizeof(err));
+		opt.co.resolve.timeout_ms = (int)v;
+		break;
+	case OPT_DNS_TRIES:
+		rc = cli_number("DNS tries", arg, 1, 20, &v, err, sizeof(err));
+		opt.co.resolve.tries = (int)v;
+		break;
+	case 'h': usage(stdout); exit(0);
+	case 'V': printf("anyecho %s\n", PACKAGE_VERSION); exit(0);
+	default: usage(stderr); return -1;
+	}
+	if (rc == -1)
+		log_err("%s", err);
+	return rc;
+}
+
+static int
+parse_options(int argc, char **argv)
+{
+	unsigned types = 0;
 	int c;
 
-	opt.hints.family = AF_UNSPEC;
-	opt.hints.port = 7;
-	while ((c = getopt_long(argc, argv, "46tup:hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case '4': opt.hints.family = AF_INET; break;
-		case '6': opt.hints.family = AF_INET6; break;
-		case 't': opt.hints.types |= ADDR_STREAM; break;
-		case 'u': opt.hints.types |= ADDR_DGRAM; break;
-		case 'p':
-			if (addr_parse_port(optarg, &opt.hints.port, err, sizeof(err)) == -1) {
-				log_err("%s", err);
-				return -1;
-			}
-			break;
-		case OPT_RESOLVE: opt.resolve_only = true; break;
-		case OPT_PASSIVE: opt.hints.passive = true; break;
-		case OPT_DNS_SERVER: opt.ropts.servers = optarg; break;
-		case OPT_DNS_TIMEOUT:
-			if (parse_int("DNS timeout", optarg, 1, 600000, &opt.ropts.timeout_ms) == -1)
-				return -1;
-			break;
-		case OPT_DNS_TRIES:
-			if (parse_int("DNS tries", optarg, 1, 20, &opt.ropts.tries) == -1)
-				return -1;
-			break;
-		case 'h': usage(stdout); exit(0);
-		case 'V': printf("anyecho %s\n", PACKAGE_VERSION); exit(0);
-		default: usage(stderr); return -1;
-		}
+	opt.co.family = opt.hints.family = AF_UNSPEC;
+	opt.co.port = opt.hints.port = 7;
+	opt.co.count = 3;
+	opt.co.size = 64;
+	opt.co.interval_ms = 1000;
+	opt.co.timeout_ms = 2000;
+	opt.co.connect_timeout_ms = 5000;
+	opt.co.attempt_delay_ms = ADDRITER_ATTEMPT_DELAY_MS;
+	while ((c = getopt_long(argc, argv, "46tuAqvVhc:s:i:W:p:", longopts, NULL)) != -1)
+		if (parse_option(c, optarg, &types) == -1)
+			return -1;
+	opt.hints.types = types ? types : ADDR_STREAM | ADDR_DGRAM;
+	if (opt.resolve_only)
+		return 0;
+	if (types == (ADDR_STREAM | ADDR_DGRAM)) {
+		log_err("-t and -u: choose one (run twice to test both)");
+		return -1;
 	}
-	if (opt.hints.types == 0)
-		opt.hints.types = ADDR_STREAM | ADDR_DGRAM;
+	opt.co.socktype = types == ADDR_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
+	if (opt.co.socktype == SOCK_DGRAM && opt.co.size < CLIENT_DGRAM_HEADER) {
+		log_err("bad size '%d': datagram probes carry an %d-byte header, use %d or more",
+		    opt.co.size, CLIENT_DGRAM_HEADER, CLIENT_DGRAM_HEADER);
+		return -1;
+	}
+	if (opt.co.attempt_delay_ms != addriter_clamp_delay(opt.co.attempt_delay_ms)) {
+		log_warn("attempt delay %d ms clamped to %d ms (RFC 8305: 10 ms to 2 s)",
+		    opt.co.attempt_delay_ms, addriter_clamp_delay(opt.co.attempt_delay_ms));
+		opt.co.attempt_delay_ms = addriter_clamp_delay(opt.co.attempt_delay_ms);
+	}
 	return 0;
+}
+
+static bool
+all_digits(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* "target [port] ...": a number after a target is its port. "-" asks
+ * for pipe mode. */
+static int
+add_targets(struct client *c, int argc, char **argv, int *ntargets)
+{
+	char err[ADDR_ERRLEN];
+
+	*ntargets = 0;
+	for (int i = 0; i < argc; i++) {
+		int port = -1;
+
+		if (strcmp(argv[i], "-") == 0) {
+			opt.co.pipe = true;
+			continue;
+		}
+		if (i + 1 < argc && all_digits(argv[i + 1]) &&
+		    addr_parse_port(argv[i + 1], &port, err, sizeof(err)) == -1) {
+			log_err("%s: %s", argv[i], err);
+			return -1;
+		}
+		if (client_add(c, argv[i], port, err, sizeof(err)) == -1) {
+			log_err("%s: %s", argv[i], err);
+			return -1;
+		}
+		(*ntargets)++;
+		if (port >= 0)
+			i++;
+	}
+	return 0;
+}
+
+static int
+check_pipe(int ntargets)
+{
+	if (!opt.co.pipe)
+		return 0;
+	if (ntargets != 1 || opt.co.mode == CLIENT_ALL || opt.co.socktype != SOCK_STREAM) {
+		log_err("--stdin needs exactly one target, a stream (-t), and no --all");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+on_interrupt(struct evloop *loop, int signo, void *arg)
+{
+	(void)loop;
+	(void)signo;
+	client_stop(arg);
 }
 
 int
 main(int argc, char **argv)
 {
+	struct client_report rep = { on_probe, on_summary, on_target_done, NULL };
 	struct evloop *loop = NULL;
-	struct resolver *res = NULL;
-	char err[ADDR_ERRLEN];
-	int rc;
+	struct client *c = NULL;
+	char err[RESOLVE_ERRLEN];
+	int ntargets = 0, rc = EXIT_USAGE;
+	bool piped;
 
 	log_init("anyecho", LOG_LVL_INFO, false);
+	signal(SIGPIPE, SIG_IGN);
 	if (parse_options(argc, argv) == -1)
 		return EXIT_USAGE;
-	if (!opt.resolve_only || optind == argc) {
+	if (optind == argc) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	loop = evloop_new(EVLOOP_DEFAULT);
+	/* Pipe mode reads standard input, which may be a plain file: poll
+	 * takes those, epoll does not. */
+	piped = opt.co.pipe;
+	for (int i = optind; i < argc; i++)
+		piped |= strcmp(argv[i], "-") == 0;
+	loop = evloop_new(piped ? EVLOOP_POLL : EVLOOP_DEFAULT);
 	if (loop == NULL) {
 		log_err("cannot create event loop: %s", strerror(errno));
-		return 1;
+		return EXIT_FAILED;
 	}
-	if (resolver_new(&res, loop, &opt.ropts, err, sizeof(err)) == -1) {
+	if (opt.resolve_only) {
+		rc = run_resolve(loop, argv + optind, argc - optind);
+		goto out;
+	}
+	if (client_new(&c, loop, &opt.co, &rep, err, sizeof(err)) == -1) {
 		log_err("%s", err);
-		evloop_free(loop);
-		return EXIT_USAGE;
+		goto out;
 	}
-	rc = run_resolve(loop, res, argv + optind, argc - optind);
-	resolver_free(res);
+	if (add_targets(c, argc - optind, argv + optind, &ntargets) == -1)
+		goto out;
+	if (ntargets == 0) {
+		usage(stderr);
+		goto out;
+	}
+	if (check_pipe(ntargets) == -1)
+		goto out;
+	if (opt.co.pipe) {
+		/* client_new copied the options before "-" was seen. */
+		client_free(c);
+		if (client_new(&c, loop, &opt.co, &rep, err, sizeof(err)) == -1 ||
+		    add_targets(c, argc - optind, argv + optind, &ntargets) == -1)
+			goto out;
+	}
+	evloop_signal(loop, SIGINT, on_interrupt, c);
+	evloop_signal(loop, SIGTERM, on_interrupt, c);
+	client_run(c);
+	fflush(stdout);
+	rc = run.status;
+out:
+	client_free(c);
 	evloop_free(loop);
+	free(run.rows);
 	return rc;
 }

@@ -627,16 +627,29 @@ server_bind(struct server *s, const struct addr_list *list, server_report_cb *re
 	char err[ADDR_STRLEN + 160];
 	int bound = 0;
 
-	for (size_t i = 0; i < list->n; i++) {
-		struct addr b;
+	int shared = 0;
 
-		if (covered_by_dualstack(s, &list->v[i]))
+	for (size_t i = 0; i < list->n; i++) {
+		const struct addr *e = &list->v[i];
+		struct addr b, same;
+		int rc = -1;
+
+		if (covered_by_dualstack(s, e))
 			continue;
 		memset(&b, 0, sizeof(b));
-		if (bind_entry(s, &list->v[i], &b, err, sizeof(err)) == -1) {
-			report(arg, &list->v[i], err);
+		/* Port 0: every socket takes the port the first one got, where it
+		 * is free, so that one name has one port in every family. */
+		if (e->family != AF_UNIX && addr_port(e) == 0 && shared != 0) {
+			same = *e;
+			addr_set_port(&same, shared);
+			rc = bind_entry(s, &same, &b, err, sizeof(err));
+		}
+		if (rc == -1 && bind_entry(s, e, &b, err, sizeof(err)) == -1) {
+			report(arg, e, err);
 			continue;
 		}
+		if (e->family != AF_UNIX && addr_port(e) == 0 && shared == 0)
+			shared = addr_port(&b);
 		if (b.socktype == SOCK_DGRAM && b.family != AF_UNIX)
 			echo_guard_add_port(&s->guard, addr_port(&b));
 		report(arg, &b, NULL);

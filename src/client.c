@@ -1,0 +1,1072 @@
+#include "common.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <time.h>
+
+#include "addriter.h"
+#include "client.h"
+#include "sock.h"
+
+#define ERRLEN      512
+#define PIPE_WINDOW (1u << 20) /* sent but not yet echoed, before stdin waits */
+
+struct target;
+
+struct session {
+	struct session *next;
+	struct target *t;
+	struct addr addr;
+	int fd;
+	bool connected, done;
+	uint64_t t0_us;
+	double connect_ms;
+	struct evtimer ctimer; /* connect timeout */
+	struct evtimer ptimer; /* next probe */
+	struct evtimer rtimer; /* reply timeout (stream, pipe) or loss sweep (dgram) */
+	/* probes */
+	int nsent, received, mismatched, dups, late, sweep;
+	uint64_t *sent_at;
+	uint8_t *got;
+	int cap;
+	double rmin, rmax, rsum, rsq;
+	unsigned char *tx, *rx;
+	size_t txoff, rxlen;
+	bool awaiting;
+	/* pipe */
+	unsigned char *unacked;
+	size_t unacked_len, txlen;
+	uint64_t bytes_sent, bytes_received;
+	bool stdin_eof, diverged;
+	size_t diff_at;
+	char err[ERRLEN];
+};
+
+struct target {
+	struct target *next;
+	struct client *c;
+	char text[ADDR_STRLEN + ADDR_HOSTMAX];
+	struct addr_spec spec;
+	int port;
+	struct resolve_query *q[2];
+	struct addriter it;
+	struct evtimer pace;
+	struct session *sessions;
+	struct session *winner;
+	bool done;
+	char err[ERRLEN];  /* every failed connection attempt */
+	char rerr[ERRLEN]; /* every failed lookup */
+};
+
+struct client {
+	struct evloop *loop;
+	struct resolver *res;
+	struct client_opts o;
+	struct client_report rep;
+	struct target *targets, **tail;
+	int active;
+	bool stopping;
+	uint64_t seed;
+	unsigned char rxbuf[65536];
+};
+
+static void session_connected(struct session *s);
+static void session_finish(struct session *s);
+static void target_pump(struct target *t);
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+size_t
+client_first_diff(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/* Probe payloads: random-looking, but regenerated from (seed, seq) to
+ * check an echo, so nothing sent has to be kept. */
+static void
+fill(uint64_t seed, int seq, unsigned char *p, size_t n)
+{
+	uint64_t x = seed ^ ((uint64_t)seq * 0x9e3779b97f4a7c15ull);
+
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		z ^= z >> 31;
+		memcpy(p + i, &z, n - i < 8 ? n - i : 8);
+	}
+}
+
+static const char *
+where(const struct addr *a, char *buf, size_t len)
+{
+	char host[ADDR_STRLEN];
+
+	addr_format_host(a, host, sizeof(host));
+	if (a->family == AF_UNIX)
+		snprintf(buf, len, "%s", host);
+	else
+		snprintf(buf, len, "%s port %d", host, addr_port(a));
+	return buf;
+}
+
+/* Words for a failed connection, naming where. */
+static void
+connect_error(struct session *s, int e)
+{
+	char w[ADDR_STRLEN + 16];
+
+	where(&s->addr, w, sizeof(w));
+	switch (e) {
+	case ECONNREFUSED: snprintf(s->err, sizeof(s->err), "connection refused by %s", w); break;
+	case ETIMEDOUT:
+		snprintf(s->err, sizeof(s->err), "no answer from %s within %d ms", w,
+		    s->t->c->o.connect_timeout_ms);
+		break;
+	case ENETUNREACH: snprintf(s->err, sizeof(s->err), "network unreachable for %s", w); break;
+	case EHOSTUNREACH: snprintf(s->err, sizeof(s->err), "host unreachable: %s", w); break;
+	case ENOENT: snprintf(s->err, sizeof(s->err), "no socket at %s", w); break;
+	case EAFNOSUPPORT:
+		snprintf(s->err, sizeof(s->err), "%s not supported here (%s)",
+		    addr_family_name(s->addr.family), w);
+		break;
+	default: snprintf(s->err, sizeof(s->err), "connect to %s: %s", w, strerror(e));
+	}
+}
+
+/* ---- sessions: one socket to one address ---- */
+
+static void
+session_close(struct session *s)
+{
+	struct evloop *loop = s->t->c->loop;
+
+	evloop_timer_cancel(loop, &s->ctimer);
+	evloop_timer_cancel(loop, &s->ptimer);
+	evloop_timer_cancel(loop, &s->rtimer);
+	if (s->fd != -1) {
+		evloop_fd_del(loop, s->fd);
+		close(s->fd);
+		s->fd = -1;
+	}
+}
+
+static void
+session_free(struct session *s)
+{
+	session_close(s);
+	free(s->sent_at);
+	free(s->got);
+	free(s->tx);
+	free(s->rx);
+	free(s->unacked);
+	free(s);
+}
+
+static void
+target_done(struct target *t)
+{
+	struct client *c = t->c;
+
+	if (t->done)
+		return;
+	t->done = true;
+	evloop_timer_cancel(c->loop, &t->pace);
+	if (c->rep.target_done != NULL && c->o.mode == CLIENT_ALL)
+		c->rep.target_done(c->rep.arg, t->text);
+	if (--c->active == 0)
+		evloop_stop(c->loop);
+}
+
+static void
+summarize(struct session *s, struct session_summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->target = s->t->text;
+	sum->addr = &s->addr;
+	sum->connected = s->connected;
+	sum->connect_ms = s->connect_ms;
+	sum->sent = s->nsent;
+	sum->received = s->received;
+	sum->mismatched = s->mismatched;
+	sum->duplicates = s->dups;
+	sum->late = s->late;
+	if (s->received > 0) {
+		double avg = s->rsum / s->received, var = s->rsq / s->received - avg * avg;
+		sum->rtt_min = s->rmin;
+		sum->rtt_max = s->rmax;
+		sum->rtt_avg = avg;
+		sum->rtt_mdev = var > 0 ? sqrt(var) : 0;
+	}
+	sum->error = s->err[0] != '\0' ? s->err : NULL;
+	sum->pipe = s->t->c->o.pipe;
+	sum->bytes_sent = s->bytes_sent;
+	sum->bytes_received = s->bytes_received;
+}
+
+/* Are all sessions of the target over? Then so is the target. */
+static void
+target_check(struct target *t)
+{
+	for (struct session *s = t->sessions; s != NULL; s = s->next)
+		if (!s->done)
+			return;
+	if (t->q[0] != NULL || t->q[1] != NULL)
+		return;
+	if (t->c->o.mode != CLIENT_ALL && t->winner == NULL && !addriter_exhausted(&t->it))
+		return;
+	target_done(t);
+}
+
+static void
+session_finish(struct session *s)
+{
+	struct session_summary sum;
+	struct target *t = s->t;
+
+	if (s->done)
+		return;
+	session_close(s);
+	s->done = true;
+	if (s->connected || t->c->o.mode == CLIENT_ALL) {
+		summarize(s, &sum);
+		t->c->rep.summary(t->c->rep.arg, &sum);
+	}
+	target_check(t);
+}
+
+static void
+session_failed(struct session *s, int e)
+{
+	struct target *t = s->t;
+	size_t len = strlen(t->err);
+
+	connect_error(s, e);
+	/* In a race the target's error lists every attempt. */
+	snprintf(t->err + len, sizeof(t->err) - len, "%s%s", len ? "; " : "", s->err);
+	if (t->c->o.mode == CLIENT_ALL) {
+		session_finish(s);
+		return;
+	}
+	session_close(s);
+	s->done = true;
+	addriter_failed(&t->it, evloop_now(t->c->loop));
+	target_pump(t);
+}
+
+static void
+on_connect_timeout(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	session_failed(arg, ETIMEDOUT);
+}
+
+static void
+on_connect(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct session *s = arg;
+
+	(void)loop;
+	(void)events;
+	if (sock_connect_result(fd) == -1)
+		session_failed(s, errno);
+	else
+		session_connected(s);
+}
+
+/* A unix datagram client needs an address of its own for the reply:
+ * Linux gives an unused abstract name when bound with no name at all. */
+static int
+unix_dgram_bind(int fd)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	return bind(fd, (struct sockaddr *)&sun, sizeof(sa_family_t));
+}
+
+static void
+session_start(struct target *t, const struct addr *a)
+{
+	struct client *c = t->c;
+	struct session *s = calloc(1, sizeof(*s));
+	int inprog = 0;
+
+	if (s == NULL)
+		return;
+	s->t = t;
+	s->addr = *a;
+	s->fd = -1;
+	evtimer_init(&s->ctimer, on_connect_timeout, s);
+	s->next = t->sessions;
+	t->sessions = s;
+	s->t0_us = now_us();
+	if (a->family == AF_UNIX && a->socktype == SOCK_DGRAM) {
+		s->fd = sock_open(AF_UNIX, SOCK_DGRAM, 0);
+		if (s->fd != -1 && (unix_dgram_bind(s->fd) == -1 ||
+		    connect(s->fd, (const struct sockaddr *)&a->sa, a->len) == -1)) {
+			int e = errno;
+			close(s->fd);
+			s->fd = -1;
+			errno = e;
+		}
+	} else
+		s->fd = sock_connect(a, &inprog);
+	if (s->fd == -1) {
+		session_failed(s, errno);
+		return;
+	}
+	if (!inprog) {
+		session_connected(s);
+		return;
+	}
+	evloop_fd_set(c->loop, s->fd, EV_WRITE, on_connect, s);
+	evloop_timer_arm(c->loop, &s->ctimer, (uint64_t)c->o.connect_timeout_ms);
+}
+
+/* ---- targets: resolution and the connection race ---- */
+
+static void
+on_pace(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	target_pump(arg);
+}
+
+static void
+target_pump(struct target *t)
+{
+	struct client *c = t->c;
+
+	while (t->winner == NULL && !c->stopping) {
+		const struct addr *a;
+		uint64_t wait = 0;
+		enum addriter_step st = addriter_next(&t->it, evloop_now(c->loop), &a, &wait);
+
+		if (st == ADDRITER_START) {
+			session_start(t, a);
+			continue;
+		}
+		if (st == ADDRITER_WAIT)
+			evloop_timer_arm(c->loop, &t->pace, wait);
+		break;
+	}
+	target_check(t);
+}
+
+static void
+target_resolve_failed(struct target *t, const char *errmsg)
+{
+	struct session_summary sum;
+
+	memset(&sum, 0, sizeof(sum));
+	sum.target = t->text;
+	sum.error = errmsg;
+	sum.resolve_failed = true;
+	t->c->rep.summary(t->c->rep.arg, &sum);
+	target_done(t);
+}
+
+static void
+on_resolved(struct target *t, int i, enum resolve_status st, struct addr_list *list,
+    const char *errmsg)
+{
+	struct client *c = t->c;
+	bool all_in;
+
+	t->q[i] = NULL;
+	all_in = t->q[0] == NULL && t->q[1] == NULL;
+	if (st != RESOLVE_OK) {
+		size_t len = strlen(t->rerr);
+		snprintf(t->rerr + len, sizeof(t->rerr) - len, "%s%s", len ? "; " : "", errmsg);
+	}
+	if (c->o.mode == CLIENT_ALL)
+		for (size_t k = 0; k < list->n; k++)
+			session_start(t, &list->v[k]);
+	else
+		addriter_answer(&t->it, i == 0, list, evloop_now(c->loop));
+	addr_list_free(list);
+	if (all_in && t->sessions == NULL && addriter_count(&t->it) == 0) {
+		/* Every lookup failed: a resolution failure (exit 2). */
+		target_resolve_failed(t, t->rerr);
+		return;
+	}
+	if (c->o.mode == CLIENT_ALL)
+		target_check(t);
+	else
+		target_pump(t);
+}
+
+static void
+on_resolved6(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+{
+	on_resolved(arg, 0, st, list, errmsg);
+}
+
+static void
+on_resolved4(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+{
+	on_resolved(arg, 1, st, list, errmsg);
+}
+
+/* Names get an AAAA and an A lookup of their own, so that connecting can
+ * start on the first answer (RFC 8305 3). Literals, localhost and unix
+ * paths are answered locally by one lookup. */
+static int
+target_resolve(struct target *t)
+{
+	struct client *c = t->c;
+	struct addr_hints h = { c->o.family, c->o.socktype == SOCK_DGRAM ? ADDR_DGRAM : ADDR_STREAM,
+		false, t->port };
+	bool split = t->spec.kind == ADDR_KIND_HOST && t->spec.literal == 0 && c->o.family == AF_UNSPEC;
+
+	addriter_init(&t->it, split || c->o.family == AF_INET6, true, c->o.attempt_delay_ms,
+	    c->o.mode == CLIENT_SEQUENTIAL);
+	if (!split) {
+		t->it.pending[0] = false;
+		t->q[1] = resolve_start(c->res, &t->spec, &h, on_resolved4, t);
+		return t->q[1] == NULL ? -1 : 0;
+	}
+	h.family = AF_INET6;
+	t->q[0] = resolve_start(c->res, &t->spec, &h, on_resolved6, t);
+	h.family = AF_INET;
+	t->q[1] = resolve_start(c->res, &t->spec, &h, on_resolved4, t);
+	return t->q[0] == NULL || t->q[1] == NULL ? -1 : 0;
+}
+
+/* ---- probes ---- */
+
+static int
+probe_slot(struct session *s, int seq)
+{
+	if (seq >= s->cap) {
+		int cap = s->cap ? s->cap * 2 : 64;
+		uint64_t *at;
+		uint8_t *got;
+		while (cap <= seq)
+			cap *= 2;
+		at = realloc(s->sent_at, (size_t)cap * sizeof(*at));
+		if (at == NULL)
+			return -1;
+		s->sent_at = at;
+		got = realloc(s->got, (size_t)cap);
+		if (got == NULL)
+			return -1;
+		memset(got + s->cap, 0, (size_t)(cap - s->cap));
+		s->got = got;
+		s->cap = cap;
+	}
+	return 0;
+}
+
+static void
+report(struct session *s, int seq, int bytes, double rtt, enum probe_status st, const char *err)
+{
+	struct probe_result r = { s->t->text, &s->addr, seq + 1, bytes, rtt, st, err };
+
+	s->t->c->rep.probe(s->t->c->rep.arg, &r);
+}
+
+static void
+record_rtt(struct session *s, double rtt)
+{
+	if (s->received == 0 || rtt < s->rmin)
+		s->rmin = rtt;
+	if (rtt > s->rmax)
+		s->rmax = rtt;
+	s->rsum += rtt;
+	s->rsq += rtt * rtt;
+	s->received++;
+}
+
+static bool
+more_probes(const struct session *s)
+{
+	const struct client *c = s->t->c;
+
+	return !c->stopping && (c->o.count == 0 || s->nsent < c->o.count);
+}
+
+static void probe_send(struct session *s);
+
+static void
+on_next_probe(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	probe_send(arg);
+}
+
+/* The next probe goes an interval after the last one was sent. */
+static void
+schedule_next(struct session *s)
+{
+	struct client *c = s->t->c;
+	uint64_t due = s->sent_at[s->nsent - 1] + (uint64_t)c->o.interval_ms * 1000, now = now_us();
+
+	evloop_timer_arm(c->loop, &s->ptimer, due > now ? (due - now + 999) / 1000 : 0);
+}
+
+/* Stream: the reply is complete, or the connection ended early. */
+static void
+stream_reply_done(struct session *s)
+{
+	struct client *c = s->t->c;
+	int seq = s->nsent - 1;
+	size_t size = (size_t)c->o.size;
+	double rtt = (double)(now_us() - s->sent_at[seq]) / 1000.0;
+	/* An echo longer than the probe differs where the extra byte is. */
+	size_t d = s->rxlen > size ? size : client_first_diff(s->tx, s->rx, size);
+
+	s->awaiting = false;
+	evloop_timer_cancel(c->loop, &s->rtimer);
+	if (d < size) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
+		s->mismatched++;
+		snprintf(s->err, sizeof(s->err), "%s", msg);
+		report(s, seq, (int)size, rtt, PROBE_MISMATCH, msg);
+	} else {
+		record_rtt(s, rtt);
+		report(s, seq, (int)size, rtt, PROBE_OK, NULL);
+	}
+	if (more_probes(s))
+		schedule_next(s);
+	else
+		session_finish(s);
+}
+
+static void
+stream_lost(struct session *s, const char *why)
+{
+	char w[ADDR_STRLEN + 16];
+
+	where(&s->addr, w, sizeof(w));
+	if (strcmp(why, "timeout") == 0)
+		snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms", w,
+		    s->t->c->o.timeout_ms);
+	else
+		snprintf(s->err, sizeof(s->err), "connection to %s %s after %zu of %d bytes", w,
+		    why, s->rxlen, s->t->c->o.size);
+	report(s, s->nsent - 1, (int)s->rxlen, 0, PROBE_LOST, s->err);
+	session_finish(s);
+}
+
+static void
+on_stream_timeout(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	stream_lost(arg, "timeout");
+}
+
+static void
+on_stream_io(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct session *s = arg;
+	size_t size = (size_t)s->t->c->o.size;
+	ssize_t n;
+
+	if ((events & EV_WRITE) && s->txoff < size) {
+		n = send(fd, s->tx + s->txoff, size - s->txoff, MSG_NOSIGNAL);
+		if (n > 0)
+			s->txoff += (size_t)n;
+		else if (errno != EAGAIN && errno != EINTR) {
+			stream_lost(s, errno == ECONNRESET || errno == EPIPE ? "was reset" : "failed");
+			return;
+		}
+	}
+	if (events & EV_READ) {
+		/* One byte more than owed: an echo that is too long is wrong. */
+		n = recv(fd, s->rx + s->rxlen, size + 1 - s->rxlen, 0);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			stream_lost(s, n == 0 ? "was closed" : "was reset");
+			return;
+		}
+		if (n > 0)
+			s->rxlen += (size_t)n;
+	}
+	if (s->awaiting && s->rxlen >= size) {
+		stream_reply_done(s);
+		if (s->done)
+			return;
+	}
+	/* Between probes nothing is owed: the socket is not watched. */
+	evloop_fd_set(loop, fd, (s->awaiting ? EV_READ : 0) | (s->txoff < size ? EV_WRITE : 0),
+	    on_stream_io, s);
+}
+
+/* Datagram: header (magic, sequence number), then the seq's own bytes. */
+static const unsigned char dgram_magic[4] = { 'A', 'E', 'c', '1' };
+
+static void
+dgram_build(const struct session *s, int seq, unsigned char *p, size_t size)
+{
+	uint32_t be = htonl((uint32_t)seq);
+
+	fill(s->t->c->seed, seq, p, size);
+	memcpy(p, dgram_magic, 4);
+	memcpy(p + 4, &be, 4);
+}
+
+static void dgram_sweep(struct session *s);
+
+static void
+on_sweep(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	dgram_sweep(arg);
+}
+
+static void
+dgram_arm_sweep(struct session *s)
+{
+	struct client *c = s->t->c;
+	uint64_t due, now = now_us();
+
+	if (s->sweep >= s->nsent)
+		return;
+	due = s->sent_at[s->sweep] + (uint64_t)c->o.timeout_ms * 1000;
+	evloop_timer_arm(c->loop, &s->rtimer, due > now ? (due - now + 999) / 1000 : 0);
+}
+
+/* Finished when no more probes go out and every one sent is accounted for. */
+static void
+dgram_maybe_finish(struct session *s)
+{
+	while (s->sweep < s->nsent && s->got[s->sweep])
+		s->sweep++;
+	if (!more_probes(s) && s->sweep >= s->nsent)
+		session_finish(s);
+	else
+		dgram_arm_sweep(s);
+}
+
+static void
+dgram_sweep(struct session *s)
+{
+	struct client *c = s->t->c;
+	uint64_t now = now_us(), limit = (uint64_t)c->o.timeout_ms * 1000;
+	char w[ADDR_STRLEN + 16], msg[ADDR_STRLEN + 64];
+
+	where(&s->addr, w, sizeof(w));
+	for (; s->sweep < s->nsent && s->sent_at[s->sweep] + limit <= now; s->sweep++) {
+		if (s->got[s->sweep])
+			continue;
+		s->got[s->sweep] = 2; /* reported lost: a reply now is late */
+		snprintf(msg, sizeof(msg), "no reply from %s within %d ms", w, c->o.timeout_ms);
+		if (s->err[0] == '\0')
+			snprintf(s->err, sizeof(s->err), "%s", msg);
+		report(s, s->sweep, c->o.size, 0, PROBE_LOST, msg);
+	}
+	dgram_maybe_finish(s);
+}
+
+static void
+dgram_reply(struct session *s, const unsigned char *p, size_t n)
+{
+	struct client *c = s->t->c;
+	size_t size = (size_t)c->o.size, d;
+	uint32_t be;
+	int seq;
+	double rtt;
+	char msg[96];
+
+	memcpy(&be, p + 4, 4);
+	seq = (int)ntohl(be);
+	if (n < CLIENT_DGRAM_HEADER || memcmp(p, dgram_magic, 4) != 0 || seq < 0 || seq >= s->nsent) {
+		s->mismatched++;
+		snprintf(s->err, sizeof(s->err), "unrecognised reply of %zu bytes", n);
+		report(s, -1, (int)n, 0, PROBE_MISMATCH, s->err);
+		return;
+	}
+	rtt = (double)(now_us() - s->sent_at[seq]) / 1000.0;
+	if (s->got[seq] == 1) {
+		s->dups++;
+		report(s, seq, (int)n, rtt, PROBE_DUPLICATE, "duplicate reply");
+		return;
+	}
+	if (s->got[seq] == 2 || rtt > c->o.timeout_ms) {
+		s->late++;
+		s->got[seq] = 1;
+		report(s, seq, (int)n, rtt, PROBE_LATE, "reply after the timeout");
+		return;
+	}
+	s->got[seq] = 1;
+	fill(c->seed, seq, s->rx, size);
+	memcpy(s->rx, p, CLIENT_DGRAM_HEADER);
+	d = n != size ? (n < size ? n : size) : client_first_diff(s->rx, p, size);
+	if (d < size || n != size) {
+		s->mismatched++;
+		if (n != size)
+			snprintf(msg, sizeof(msg), "echo of %zu bytes, %zu were sent", n, size);
+		else
+			snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
+		snprintf(s->err, sizeof(s->err), "%s", msg);
+		report(s, seq, (int)n, rtt, PROBE_MISMATCH, msg);
+		return;
+	}
+	record_rtt(s, rtt);
+	report(s, seq, (int)n, rtt, PROBE_OK, NULL);
+}
+
+static void
+on_dgram_io(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct session *s = arg;
+	struct client *c = s->t->c;
+
+	(void)loop;
+	(void)events;
+	for (int i = 0; i < 64 && !s->done; i++) {
+		ssize_t n = recv(fd, c->rxbuf, sizeof(c->rxbuf), MSG_TRUNC);
+		if (n == -1) {
+			if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) {
+				/* An ICMP error: the probe it answers is lost; say why. */
+				connect_error(s, errno);
+				continue;
+			}
+			break;
+		}
+		dgram_reply(s, c->rxbuf, (size_t)n > sizeof(c->rxbuf) ? sizeof(c->rxbuf) : (size_t)n);
+	}
+	if (!s->done)
+		dgram_maybe_finish(s);
+}
+
+static void
+probe_send(struct session *s)
+{
+	struct client *c = s->t->c;
+	size_t size = (size_t)c->o.size;
+	int seq = s->nsent;
+
+	if (probe_slot(s, seq) == -1) {
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		session_finish(s);
+		return;
+	}
+	s->sent_at[seq] = now_us();
+	s->nsent++;
+	if (s->addr.socktype == SOCK_DGRAM) {
+		dgram_build(s, seq, s->tx, size);
+		if (send(s->fd, s->tx, size, MSG_NOSIGNAL) == -1 && errno != EAGAIN)
+			connect_error(s, errno); /* counted lost by the sweep */
+		if (more_probes(s))
+			schedule_next(s);
+		dgram_maybe_finish(s);
+		return;
+	}
+	fill(c->seed, seq, s->tx, size);
+	s->txoff = s->rxlen = 0;
+	s->awaiting = true;
+	evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
+	on_stream_io(c->loop, s->fd, EV_WRITE, s);
+}
+
+/* ---- pipe mode: standard input out, the echo to standard output ---- */
+
+static void pipe_update(struct session *s);
+
+static void
+pipe_end(struct session *s)
+{
+	char w[ADDR_STRLEN + 16];
+
+	where(&s->addr, w, sizeof(w));
+	if (s->diverged)
+		snprintf(s->err, sizeof(s->err), "echo differs from sent data at byte %zu", s->diff_at);
+	else if (s->unacked_len > 0 || s->txlen > 0)
+		snprintf(s->err, sizeof(s->err), "echo from %s ended %zu bytes short", w,
+		    s->unacked_len + s->txlen);
+	session_finish(s);
+}
+
+static void
+on_pipe_timeout(struct evloop *loop, void *arg)
+{
+	struct session *s = arg;
+	char w[ADDR_STRLEN + 16];
+
+	(void)loop;
+	snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms", where(&s->addr, w, sizeof(w)),
+	    s->t->c->o.timeout_ms);
+	session_finish(s);
+}
+
+/* Echoed bytes: compare with what went out, then pass them on. */
+static int
+pipe_received(struct session *s, const unsigned char *p, size_t n)
+{
+	size_t cmp = n < s->unacked_len ? n : s->unacked_len;
+	size_t d = client_first_diff(s->unacked, p, cmp);
+
+	if (!s->diverged && (d < cmp || n > s->unacked_len)) {
+		s->diverged = true;
+		s->diff_at = (size_t)s->bytes_received + d;
+	}
+	memmove(s->unacked, s->unacked + cmp, s->unacked_len - cmp);
+	s->unacked_len -= cmp;
+	s->bytes_received += n;
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(STDOUT_FILENO, p + off, n - off);
+		if (w == -1 && errno != EINTR)
+			return -1;
+		off += w > 0 ? (size_t)w : 0;
+	}
+	return 0;
+}
+
+static void
+on_pipe_sock(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct session *s = arg;
+	struct client *c = s->t->c;
+	ssize_t n;
+
+	(void)loop;
+	if ((events & EV_WRITE) && s->txlen > 0) {
+		n = send(fd, s->tx, s->txlen, MSG_NOSIGNAL);
+		if (n > 0) {
+			memmove(s->tx, s->tx + n, s->txlen - (size_t)n);
+			s->txlen -= (size_t)n;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			pipe_end(s);
+			return;
+		}
+	}
+	if (events & EV_READ) {
+		n = recv(fd, c->rxbuf, sizeof(c->rxbuf), 0);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR) ||
+		    (n > 0 && pipe_received(s, c->rxbuf, (size_t)n) == -1)) {
+			pipe_end(s);
+			return;
+		}
+		if (n > 0)
+			evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
+	}
+	pipe_update(s);
+}
+
+static void
+on_pipe_stdin(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct session *s = arg;
+	size_t room = PIPE_WINDOW - s->unacked_len;
+	ssize_t n;
+
+	(void)loop;
+	(void)events;
+	n = read(fd, s->tx, room < 65536 ? room : 65536);
+	if (n <= 0) {
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		s->stdin_eof = true;
+	} else {
+		memcpy(s->unacked + s->unacked_len, s->tx, (size_t)n);
+		s->unacked_len += (size_t)n;
+		s->txlen = (size_t)n;
+		s->bytes_sent += (uint64_t)n;
+	}
+	pipe_update(s);
+}
+
+/* Watch stdin only while nothing waits to be sent and the window has
+ * room; half-close once stdin is done and everything is out. */
+static void
+pipe_update(struct session *s)
+{
+	struct client *c = s->t->c;
+	bool read_stdin = !s->stdin_eof && s->txlen == 0 && s->unacked_len < PIPE_WINDOW;
+
+	if (evloop_fd_set(c->loop, STDIN_FILENO, read_stdin ? EV_READ : 0, on_pipe_stdin, s) == -1) {
+		s->stdin_eof = true;
+		snprintf(s->err, sizeof(s->err), "cannot watch standard input: %s", strerror(errno));
+	}
+	if (s->stdin_eof && s->txlen == 0 && !s->done && s->fd != -1)
+		shutdown(s->fd, SHUT_WR);
+	if (s->unacked_len > 0 && !evtimer_armed(&s->rtimer))
+		evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
+	if (s->unacked_len == 0)
+		evloop_timer_cancel(c->loop, &s->rtimer);
+	evloop_fd_set(c->loop, s->fd, EV_READ | (s->txlen > 0 ? EV_WRITE : 0), on_pipe_sock, s);
+}
+
+/* ---- the winner ---- */
+
+static void
+session_connected(struct session *s)
+{
+	struct target *t = s->t;
+	struct client *c = t->c;
+	size_t size = (size_t)c->o.size;
+
+	evloop_timer_cancel(c->loop, &s->ctimer);
+	s->connected = true;
+	s->connect_ms = (double)(now_us() - s->t0_us) / 1000.0;
+	if (c->o.mode != CLIENT_ALL) {
+		/* First to connect wins; the others are cancelled. */
+		t->winner = s;
+		evloop_timer_cancel(c->loop, &t->pace);
+		for (struct session *o = t->sessions; o != NULL; o = o->next)
+			if (o != s && !o->done) {
+				session_close(o);
+				o->done = true;
+			}
+	}
+	if (c->o.pipe) {
+		s->tx = malloc(65536);
+		s->unacked = malloc(PIPE_WINDOW);
+		evtimer_init(&s->rtimer, on_pipe_timeout, s);
+		if (s->tx == NULL || s->unacked == NULL) {
+			snprintf(s->err, sizeof(s->err), "out of memory");
+			session_finish(s);
+			return;
+		}
+		pipe_update(s);
+		return;
+	}
+	s->tx = malloc(size + 1);
+	s->rx = malloc(size + 1);
+	if (s->tx == NULL || s->rx == NULL) {
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		session_finish(s);
+		return;
+	}
+	evtimer_init(&s->ptimer, on_next_probe, s);
+	if (s->addr.socktype == SOCK_DGRAM) {
+		evtimer_init(&s->rtimer, on_sweep, s);
+		evloop_fd_set(c->loop, s->fd, EV_READ, on_dgram_io, s);
+	} else
+		evtimer_init(&s->rtimer, on_stream_timeout, s);
+	probe_send(s);
+}
+
+/* ---- the client ---- */
+
+int
+client_new(struct client **out, struct evloop *loop, const struct client_opts *o,
+    const struct client_report *rep, char *err, size_t errlen)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	uint64_t seed = now_us() ^ ((uint64_t)getpid() << 32);
+	int fd;
+
+	*out = NULL;
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->loop = loop;
+	c->o = *o;
+	c->rep = *rep;
+	c->tail = &c->targets;
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd != -1) {
+		if (read(fd, &c->seed, sizeof(c->seed)) != (ssize_t)sizeof(c->seed))
+			c->seed = 0;
+		close(fd);
+	}
+	c->seed ^= seed;
+	if (resolver_new(&c->res, loop, &o->resolve, err, errlen) == -1) {
+		free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void
+client_free(struct client *c)
+{
+	struct target *t, *next;
+
+	if (c == NULL)
+		return;
+	for (t = c->targets; t != NULL; t = next) {
+		next = t->next;
+		resolve_cancel(t->q[0]);
+		resolve_cancel(t->q[1]);
+		while (t->sessions != NULL) {
+			struct session *s = t->sessions;
+			t->sessions = s->next;
+			session_free(s);
+		}
+		evloop_timer_cancel(c->loop, &t->pace);
+		addriter_free(&t->it);
+		free(t);
+	}
+	resolver_free(c->res);
+	free(c);
+}
+
+int
+client_add(struct client *c, const char *text, int port, char *err, size_t errlen)
+{
+	struct target *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (addr_parse(&t->spec, text, err, errlen) == -1) {
+		free(t);
+		return -1;
+	}
+	snprintf(t->text, sizeof(t->text), "%s", text);
+	t->c = c;
+	t->port = port >= 0 ? port : c->o.port;
+	if (t->spec.port >= 0)
+		t->port = t->spec.port;
+	evtimer_init(&t->pace, on_pace, t);
+	*c->tail = t;
+	c->tail = &t->next;
+	return 0;
+}
+
+int
+client_run(struct client *c)
+{
+	for (struct target *t = c->targets; t != NULL; t = t->next) {
+		c->active++;
+		if (target_resolve(t) == -1)
+			target_resolve_failed(t, "out of memory");
+	}
+	if (c->active > 0)
+		evloop_run(c->loop);
+	return 0;
+}
+
+void
+client_stop(struct client *c)
+{
+	c->stopping = true;
+	for (struct target *t = c->targets; t != NULL; t = t->next) {
+		for (struct session *s = t->sessions; s != NULL; s = s->next)
+			if (s->connected && !s->done)
+				session_finish(s);
+		if (!t->done) {
+			resolve_cancel(t->q[0]);
+			resolve_cancel(t->q[1]);
+			t->q[0] = t->q[1] = NULL;
+			for (struct session *s = t->sessions; s != NULL; s = s->next)
+				if (!s->done) {
+					session_close(s);
+					s->done = true;
+				}
+			target_done(t);
+		}
+	}
+	evloop_stop(c->loop);
+}

@@ -1,0 +1,78 @@
+/* The echo client core: resolve each target, connect (Happy Eyeballs,
+ * sequential, or every address separately), send verified probes or pipe
+ * standard input, and report through callbacks. It never prints. */
+#ifndef AE_CLIENT_H
+#define AE_CLIENT_H
+
+#include "addr.h"
+#include "evloop.h"
+#include "resolve.h"
+
+enum client_mode { CLIENT_RACE, CLIENT_SEQUENTIAL, CLIENT_ALL };
+
+struct client_opts {
+	enum client_mode mode;
+	int family;     /* AF_UNSPEC, AF_INET, AF_INET6 */
+	int socktype;   /* SOCK_STREAM or SOCK_DGRAM */
+	int port;
+	int count;      /* probes per address; 0: until stopped */
+	int size;       /* bytes per probe */
+	int interval_ms;
+	int timeout_ms;         /* per probe reply */
+	int connect_timeout_ms; /* per connection attempt */
+	int attempt_delay_ms;   /* Happy Eyeballs */
+	bool pipe;              /* stdin to the server, the echo to stdout */
+	struct resolve_opts resolve;
+};
+
+#define CLIENT_DGRAM_HEADER 8 /* magic and sequence number in each datagram */
+
+enum probe_status { PROBE_OK, PROBE_LOST, PROBE_MISMATCH, PROBE_DUPLICATE, PROBE_LATE };
+
+struct probe_result {
+	const char *target;
+	const struct addr *addr;
+	int seq;
+	int bytes;
+	double rtt_ms;
+	enum probe_status status;
+	const char *error; /* words for anything but PROBE_OK */
+};
+
+struct session_summary {
+	const char *target;
+	const struct addr *addr; /* NULL when no address was reached or known */
+	bool connected;
+	double connect_ms;
+	int sent, received, mismatched, duplicates, late;
+	double rtt_min, rtt_avg, rtt_max, rtt_mdev; /* ms; valid when received > 0 */
+	const char *error; /* why it failed, or NULL */
+	bool resolve_failed;
+	bool pipe;                       /* pipe mode: bytes, not probes */
+	uint64_t bytes_sent, bytes_received;
+};
+
+struct client_report {
+	void (*probe)(void *arg, const struct probe_result *r);
+	void (*summary)(void *arg, const struct session_summary *s);
+	/* --all: after every address of a target has its summary */
+	void (*target_done)(void *arg, const char *target);
+	void *arg;
+};
+
+struct client;
+
+int client_new(struct client **out, struct evloop *loop, const struct client_opts *o,
+    const struct client_report *rep, char *err, size_t errlen);
+void client_free(struct client *c);
+/* Queue a target; parse errors come back in err. */
+int client_add(struct client *c, const char *target, int port, char *err, size_t errlen);
+/* Run until every target is done (or client_stop). */
+int client_run(struct client *c);
+/* Stop sending probes; finish with the summaries (SIGINT). */
+void client_stop(struct client *c);
+
+/* The first byte where b differs from a, within n bytes; n when equal. */
+size_t client_first_diff(const unsigned char *a, const unsigned char *b, size_t n);
+
+#endif
