@@ -291,8 +291,9 @@ on_target_done(void *arg, const char *target)
 
 	(void)arg;
 	if (!opt.json) {
-		printf("%s\n%-40s %-6s %-6s %9s %-23s %5s  %s\n", target, "ADDRESS", "FAMILY", "PROTO",
-		    "CONNECT", "RTT MIN/AVG/MAX ms", "LOSS", "ERROR");
+		/* 80 columns before the error, whose short form is under 20. */
+		printf("%s\n%-32s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", "FAM", "PROTO",
+		    "CONNECT", "RTT min/avg/max ms", "LOSS", "ERROR");
 		for (size_t i = 0; i < run.nrows; i++) {
 			const struct row *r = &run.rows[i];
 			if (strcmp(r->s.target, target) != 0)
@@ -303,7 +304,7 @@ on_target_done(void *arg, const char *target)
 				    r->s.rtt_max);
 			else
 				snprintf(rtt, sizeof(rtt), "-");
-			printf("%-40s %-6s %-6s %9s %-23s %4.0f%%  %s\n",
+			printf("%-32s %-4s %-6s %8s %-18s %4.0f%%  %s\n",
 			    addr_format(&r->addr, buf, sizeof(buf)), addr_family_name(r->addr.family),
 			    addr_type_name(r->addr.socktype), conn, rtt, loss_pct(&r->s),
 			    short_error(r->error));
@@ -439,7 +440,7 @@ parse_option(int c, const char *arg, unsigned *types)
 		opt.co.count = (int)v;
 		break;
 	case 's':
-		rc = cli_number("size", arg, 1, 65507, &v, err, sizeof(err));
+		rc = cli_number("size", arg, 1, 16 << 20, &v, err, sizeof(err));
 		opt.co.size = (int)v;
 		break;
 	case 'i': rc = cli_duration("interval", arg, 3600000, &opt.co.interval_ms, err, sizeof(err)); break;
@@ -504,6 +505,10 @@ parse_options(int argc, char **argv)
 		return -1;
 	}
 	opt.co.socktype = types == ADDR_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
+	if (opt.co.socktype == SOCK_DGRAM && opt.co.size > 65507) {
+		log_err("bad size '%d': the largest datagram is 65507 bytes", opt.co.size);
+		return -1;
+	}
 	if (opt.co.socktype == SOCK_DGRAM && opt.co.size < CLIENT_DGRAM_HEADER) {
 		log_err("bad size '%d': datagram probes carry an %d-byte header, use %d or more",
 		    opt.co.size, CLIENT_DGRAM_HEADER, CLIENT_DGRAM_HEADER);

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include "cli.h"
 #include "log.h"
 #include "resolve.h"
 #include "server.h"
@@ -42,45 +43,6 @@ bad(const char *what, const char *val, const char *why)
 {
 	log_err("bad %s '%s': %s", what, val, why);
 	return -1;
-}
-
-static int
-parse_num(const char *what, const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
-		char why[64];
-		snprintf(why, sizeof(why), "expected a number from %ld to %ld", lo, hi);
-		return bad(what, s, why);
-	}
-	*out = v;
-	return 0;
-}
-
-/* "300", "300s", "5m", "250ms" -> milliseconds. */
-static int
-parse_duration(const char *what, const char *s, int *ms)
-{
-	char *end;
-	double v;
-	double unit = 1000;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (strcmp(end, "ms") == 0)
-		unit = 1;
-	else if (strcmp(end, "m") == 0)
-		unit = 60000;
-	else if (*end != '\0' && strcmp(end, "s") != 0)
-		return bad(what, s, "expected a time such as 30, 30s, 5m or 250ms");
-	if (end == s || errno != 0 || v < 0 || v * unit > 86400000.0)
-		return bad(what, s, "expected a time from 0 to 24 hours");
-	*ms = (int)(v * unit);
-	return 0;
 }
 
 enum {
@@ -119,6 +81,7 @@ parse_option(int c, const char *arg)
 {
 	char err[ADDR_ERRLEN];
 	long v;
+	int rc = 0;
 
 	switch (c) {
 	case '4': opt.hints.family = AF_INET; break;
@@ -134,27 +97,25 @@ parse_option(int c, const char *arg)
 		opt.endpoints[opt.nendpoints++] = arg;
 		break;
 	case 'p':
-		if (addr_parse_port(arg, &opt.hints.port, err, sizeof(err)) == -1) {
-			log_err("%s", err);
-			return -1;
-		}
+		rc = addr_parse_port(arg, &opt.hints.port, err, sizeof(err));
 		break;
 	case OPT_PORT_FILE: opt.port_file = arg; break;
 	case OPT_MAX_CONNS:
-		if (parse_num("--max-conns", arg, 1, 10000000, &v) == -1)
-			return -1;
+		rc = cli_number("--max-conns", arg, 1, 10000000, &v, err, sizeof(err));
 		opt.so.max_conns = (int)v;
 		break;
-	case OPT_IDLE: return parse_duration("--idle-timeout", arg, &opt.so.idle_ms);
-	case OPT_GRACE: return parse_duration("--grace", arg, &opt.so.grace_ms);
+	case OPT_IDLE:
+		rc = cli_duration("--idle-timeout", arg, 86400000, &opt.so.idle_ms, err, sizeof(err));
+		break;
+	case OPT_GRACE:
+		rc = cli_duration("--grace", arg, 3600000, &opt.so.grace_ms, err, sizeof(err));
+		break;
 	case OPT_BUFSIZE:
-		if (parse_num("--buffer-size", arg, 512, 64 << 20, &v) == -1)
-			return -1;
+		rc = cli_number("--buffer-size", arg, 512, 64 << 20, &v, err, sizeof(err));
 		opt.so.bufsize = (uint32_t)v;
 		break;
 	case OPT_THREADS:
-		if (parse_num("--threads", arg, 1, 256, &v) == -1)
-			return -1;
+		rc = cli_number("--threads", arg, 1, 256, &v, err, sizeof(err));
 		opt.so.threads = (int)v;
 		break;
 	case OPT_USER: opt.user = arg; break;
@@ -172,15 +133,16 @@ parse_option(int c, const char *arg)
 	case OPT_SYSLOG: opt.use_syslog = true; break;
 	case OPT_DNS_SERVER: opt.ro.servers = arg; break;
 	case OPT_DNS_TIMEOUT:
-		if (parse_num("--dns-timeout", arg, 1, 600000, &v) == -1)
-			return -1;
+		rc = cli_number("--dns-timeout", arg, 1, 600000, &v, err, sizeof(err));
 		opt.ro.timeout_ms = (int)v;
 		break;
 	case 'h': usage(stdout); exit(0);
 	case 'V': printf("anyechod %s\n", PACKAGE_VERSION); exit(0);
 	default: usage(stderr); return -1;
 	}
-	return 0;
+	if (rc == -1)
+		log_err("%s", err);
+	return rc;
 }
 
 static int

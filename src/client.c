@@ -225,8 +225,16 @@ target_check(struct target *t)
 			return;
 	if (t->q[0] != NULL || t->q[1] != NULL)
 		return;
-	if (t->c->o.mode != CLIENT_ALL && t->winner == NULL && !addriter_exhausted(&t->it))
-		return;
+	if (t->c->o.mode != CLIENT_ALL && t->winner == NULL) {
+		struct session_summary sum;
+		if (!addriter_exhausted(&t->it))
+			return;
+		/* Every attempt failed: the target's summary says why, each. */
+		memset(&sum, 0, sizeof(sum));
+		sum.target = t->text;
+		sum.error = t->err[0] != '\0' ? t->err : "no address to connect to";
+		t->c->rep.summary(t->c->rep.arg, &sum);
+	}
 	target_done(t);
 }
 

@@ -1,0 +1,69 @@
+#!/bin/sh
+# anyecho against anyechod over every family and type: probes (stream,
+# datagram, seqpacket), --all, pipe mode with a file bigger than the
+# window, and --json output parsed and checked field by field.
+. "$top_srcdir/tests/integ/lib.sh"
+have_ipv6 || skip "no IPv6 on loopback"
+
+start_server -l localhost:0 -l "unix:$T/s" -l "unix-dgram:$T/d" -l "unix-seqpacket:$T/q"
+P=$(port IPv4 stream)
+expect_eq "one port for both families" "$(port IPv6 stream)" "$P"
+
+c() { "$ANYECHO" -c 3 -i 20ms -W 2s "$@"; }
+for t in "127.0.0.1 $P" "::1 $P" "[::1]:$P" "unix:$T/s" "unix-seqpacket:$T/q"; do
+	out=$(c $t) || fail "stream $t: $out"
+	expect_in "stream $t" "$out" "3 sent, 3 received, 0 mismatched, 0% loss"
+done
+for t in "127.0.0.1 $P" "::1 $P" "unix:$T/d"; do
+	out=$(c -u -s 1000 $t) || fail "dgram $t: $out"
+	expect_in "dgram $t" "$out" "3 sent, 3 received, 0 mismatched, 0% loss"
+done
+out=$(c -s 65507 -u 127.0.0.1 $P) || fail "largest IPv4 datagram: $out"
+out=$(c -s 1000000 127.0.0.1 $P) || fail "1 MB stream probes: $out"
+
+# Happy Eyeballs on localhost: IPv6 first, and it wins.
+out=$(c localhost $P) || fail "localhost: $out"
+expect_in "localhost goes IPv6 first" "$out" "from [::1]:$P (IPv6 stream)"
+
+out=$(c -A localhost $P) || fail "--all: $out"
+expect_in "--all v6" "$out" "IPv6: 1 of 1 address reachable"
+expect_in "--all v4" "$out" "IPv4: 1 of 1 address reachable"
+[ "$(echo "$out" | awk '{ if (length($0) > 100) print }')" = "" ] || fail "line over 100 columns"
+
+# Pipe mode: 3 MB (three times the window) in, the same 3 MB out.
+head -c 3000000 /dev/urandom >"$T/in"
+"$ANYECHO" --stdin 127.0.0.1 $P <"$T/in" >"$T/out" || fail "pipe mode exit"
+cmp -s "$T/in" "$T/out" || fail "pipe mode: output differs from input"
+printf 'line one\nline two\n' | "$ANYECHO" - "unix:$T/s" >"$T/out2" || fail "pipe from a pipe"
+expect_eq "pipe from a pipe" "$(cat "$T/out2")" "$(printf 'line one\nline two')"
+
+# JSON: every line an object; the fields and their types as documented.
+"$ANYECHO" --json -A -c 2 -i 10ms localhost $P >"$T/json" || fail "--json exit"
+"$ANYECHO" --json -u -c 2 -i 10ms 127.0.0.1 $P >>"$T/json" || fail "--json -u exit"
+python3 - "$T/json" "$P" <<'PY' || fail "JSON"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+objs = [json.loads(l) for l in lines]
+probes = [o for o in objs if o["type"] == "probe"]
+sums = [o for o in objs if o["type"] == "summary"]
+fams = [o for o in objs if o["type"] == "family"]
+assert len(probes) == 6 and len(sums) == 3 and len(fams) == 2, (len(probes), len(sums), len(fams))
+for p in probes:
+    assert set(p) == {"type", "target", "address", "port", "family", "protocol", "seq", "bytes",
+                      "rtt_ms", "status", "error"}, p
+    assert p["status"] == "ok" and p["error"] is None and p["bytes"] == 64, p
+    assert isinstance(p["rtt_ms"], float) and 0 <= p["rtt_ms"] < 2000, p
+    assert p["port"] == int(sys.argv[2]) and p["seq"] in (1, 2), p
+for s in sums:
+    for k in ("reachable", "connect_ms", "sent", "received", "mismatched", "duplicates", "late",
+              "loss_pct", "rtt_min_ms", "rtt_avg_ms", "rtt_max_ms", "rtt_mdev_ms", "error"):
+        assert k in s, (k, s)
+    assert s["reachable"] is True and s["sent"] == 2 and s["received"] == 2, s
+    assert s["loss_pct"] == 0.0 and s["rtt_min_ms"] <= s["rtt_avg_ms"] <= s["rtt_max_ms"], s
+assert {(s["family"], s["protocol"]) for s in sums} == {("IPv6", "stream"), ("IPv4", "stream"),
+                                                       ("IPv4", "dgram")}
+assert {(f["family"], f["reachable"], f["total"]) for f in fams} == {("IPv6", 1, 1), ("IPv4", 1, 1)}
+print("ok: %d JSON objects checked" % len(objs))
+PY
+stop_server || fail "server exit status $?"
+echo ok

@@ -1,0 +1,65 @@
+#!/bin/sh
+# What anyecho says when things go wrong, and its exit status: refused
+# (1), no reply (1), a corrupted echo (1, with the offset), a name that does
+# not exist (2), and every command-line error (2).
+. "$top_srcdir/tests/integ/lib.sh"
+need python3
+
+# A port nobody listens on: bind, note, close.
+free=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+out=$("$ANYECHO" -c 1 127.0.0.1 $free 2>&1); rc=$?
+expect_eq "refused exit" $rc 1
+expect_eq "refused" "$out" "anyecho: 127.0.0.1: connection refused by 127.0.0.1 port $free"
+
+# A UDP socket that never answers, and a TCP server that corrupts byte 513.
+python3 - "$T/bad" <<'PY' &
+import socket, sys, threading, time
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen(5)
+open(sys.argv[1] + ".tmp", "w").write("%d %d\n" % (u.getsockname()[1], t.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+t.settimeout(30)
+c, _ = t.accept()
+got = b""
+while len(got) < 1000:
+    got += c.recv(1000 - len(got))
+b = bytearray(got); b[513] ^= 0xff
+c.sendall(bytes(b)); time.sleep(1)
+PY
+at_exit "kill $! 2>/dev/null"
+wait_for 10 test -s "$T/bad" || hard "helper did not start"
+read -r up tp <"$T/bad"
+out=$("$ANYECHO" -u -c 2 -i 10ms -W 300ms 127.0.0.1 $up 2>&1); rc=$?
+expect_eq "no reply exit" $rc 1
+expect_in "no reply" "$out" "127.0.0.1: seq=1: no reply from 127.0.0.1 port $up within 300 ms"
+expect_in "loss" "$out" "2 sent, 0 received, 0 mismatched, 100% loss"
+out=$("$ANYECHO" -c 1 -s 1000 127.0.0.1 $tp 2>&1); rc=$?
+expect_eq "corrupt exit" $rc 1
+expect_in "corrupt" "$out" "127.0.0.1: seq=1: echo differs from sent data at byte 513"
+
+# Names that do not exist (the test's own DNS server).
+start_dnsmasq
+out=$("$ANYECHO" --dns-server 127.0.0.1:$DNS_PORT -c 1 no.such.test 2>&1); rc=$?
+expect_eq "NXDOMAIN exit" $rc 2
+expect_in "NXDOMAIN" "$out" "anyecho: no.such.test: name not found: no.such.test"
+
+check() { # STATUS MESSAGE ARGS...
+	_st=$1 _want=$2; shift 2
+	_out=$("$ANYECHO" "$@" 2>&1 </dev/null); _rc=$?
+	expect_eq "exit of anyecho $*" "$_rc" "$_st"
+	expect_in "message of anyecho $*" "$_out" "$_want"
+}
+check 2 "bad count 'x': expected a number from 0 to 100000000" -c x localhost
+check 2 "bad size '0': expected a number from 1 to 16777216" -s 0 localhost
+check 2 "bad size '70000': the largest datagram is 65507 bytes" -u -s 70000 localhost
+check 2 "bad size '4': datagram probes carry an 8-byte header, use 8 or more" -u -s 4 localhost
+check 2 "bad interval 'soon': expected a time" -i soon localhost
+check 2 "-t and -u: choose one" -t -u localhost
+check 2 "--stdin needs exactly one target, a stream (-t), and no --all" --stdin a b
+check 2 "host: port 70000 out of range (0-65535)" host 70000
+check 2 "[::1: missing ']' in '[::1'" '[::1'
+check 2 "usage: anyecho" --no-such-option
+check 2 "usage: anyecho"
+out=$("$ANYECHO" --attempt-delay 1ms -c 1 127.0.0.1 $free 2>&1)
+expect_in "clamp warning" "$out" "attempt delay 1 ms clamped to 10 ms"
+echo ok
