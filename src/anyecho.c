@@ -294,9 +294,11 @@ on_target_done(void *arg, const char *target)
 		/* 80 columns before the error, whose short form is under 20. */
 		printf("%s\n%-32s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", "FAM", "PROTO",
 		    "CONNECT", "RTT min/avg/max ms", "LOSS", "ERROR");
-		for (size_t i = 0; i < run.nrows; i++) {
-			const struct row *r = &run.rows[i];
-			if (strcmp(r->s.target, target) != 0)
+		/* Rows by family, IPv6 first, then in the order they finished. */
+		for (size_t i = 0; i < run.nrows * AE_NELEM(families); i++) {
+			const struct row *r = &run.rows[i % run.nrows];
+			if (strcmp(r->s.target, target) != 0 ||
+			    r->addr.family != families[i / run.nrows])
 				continue;
 			snprintf(conn, sizeof(conn), r->s.connected ? "%.1f ms" : "-", r->s.connect_ms);
 			if (r->s.received > 0)

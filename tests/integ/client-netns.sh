@@ -1,0 +1,61 @@
+#!/bin/sh
+# Happy Eyeballs over a broken IPv6 path, in two network namespaces of the
+# test's own joined by a veth pair (nothing is added to the machine's own
+# namespace). The server side blackholes the client's IPv6 address, so an
+# IPv6 connect hangs instead of failing. anyecho must reach the server over
+# IPv4 within the attempt delay plus a margin; --all must report IPv6
+# unreachable and IPv4 reachable; --sequential waits out the IPv6 attempt.
+. "$top_srcdir/tests/integ/lib.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+need ip "Debian package iproute2"
+
+C=aec$$ S=aes$$
+ip netns add $C 2>/dev/null || skip "cannot create network namespaces here"
+at_exit "ip netns del $C 2>/dev/null"
+ip netns add $S || hard "second namespace"
+at_exit "ip netns del $S 2>/dev/null"
+ip -n $C link add vc type veth peer name vs netns $S || hard "veth pair"
+for ns in $C $S; do ip -n $ns link set lo up; done
+ip -n $C addr add 192.0.2.1/24 dev vc
+ip -n $C addr add 2001:db8::1/64 dev vc nodad
+ip -n $S addr add 192.0.2.2/24 dev vs
+ip -n $S addr add 2001:db8::2/64 dev vs nodad
+ip -n $C link set vc up
+ip -n $S link set vs up
+# The break: replies to the client's IPv6 address vanish.
+ip -n $S route add blackhole 2001:db8::1/128 || hard "blackhole route"
+
+ip netns exec $S "$ANYECHOD" -l 192.0.2.2:7007 -l '[2001:db8::2]:7007' -t \
+	--port-file "$T/ports" 2>"$T/server.log" &
+SRV_PID=$!
+at_exit "kill $SRV_PID 2>/dev/null"
+wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
+printf '2001:db8::2 dual.test\n192.0.2.2 dual.test\n' >"$T/hosts"
+cx() { ip netns exec $C env CARES_HOSTS="$T/hosts" "$ANYECHO" "$@" 2>&1; }
+
+# IPv4 itself works, IPv6 does not.
+cx -c 1 -W 1s 192.0.2.2 7007 >/dev/null || fail "IPv4 path is broken too"
+out=$(cx -c 1 --connect-timeout 500ms 2001:db8::2 7007); rc=$?
+expect_eq "IPv6 alone exit" $rc 1
+expect_in "IPv6 alone" "$out" "no answer from 2001:db8::2 port 7007 within 500 ms"
+
+# Happy Eyeballs: IPv6 first, IPv4 250 ms later wins.
+t0=$(now_ms)
+out=$(cx -c 1 -W 1s dual.test 7007) || fail "Happy Eyeballs: $out"
+el=$(( $(now_ms) - t0 ))
+expect_in "winner" "$out" "from 192.0.2.2:7007 (IPv4 stream)"
+[ $el -lt 1250 ] || fail "took $el ms: more than the 250 ms attempt delay and a 1 s margin"
+echo "ok: Happy Eyeballs reached IPv4 in $el ms"
+
+out=$(cx -A -c 1 --connect-timeout 1s dual.test 7007); rc=$?
+expect_eq "--all exit" $rc 1
+expect_in "--all v6" "$out" "IPv6: 0 of 1 address reachable (no answer)"
+expect_in "--all v4" "$out" "IPv4: 1 of 1 address reachable"
+
+t0=$(now_ms)
+out=$(cx --sequential -c 1 --connect-timeout 2s dual.test 7007) || fail "sequential: $out"
+el=$(( $(now_ms) - t0 ))
+expect_in "sequential winner" "$out" "from 192.0.2.2:7007 (IPv4 stream)"
+[ $el -ge 2000 ] || fail "sequential took only $el ms: it did not wait for IPv6"
+echo "ok: the sequential loop took $el ms (the whole IPv6 connect timeout first)"
+echo ok
