@@ -318,76 +318,40 @@ on_target_done(void *arg, const char *target)
 
 /* ---- --resolve: the resolver layer on the command line ---- */
 
-struct lookup {
-	const char *text;
-	struct addr_list list;
-	char err[RESOLVE_ERRLEN];
-	int *pending;
-	struct evloop *loop;
-};
-
-static void
-on_resolved(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
-{
-	struct lookup *l = arg;
-
-	if (st == RESOLVE_OK)
-		l->list = *list;
-	else
-		snprintf(l->err, sizeof(l->err), "%s", errmsg);
-	/* Done when every lookup has answered, not when c-ares has finished
-	 * retrying those that already timed out. */
-	if (--*l->pending == 0)
-		evloop_stop(l->loop);
-}
-
 /* Every endpoint at once on one channel; printed in the order given, one
  * line per entry, like getent ahosts. */
 static int
 run_resolve(struct evloop *loop, char **names, int n)
 {
-	struct lookup *l = calloc((size_t)n, sizeof(*l));
+	struct resolve_item *items = calloc((size_t)n, sizeof(*items));
 	struct resolver *res = NULL;
 	char err[RESOLVE_ERRLEN];
-	int rc = 0, pending = 0;
+	int rc = 0;
 
-	if (l == NULL)
+	if (items == NULL)
 		return EXIT_FAILED;
 	if (resolver_new(&res, loop, &opt.co.resolve, err, sizeof(err)) == -1) {
 		log_err("%s", err);
-		free(l);
+		free(items);
 		return EXIT_USAGE;
 	}
+	for (int i = 0; i < n; i++)
+		items[i].text = names[i];
+	if (resolve_items(res, items, (size_t)n, &opt.hints) > 0)
+		rc = EXIT_USAGE;
 	for (int i = 0; i < n; i++) {
-		struct addr_spec spec;
-
-		l[i].text = names[i];
-		l[i].loop = loop;
-		l[i].pending = &pending;
-		if (addr_parse(&spec, names[i], l[i].err, sizeof(l[i].err)) == -1)
-			continue;
-		if (resolve_start(res, &spec, &opt.hints, on_resolved, &l[i]) == NULL)
-			snprintf(l[i].err, sizeof(l[i].err), "out of memory");
-		else
-			pending++;
-	}
-	if (pending > 0)
-		evloop_run(loop);
-	for (int i = 0; i < n; i++) {
-		if (l[i].err[0] != '\0') {
-			log_err("%s: %s", l[i].text, l[i].err);
-			rc = EXIT_USAGE;
-		}
-		for (size_t j = 0; j < l[i].list.n; j++) {
-			const struct addr *a = &l[i].list.v[j];
+		if (items[i].err[0] != '\0')
+			log_err("%s: %s", items[i].text, items[i].err);
+		for (size_t j = 0; j < items[i].list.n; j++) {
+			const struct addr *a = &items[i].list.v[j];
 			char buf[ADDR_STRLEN];
-			printf("%-24s %-5s %-9s %s\n", l[i].text, addr_family_name(a->family),
+			printf("%-24s %-5s %-9s %s\n", items[i].text, addr_family_name(a->family),
 			    addr_type_name(a->socktype), addr_format(a, buf, sizeof(buf)));
 		}
-		addr_list_free(&l[i].list);
+		addr_list_free(&items[i].list);
 	}
 	resolver_free(res);
-	free(l);
+	free(items);
 	return rc;
 }
 

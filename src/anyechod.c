@@ -175,64 +175,30 @@ parse_options(int argc, char **argv)
 
 /* ---- endpoints: resolve every -l at once, keep the order given ---- */
 
-struct lookup {
-	const char *text;
-	struct addr_list list;
-	char err[RESOLVE_ERRLEN];
-	int *pending;
-	struct evloop *loop;
-};
-
-static void
-on_resolved(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
-{
-	struct lookup *l = arg;
-
-	if (st == RESOLVE_OK)
-		l->list = *list;
-	else
-		snprintf(l->err, sizeof(l->err), "%s", errmsg);
-	if (--*l->pending == 0)
-		evloop_stop(l->loop);
-}
-
 static int
 resolve_endpoints(struct evloop *loop, struct addr_list *out)
 {
-	struct lookup l[AE_NELEM(opt.endpoints)];
+	struct resolve_item items[AE_NELEM(opt.endpoints)];
 	struct resolver *res = NULL;
 	char err[RESOLVE_ERRLEN];
-	int pending = 0, rc = 0;
+	int rc = 0;
 
-	memset(l, 0, sizeof(l));
+	memset(items, 0, sizeof(items));
 	if (resolver_new(&res, loop, &opt.ro, err, sizeof(err)) == -1) {
 		log_err("%s", err);
 		return -1;
 	}
+	for (int i = 0; i < opt.nendpoints; i++)
+		items[i].text = opt.endpoints[i];
+	if (resolve_items(res, items, (size_t)opt.nendpoints, &opt.hints) > 0)
+		rc = -1;
 	for (int i = 0; i < opt.nendpoints; i++) {
-		struct addr_spec spec;
-
-		l[i].text = opt.endpoints[i];
-		l[i].pending = &pending;
-		l[i].loop = loop;
-		if (addr_parse(&spec, l[i].text, l[i].err, sizeof(l[i].err)) == -1)
-			continue;
-		if (resolve_start(res, &spec, &opt.hints, on_resolved, &l[i]) == NULL)
-			snprintf(l[i].err, sizeof(l[i].err), "out of memory");
-		else
-			pending++;
-	}
-	if (pending > 0)
-		evloop_run(loop);
-	for (int i = 0; i < opt.nendpoints; i++) {
-		if (l[i].err[0] != '\0') {
-			log_err("endpoint %s: %s", l[i].text, l[i].err);
-			rc = -1;
-		}
-		for (size_t j = 0; j < l[i].list.n && rc == 0; j++)
-			if (addr_list_add(out, &l[i].list.v[j]) == -1)
+		if (items[i].err[0] != '\0')
+			log_err("endpoint %s: %s", items[i].text, items[i].err);
+		for (size_t j = 0; j < items[i].list.n && rc == 0; j++)
+			if (addr_list_add(out, &items[i].list.v[j]) == -1)
 				rc = -1;
-		addr_list_free(&l[i].list);
+		addr_list_free(&items[i].list);
 	}
 	resolver_free(res);
 	return rc;

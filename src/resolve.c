@@ -413,3 +413,59 @@ resolver_free(struct resolver *r)
 	ares_library_cleanup();
 	free(r);
 }
+
+/* ---- many at once ---- */
+
+struct item_ctx {
+	struct resolve_item *item;
+	struct evloop *loop;
+	size_t *pending;
+};
+
+static void
+on_item(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+{
+	struct item_ctx *x = arg;
+
+	if (st == RESOLVE_OK)
+		x->item->list = *list;
+	else
+		snprintf(x->item->err, sizeof(x->item->err), "%s", errmsg);
+	/* Done when every lookup has answered, not when c-ares has finished
+	 * retrying those that already hit their deadline. */
+	if (--*x->pending == 0)
+		evloop_stop(x->loop);
+}
+
+int
+resolve_items(struct resolver *r, struct resolve_item *items, size_t n,
+    const struct addr_hints *hints)
+{
+	struct item_ctx *x = calloc(n > 0 ? n : 1, sizeof(*x));
+	size_t pending = 0;
+	int failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct addr_spec spec;
+
+		memset(&items[i].list, 0, sizeof(items[i].list));
+		items[i].err[0] = '\0';
+		if (x == NULL) {
+			snprintf(items[i].err, sizeof(items[i].err), "out of memory");
+			continue;
+		}
+		x[i] = (struct item_ctx){ &items[i], r->loop, &pending };
+		if (addr_parse(&spec, items[i].text, items[i].err, sizeof(items[i].err)) == -1)
+			continue;
+		if (resolve_start(r, &spec, hints, on_item, &x[i]) == NULL)
+			snprintf(items[i].err, sizeof(items[i].err), "out of memory");
+		else
+			pending++;
+	}
+	if (pending > 0)
+		evloop_run(r->loop);
+	for (size_t i = 0; i < n; i++)
+		failed += items[i].err[0] != '\0';
+	free(x);
+	return failed;
+}

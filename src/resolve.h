@@ -54,6 +54,17 @@ struct resolve_query *resolve_start(struct resolver *r, const struct addr_spec *
 /* The callback will not be called. */
 void resolve_cancel(struct resolve_query *q);
 
+/* Many endpoints at once, answered in the order given: parse and resolve
+ * every item concurrently on r, running r's loop until all have answered.
+ * Each item ends with its list, or with err set. Returns how many failed. */
+struct resolve_item {
+	const char *text;
+	struct addr_list list;
+	char err[RESOLVE_ERRLEN];
+};
+int resolve_items(struct resolver *r, struct resolve_item *items, size_t n,
+    const struct addr_hints *hints);
+
 /* The one place c-ares' statuses become ours and ours become words. */
 enum resolve_status resolve_status_from_ares(int ares_status);
 void resolve_describe(char *buf, size_t len, enum resolve_status st, int ares_status,
