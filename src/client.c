@@ -306,15 +306,19 @@ unix_dgram_bind(int fd)
 	return bind(fd, (struct sockaddr *)&sun, sizeof(sa_family_t));
 }
 
-static void
+/* Returns -1 only when no session could be made at all. */
+static int
 session_start(struct target *t, const struct addr *a)
 {
 	struct client *c = t->c;
 	struct session *s = calloc(1, sizeof(*s));
 	int inprog = 0;
 
-	if (s == NULL)
-		return;
+	if (s == NULL) {
+		size_t len = strlen(t->err);
+		snprintf(t->err + len, sizeof(t->err) - len, "%sout of memory", len ? "; " : "");
+		return -1;
+	}
 	s->t = t;
 	s->addr = *a;
 	s->fd = -1;
@@ -333,16 +337,15 @@ session_start(struct target *t, const struct addr *a)
 		}
 	} else
 		s->fd = sock_connect(a, &inprog);
-	if (s->fd == -1) {
+	if (s->fd == -1)
 		session_failed(s, errno);
-		return;
-	}
-	if (!inprog) {
+	else if (!inprog)
 		session_connected(s);
-		return;
+	else {
+		evloop_fd_set(c->loop, s->fd, EV_WRITE, on_connect, s);
+		evloop_timer_arm(c->loop, &s->ctimer, (uint64_t)c->o.connect_timeout_ms);
 	}
-	evloop_fd_set(c->loop, s->fd, EV_WRITE, on_connect, s);
-	evloop_timer_arm(c->loop, &s->ctimer, (uint64_t)c->o.connect_timeout_ms);
+	return 0;
 }
 
 /* ---- targets: resolution and the connection race ---- */
@@ -365,7 +368,10 @@ target_pump(struct target *t)
 		enum addriter_step st = addriter_next(&t->it, evloop_now(c->loop), &a, &wait);
 
 		if (st == ADDRITER_START) {
-			session_start(t, a);
+			/* The attempt was counted in flight: one that could not
+			 * even start has failed, or the race would wait forever. */
+			if (session_start(t, a) == -1)
+				addriter_failed(&t->it, evloop_now(c->loop));
 			continue;
 		}
 		if (st == ADDRITER_WAIT)
@@ -795,9 +801,9 @@ pipe_end(struct session *s)
 	where(&s->addr, w, sizeof(w));
 	if (s->diverged)
 		snprintf(s->err, sizeof(s->err), "echo differs from sent data at byte %zu", s->diff_at);
-	else if (s->unacked_len > 0 || s->txlen > 0)
+	else if (s->unacked_len > 0) /* what waits in tx is counted there too */
 		snprintf(s->err, sizeof(s->err), "echo from %s ended %zu bytes short", w,
-		    s->unacked_len + s->txlen);
+		    s->unacked_len);
 	session_finish(s);
 }
 
