@@ -54,15 +54,6 @@ addriter_answer(struct addriter *it, bool is6, const struct addr_list *list, uin
 }
 
 void
-addriter_answer_all(struct addriter *it, const struct addr_list *list, uint64_t now)
-{
-	it->pending[0] = it->pending[1] = false;
-	it->any_answer = true;
-	it->answer_at = now;
-	(void)add_all(it, list);
-}
-
-void
 addriter_failed(struct addriter *it, uint64_t now)
 {
 	if (it->inflight > 0)

@@ -37,11 +37,10 @@ struct addriter {
 int addriter_clamp_delay(int ms);
 void addriter_init(struct addriter *it, bool want6, bool want4, int delay_ms, bool sequential);
 void addriter_free(struct addriter *it);
-/* A lookup answered: list holds its addresses (empty when it failed).
- * is6: the AAAA lookup (or the only one, for literals and unix paths,
- * call once with is6 false and then both queues count as answered). */
+/* A lookup answered: list holds its addresses (empty when it failed), of
+ * any family. is6: the AAAA lookup. With one lookup only (literals, unix
+ * paths, -4), init with want6 false and answer with is6 false. */
 int addriter_answer(struct addriter *it, bool is6, const struct addr_list *list, uint64_t now);
-void addriter_answer_all(struct addriter *it, const struct addr_list *list, uint64_t now);
 /* An attempt failed: the next one may start at once. */
 void addriter_failed(struct addriter *it, uint64_t now);
 enum addriter_step addriter_next(struct addriter *it, uint64_t now, const struct addr **a,

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <math.h>
-#include <time.h>
 
 #include "addriter.h"
 #include "client.h"
@@ -74,16 +73,17 @@ static void session_connected(struct session *s);
 static void session_finish(struct session *s);
 static void target_pump(struct target *t);
 
-static uint64_t
-now_us(void)
+/* Arm a timer for a deadline in monotonic microseconds, rounded up. */
+static void
+arm_at_us(struct client *c, struct evtimer *t, uint64_t due)
 {
-	struct timespec ts;
+	uint64_t now = evloop_clock_us();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	evloop_timer_arm(c->loop, t, due > now ? (due - now + 999) / 1000 : 0);
 }
 
-size_t
+/* The first byte where b differs from a, within n bytes; n when equal. */
+static size_t
 client_first_diff(const unsigned char *a, const unsigned char *b, size_t n)
 {
 	size_t i = 0;
@@ -294,18 +294,6 @@ on_connect(struct evloop *loop, int fd, int events, void *arg)
 		session_connected(s);
 }
 
-/* A unix datagram client needs an address of its own for the reply:
- * Linux gives an unused abstract name when bound with no name at all. */
-static int
-unix_dgram_bind(int fd)
-{
-	struct sockaddr_un sun;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	return bind(fd, (struct sockaddr *)&sun, sizeof(sa_family_t));
-}
-
 /* Returns -1 only when no session could be made at all. */
 static int
 session_start(struct target *t, const struct addr *a)
@@ -325,18 +313,8 @@ session_start(struct target *t, const struct addr *a)
 	evtimer_init(&s->ctimer, on_connect_timeout, s);
 	s->next = t->sessions;
 	t->sessions = s;
-	s->t0_us = now_us();
-	if (a->family == AF_UNIX && a->socktype == SOCK_DGRAM) {
-		s->fd = sock_open(AF_UNIX, SOCK_DGRAM, 0);
-		if (s->fd != -1 && (unix_dgram_bind(s->fd) == -1 ||
-		    connect(s->fd, (const struct sockaddr *)&a->sa, a->len) == -1)) {
-			int e = errno;
-			close(s->fd);
-			s->fd = -1;
-			errno = e;
-		}
-	} else
-		s->fd = sock_connect(a, &inprog);
+	s->t0_us = evloop_clock_us();
+	s->fd = sock_connect(a, &inprog);
 	if (s->fd == -1)
 		session_failed(s, errno);
 	else if (!inprog)
@@ -447,10 +425,9 @@ target_resolve(struct target *t)
 		false, t->port };
 	bool split = t->spec.kind == ADDR_KIND_HOST && t->spec.literal == 0 && c->o.family == AF_UNSPEC;
 
-	addriter_init(&t->it, split || c->o.family == AF_INET6, true, c->o.attempt_delay_ms,
-	    c->o.mode == CLIENT_SEQUENTIAL);
+	/* One lookup (q[1]) unless split: then AAAA is pending too. */
+	addriter_init(&t->it, split, true, c->o.attempt_delay_ms, c->o.mode == CLIENT_SEQUENTIAL);
 	if (!split) {
-		t->it.pending[0] = false;
 		t->q[1] = resolve_start(c->res, &t->spec, &h, on_resolved4, t);
 		return t->q[1] == NULL ? -1 : 0;
 	}
@@ -528,9 +505,8 @@ static void
 schedule_next(struct session *s)
 {
 	struct client *c = s->t->c;
-	uint64_t due = s->sent_at[s->nsent - 1] + (uint64_t)c->o.interval_ms * 1000, now = now_us();
 
-	evloop_timer_arm(c->loop, &s->ptimer, due > now ? (due - now + 999) / 1000 : 0);
+	arm_at_us(c, &s->ptimer, s->sent_at[s->nsent - 1] + (uint64_t)c->o.interval_ms * 1000);
 }
 
 /* Stream: the reply is complete, or the connection ended early. */
@@ -540,7 +516,7 @@ stream_reply_done(struct session *s)
 	struct client *c = s->t->c;
 	int seq = s->nsent - 1;
 	size_t size = (size_t)c->o.size;
-	double rtt = (double)(now_us() - s->sent_at[seq]) / 1000.0;
+	double rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;
 	/* An echo longer than the probe differs where the extra byte is. */
 	size_t d = s->rxlen > size ? size : client_first_diff(s->tx, s->rx, size);
 
@@ -647,12 +623,9 @@ static void
 dgram_arm_sweep(struct session *s)
 {
 	struct client *c = s->t->c;
-	uint64_t due, now = now_us();
 
-	if (s->sweep >= s->nsent)
-		return;
-	due = s->sent_at[s->sweep] + (uint64_t)c->o.timeout_ms * 1000;
-	evloop_timer_arm(c->loop, &s->rtimer, due > now ? (due - now + 999) / 1000 : 0);
+	if (s->sweep < s->nsent)
+		arm_at_us(c, &s->rtimer, s->sent_at[s->sweep] + (uint64_t)c->o.timeout_ms * 1000);
 }
 
 /* Finished when no more probes go out and every one sent is accounted for. */
@@ -671,7 +644,7 @@ static void
 dgram_sweep(struct session *s)
 {
 	struct client *c = s->t->c;
-	uint64_t now = now_us(), limit = (uint64_t)c->o.timeout_ms * 1000;
+	uint64_t now = evloop_clock_us(), limit = (uint64_t)c->o.timeout_ms * 1000;
 	char w[ADDR_STRLEN + 16], msg[ADDR_STRLEN + 64];
 
 	where(&s->addr, w, sizeof(w));
@@ -705,7 +678,7 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		report(s, -1, (int)n, 0, PROBE_MISMATCH, s->err);
 		return;
 	}
-	rtt = (double)(now_us() - s->sent_at[seq]) / 1000.0;
+	rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;
 	if (s->got[seq] == 1) {
 		s->dups++;
 		report(s, seq, (int)n, rtt, PROBE_DUPLICATE, "duplicate reply");
@@ -771,7 +744,7 @@ probe_send(struct session *s)
 		session_finish(s);
 		return;
 	}
-	s->sent_at[seq] = now_us();
+	s->sent_at[seq] = evloop_clock_us();
 	s->nsent++;
 	if (s->addr.socktype == SOCK_DGRAM) {
 		dgram_build(s, seq, s->tx, size);
@@ -928,7 +901,7 @@ session_connected(struct session *s)
 
 	evloop_timer_cancel(c->loop, &s->ctimer);
 	s->connected = true;
-	s->connect_ms = (double)(now_us() - s->t0_us) / 1000.0;
+	s->connect_ms = (double)(evloop_clock_us() - s->t0_us) / 1000.0;
 	if (c->o.mode != CLIENT_ALL) {
 		/* First to connect wins; the others are cancelled. */
 		t->winner = s;
@@ -974,7 +947,7 @@ client_new(struct client **out, struct evloop *loop, const struct client_opts *o
     const struct client_report *rep, char *err, size_t errlen)
 {
 	struct client *c = calloc(1, sizeof(*c));
-	uint64_t seed = now_us() ^ ((uint64_t)getpid() << 32);
+	uint64_t seed = evloop_clock_us() ^ ((uint64_t)getpid() << 32);
 	int fd;
 
 	*out = NULL;

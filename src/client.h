@@ -72,7 +72,4 @@ int client_run(struct client *c);
 /* Stop sending probes; finish with the summaries (SIGINT). */
 void client_stop(struct client *c);
 
-/* The first byte where b differs from a, within n bytes; n when equal. */
-size_t client_first_diff(const unsigned char *a, const unsigned char *b, size_t n);
-
 #endif

@@ -7,12 +7,18 @@
 #include "evloop_int.h"
 
 uint64_t
-evloop_clock_ms(void)
+evloop_clock_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+evloop_clock_ms(void)
+{
+	return evloop_clock_us() / 1000;
 }
 
 struct evloop *
@@ -54,12 +60,6 @@ evloop_free(struct evloop *loop)
 	free(loop->fds);
 	free(loop->heap);
 	free(loop);
-}
-
-const char *
-evloop_backend_name(const struct evloop *loop)
-{
-	return loop->ops->name;
 }
 
 static int

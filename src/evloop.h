@@ -33,7 +33,6 @@ enum evloop_backend { EVLOOP_DEFAULT, EVLOOP_EPOLL, EVLOOP_POLL };
 /* NULL with errno set when the backend is unavailable or memory ran out. */
 struct evloop *evloop_new(enum evloop_backend backend);
 void evloop_free(struct evloop *loop);
-const char *evloop_backend_name(const struct evloop *loop);
 
 /* Watch fd for `events` (EV_READ|EV_WRITE), replacing what was watched;
  * events == 0 stops watching. The callback gets the ready subset, with
@@ -52,7 +51,9 @@ bool evtimer_armed(const struct evtimer *t);
 
 /* Monotonic milliseconds, cached at the last wake-up. */
 uint64_t evloop_now(const struct evloop *loop);
+/* The monotonic clock itself, uncached. */
 uint64_t evloop_clock_ms(void);
+uint64_t evloop_clock_us(void);
 
 /* Deliver signo through the loop instead of an async handler. Signals are
  * process-wide: only one loop per process may call this. */

@@ -21,12 +21,6 @@ log_init(const char *progname, enum log_level level, bool use_syslog)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
-void
-log_set_level(enum log_level level)
-{
-	log_level = level;
-}
-
 bool
 log_enabled(enum log_level level)
 {

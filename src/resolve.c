@@ -222,12 +222,6 @@ fail:
 	return -1;
 }
 
-const char *
-resolver_servers(const struct resolver *r)
-{
-	return r->servers;
-}
-
 /* ---- queries ---- */
 
 static void

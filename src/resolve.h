@@ -46,8 +46,6 @@ int resolver_new(struct resolver **out, struct evloop *loop, const struct resolv
     char *err, size_t errlen);
 /* Drops pending queries without calling their callbacks. Not from inside one. */
 void resolver_free(struct resolver *r);
-/* The DNS servers in use, "127.0.0.1:53,[::1]:53", for messages. */
-const char *resolver_servers(const struct resolver *r);
 
 struct resolve_query *resolve_start(struct resolver *r, const struct addr_spec *spec,
     const struct addr_hints *hints, resolve_cb *cb, void *arg);

@@ -500,17 +500,6 @@ server_loop(struct server *s)
 }
 
 int
-server_listener_count(const struct server *s)
-{
-	int n = 0;
-
-	for (int i = 0; i < s->nw; i++)
-		for (struct listener *l = s->w[i].listeners; l != NULL; l = l->next)
-			n++;
-	return n;
-}
-
-int
 server_run(struct server *s)
 {
 	sigset_t all, old;

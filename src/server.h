@@ -41,8 +41,6 @@ int server_bind(struct server *s, const struct addr_list *list, server_report_cb
 /* Adopt an inherited socket (socket activation, inetd): a listener, a
  * datagram socket, or one connected stream. Returns 0 or -1 with errno. */
 int server_adopt(struct server *s, int fd, const struct addr *a, bool connected);
-/* Ports of datagram listeners go into the reflection guard. */
-int server_listener_count(const struct server *s);
 
 /* The loop that runs in the calling thread: register signals on it. */
 struct evloop *server_loop(struct server *s);

@@ -193,6 +193,18 @@ sock_local(int fd, const struct addr *like, struct addr *out)
 	return 0;
 }
 
+/* A unix datagram client needs an address of its own for the reply:
+ * Linux gives an unused abstract name when bound with no name at all. */
+static int
+unix_autobind(int fd)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	return bind(fd, (struct sockaddr *)&sun, sizeof(sa_family_t));
+}
+
 int
 sock_connect(const struct addr *a, int *in_progress)
 {
@@ -203,12 +215,15 @@ sock_connect(const struct addr *a, int *in_progress)
 		return -1;
 	if (a->family != AF_UNIX && a->socktype == SOCK_STREAM)
 		(void)setint(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	if (a->family == AF_UNIX && a->socktype == SOCK_DGRAM && unix_autobind(fd) == -1)
+		goto fail;
 	if (connect(fd, (const struct sockaddr *)&a->sa, a->len) == 0)
 		return fd;
 	if (errno == EINPROGRESS || errno == EAGAIN) {
 		*in_progress = 1;
 		return fd;
 	}
+fail:
 	{
 		int saved = errno;
 		close(fd);

@@ -24,7 +24,8 @@ int sock_local(int fd, const struct addr *like, struct addr *out);
 /* Does the socket carry connections (stream, seqpacket) or datagrams? */
 bool sock_is_connection_type(int socktype);
 /* Start a non-blocking connect: the fd, connected or in progress (errno
- * EINPROGRESS), or -1. */
+ * EINPROGRESS), or -1. Unix datagram sockets get an address of their own
+ * first, so that the peer can answer. */
 int sock_connect(const struct addr *a, int *in_progress);
 /* After writability: 0, or -1 with errno from SO_ERROR. */
 int sock_connect_result(int fd);
