@@ -358,8 +358,7 @@ run_resolve(struct evloop *loop, char **names, int n)
 /* ---- options ---- */
 
 enum {
-	OPT_RESOLVE = 256, OPT_PASSIVE, OPT_DNS_SERVER, OPT_DNS_TIMEOUT, OPT_DNS_TRIES,
-	OPT_CONNECT_TIMEOUT, OPT_ATTEMPT_DELAY, OPT_SEQUENTIAL, OPT_JSON, OPT_STDIN,
+	OPT_RESOLVE = 256, OPT_PASSIVE, OPT_CONNECT_TIMEOUT, OPT_ATTEMPT_DELAY, OPT_SEQUENTIAL, OPT_JSON, OPT_STDIN,
 };
 
 static const struct option longopts[] = {
@@ -376,9 +375,7 @@ static const struct option longopts[] = {
 	{ "port", required_argument, NULL, 'p' },
 	{ "resolve", no_argument, NULL, OPT_RESOLVE },
 	{ "passive", no_argument, NULL, OPT_PASSIVE },
-	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },
-	{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
-	{ "dns-tries", required_argument, NULL, OPT_DNS_TRIES },
+	CLI_RESOLVE_LONGOPTS,
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -391,8 +388,10 @@ parse_option(int c, const char *arg, unsigned *types)
 {
 	char err[ADDR_ERRLEN];
 	long v;
-	int rc = 0;
+	int rc = cli_resolve_option(c, arg, &opt.co.resolve, err, sizeof(err));
 
+	if (rc != 0)
+		goto out;
 	switch (c) {
 	case '4': opt.co.family = opt.hints.family = AF_INET; break;
 	case '6': opt.co.family = opt.hints.family = AF_INET6; break;
@@ -428,22 +427,14 @@ parse_option(int c, const char *arg, unsigned *types)
 		break;
 	case OPT_RESOLVE: opt.resolve_only = true; break;
 	case OPT_PASSIVE: opt.hints.passive = true; break;
-	case OPT_DNS_SERVER: opt.co.resolve.servers = arg; break;
-	case OPT_DNS_TIMEOUT:
-		rc = cli_number("DNS timeout", arg, 1, 600000, &v, err, sizeof(err));
-		opt.co.resolve.timeout_ms = (int)v;
-		break;
-	case OPT_DNS_TRIES:
-		rc = cli_number("DNS tries", arg, 1, 20, &v, err, sizeof(err));
-		opt.co.resolve.tries = (int)v;
-		break;
 	case 'h': usage(stdout); exit(0);
 	case 'V': printf("anyecho %s\n", PACKAGE_VERSION); exit(0);
 	default: usage(stderr); return -1;
 	}
+out:
 	if (rc == -1)
 		log_err("%s", err);
-	return rc;
+	return rc == -1 ? -1 : 0;
 }
 
 static int

@@ -35,7 +35,7 @@ usage(FILE *f)
 	    "                [--max-conns n] [--idle-timeout time] [--buffer-size bytes]\n"
 	    "                [--threads n] [--grace time] [--user user] [--unix-mode mode]\n"
 	    "                [--dualstack] [--no-guard] [--inetd] [--syslog]\n"
-	    "                [--dns-server list] [--dns-timeout ms]\n");
+	    "                [--dns-server list] [--dns-timeout ms] [--dns-tries n]\n");
 }
 
 static int
@@ -48,7 +48,6 @@ bad(const char *what, const char *val, const char *why)
 enum {
 	OPT_PORT_FILE = 256, OPT_MAX_CONNS, OPT_IDLE, OPT_BUFSIZE, OPT_THREADS, OPT_GRACE,
 	OPT_USER, OPT_UNIX_MODE, OPT_DUALSTACK, OPT_NO_GUARD, OPT_INETD, OPT_SYSLOG,
-	OPT_DNS_SERVER, OPT_DNS_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -66,8 +65,7 @@ static const struct option longopts[] = {
 	{ "no-guard", no_argument, NULL, OPT_NO_GUARD },
 	{ "inetd", no_argument, NULL, OPT_INETD },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
-	{ "dns-server", required_argument, NULL, OPT_DNS_SERVER },
-	{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
+	CLI_RESOLVE_LONGOPTS,
 	{ "check", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -81,8 +79,10 @@ parse_option(int c, const char *arg)
 {
 	char err[ADDR_ERRLEN];
 	long v;
-	int rc = 0;
+	int rc = cli_resolve_option(c, arg, &opt.ro, err, sizeof(err));
 
+	if (rc != 0)
+		goto out;
 	switch (c) {
 	case '4': opt.hints.family = AF_INET; break;
 	case '6': opt.hints.family = AF_INET6; break;
@@ -131,18 +131,14 @@ parse_option(int c, const char *arg)
 	case OPT_NO_GUARD: opt.so.guard_off = true; break;
 	case OPT_INETD: opt.inetd = true; break;
 	case OPT_SYSLOG: opt.use_syslog = true; break;
-	case OPT_DNS_SERVER: opt.ro.servers = arg; break;
-	case OPT_DNS_TIMEOUT:
-		rc = cli_number("--dns-timeout", arg, 1, 600000, &v, err, sizeof(err));
-		opt.ro.timeout_ms = (int)v;
-		break;
 	case 'h': usage(stdout); exit(0);
 	case 'V': printf("anyechod %s\n", PACKAGE_VERSION); exit(0);
 	default: usage(stderr); return -1;
 	}
+out:
 	if (rc == -1)
 		log_err("%s", err);
-	return rc;
+	return rc == -1 ? -1 : 0;
 }
 
 static int

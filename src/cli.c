@@ -41,3 +41,27 @@ cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, s
 	*ms = (int)(v * unit);
 	return 0;
 }
+
+int
+cli_resolve_option(int c, const char *arg, struct resolve_opts *ro, char *err, size_t errlen)
+{
+	long v;
+
+	switch (c) {
+	case CLI_OPT_DNS_SERVER:
+		ro->servers = arg;
+		return 1;
+	case CLI_OPT_DNS_TIMEOUT:
+		if (cli_number("DNS timeout", arg, 1, 600000, &v, err, errlen) == -1)
+			return -1;
+		ro->timeout_ms = (int)v;
+		return 1;
+	case CLI_OPT_DNS_TRIES:
+		if (cli_number("DNS tries", arg, 1, 20, &v, err, errlen) == -1)
+			return -1;
+		ro->tries = (int)v;
+		return 1;
+	default:
+		return 0;
+	}
+}

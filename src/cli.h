@@ -5,10 +5,23 @@
 
 #include <stddef.h>
 
+#include "resolve.h"
+
 int cli_number(const char *what, const char *s, long lo, long hi, long *out, char *err,
     size_t errlen);
 /* "30", "30s", "1.5", "5m", "250ms" -> milliseconds, at most max_ms. */
 int cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err,
+    size_t errlen);
+
+/* The resolver's options, alike in both programs: put the long options in
+ * the getopt table and offer every option code to cli_resolve_option(). */
+enum { CLI_OPT_DNS_SERVER = 0x1000, CLI_OPT_DNS_TIMEOUT, CLI_OPT_DNS_TRIES };
+#define CLI_RESOLVE_LONGOPTS \
+	{ "dns-server", required_argument, NULL, CLI_OPT_DNS_SERVER }, \
+	{ "dns-timeout", required_argument, NULL, CLI_OPT_DNS_TIMEOUT }, \
+	{ "dns-tries", required_argument, NULL, CLI_OPT_DNS_TRIES }
+/* 1: c was one of them and is taken; 0: not one of them; -1: bad value. */
+int cli_resolve_option(int c, const char *arg, struct resolve_opts *ro, char *err,
     size_t errlen);
 
 #endif
