@@ -21,7 +21,8 @@ t1=$(now_ms)
 expect_eq "entries" "$(echo "$out" | wc -l)" 7
 expect_in "literal" "$out" "IPv6  stream    [2001:db8::5]:7"
 expect_in "scope" "$out" "[fe80::1%lo]:7"
-[ $((t1 - t0)) -lt 1000 ] || fail "numeric lookups took $((t1 - t0)) ms"
+# One lookup sent to the silent server would cost the whole 4 s timeout.
+[ $((t1 - t0)) -lt 3000 ] || fail "numeric lookups took $((t1 - t0)) ms"
 
 # 2. A name times out within the configured 800 ms, naming the server.
 t0=$(now_ms)
@@ -31,7 +32,9 @@ t1=$(now_ms)
 expect_eq "exit status" "$rc" 2
 expect_in "message" "$out" "slow.test: DNS server 127.0.0.1:$PORT did not answer within"
 el=$((t1 - t0))
-[ "$el" -ge 700 ] && [ "$el" -lt 1300 ] || fail "timeout took $el ms, configured 800"
+# The upper bound leaves room for a loaded machine; c-ares' own default
+# would wait 5 s or more.
+[ "$el" -ge 700 ] && [ "$el" -lt 2500 ] || fail "timeout took $el ms, configured 800"
 
 # The queries that reached the server: only slow.test's.
 wait_for 5 grep -q slow.test "$T/queries" || fail "slow.test query never reached the server"

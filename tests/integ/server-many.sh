@@ -13,7 +13,7 @@ ulimit -n $((want + 200)) 2>/dev/null || ulimit -n "$lim"
 start_server -l 127.0.0.1:0 -t --threads 2
 HOLD_FILE=$T/hold $PEER many IPv4 127.0.0.1 "$(port IPv4 stream)" $want 100 &
 peer=$!
-wait_for 90 test -s "$T/hold" || { wait $peer; fail "peer did not finish"; }
+wait_for 130 test -s "$T/hold" || { wait $peer; fail "peer did not finish"; }
 kill -USR1 $SRV_PID
 wait_for 5 grep -q 'connections [0-9]* (open' "$T/server.log" || fail "no counters on SIGUSR1"
 open=$(sed -n 's/.*(open \([0-9]*\),.*/\1/p' "$T/server.log" | tail -1)
