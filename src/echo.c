@@ -103,6 +103,16 @@ stash(struct echo_stream *es, const char *p, size_t n)
 	return 0;
 }
 
+/* A stream read that returned less than it asked for emptied the socket:
+ * another read now would only say EAGAIN, a system call per echo for
+ * nothing. The level-triggered loop calls again when more arrives (or the
+ * EOF does). Records are read one per call, so a short one proves nothing. */
+static bool
+drained(const struct echo_stream *es, size_t got, size_t want)
+{
+	return !es->records && got < want;
+}
+
 /* Nothing owed: read into the shared scratch buffer and write straight
  * back. Returns 1 to go on, 0 when the socket has nothing more, -1. */
 static int
@@ -126,20 +136,22 @@ echo_direct(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo
 	ECHO_STAT_ADD(st, bytes, (uint64_t)w);
 	if (w < n && stash(es, sc->buf + w, (size_t)(n - w)) == -1)
 		return -1;
-	return 1;
+	return drained(es, (size_t)n, want) ? 0 : 1;
 }
 
 /* Something owed and room left: read more behind it. */
 static int
 echo_buffered(struct echo_stream *es, int fd)
 {
+	size_t want;
 	ssize_t n;
 
 	if (es->off > 0) {
 		memmove(es->buf, es->buf + es->off, es->len);
 		es->off = 0;
 	}
-	n = xrecv(fd, es->buf + es->len, es->cap - es->len, false);
+	want = es->cap - es->len;
+	n = xrecv(fd, es->buf + es->len, want, false);
 	if (n == 0) {
 		es->eof = true;
 		return 1;
@@ -147,7 +159,7 @@ echo_buffered(struct echo_stream *es, int fd)
 	if (n == -1)
 		return would_block() ? 0 : -1;
 	es->len += (uint32_t)n;
-	return 1;
+	return drained(es, (size_t)n, want) ? 0 : 1;
 }
 
 int

@@ -121,8 +121,12 @@ test_eof_sends_owed_then_shuts_down(void **state)
 	echo_stream_init(&es, 4096, false);
 	assert_int_equal(write(sv[1], "bye", 3), 3);
 	shutdown(sv[1], SHUT_WR);
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), 0);
+	/* The short read emptied the socket: no second read in the same call
+	 * (it would cost a system call per echo); the loop calls again for
+	 * the EOF, which is still readable. */
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
 	assert_int_equal(read(sv[1], out, sizeof(out)), 3);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), 0);
 	assert_int_equal(read(sv[1], out, sizeof(out)), 0); /* our EOF */
 	echo_stream_free(&es);
 	close(sv[0]);
