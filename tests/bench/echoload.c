@@ -258,7 +258,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	struct flow *fl;
+	struct flow *fl = NULL;
 	int c;
 
 	while ((c = getopt(argc, argv, "uc:s:w:t:P:")) != -1) {
