@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "client.h"
 #include "log.h"
+#include "payload.h"
 
 #define EXIT_FAILED 1 /* unreachable, lost or wrong */
 #define EXIT_USAGE  2 /* usage error, or a name that did not resolve */
@@ -466,9 +467,9 @@ parse_options(int argc, char **argv)
 		log_err("bad size '%d': the largest datagram is 65507 bytes", opt.co.size);
 		return -1;
 	}
-	if (opt.co.socktype == SOCK_DGRAM && opt.co.size < CLIENT_DGRAM_HEADER) {
+	if (opt.co.socktype == SOCK_DGRAM && opt.co.size < PAYLOAD_DGRAM_HEADER) {
 		log_err("bad size '%d': datagram probes carry an %d-byte header, use %d or more",
-		    opt.co.size, CLIENT_DGRAM_HEADER, CLIENT_DGRAM_HEADER);
+		    opt.co.size, PAYLOAD_DGRAM_HEADER, PAYLOAD_DGRAM_HEADER);
 		return -1;
 	}
 	if (opt.co.attempt_delay_ms != addriter_clamp_delay(opt.co.attempt_delay_ms)) {

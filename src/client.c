@@ -5,6 +5,7 @@
 
 #include "addriter.h"
 #include "client.h"
+#include "payload.h"
 #include "sock.h"
 
 #define ERRLEN      512
@@ -80,33 +81,6 @@ arm_at_us(struct client *c, struct evtimer *t, uint64_t due)
 	uint64_t now = evloop_clock_us();
 
 	evloop_timer_arm(c->loop, t, due > now ? (due - now + 999) / 1000 : 0);
-}
-
-/* The first byte where b differs from a, within n bytes; n when equal. */
-static size_t
-client_first_diff(const unsigned char *a, const unsigned char *b, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && a[i] == b[i])
-		i++;
-	return i;
-}
-
-/* Probe payloads: random-looking, but regenerated from (seed, seq) to
- * check an echo, so nothing sent has to be kept. */
-static void
-fill(uint64_t seed, int seq, unsigned char *p, size_t n)
-{
-	uint64_t x = seed ^ ((uint64_t)seq * 0x9e3779b97f4a7c15ull);
-
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		z ^= z >> 31;
-		memcpy(p + i, &z, n - i < 8 ? n - i : 8);
-	}
 }
 
 static const char *
@@ -518,7 +492,7 @@ stream_reply_done(struct session *s)
 	size_t size = (size_t)c->o.size;
 	double rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;
 	/* An echo longer than the probe differs where the extra byte is. */
-	size_t d = s->rxlen > size ? size : client_first_diff(s->tx, s->rx, size);
+	size_t d = s->rxlen > size ? size : payload_first_diff(s->tx, s->rx, size);
 
 	s->awaiting = false;
 	evloop_timer_cancel(c->loop, &s->rtimer);
@@ -597,19 +571,6 @@ on_stream_io(struct evloop *loop, int fd, int events, void *arg)
 	    on_stream_io, s);
 }
 
-/* Datagram: header (magic, sequence number), then the seq's own bytes. */
-static const unsigned char dgram_magic[4] = { 'A', 'E', 'c', '1' };
-
-static void
-dgram_build(const struct session *s, int seq, unsigned char *p, size_t size)
-{
-	uint32_t be = htonl((uint32_t)seq);
-
-	fill(s->t->c->seed, seq, p, size);
-	memcpy(p, dgram_magic, 4);
-	memcpy(p + 4, &be, 4);
-}
-
 static void dgram_sweep(struct session *s);
 
 static void
@@ -665,14 +626,11 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 {
 	struct client *c = s->t->c;
 	size_t size = (size_t)c->o.size, d;
-	uint32_t be;
-	int seq;
+	int seq = payload_dgram_seq(p, n);
 	double rtt;
 	char msg[96];
 
-	memcpy(&be, p + 4, 4);
-	seq = (int)ntohl(be);
-	if (n < CLIENT_DGRAM_HEADER || memcmp(p, dgram_magic, 4) != 0 || seq < 0 || seq >= s->nsent) {
+	if (seq < 0 || seq >= s->nsent) {
 		s->mismatched++;
 		snprintf(s->err, sizeof(s->err), "unrecognised reply of %zu bytes", n);
 		report(s, -1, (int)n, 0, PROBE_MISMATCH, s->err);
@@ -691,10 +649,8 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		return;
 	}
 	s->got[seq] = 1;
-	fill(c->seed, seq, s->rx, size);
-	memcpy(s->rx, p, CLIENT_DGRAM_HEADER);
-	d = n != size ? (n < size ? n : size) : client_first_diff(s->rx, p, size);
-	if (d < size || n != size) {
+	d = payload_dgram_diff(c->seed, seq, p, n, size);
+	if (n != size || d < size) {
 		s->mismatched++;
 		if (n != size)
 			snprintf(msg, sizeof(msg), "echo of %zu bytes, %zu were sent", n, size);
@@ -747,7 +703,7 @@ probe_send(struct session *s)
 	s->sent_at[seq] = evloop_clock_us();
 	s->nsent++;
 	if (s->addr.socktype == SOCK_DGRAM) {
-		dgram_build(s, seq, s->tx, size);
+		payload_dgram_build(c->seed, seq, s->tx, size);
 		if (send(s->fd, s->tx, size, MSG_NOSIGNAL) == -1 && errno != EAGAIN)
 			connect_error(s, errno); /* counted lost by the sweep */
 		if (more_probes(s))
@@ -755,7 +711,7 @@ probe_send(struct session *s)
 		dgram_maybe_finish(s);
 		return;
 	}
-	fill(c->seed, seq, s->tx, size);
+	payload_fill(c->seed, seq, s->tx, size);
 	s->txoff = s->rxlen = 0;
 	s->awaiting = true;
 	evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
@@ -797,7 +753,7 @@ static int
 pipe_received(struct session *s, const unsigned char *p, size_t n)
 {
 	size_t cmp = n < s->unacked_len ? n : s->unacked_len;
-	size_t d = client_first_diff(s->unacked, p, cmp);
+	size_t d = payload_first_diff(s->unacked, p, cmp);
 
 	if (!s->diverged && (d < cmp || n > s->unacked_len)) {
 		s->diverged = true;

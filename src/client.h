@@ -25,7 +25,6 @@ struct client_opts {
 	struct resolve_opts resolve;
 };
 
-#define CLIENT_DGRAM_HEADER 8 /* magic and sequence number in each datagram */
 
 enum probe_status { PROBE_OK, PROBE_LOST, PROBE_MISMATCH, PROBE_DUPLICATE, PROBE_LATE };
 
