@@ -100,7 +100,8 @@ json_ms(const char *key, double v, bool valid)
 		printf(",\"%s\":null", key);
 }
 
-static const char *const status_names[] = { "ok", "lost", "mismatch", "duplicate", "late" };
+static const char *const status_names[] = { "ok", "lost", "mismatch", "duplicate", "late",
+	"unrecognised" };
 
 static void
 json_probe(const struct probe_result *r)
@@ -135,8 +136,9 @@ json_summary(const struct session_summary *s)
 	json_addr(s->addr);
 	printf(",\"reachable\":%s", reachable(s) ? "true" : "false");
 	json_ms("connect_ms", s->connect_ms, s->connected);
-	printf(",\"sent\":%d,\"received\":%d,\"mismatched\":%d,\"duplicates\":%d,\"late\":%d",
-	    s->sent, s->received, s->mismatched, s->duplicates, s->late);
+	printf(",\"sent\":%d,\"received\":%d,\"mismatched\":%d,\"duplicates\":%d,\"late\":%d"
+	       ",\"unrecognised\":%d",
+	    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised);
 	printf(",\"loss_pct\":%.1f", loss_pct(s));
 	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
 	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
@@ -200,6 +202,8 @@ print_summary(const struct session_summary *s)
 	    s->received, s->mismatched, loss_pct(s), s->connect_ms);
 	if (s->duplicates > 0 || s->late > 0)
 		printf(", %d duplicates, %d late", s->duplicates, s->late);
+	if (s->unrecognised > 0)
+		printf(", %d unrecognised", s->unrecognised);
 	printf("\n");
 	if (s->received > 0)
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
@@ -213,7 +217,7 @@ on_summary(void *arg, const struct session_summary *s)
 	if (s->resolve_failed)
 		worse(EXIT_USAGE);
 	else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
-	    s->mismatched > 0)
+	    s->mismatched > 0 || s->unrecognised > 0)
 		worse(EXIT_FAILED);
 	if (opt.json)
 		json_summary(s);

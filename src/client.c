@@ -25,7 +25,7 @@ struct session {
 	struct evtimer ptimer; /* next probe */
 	struct evtimer rtimer; /* reply timeout (stream, pipe) or loss sweep (dgram) */
 	/* probes */
-	int nsent, received, mismatched, dups, late, sweep;
+	int nsent, received, mismatched, dups, late, unrecognised, sweep;
 	uint64_t *sent_at;
 	uint8_t *got;
 	int cap;
@@ -177,6 +177,7 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->mismatched = s->mismatched;
 	sum->duplicates = s->dups;
 	sum->late = s->late;
+	sum->unrecognised = s->unrecognised;
 	if (s->received > 0) {
 		double avg = s->rsum / s->received, var = s->rsq / s->received - avg * avg;
 		sum->rtt_min = s->rmin;
@@ -631,9 +632,10 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	char msg[96];
 
 	if (seq < 0 || seq >= s->nsent) {
-		s->mismatched++;
+		/* not a probe's echo: counted apart, so loss stays a count of probes */
+		s->unrecognised++;
 		snprintf(s->err, sizeof(s->err), "unrecognised reply of %zu bytes", n);
-		report(s, -1, (int)n, 0, PROBE_MISMATCH, s->err);
+		report(s, -1, (int)n, 0, PROBE_UNRECOGNISED, s->err);
 		return;
 	}
 	rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;

@@ -26,7 +26,15 @@ struct client_opts {
 };
 
 
-enum probe_status { PROBE_OK, PROBE_LOST, PROBE_MISMATCH, PROBE_DUPLICATE, PROBE_LATE };
+/* PROBE_UNRECOGNISED: a datagram that is no reply to any probe sent (seq 0) */
+enum probe_status {
+	PROBE_OK,
+	PROBE_LOST,
+	PROBE_MISMATCH,
+	PROBE_DUPLICATE,
+	PROBE_LATE,
+	PROBE_UNRECOGNISED
+};
 
 struct probe_result {
 	const char *target;
@@ -43,7 +51,7 @@ struct session_summary {
 	const struct addr *addr; /* NULL when no address was reached or known */
 	bool connected;
 	double connect_ms;
-	int sent, received, mismatched, duplicates, late;
+	int sent, received, mismatched, duplicates, late, unrecognised;
 	double rtt_min, rtt_avg, rtt_max, rtt_mdev; /* ms; valid when received > 0 */
 	const char *error; /* why it failed, or NULL */
 	bool resolve_failed;

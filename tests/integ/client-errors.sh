@@ -37,6 +37,39 @@ out=$("$ANYECHO" -c 1 -s 1000 127.0.0.1 $tp 2>&1); rc=$?
 expect_eq "corrupt exit" $rc 1
 expect_in "corrupt" "$out" "127.0.0.1: seq=1: echo differs from sent data at byte 513"
 
+# A UDP echo that misbehaves in a different way for each datagram: corrupts
+# byte 300, truncates to 100 bytes, answers twice, sends a foreign datagram
+# before the right echo. A duplicate of the last probe would come after the
+# client is done, so it is the third that is doubled.
+python3 - "$T/badu" <<'PY' &
+import os, socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % u.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+u.settimeout(30)
+for k in range(4):
+    d, peer = u.recvfrom(65536)
+    if k == 0:
+        b = bytearray(d); b[300] ^= 0x01; u.sendto(bytes(b), peer)
+    elif k == 1:
+        u.sendto(d[:100], peer)
+    elif k == 2:
+        u.sendto(d, peer); u.sendto(d, peer)
+    else:
+        u.sendto(b"x" * 50, peer); u.sendto(d, peer)
+PY
+at_exit "kill $! 2>/dev/null"
+wait_for 10 test -s "$T/badu" || hard "UDP helper did not start"
+out=$("$ANYECHO" -u -c 4 -s 500 -i 50ms -W 1s 127.0.0.1 "$(cat "$T/badu")" 2>&1); rc=$?
+expect_eq "bad datagrams exit" $rc 1
+expect_in "dgram corrupt" "$out" "seq=1: echo differs from sent data at byte 300"
+expect_in "dgram short" "$out" "seq=2: echo of 100 bytes, 500 were sent"
+expect_in "foreign" "$out" "unrecognised reply of 50 bytes"
+expect_in "duplicate" "$out" "seq=3: duplicate reply"
+expect_in "dgram summary" "$out" \
+	"4 sent, 2 received, 2 mismatched, 0% loss, connect"
+expect_in "dgram summary end" "$out" "1 duplicates, 0 late, 1 unrecognised"
+
 # Names that do not exist (the test's own DNS server).
 start_dnsmasq
 out=$("$ANYECHO" --dns-server 127.0.0.1:$DNS_PORT -c 1 no.such.test 2>&1); rc=$?
