@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "log.h"
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...) AE_PRINTF(3, 4);
@@ -20,6 +21,7 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
+		log_oneline(err);
 	}
 	return -1;
 }

@@ -27,6 +27,15 @@ log_enabled(enum log_level level)
 	return level <= log_level;
 }
 
+char *
+log_oneline(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {
@@ -40,6 +49,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	log_oneline(buf);
 	if (log_syslog)
 		syslog(prio[level], "%s", buf);
 	else

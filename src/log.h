@@ -10,6 +10,10 @@ void log_init(const char *progname, enum log_level level, bool use_syslog);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) AE_PRINTF(2, 3);
 
+/* Messages quote what users and peers typed: control bytes (a newline, a
+ * terminal escape) become '?' in place, so a message stays one line. */
+char *log_oneline(char *s);
+
 #define log_err(...)   log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)

@@ -1,0 +1,85 @@
+/* cli: numbers and durations from tables, accepted and refused, and the
+ * refusal is one line however the value was typed. */
+#include "common.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include "cli.h"
+
+static void
+test_numbers(void **state)
+{
+	static const struct { const char *s; long lo, hi, want; } ok[] = {
+		{ "0", 0, 10, 0 }, { "10", 0, 10, 10 }, { "-5", -5, 5, -5 }, { "007", 0, 10, 7 },
+	};
+	static const struct { const char *s; long lo, hi; } bad[] = {
+		{ "", 0, 10 }, { "11", 0, 10 }, { "-1", 0, 10 }, { "-", -5, 5 }, { " 5", 0, 10 },
+		{ "+5", 0, 10 }, { "0x5", 0, 10 }, { "5 ", 0, 10 }, { "1e1", 0, 100 },
+		{ "99999999999999999999", 0, 10 }, { "\n5", 0, 10 },
+	};
+	char err[256];
+	long v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(cli_number("n", ok[i].s, ok[i].lo, ok[i].hi, &v, err, sizeof(err)), 0);
+		assert_int_equal(v, ok[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cli_number("n", bad[i].s, bad[i].lo, bad[i].hi, &v, err, sizeof(err)),
+		    -1);
+		assert_non_null(strstr(err, "bad n '"));
+	}
+}
+
+static void
+test_durations(void **state)
+{
+	static const struct { const char *s; int want; } ok[] = {
+		{ "30", 30000 }, { "30s", 30000 }, { "1.5", 1500 }, { "5m", 300000 }, { "250ms", 250 },
+		{ "0", 0 }, { ".5s", 500 }, { "3600000ms", 3600000 },
+	};
+	static const char *const bad[] = {
+		"", "s", "ms", "-1", " 5", "5 ", "0x10", "1e3", "nan", "inf", "1h", "1.2.3", "61m",
+		"3600001ms", "5sec",
+	};
+	char err[256];
+	int ms;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(cli_duration("t", ok[i].s, 3600000, &ms, err, sizeof(err)), 0);
+		assert_int_equal(ms, ok[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cli_duration("t", bad[i], 3600000, &ms, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "bad t '"));
+	}
+}
+
+static void
+test_refusal_is_one_line(void **state)
+{
+	char err[256];
+	long v;
+	int ms;
+
+	(void)state;
+	assert_int_equal(cli_number("count", "1\n2\x1b[31m", 0, 9, &v, err, sizeof(err)), -1);
+	assert_string_equal(err, "bad count '1?2?[31m': expected a number from 0 to 9");
+	assert_int_equal(cli_duration("wait", "\r5s", 1000, &ms, err, sizeof(err)), -1);
+	assert_null(strpbrk(err, "\r\n"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_refusal_is_one_line),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
