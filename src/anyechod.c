@@ -34,7 +34,7 @@ usage(FILE *f)
 	    "usage: anyechod [-46tunqvV] [-l endpoint]... [-p port] [--port-file file]\n"
 	    "                [--max-conns n] [--idle-timeout time] [--buffer-size bytes]\n"
 	    "                [--threads n] [--grace time] [--user user] [--unix-mode mode]\n"
-	    "                [--dualstack] [--no-guard] [--inetd] [--syslog]\n"
+	    "                [--dualstack] [--no-guard] [--rate-limit n] [--inetd] [--syslog]\n"
 	    "                [--dns-server list] [--dns-timeout ms] [--dns-tries n]\n");
 }
 
@@ -47,7 +47,8 @@ bad(const char *what, const char *val, const char *why)
 
 enum {
 	OPT_PORT_FILE = 256, OPT_MAX_CONNS, OPT_IDLE, OPT_BUFSIZE, OPT_THREADS, OPT_GRACE,
-	OPT_USER, OPT_UNIX_MODE, OPT_DUALSTACK, OPT_NO_GUARD, OPT_INETD, OPT_SYSLOG,
+	OPT_USER, OPT_UNIX_MODE, OPT_DUALSTACK, OPT_NO_GUARD, OPT_RATE_LIMIT, OPT_INETD,
+	OPT_SYSLOG,
 };
 
 static const struct option longopts[] = {
@@ -63,6 +64,7 @@ static const struct option longopts[] = {
 	{ "unix-mode", required_argument, NULL, OPT_UNIX_MODE },
 	{ "dualstack", no_argument, NULL, OPT_DUALSTACK },
 	{ "no-guard", no_argument, NULL, OPT_NO_GUARD },
+	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
 	{ "inetd", no_argument, NULL, OPT_INETD },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	CLI_RESOLVE_LONGOPTS,
@@ -129,6 +131,10 @@ parse_option(int c, const char *arg)
 	}
 	case OPT_DUALSTACK: opt.so.sock.dualstack = true; break;
 	case OPT_NO_GUARD: opt.so.guard_off = true; break;
+	case OPT_RATE_LIMIT:
+		rc = cli_number("--rate-limit", arg, 1, RATELIMIT_MAX, &v, err, sizeof(err));
+		opt.so.rate_limit = (uint32_t)v;
+		break;
 	case OPT_INETD: opt.inetd = true; break;
 	case OPT_SYSLOG: opt.use_syslog = true; break;
 	case 'h': usage(stdout); exit(0);
@@ -408,11 +414,11 @@ on_usr1(struct evloop *loop, int signo, void *arg)
 	(void)signo;
 	server_stats(arg, &st, &open);
 	log_info("connections %llu (open %d, refused %llu, idle-closed %llu), bytes %llu, "
-	    "datagrams %llu (refused %llu, dropped %llu), errors %llu",
+	    "datagrams %llu (refused %llu, rate-limited %llu, dropped %llu), errors %llu",
 	    (unsigned long long)st.conns, open, (unsigned long long)st.conns_refused,
 	    (unsigned long long)st.conns_idle, (unsigned long long)st.bytes,
 	    (unsigned long long)st.dgrams, (unsigned long long)st.dgrams_refused,
-	    (unsigned long long)st.dgrams_dropped, (unsigned long long)st.errors);
+	    (unsigned long long)st.dgrams_limited, (unsigned long long)st.dgrams_dropped, (unsigned long long)st.errors);
 }
 
 static int

@@ -441,7 +441,7 @@ reply_source(struct msghdr *in, struct msghdr *out)
 
 /* Turn received datagram i into a reply, or drop it (and say why). */
 static void
-prepare(struct echo_dgram *d, int i, struct echo_stats *st)
+prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 {
 	struct msghdr *in = &d->in[i].msg_hdr, *out = &d->out[d->nout].msg_hdr;
 	const char *why;
@@ -455,8 +455,13 @@ prepare(struct echo_dgram *d, int i, struct echo_stats *st)
 		return;
 	}
 	why = echo_guard_check(d->guard, (struct sockaddr *)&d->src[i], in->msg_namelen);
-	if (why != NULL) {
+	if (why == NULL && d->guard->rl != NULL &&
+	    !ratelimit_allow(d->guard->rl, (struct sockaddr *)&d->src[i], now)) {
+		why = "over the per-source rate limit";
+		ECHO_STAT_ADD(st, dgrams_limited, 1);
+	} else if (why != NULL)
 		ECHO_STAT_ADD(st, dgrams_refused, 1);
+	if (why != NULL) {
 		d->refused = d->src[i];
 		d->refused_len = in->msg_namelen;
 		d->refused_why = why;
@@ -506,6 +511,7 @@ int
 echo_dgram_io(struct echo_dgram *d, struct echo_stats *st)
 {
 	for (int round = 0; round < 4; round++) {
+		uint64_t now;
 		int n;
 
 		if (send_replies(d, st) == 1)
@@ -530,8 +536,9 @@ echo_dgram_io(struct echo_dgram *d, struct echo_stats *st)
 			ECHO_STAT_ADD(st, errors, 1);
 			return -1;
 		}
+		now = d->guard->rl != NULL ? evloop_clock_ms() : 0;
 		for (int i = 0; i < n; i++)
-			prepare(d, i, st);
+			prepare(d, i, now, st);
 		if (n < ECHO_BATCH)
 			return send_replies(d, st) == 1 ? EV_WRITE : EV_READ;
 	}

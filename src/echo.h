@@ -9,11 +9,12 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "ratelimit.h"
 
 /* Counters: bumped by the loop that owns them, read by any thread. */
 struct echo_stats {
 	uint64_t conns, conns_refused, conns_idle, bytes, dgrams, dgrams_refused,
-	    dgrams_dropped, errors;
+	    dgrams_limited, dgrams_dropped, errors;
 };
 #define ECHO_STAT_ADD(st, field, n) __atomic_fetch_add(&(st)->field, (n), __ATOMIC_RELAXED)
 #define ECHO_STAT_GET(st, field)    __atomic_load_n(&(st)->field, __ATOMIC_RELAXED)
@@ -54,6 +55,7 @@ struct echo_guard {
 	bool off;
 	size_t nown;
 	uint16_t own[ECHO_GUARD_PORTS]; /* our own UDP ports */
+	struct ratelimit *rl;           /* per-source budget, or NULL */
 };
 
 /* Why a datagram from src gets no answer, or NULL when it does. */

@@ -287,13 +287,14 @@ static void
 log_refusals(struct listener *l)
 {
 	struct worker *w = l->w;
-	uint64_t refused = ECHO_STAT_GET(&w->st, dgrams_refused);
+	uint64_t refused = ECHO_STAT_GET(&w->st, dgrams_refused) +
+	    ECHO_STAT_GET(&w->st, dgrams_limited);
 	char buf[ADDR_STRLEN + 96];
 
 	if (refused == w->refused_logged || !warn_due(w, &w->refusal_log_at))
 		return;
 	if (echo_dgram_last_refusal(l->dgram, buf, sizeof(buf)) != NULL)
-		log_warn("reflection guard: refused %llu datagram(s), latest from %s",
+		log_warn("left %llu datagram(s) unanswered, latest from %s",
 		    (unsigned long long)(refused - w->refused_logged), buf);
 	w->refused_logged = refused;
 }
@@ -467,6 +468,11 @@ server_new(struct server **out, const struct server_opts *o)
 	s->o = *o;
 	s->nw = o->threads > 0 ? o->threads : 1;
 	s->guard.off = o->guard_off;
+	/* The key only spreads sources over the table; it guards nothing: a
+	 * spoofer who wants a victim's budget spent just spoofs the victim. */
+	if (o->rate_limit > 0 &&
+	    (s->guard.rl = ratelimit_new(o->rate_limit, evloop_clock_us() ^ (uintptr_t)s)) == NULL)
+		goto fail;
 	s->w = calloc((size_t)s->nw, sizeof(*s->w));
 	if (s->w == NULL)
 		goto fail;
@@ -490,6 +496,7 @@ server_free(struct server *s)
 	for (int i = 0; s->w != NULL && i < s->nw; i++)
 		worker_done(&s->w[i]);
 	free(s->w);
+	ratelimit_free(s->guard.rl);
 	free(s);
 }
 
@@ -542,6 +549,7 @@ server_stats(const struct server *s, struct echo_stats *sum, int *open_conns)
 		sum->bytes += ECHO_STAT_GET(st, bytes);
 		sum->dgrams += ECHO_STAT_GET(st, dgrams);
 		sum->dgrams_refused += ECHO_STAT_GET(st, dgrams_refused);
+		sum->dgrams_limited += ECHO_STAT_GET(st, dgrams_limited);
 		sum->dgrams_dropped += ECHO_STAT_GET(st, dgrams_dropped);
 		sum->errors += ECHO_STAT_GET(st, errors);
 	}

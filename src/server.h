@@ -16,6 +16,7 @@ struct server_opts {
 	int grace_ms;      /* after shutdown, time for connections to finish */
 	int threads;       /* event loops; listeners use SO_REUSEPORT when > 1 */
 	bool guard_off;    /* answer datagrams from any source (dangerous) */
+	uint32_t rate_limit; /* datagram replies a second to one source; 0: no limit */
 	bool exit_when_idle; /* inetd: stop when the last connection ends, or
 	                      * after idle_ms without datagrams */
 	struct sock_opts sock;

@@ -267,6 +267,38 @@ def cmd_expect_reply(host, port, src):
     print("ok: answered from", src)
 
 
+def cmd_flood(fam, host, port, count, rate, slack_ms="0"):
+    """Send COUNT datagrams at once from one socket to a server limited to
+    RATE replies a second per source; the replies must be no fewer than one
+    second's budget (or COUNT) and no more than the budget plus what refills
+    between the first send and the last reply. Stops listening after 500 ms
+    without a reply: the bound on absence, not a wait for presence."""
+    count, rate = int(count), int(rate)
+    u = dgram_socket(fam)
+    u.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    dst = target(fam, host, port)
+    t0 = time.monotonic()
+    for i in range(count):
+        u.sendto(b"%06d" % i + b"x" * 58, dst)
+    got, last = 0, t0
+    u.settimeout(0.5)
+    try:
+        while True:
+            d = u.recv(100)
+            if len(d) != 64:
+                die("reply of %d bytes" % len(d))
+            got, last = got + 1, time.monotonic()
+    except socket.timeout:
+        pass
+    most = rate + int(rate * (last - t0 + int(slack_ms) / 1000.0)) + 1
+    least = min(rate, count)
+    if not least <= got <= most:
+        die("%d of %d answered: expected %d to %d at %d a second"
+            % (got, count, least, most, rate))
+    print("ok: %d of %d answered (limit %d/s, at most %d in %.0f ms)"
+          % (got, count, rate, most, (last - t0) * 1000))
+
+
 def main():
     cmds = {k[4:]: v for k, v in globals().items() if k.startswith("cmd_")}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:

@@ -3,6 +3,8 @@
 # server's own UDP port (on another loopback address), nor, as root, from
 # the ports of chargen, echo and daytime; counted and logged. Loopback
 # sources on ordinary ports are answered; --no-guard answers everyone.
+# --rate-limit: a flood from one source gets its budget and no more, while
+# another source keeps its own, over two worker threads.
 . "$top_srcdir/tests/integ/lib.sh"
 
 start_server -l 127.0.0.1:0 -u --threads 1
@@ -16,8 +18,8 @@ fi
 $PEER guard 127.0.0.1 $P "$srcs" || fail "guard"
 kill -USR1 $SRV_PID
 n=$(echo "$srcs" | tr ',' '\n' | wc -l)
-wait_for 5 grep -q "refused $n, dropped" "$T/server.log" || fail "refusals not counted: $(cat "$T/server.log")"
-grep -q 'reflection guard: refused' "$T/server.log" || fail "refusal not logged"
+wait_for 5 grep -q "refused $n, rate-limited 0, dropped" "$T/server.log" || fail "refusals not counted: $(cat "$T/server.log")"
+grep -q 'datagram(s) unanswered, latest from' "$T/server.log" || fail "refusal not logged"
 stop_server || fail "exit status $?"
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -25,4 +27,22 @@ if [ "$(id -u)" -eq 0 ]; then
 	$PEER expect_reply 127.0.0.1 "$(port IPv4 dgram)" 127.0.0.1:19 || fail "--no-guard"
 	stop_server || fail "exit status $?"
 fi
+
+start_server -l 127.0.0.1:0 -u --threads 2 --rate-limit 50
+P=$(port IPv4 dgram)
+$PEER flood IPv4 127.0.0.1 $P 200 50 || fail "rate limit, first source"
+# 127.0.0.2 is another source with a budget of its own.
+python3 - "$P" <<'PY' || fail "rate limit, second source"
+import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.2", 0)); u.settimeout(5)
+for i in range(20):
+    u.sendto(b"%d" % i, ("127.0.0.1", int(sys.argv[1])))
+    assert u.recv(10) == b"%d" % i
+print("ok: another source answered 20 of 20")
+PY
+kill -USR1 $SRV_PID
+wait_for 5 grep -q "rate-limited [1-9]" "$T/server.log" || fail "limited not counted: $(cat "$T/server.log")"
+grep -q 'unanswered, latest from 127.0.0.1:[0-9]*: over the per-source rate limit' \
+	"$T/server.log" || fail "rate limit not logged: $(cat "$T/server.log")"
+stop_server || fail "exit status $?"
 echo ok

@@ -1,0 +1,99 @@
+#include "common.h"
+
+#include "ratelimit.h"
+
+#define SLOTS 16384 /* 128 KiB: few real sources share a slot */
+#define MILLI 1000u /* budgets count thousandths of a reply */
+
+struct ratelimit {
+	uint32_t per_sec;
+	uint64_t key;
+	uint64_t slot[SLOTS]; /* (ms clock << 32) | budget in thousandths; 0: unused */
+};
+
+struct ratelimit *
+ratelimit_new(uint32_t per_sec, uint64_t key)
+{
+	struct ratelimit *rl;
+
+	if (per_sec == 0 || per_sec > RATELIMIT_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	rl = calloc(1, sizeof(*rl));
+	if (rl == NULL)
+		return NULL;
+	rl->per_sec = per_sec;
+	rl->key = key;
+	return rl;
+}
+
+void
+ratelimit_free(struct ratelimit *rl)
+{
+	free(rl);
+}
+
+static uint64_t
+mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The source's identity: IPv4 address (mapped ones too), or IPv6 /64.
+ * Returns false for families that are not limited. */
+static bool
+identity(const struct sockaddr *src, uint64_t *id)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)src;
+	uint32_t v4;
+
+	if (src->sa_family == AF_INET) {
+		memcpy(&v4, &((const struct sockaddr_in *)src)->sin_addr, 4);
+		*id = (uint64_t)ntohl(v4) | (4ull << 32);
+		return true;
+	}
+	if (src->sa_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		memcpy(&v4, s6->sin6_addr.s6_addr + 12, 4);
+		*id = (uint64_t)ntohl(v4) | (4ull << 32);
+	} else {
+		memcpy(id, s6->sin6_addr.s6_addr, 8);
+		*id ^= 6ull << 56 | 6;
+	}
+	return true;
+}
+
+bool
+ratelimit_allow(struct ratelimit *rl, const struct sockaddr *src, uint64_t now_ms)
+{
+	uint64_t id, *slot, old, full = (uint64_t)rl->per_sec * MILLI, now = now_ms & 0xffffffffu;
+	bool ok;
+
+	if (!identity(src, &id))
+		return true;
+	slot = &rl->slot[mix(id ^ rl->key) % SLOTS];
+	old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	for (;;) {
+		uint64_t budget = full, elapsed, next;
+		if (old != 0) {
+			/* refill for the time since the slot was last used; the
+			 * 32-bit clock wraps every 49 days, harmlessly */
+			elapsed = (uint32_t)(now - (old >> 32));
+			budget = old & 0xffffffffu;
+			budget = elapsed >= 1000 ? full : budget + elapsed * rl->per_sec;
+			if (budget > full)
+				budget = full;
+		}
+		ok = budget >= MILLI;
+		next = now << 32 | (ok ? budget - MILLI : budget);
+		if (next == 0)
+			next = 1; /* 0 means unused */
+		if (__atomic_compare_exchange_n(slot, &old, next, false, __ATOMIC_RELAXED,
+			__ATOMIC_RELAXED))
+			return ok;
+	}
+}

@@ -1,0 +1,140 @@
+/* ratelimit: budgets per source on a clock the test moves, sources that
+ * must and must not share a budget, and exact counts when two threads
+ * draw on one budget at once. */
+#include "common.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <cmocka.h>
+
+#include "ratelimit.h"
+
+static struct sockaddr_storage
+sa(const char *ip)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else
+		fail_msg("bad address %s", ip);
+	return ss;
+}
+
+static int
+allowed(struct ratelimit *rl, const char *ip, uint64_t now, int tries)
+{
+	struct sockaddr_storage ss = sa(ip);
+	int n = 0;
+
+	for (int i = 0; i < tries; i++)
+		n += ratelimit_allow(rl, (struct sockaddr *)&ss, now);
+	return n;
+}
+
+static void
+test_budget_and_refill(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(10, 1);
+
+	(void)state;
+	assert_non_null(rl);
+	assert_int_equal(allowed(rl, "192.0.2.1", 5000, 50), 10); /* a second's worth */
+	assert_int_equal(allowed(rl, "192.0.2.1", 5099, 5), 0);   /* 99 ms: not one yet */
+	assert_int_equal(allowed(rl, "192.0.2.1", 5100, 5), 1);
+	assert_int_equal(allowed(rl, "192.0.2.1", 5350, 5), 2);   /* 250 ms: 2.5, spent 2 */
+	assert_int_equal(allowed(rl, "192.0.2.1", 5400, 5), 1);   /* the half left + 0.5 */
+	assert_int_equal(allowed(rl, "192.0.2.1", 60000, 50), 10); /* long idle: full, no more */
+	ratelimit_free(rl);
+}
+
+static void
+test_who_shares(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(3, 1);
+
+	(void)state;
+	assert_int_equal(allowed(rl, "192.0.2.1", 1000, 5), 3);
+	assert_int_equal(allowed(rl, "::ffff:192.0.2.1", 1000, 5), 0); /* same host */
+	assert_int_equal(allowed(rl, "192.0.2.2", 1000, 5), 3);        /* another host */
+	assert_int_equal(allowed(rl, "2001:db8:1:2::1", 1000, 5), 3);
+	assert_int_equal(allowed(rl, "2001:db8:1:2:ffff::9", 1000, 5), 0); /* same /64 */
+	assert_int_equal(allowed(rl, "2001:db8:1:3::1", 1000, 5), 3);      /* next /64 */
+	ratelimit_free(rl);
+}
+
+static void
+test_unix_and_bounds(void **state)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct ratelimit *rl = ratelimit_new(1, 1);
+
+	(void)state;
+	for (int i = 0; i < 100; i++)
+		assert_true(ratelimit_allow(rl, (struct sockaddr *)&un, 1000));
+	assert_null(ratelimit_new(0, 1));
+	assert_null(ratelimit_new(RATELIMIT_MAX + 1, 1));
+	ratelimit_free(rl);
+	ratelimit_free(NULL);
+}
+
+static void
+test_clock_wraps(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(10, 1);
+	uint64_t t = 0xffffffffull - 50; /* the 32-bit ms clock wraps 50 ms later */
+
+	(void)state;
+	assert_int_equal(allowed(rl, "192.0.2.1", t, 20), 10);
+	assert_int_equal(allowed(rl, "192.0.2.1", t + 150, 20), 1);
+	ratelimit_free(rl);
+}
+
+struct racer {
+	struct ratelimit *rl;
+	int got;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+
+	r->got = allowed(r->rl, "198.51.100.7", 777, 200000);
+	return NULL;
+}
+
+static void
+test_two_threads_one_budget(void **state)
+{
+	struct racer r[2];
+	pthread_t th[2];
+	struct ratelimit *rl = ratelimit_new(1000, 1);
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		r[i].rl = rl;
+		assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(r[0].got + r[1].got, 1000);
+	ratelimit_free(rl);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_budget_and_refill),
+		cmocka_unit_test(test_who_shares),
+		cmocka_unit_test(test_unix_and_bounds),
+		cmocka_unit_test(test_clock_wraps),
+		cmocka_unit_test(test_two_threads_one_budget),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
