@@ -3,28 +3,10 @@
 #include <ctype.h>
 #include <net/if.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <strings.h>
 
 #include "addr.h"
 #include "log.h"
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...) AE_PRINTF(3, 4);
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-		log_oneline(err);
-	}
-	return -1;
-}
 
 int
 addr_parse_port(const char *s, int *port, char *err, size_t errlen)
@@ -34,18 +16,18 @@ addr_parse_port(const char *s, int *port, char *err, size_t errlen)
 	struct servent *se;
 
 	if (*s == '\0')
-		return fail(err, errlen, "missing port number");
+		return log_errbuf(err, errlen, "missing port number");
 	for (p = s; isdigit((unsigned char)*p); p++)
 		if (v <= 65535)
 			v = v * 10 + (*p - '0');
 	if (*p == '\0') {
 		if (p - s > 5 || v > 65535)
-			return fail(err, errlen, "port %s out of range (0-65535)", s);
+			return log_errbuf(err, errlen, "port %s out of range (0-65535)", s);
 		*port = (int)v;
 		return 0;
 	}
 	if (isdigit((unsigned char)*s) || *s == '-' || *s == '+')
-		return fail(err, errlen, "bad port '%s': not a number or service name", s);
+		return log_errbuf(err, errlen, "bad port '%s': not a number or service name", s);
 	/* The echo port is ours to know, even where /etc/services is missing. */
 	if (strcmp(s, "echo") == 0) {
 		*port = 7;
@@ -53,7 +35,7 @@ addr_parse_port(const char *s, int *port, char *err, size_t errlen)
 	}
 	se = getservbyname(s, NULL);
 	if (se == NULL)
-		return fail(err, errlen, "unknown service '%s' (not in /etc/services)", s);
+		return log_errbuf(err, errlen, "unknown service '%s' (not in /etc/services)", s);
 	*port = ntohs((uint16_t)se->s_port);
 	return 0;
 }
@@ -65,19 +47,19 @@ parse_unix(struct addr_spec *spec, const char *path, char *err, size_t errlen)
 
 	spec->kind = ADDR_KIND_UNIX;
 	if (len == 0)
-		return fail(err, errlen, "empty unix socket path");
+		return log_errbuf(err, errlen, "empty unix socket path");
 	if (path[0] == '@') {
 #ifndef __linux__
-		return fail(err, errlen, "abstract unix name '%s' needs Linux", path);
+		return log_errbuf(err, errlen, "abstract unix name '%s' needs Linux", path);
 #endif
 		if (len == 1)
-			return fail(err, errlen, "empty abstract unix name after '@'");
+			return log_errbuf(err, errlen, "empty abstract unix name after '@'");
 		spec->abstract = true;
 	}
 	/* An abstract name spends its '@' on the leading NUL; a path needs its
 	 * terminating NUL: either way at most sun_path - 1 bytes remain. */
 	if ((spec->abstract ? len - 1 : len) > (size_t)ADDR_UNIXMAX)
-		return fail(err, errlen, "unix %s is %zu bytes, limit is %d",
+		return log_errbuf(err, errlen, "unix %s is %zu bytes, limit is %d",
 		    spec->abstract ? "abstract name" : "path",
 		    spec->abstract ? len - 1 : len, ADDR_UNIXMAX);
 	memcpy(spec->path, path, len + 1);
@@ -102,20 +84,20 @@ check_hostname(const char *h, char *err, size_t errlen)
 	if (len > 0 && h[len - 1] == '.')
 		len--;
 	if (len > ADDR_HOSTMAX)
-		return fail(err, errlen, "host name is %zu bytes, limit is %d", len, ADDR_HOSTMAX);
+		return log_errbuf(err, errlen, "host name is %zu bytes, limit is %d", len, ADDR_HOSTMAX);
 	if (all_digits_and_dots(h))
-		return fail(err, errlen, "bad IPv4 address '%s'", h);
+		return log_errbuf(err, errlen, "bad IPv4 address '%s'", h);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)h[i];
 		if (c == '.') {
 			if (label == 0)
-				return fail(err, errlen, "empty label in host name '%s'", h);
+				return log_errbuf(err, errlen, "empty label in host name '%s'", h);
 			label = 0;
 		} else if (isalnum(c) || c == '-' || c == '_') {
 			if (++label > 63)
-				return fail(err, errlen, "label longer than 63 bytes in host name '%.70s...'", h);
+				return log_errbuf(err, errlen, "label longer than 63 bytes in host name '%.70s...'", h);
 		} else {
-			return fail(err, errlen, "bad character '%c' in host name '%s'",
+			return log_errbuf(err, errlen, "bad character '%c' in host name '%s'",
 			    isprint(c) ? c : '?', h);
 		}
 	}
@@ -132,12 +114,12 @@ parse_host(struct addr_spec *spec, const char *h, bool v6only, char *err, size_t
 	size_t alen = pct != NULL ? (size_t)(pct - h) : strlen(h);
 
 	if (strlen(h) > ADDR_HOSTMAX + 1)
-		return fail(err, errlen, "host name is %zu bytes, limit is %d", strlen(h), ADDR_HOSTMAX);
+		return log_errbuf(err, errlen, "host name is %zu bytes, limit is %d", strlen(h), ADDR_HOSTMAX);
 	if (strcmp(h, "*") == 0)
 		h = "";
 	memcpy(spec->host, h, strlen(h) + 1);
 	if (*h == '\0')
-		return v6only ? fail(err, errlen, "empty IPv6 address in '[]'") : 0;
+		return v6only ? log_errbuf(err, errlen, "empty IPv6 address in '[]'") : 0;
 	if (alen < sizeof(buf)) {
 		memcpy(buf, h, alen);
 		buf[alen] = '\0';
@@ -148,9 +130,9 @@ parse_host(struct addr_spec *spec, const char *h, bool v6only, char *err, size_t
 	}
 	if (spec->literal == 0) {
 		if (v6only)
-			return fail(err, errlen, "bad IPv6 address '%s'", h);
+			return log_errbuf(err, errlen, "bad IPv6 address '%s'", h);
 		if (pct != NULL)
-			return fail(err, errlen, "scope id '%s' needs an IPv6 address", pct);
+			return log_errbuf(err, errlen, "scope id '%s' needs an IPv6 address", pct);
 		return check_hostname(h, err, errlen);
 	}
 	if (pct != NULL) {
@@ -159,12 +141,12 @@ parse_host(struct addr_spec *spec, const char *h, bool v6only, char *err, size_t
 		unsigned long v;
 
 		if (*id == '\0')
-			return fail(err, errlen, "empty scope id after '%%' in '%s'", h);
+			return log_errbuf(err, errlen, "empty scope id after '%%' in '%s'", h);
 		v = strtoul(id, &end, 10);
 		if (*end != '\0' || !isdigit((unsigned char)*id))
 			v = if_nametoindex(id);
 		if (v == 0 || v > UINT32_MAX)
-			return fail(err, errlen, "unknown interface '%s' in scope id", id);
+			return log_errbuf(err, errlen, "unknown interface '%s' in scope id", id);
 		spec->scope = (uint32_t)v;
 		spec->host[alen] = '\0';
 	}
@@ -192,7 +174,7 @@ addr_parse(struct addr_spec *spec, const char *s, char *err, size_t errlen)
 	memset(spec, 0, sizeof(*spec));
 	spec->port = -1;
 	if (s == NULL || *s == '\0')
-		return fail(err, errlen, "empty endpoint");
+		return log_errbuf(err, errlen, "empty endpoint");
 	for (size_t i = 0; i < AE_NELEM(unix_schemes); i++) {
 		size_t plen = strlen(unix_schemes[i].prefix);
 		if (strncmp(s, unix_schemes[i].prefix, plen) == 0) {
@@ -205,9 +187,9 @@ addr_parse(struct addr_spec *spec, const char *s, char *err, size_t errlen)
 	if (*s == '[') {
 		close = strchr(s, ']');
 		if (close == NULL)
-			return fail(err, errlen, "missing ']' in '%s'", s);
+			return log_errbuf(err, errlen, "missing ']' in '%s'", s);
 		if (close[1] != '\0' && close[1] != ':')
-			return fail(err, errlen, "unexpected '%s' after ']'", close + 1);
+			return log_errbuf(err, errlen, "unexpected '%s' after ']'", close + 1);
 		hostpart = s + 1;
 		hlen = (size_t)(close - hostpart);
 		colon = close[1] == ':' ? close + 1 : NULL;
@@ -221,14 +203,14 @@ addr_parse(struct addr_spec *spec, const char *s, char *err, size_t errlen)
 		hlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
 	}
 	if (hlen >= sizeof(host))
-		return fail(err, errlen, "host name is %zu bytes, limit is %d", hlen, ADDR_HOSTMAX);
+		return log_errbuf(err, errlen, "host name is %zu bytes, limit is %d", hlen, ADDR_HOSTMAX);
 	memcpy(host, hostpart, hlen);
 	host[hlen] = '\0';
 	if (parse_host(spec, host, brackets, err, errlen) == -1)
 		return -1;
 	if (colon != NULL) {
 		if (colon[1] == '\0')
-			return fail(err, errlen, "missing port after ':' in '%s'", s);
+			return log_errbuf(err, errlen, "missing port after ':' in '%s'", s);
 		if (addr_parse_port(colon + 1, &spec->port, err, errlen) == -1)
 			return -1;
 	}
@@ -341,7 +323,7 @@ add_unix(const struct addr_spec *spec, const struct addr_hints *hints,
 		a.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + spec->pathlen + 1);
 	}
 	if (addr_list_add(list, &a) == -1)
-		return fail(err, errlen, "out of memory");
+		return log_errbuf(err, errlen, "out of memory");
 	return 1;
 }
 
@@ -369,11 +351,11 @@ addr_local(const struct addr_spec *spec, const struct addr_hints *hints,
 	if (spec->kind == ADDR_KIND_UNIX)
 		return add_unix(spec, hints, list, err, errlen);
 	if (!(hints->types & (ADDR_STREAM | ADDR_DGRAM)))
-		return fail(err, errlen, "seqpacket is available on unix endpoints only");
+		return log_errbuf(err, errlen, "seqpacket is available on unix endpoints only");
 	if (spec->literal == AF_INET6 && !v6)
-		return fail(err, errlen, "%s is an IPv6 address, but only IPv4 was asked for", spec->host);
+		return log_errbuf(err, errlen, "%s is an IPv6 address, but only IPv4 was asked for", spec->host);
 	if (spec->literal == AF_INET && !v4)
-		return fail(err, errlen, "%s is an IPv4 address, but only IPv6 was asked for", spec->host);
+		return log_errbuf(err, errlen, "%s is an IPv4 address, but only IPv6 was asked for", spec->host);
 	if (spec->literal == AF_INET6)
 		rc = add_v6(list, hints, port, &spec->ip.v6, spec->scope);
 	else if (spec->literal == AF_INET)
@@ -390,7 +372,7 @@ addr_local(const struct addr_spec *spec, const struct addr_hints *hints,
 		return 0;
 	if (rc == -1) {
 		list->n = before;
-		return fail(err, errlen, "out of memory");
+		return log_errbuf(err, errlen, "out of memory");
 	}
 	return 1;
 }

@@ -1,25 +1,9 @@
 #include "common.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 
 #include "cli.h"
 #include "log.h"
-
-static int
-bad(char *err, size_t errlen, const char *fmt, ...) AE_PRINTF(3, 4);
-
-static int
-bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	log_oneline(err);
-	return -1;
-}
 
 /* strtol and strtod would also take leading blanks, '+', hexadecimal and
  * exponents ("\n5", "0x10", "1e3"): a value is digits, or a minus sign
@@ -34,7 +18,7 @@ cli_number(const char *what, const char *s, long lo, long hi, long *out, char *e
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (!isdigit((unsigned char)d[0]) || *end != '\0' || errno != 0 || v < lo || v > hi)
-		return bad(err, errlen, "bad %s '%s': expected a number from %ld to %ld", what, s,
+		return log_errbuf(err, errlen, "bad %s '%s': expected a number from %ld to %ld", what, s,
 		    lo, hi);
 	*out = v;
 	return 0;
@@ -52,12 +36,12 @@ cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, s
 	else if (strcmp(u, "m") == 0)
 		unit = 60000;
 	else if (*u != '\0' && strcmp(u, "s") != 0)
-		return bad(err, errlen, "bad %s '%s': expected a time such as 30, 30s, 5m or 250ms",
+		return log_errbuf(err, errlen, "bad %s '%s': expected a time such as 30, 30s, 5m or 250ms",
 		    what, s);
 	errno = 0;
 	v = strtod(s, &end);
 	if (u == s || end != u || errno != 0 || v * unit > (double)max_ms)
-		return bad(err, errlen, "bad %s '%s': expected a time from 0 to %ld ms", what, s,
+		return log_errbuf(err, errlen, "bad %s '%s': expected a time from 0 to %ld ms", what, s,
 		    max_ms);
 	*ms = (int)(v * unit);
 	return 0;

@@ -36,6 +36,20 @@ log_oneline(char *s)
 	return s;
 }
 
+int
+log_errbuf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+		log_oneline(err);
+	}
+	return -1;
+}
+
 void
 log_msg(enum log_level level, const char *fmt, ...)
 {

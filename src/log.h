@@ -3,6 +3,7 @@
 #define AE_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -13,6 +14,9 @@ void log_msg(enum log_level level, const char *fmt, ...) AE_PRINTF(2, 3);
 /* Messages quote what users and peers typed: control bytes (a newline, a
  * terminal escape) become '?' in place, so a message stays one line. */
 char *log_oneline(char *s);
+/* Library code's errors: format into the caller's buffer, one line (as
+ * above), and return -1, so that "return log_errbuf(...)" ends a failure. */
+int log_errbuf(char *err, size_t errlen, const char *fmt, ...) AE_PRINTF(3, 4);
 
 #define log_err(...)   log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)

@@ -2,6 +2,7 @@
 
 #include <ares.h>
 
+#include "log.h"
 #include "resolve.h"
 
 struct resolver {
@@ -183,7 +184,7 @@ resolver_new(struct resolver **out, struct evloop *loop, const struct resolve_op
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		snprintf(err, errlen, "out of memory");
+		log_errbuf(err, errlen, "out of memory");
 		return -1;
 	}
 	r->loop = loop;
@@ -207,7 +208,7 @@ resolver_new(struct resolver **out, struct evloop *loop, const struct resolve_op
 	}
 	if (opts->servers != NULL &&
 	    (status = ares_set_servers_ports_csv(r->channel, opts->servers)) != ARES_SUCCESS) {
-		snprintf(err, errlen, "bad DNS server list '%s': %s", opts->servers,
+		log_errbuf(err, errlen, "bad DNS server list '%s': %s", opts->servers,
 		    ares_strerror(status));
 		rc = -1;
 		resolver_free(r);
@@ -217,7 +218,7 @@ resolver_new(struct resolver **out, struct evloop *loop, const struct resolve_op
 	*out = r;
 	return 0;
 fail:
-	snprintf(err, errlen, "cannot start the resolver: %s", ares_strerror(status));
+	log_errbuf(err, errlen, "cannot start the resolver: %s", ares_strerror(status));
 	free(r);
 	return -1;
 }

@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "sock.h"
 
 int
@@ -77,7 +78,7 @@ unix_prepare(const struct addr *a, char *err, size_t errlen)
 	if (lstat(path, &st) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a socket: not removing it", path);
+		log_errbuf(err, errlen, "%s exists and is not a socket: not removing it", path);
 		errno = EEXIST;
 		return -1;
 	}
@@ -89,7 +90,7 @@ unix_prepare(const struct addr *a, char *err, size_t errlen)
 	rc = connect(fd, (const struct sockaddr *)&a->sa, a->len);
 	close(fd);
 	if (rc == 0 || (errno != ECONNREFUSED && errno != ENOENT)) {
-		snprintf(err, errlen, "%s is in use by a running server", path);
+		log_errbuf(err, errlen, "%s is in use by a running server", path);
 		errno = EADDRINUSE;
 		return -1;
 	}
@@ -104,16 +105,17 @@ bind_error(const struct addr *a, int e, char *err, size_t errlen)
 
 	addr_format(a, buf, sizeof(buf));
 	if (e == EACCES && port > 0 && port < 1024)
-		snprintf(err, errlen, "%s: port %d needs privileges: run as root, grant "
+		log_errbuf(err, errlen, "%s: port %d needs privileges: run as root, grant "
 		    "CAP_NET_BIND_SERVICE, or choose a port >= 1024 with -p", buf, port);
 	else if (e == EADDRINUSE)
-		snprintf(err, errlen, "%s: address already in use", buf);
+		log_errbuf(err, errlen, "%s: address already in use", buf);
 	else if (e == EADDRNOTAVAIL)
-		snprintf(err, errlen, "%s: address not available on this host", buf);
+		log_errbuf(err, errlen, "%s: address not available on this host", buf);
 	else if (e == EAFNOSUPPORT)
-		snprintf(err, errlen, "%s: %s not supported by the kernel", buf, addr_family_name(a->family));
+		log_errbuf(err, errlen, "%s: %s not supported by the kernel", buf,
+		    addr_family_name(a->family));
 	else
-		snprintf(err, errlen, "%s: %s", buf, strerror(e));
+		log_errbuf(err, errlen, "%s: %s", buf, strerror(e));
 }
 
 static int
