@@ -65,14 +65,10 @@ worker_maybe_stop(struct worker *w)
 		evloop_stop(w->loop);
 }
 
+/* The worker's connections, least recently active first. */
 static void
-conn_close(struct conn *c)
+conn_unlink(struct worker *w, struct conn *c)
 {
-	struct worker *w = c->w;
-
-	evloop_fd_del(w->loop, c->fd);
-	close(c->fd);
-	echo_stream_free(&c->es);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -81,6 +77,29 @@ conn_close(struct conn *c)
 		c->next->prev = c->prev;
 	else
 		w->tail = c->prev;
+}
+
+static void
+conn_append(struct worker *w, struct conn *c)
+{
+	c->prev = w->tail;
+	c->next = NULL;
+	if (w->tail != NULL)
+		w->tail->next = c;
+	else
+		w->head = c;
+	w->tail = c;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	evloop_fd_del(w->loop, c->fd);
+	close(c->fd);
+	echo_stream_free(&c->es);
+	conn_unlink(w, c);
 	free(c);
 	w->nconns--;
 	__atomic_fetch_sub(&w->s->nconns, 1, __ATOMIC_RELAXED);
@@ -93,17 +112,10 @@ conn_touch(struct conn *c)
 	struct worker *w = c->w;
 
 	c->last = evloop_now(w->loop);
-	if (w->tail == c)
-		return;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		w->head = c->next;
-	c->next->prev = c->prev;
-	c->prev = w->tail;
-	c->next = NULL;
-	w->tail->next = c;
-	w->tail = c;
+	if (w->tail != c) {
+		conn_unlink(w, c);
+		conn_append(w, c);
+	}
 }
 
 static void
@@ -180,12 +192,7 @@ conn_new(struct worker *w, int fd, const struct addr *la)
 		free(c);
 		goto refuse;
 	}
-	c->prev = w->tail;
-	if (w->tail != NULL)
-		w->tail->next = c;
-	else
-		w->head = c;
-	w->tail = c;
+	conn_append(w, c);
 	w->nconns++;
 	__atomic_fetch_add(&s->nconns, 1, __ATOMIC_RELAXED);
 	ECHO_STAT_ADD(&w->st, conns, 1);

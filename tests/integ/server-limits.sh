@@ -8,6 +8,31 @@ start_server -l 127.0.0.1:0 -t --idle-timeout 400ms --max-conns 3 --threads 1
 P=$(port IPv4 stream)
 $PEER closed_within IPv4 127.0.0.1 $P 300 1500 || fail "idle timeout"
 
+# Activity keeps a connection: A talks every 100 ms, B is silent; B is
+# closed after the 400 ms idle timeout while A, older, stays open.
+python3 - "$P" <<'PY' || fail "idle timeout with an active neighbour"
+import socket, sys, time
+p = int(sys.argv[1])
+a = socket.create_connection(("127.0.0.1", p), timeout=5)
+b = socket.create_connection(("127.0.0.1", p), timeout=5)
+b.setblocking(False)
+t0, closed_at = time.monotonic(), None
+while time.monotonic() - t0 < 1.2:
+    a.sendall(b"ping"); assert a.recv(10) == b"ping", "A lost its echo"
+    if closed_at is None:
+        try:
+            if b.recv(1) == b"":
+                closed_at = time.monotonic() - t0
+        except BlockingIOError:
+            pass
+    time.sleep(0.1)  # the pace of A's activity, not a wait for a result
+assert closed_at is not None, "silent B was never closed"
+assert 0.3 <= closed_at <= 1.0, "B closed after %.0f ms" % (closed_at * 1000)
+# End A and see the server end it, so it no longer counts for --max-conns.
+a.shutdown(socket.SHUT_WR); assert a.recv(10) == b""
+print("ok: B closed after %.0f ms, A still echoes after 1200 ms" % (closed_at * 1000))
+PY
+
 # Three held open (each still echoes), the fourth is closed at once.
 python3 - "$P" <<'PY' || fail "max-conns"
 import socket, sys, time
