@@ -445,7 +445,9 @@ addr_format_host(const struct addr *a, char *buf, size_t len)
 		else if (sun->sun_path[0] == '\0')
 			snprintf(buf, len, "unix:@%.*s", pathlen - 1, sun->sun_path + 1);
 		else
-			snprintf(buf, len, "unix:%.*s", (int)strnlen(sun->sun_path, (size_t)pathlen), sun->sun_path);
+			snprintf(buf, len, "unix:%.*s", (int)strnlen(sun->sun_path, (size_t)pathlen),
+			    sun->sun_path);
+		log_oneline(buf); /* a path may hold any byte: keep output lines whole */
 		break;
 	default:
 		snprintf(buf, len, "(family %d)", a->family);

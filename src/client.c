@@ -5,6 +5,7 @@
 
 #include "addriter.h"
 #include "client.h"
+#include "log.h"
 #include "payload.h"
 #include "sock.h"
 
@@ -195,6 +196,10 @@ summarize(struct session *s, struct session_summary *sum)
 static void
 target_check(struct target *t)
 {
+	/* A connect that fails at once (a unix path with no socket) ends the
+	 * target inside target_pump, which then checks again. */
+	if (t->done)
+		return;
 	for (struct session *s = t->sessions; s != NULL; s = s->next)
 		if (!s->done)
 			return;
@@ -970,6 +975,7 @@ client_add(struct client *c, const char *text, int port, char *err, size_t errle
 		return -1;
 	}
 	snprintf(t->text, sizeof(t->text), "%s", text);
+	log_oneline(t->text); /* it starts every line printed about the target */
 	t->c = c;
 	t->port = port >= 0 ? port : c->o.port;
 	if (t->spec.port >= 0)

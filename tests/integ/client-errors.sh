@@ -11,6 +11,15 @@ out=$("$ANYECHO" -c 1 127.0.0.1 $free 2>&1); rc=$?
 expect_eq "refused exit" $rc 1
 expect_eq "refused" "$out" "anyecho: 127.0.0.1: connection refused by 127.0.0.1 port $free"
 
+# A unix path with no socket: connect fails at once; said once, exit 1.
+out=$("$ANYECHO" -c 1 "unix:$T/none" 2>&1); rc=$?
+expect_eq "no socket exit" $rc 1
+expect_eq "no socket" "$out" "anyecho: unix:$T/none: no socket at unix:$T/none"
+# A terminal escape in what the user typed is not replayed to the terminal.
+esc=$(printf '\033')
+out=$("$ANYECHO" -c 1 "unix:$T/x${esc}[31m" 2>&1)
+expect_eq "escape" "$out" "anyecho: unix:$T/x?[31m: no socket at unix:$T/x?[31m"
+
 # A UDP socket that never answers, and a TCP server that corrupts byte 513.
 python3 - "$T/bad" <<'PY' &
 import socket, sys, threading, time
