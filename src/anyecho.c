@@ -363,7 +363,8 @@ run_resolve(struct evloop *loop, char **names, int n)
 /* ---- options ---- */
 
 enum {
-	OPT_RESOLVE = 256, OPT_PASSIVE, OPT_CONNECT_TIMEOUT, OPT_ATTEMPT_DELAY, OPT_SEQUENTIAL, OPT_JSON, OPT_STDIN,
+	OPT_RESOLVE = 256, OPT_PASSIVE, OPT_CONNECT_TIMEOUT, OPT_ATTEMPT_DELAY, OPT_SEQUENTIAL,
+	OPT_JSON, OPT_STDIN,
 };
 
 static const struct option longopts[] = {
@@ -413,7 +414,9 @@ parse_option(int c, const char *arg, unsigned *types)
 		rc = cli_number("size", arg, 1, 16 << 20, &v, err, sizeof(err));
 		opt.co.size = (int)v;
 		break;
-	case 'i': rc = cli_duration("interval", arg, 3600000, &opt.co.interval_ms, err, sizeof(err)); break;
+	case 'i':
+		rc = cli_duration("interval", arg, 3600000, &opt.co.interval_ms, err, sizeof(err));
+		break;
 	case 'W': rc = cli_duration("timeout", arg, 3600000, &opt.co.timeout_ms, err, sizeof(err)); break;
 	case OPT_CONNECT_TIMEOUT:
 		rc = cli_duration("connect timeout", arg, 3600000, &opt.co.connect_timeout_ms, err,

@@ -418,7 +418,8 @@ on_usr1(struct evloop *loop, int signo, void *arg)
 	    (unsigned long long)st.conns, open, (unsigned long long)st.conns_refused,
 	    (unsigned long long)st.conns_idle, (unsigned long long)st.bytes,
 	    (unsigned long long)st.dgrams, (unsigned long long)st.dgrams_refused,
-	    (unsigned long long)st.dgrams_limited, (unsigned long long)st.dgrams_dropped, (unsigned long long)st.errors);
+	    (unsigned long long)st.dgrams_limited, (unsigned long long)st.dgrams_dropped,
+	    (unsigned long long)st.errors);
 }
 
 static int

@@ -887,9 +887,12 @@ session_connected(struct session *s)
 		pipe_update(s);
 		return;
 	}
-	s->tx = malloc(size + 1);
-	s->rx = malloc(size + 1);
-	if (s->tx == NULL || s->rx == NULL) {
+	/* Datagram replies land in the client's rxbuf; a stream echo gathers
+	 * in rx, one byte longer than the probe so an over-long echo shows. */
+	s->tx = malloc(size);
+	if (s->addr.socktype != SOCK_DGRAM)
+		s->rx = malloc(size + 1);
+	if (s->tx == NULL || (s->addr.socktype != SOCK_DGRAM && s->rx == NULL)) {
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		session_finish(s);
 		return;

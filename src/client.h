@@ -25,7 +25,6 @@ struct client_opts {
 	struct resolve_opts resolve;
 };
 
-
 /* PROBE_UNRECOGNISED: a datagram that is no reply to any probe sent (seq 0) */
 enum probe_status {
 	PROBE_OK,

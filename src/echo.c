@@ -455,12 +455,13 @@ prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 		return;
 	}
 	why = echo_guard_check(d->guard, (struct sockaddr *)&d->src[i], in->msg_namelen);
-	if (why == NULL && d->guard->rl != NULL &&
+	if (why != NULL) {
+		ECHO_STAT_ADD(st, dgrams_refused, 1);
+	} else if (d->guard->rl != NULL &&
 	    !ratelimit_allow(d->guard->rl, (struct sockaddr *)&d->src[i], now)) {
 		why = "over the per-source rate limit";
 		ECHO_STAT_ADD(st, dgrams_limited, 1);
-	} else if (why != NULL)
-		ECHO_STAT_ADD(st, dgrams_refused, 1);
+	}
 	if (why != NULL) {
 		d->refused = d->src[i];
 		d->refused_len = in->msg_namelen;

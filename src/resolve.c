@@ -183,10 +183,8 @@ resolver_new(struct resolver **out, struct evloop *loop, const struct resolve_op
 
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		log_errbuf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (r == NULL)
+		return log_errbuf(err, errlen, "out of memory");
 	r->loop = loop;
 	r->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : RESOLVE_TIMEOUT_MS;
 	evtimer_init(&r->ares_timer, on_ares_timer, r);

@@ -22,13 +22,12 @@ static size_t curlen;
 static void
 on_abort(int sig)
 {
-	static const char hex[] = "0123456789abcdef";
-	char out[4 * MAXIN + 64];
-	size_t o = 0;
+	static const char hex[] = "0123456789abcdef", intro[] = "input that broke an invariant: \"";
+	char out[sizeof(intro) + 4 * MAXIN + 2];
+	size_t o = sizeof(intro) - 1;
 
 	(void)sig;
-	memcpy(out + o, "input that broke an invariant: \"", 32);
-	o += 32;
+	memcpy(out, intro, o);
 	for (size_t i = 0; i < curlen; i++) {
 		uint8_t c = cur[i];
 		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {

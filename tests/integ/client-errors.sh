@@ -6,7 +6,7 @@
 need python3
 
 # A port nobody listens on: bind, note, close.
-free=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free=$(free_port)
 out=$("$ANYECHO" -c 1 127.0.0.1 $free 2>&1); rc=$?
 expect_eq "refused exit" $rc 1
 expect_eq "refused" "$out" "anyecho: 127.0.0.1: connection refused by 127.0.0.1 port $free"

@@ -8,7 +8,6 @@
 need python3
 ran=0
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 listening() { python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),timeout=1)" 2>/dev/null; }
 probe() { "$ANYECHO" -c 3 -i 20ms -W 2s "$@" >"$T/out" 2>&1 || fail "anyecho $*: $(cat "$T/out")"; }
 

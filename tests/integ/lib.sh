@@ -97,4 +97,7 @@ stop_server() {
 	wait "$SRV_PID"
 }
 
+# free_port: a TCP port on 127.0.0.1 that nobody listens on (bound, noted,
+# closed), for a peer that takes its port on the command line.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 have_ipv6() { python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; }
