@@ -1,0 +1,26 @@
+#!/bin/sh
+# Unix-datagram clients that send and never read must cost no one else his
+# service and the server no CPU. Small replies fill such a receiver's queue
+# (EAGAIN while the server's own socket is writable: drop and stall that
+# peer, never wait for writability); 64 KiB replies pin the server's send
+# buffer until read (a ceiling on what large replies may hold keeps room for
+# everyone's small ones). Five other clients ping meanwhile and must all be
+# answered; the server's CPU is read from /proc over the pinging.
+. "$top_srcdir/tests/integ/lib.sh"
+[ -r /proc/self/stat ] || skip "no /proc to read the server's CPU time"
+HOSTILE="python3 $top_srcdir/tests/integ/hostile.py"
+
+start_server -l "unix-dgram:$T/d" --threads 1
+# The spin of the issue: 23 small datagrams, then 30 to be sure.
+$HOSTILE "$T/d" "$T" $SRV_PID 64 30 1 30 || fail "small datagrams, one non-reader"
+$HOSTILE "$T/d" "$T" $SRV_PID 64 30 4 30 || fail "small datagrams, four non-readers"
+# Pinning: 6 x 64 KiB to one non-reader, then 12 each to three.
+$HOSTILE "$T/d" "$T" $SRV_PID 65536 6 1 30 || fail "64 KiB datagrams, one non-reader"
+$HOSTILE "$T/d" "$T" $SRV_PID 65536 12 3 30 || fail "64 KiB datagrams, three non-readers"
+kill -USR1 $SRV_PID
+wait_for 5 grep -q 'dropped [1-9]' "$T/server.log" ||
+	fail "dropped replies not counted: $(cat "$T/server.log")"
+# Ordinary service after all that (the non-readers' sockets are closed).
+$PEER dgram unix "$T/d" - 0,1,4096,65536 "$T/c" || fail "unix dgram afterwards"
+stop_server || fail "exit status $?"
+echo ok
