@@ -1,5 +1,11 @@
 #include "common.h"
 
+#include <poll.h>
+#include <sys/ioctl.h>
+#ifdef __linux__
+#include <linux/sockios.h> /* SIOCOUTQ */
+#endif
+
 #include "echo.h"
 #include "evloop.h"
 
@@ -301,11 +307,34 @@ struct mmsghdr {
 };
 #endif
 
+/* Unix datagram peers whose receive queue was found full: replies to them
+ * are dropped without a system call until the entry expires. A direct-mapped
+ * table of name hashes: a newcomer evicts an old entry, which then costs one
+ * more failed send before it is stalled again. */
+#define ECHO_STALL_SLOTS 64
+#define ECHO_STALL_MS    1000
+
+/* Replies to unix datagram peers are charged to our send buffer until the
+ * peer reads them. Large ones may together hold at most a quarter of it
+ * (the kernel reports the socket writable only below a quarter), so that a
+ * peer that never reads cannot pin the buffer and silence everyone; small
+ * ones are bounded by the peer's queue length (net.unix.max_dgram_qlen). */
+#define ECHO_UNIX_SMALL  2048
+#define ECHO_UNIX_SNDBUF (2 << 20) /* asked for; the kernel doubles and caps it */
+
+struct echo_stall {
+	uint64_t key, until;
+};
+
 struct echo_dgram {
 	int fd, family;
 	const struct echo_guard *guard;
 	char *bufs;
 	int nout, sent; /* replies out[sent..nout) wait for the socket */
+	int sndbuf;     /* unix: our send buffer, as the kernel counts it */
+	uint64_t now;   /* ms, read once per call where needed */
+	int outq;       /* unix: bytes of ours peers have not read; -1: not asked */
+	struct echo_stall stall[ECHO_STALL_SLOTS];
 	struct mmsghdr in[ECHO_BATCH], out[ECHO_BATCH];
 	struct iovec iov_in[ECHO_BATCH], iov_out[ECHO_BATCH];
 	struct sockaddr_storage src[ECHO_BATCH];
@@ -350,6 +379,111 @@ mm_send(int fd, struct mmsghdr *m, unsigned n)
 #endif
 }
 
+/* ---- unix datagram peers that do not read ---- */
+
+/* FNV-1a over the peer's name: the key of the stalled table. */
+static uint64_t
+peer_key(const void *name, socklen_t len)
+{
+	const unsigned char *p = name;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (socklen_t i = 0; i < len && i < sizeof(struct sockaddr_storage); i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h | 1; /* 0 marks a free slot */
+}
+
+static bool
+stalled(const struct echo_dgram *d, const void *name, socklen_t len)
+{
+	uint64_t k = peer_key(name, len);
+	const struct echo_stall *e = &d->stall[k % ECHO_STALL_SLOTS];
+
+	return e->key == k && d->now < e->until;
+}
+
+static void
+stall(struct echo_dgram *d, const struct msghdr *mh)
+{
+	uint64_t k = peer_key(mh->msg_name, mh->msg_namelen);
+	struct echo_stall *e = &d->stall[k % ECHO_STALL_SLOTS];
+
+	e->key = k;
+	e->until = d->now + ECHO_STALL_MS;
+}
+
+/* Bytes we sent that unix peers have not read yet (they stay charged to our
+ * send buffer until then), or -1 where the kernel cannot tell. */
+static int
+unix_outq(int fd)
+{
+#ifdef SIOCOUTQ
+	int q;
+
+	if (ioctl(fd, SIOCOUTQ, &q) == 0)
+		return q;
+#endif
+	(void)fd;
+	return -1;
+}
+
+/* EAGAIN from a send to a unix datagram peer means either that our own
+ * send buffer is full (back-pressure: wait for writability) or that this
+ * one receiver's queue is full while our socket stays writable (drop the
+ * reply: waiting for a writability we already have is a busy loop). */
+static bool
+own_buffer_full(const struct echo_dgram *d)
+{
+	int q = unix_outq(d->fd);
+	struct pollfd p = { .fd = d->fd, .events = POLLOUT };
+
+	if (q >= 0 && d->sndbuf > 0)
+		return q + 1 >= d->sndbuf; /* the kernel allocates while below */
+	return poll(&p, 1, 0) != 1;
+}
+
+/* May this reply to a unix peer take a place in our send buffer? Large
+ * replies together keep under a quarter of it (ECHO_UNIX_SMALL); one may
+ * always go when nothing is pending, so a small buffer still echoes. */
+static bool
+unix_room(struct echo_dgram *d, size_t len)
+{
+	size_t cost = len + 1024; /* the kernel charges its bookkeeping too */
+
+	if (d->family != AF_UNIX || d->sndbuf <= 0)
+		return true;
+	if (len > ECHO_UNIX_SMALL) {
+		if (d->outq < 0)
+			d->outq = unix_outq(d->fd);
+		if (d->outq > 0 && (size_t)d->outq + cost > (size_t)d->sndbuf / 4)
+			return false;
+	}
+	if (d->outq >= 0)
+		d->outq += (int)cost;
+	return true;
+}
+
+/* A bigger send buffer lets one non-reader's queue fill (and the peer be
+ * stalled) before large replies reach the quarter reserved for them.
+ * SO_SNDBUFFORCE where privileged, else what net.core.wmem_max allows. */
+static int
+unix_sndbuf(int fd)
+{
+	int want = ECHO_UNIX_SNDBUF, got = 0;
+	socklen_t len = sizeof(got);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0 && got >= 2 * want)
+		return got;
+#ifdef SO_SNDBUFFORCE
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) == -1)
+#endif
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+	len = sizeof(got);
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) == -1)
+		return 0;
+	return got;
+}
+
 struct echo_dgram *
 echo_dgram_new(int fd, int family, const struct echo_guard *guard)
 {
@@ -366,6 +500,9 @@ echo_dgram_new(int fd, int family, const struct echo_guard *guard)
 	d->fd = fd;
 	d->family = family;
 	d->guard = guard;
+	d->outq = -1;
+	if (family == AF_UNIX)
+		d->sndbuf = unix_sndbuf(fd);
 	for (int i = 0; i < ECHO_BATCH; i++) {
 		d->iov_in[i].iov_base = d->bufs + (size_t)i * ECHO_DGRAM_MAX;
 		d->iov_in[i].iov_len = ECHO_DGRAM_MAX;
@@ -450,8 +587,10 @@ prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 		ECHO_STAT_ADD(st, dgrams_dropped, 1); /* never echoed short */
 		return;
 	}
-	if (d->family == AF_UNIX && in->msg_namelen <= offsetof(struct sockaddr_un, sun_path)) {
-		ECHO_STAT_ADD(st, dgrams_dropped, 1); /* unbound sender: nowhere to answer */
+	if (d->family == AF_UNIX && (in->msg_namelen <= offsetof(struct sockaddr_un, sun_path) ||
+	    stalled(d, &d->src[i], in->msg_namelen))) {
+		/* unbound sender: nowhere to answer; or one that does not read */
+		ECHO_STAT_ADD(st, dgrams_dropped, 1);
 		return;
 	}
 	why = echo_guard_check(d->guard, (struct sockaddr *)&d->src[i], in->msg_namelen);
@@ -481,6 +620,10 @@ prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 		ECHO_STAT_ADD(st, dgrams_refused, 1);
 		return;
 	}
+	if (!unix_room(d, d->in[i].msg_len)) {
+		ECHO_STAT_ADD(st, dgrams_dropped, 1);
+		return;
+	}
 	d->nout++;
 }
 
@@ -492,12 +635,17 @@ send_replies(struct echo_dgram *d, struct echo_stats *st)
 	while (d->sent < d->nout) {
 		int n = mm_send(d->fd, d->out + d->sent, (unsigned)(d->nout - d->sent));
 		if (n == -1) {
-			if (would_block())
-				return 1;
+			bool again = would_block();
 			if (errno == EINTR)
 				continue;
-			/* Unreachable peer, refused, EPERM from a firewall:
-			 * lose that reply, not the socket. */
+			if (again && (d->family != AF_UNIX || own_buffer_full(d)))
+				return 1;
+			/* Unreachable peer, refused, EPERM from a firewall, a
+			 * unix peer whose queue is full: lose that reply, not
+			 * the socket; a peer that does not read gets no more
+			 * replies for a while. */
+			if (again)
+				stall(d, &d->out[d->sent].msg_hdr);
 			ECHO_STAT_ADD(st, dgrams_dropped, 1);
 			n = 1;
 		} else
@@ -527,6 +675,7 @@ echo_dgram_io(struct echo_dgram *d, struct echo_stats *st)
 			mh->msg_control = d->ctl_in[i].buf;
 			mh->msg_controllen = sizeof(d->ctl_in[i].buf);
 		}
+		d->outq = -1; /* what peers have read since: ask again */
 		n = mm_recv(d->fd, d->in, ECHO_BATCH);
 		if (n == -1) {
 			if (would_block())
@@ -537,7 +686,8 @@ echo_dgram_io(struct echo_dgram *d, struct echo_stats *st)
 			ECHO_STAT_ADD(st, errors, 1);
 			return -1;
 		}
-		now = d->guard->rl != NULL ? evloop_clock_ms() : 0;
+		now = d->guard->rl != NULL || d->family == AF_UNIX ? evloop_clock_ms() : 0;
+		d->now = now;
 		for (int i = 0; i < n; i++)
 			prepare(d, i, now, st);
 		if (n < ECHO_BATCH)

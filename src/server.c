@@ -10,6 +10,8 @@
 
 #define ACCEPTS_PER_CALL 64
 #define LOG_EVERY_MS     10000 /* rate limit for repeated warnings */
+#define DGRAM_PAUSE_MS   100   /* a datagram socket in error rests this long */
+#define DGRAM_RETRY_MS   50    /* a full unix datagram socket is retried this often */
 
 struct worker;
 
@@ -45,7 +47,7 @@ struct worker {
 	int reserve_fd; /* spent to accept-and-close when out of fds */
 	struct evtimer idle, grace, linger;
 	bool stopping;
-	uint64_t refused_logged, refusal_log_at, limit_log_at;
+	uint64_t refused_logged, refusal_log_at, limit_log_at, dgram_err_log_at;
 };
 
 struct server {
@@ -225,13 +227,16 @@ xaccept(int fd)
 }
 
 static void on_accept(struct evloop *loop, int fd, int events, void *arg);
+static void on_dgram(struct evloop *loop, int fd, int events, void *arg);
 
 static void
 on_unpause(struct evloop *loop, void *arg)
 {
 	struct listener *l = arg;
 
-	if (evloop_fd_set(loop, l->fd, EV_READ, on_accept, l) == -1)
+	if (l->dgram != NULL)
+		on_dgram(loop, l->fd, 0, l);
+	else if (evloop_fd_set(loop, l->fd, EV_READ, on_accept, l) == -1)
 		evloop_timer_arm(loop, &l->pause, 100);
 }
 
@@ -314,11 +319,23 @@ on_dgram(struct evloop *loop, int fd, int events, void *arg)
 
 	(void)events;
 	want = echo_dgram_io(l->dgram, &l->w->st);
+	evloop_timer_cancel(loop, &l->pause);
 	if (want == -1) {
-		log_warn("datagram socket: %s", strerror(errno));
-		want = EV_READ;
+		/* The socket would wake us again at once with the same error
+		 * (ENOTSOCK from a wrong inherited fd, ENOMEM): rest it. */
+		if (warn_due(l->w, &l->w->dgram_err_log_at))
+			log_warn("datagram socket: %s (retrying every %d ms)", strerror(errno),
+			    DGRAM_PAUSE_MS);
+		evloop_fd_del(loop, fd);
+		evloop_timer_arm(loop, &l->pause, DGRAM_PAUSE_MS);
+	} else if (evloop_fd_set(loop, fd, want, on_dgram, l) == -1) {
+		evloop_timer_arm(loop, &l->pause, DGRAM_PAUSE_MS);
+	} else if (want & EV_WRITE && l->a.family == AF_UNIX) {
+		/* A unix datagram socket is reported writable only once a
+		 * quarter of its buffer is free: peers that never read may
+		 * hold more than that for good, so look again in a while. */
+		evloop_timer_arm(loop, &l->pause, DGRAM_RETRY_MS);
 	}
-	(void)evloop_fd_set(loop, fd, want, on_dgram, l);
 	log_refusals(l);
 	if (l->w->s->o.exit_when_idle)
 		evloop_timer_arm(loop, &l->w->linger, (uint64_t)l->w->s->o.idle_ms);
