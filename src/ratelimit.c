@@ -79,17 +79,24 @@ ratelimit_allow(struct ratelimit *rl, const struct sockaddr *src, uint64_t now_m
 	old = __atomic_load_n(slot, __ATOMIC_RELAXED);
 	for (;;) {
 		uint64_t budget = full, elapsed, next;
+		uint64_t stamp = now;
 		if (old != 0) {
-			/* refill for the time since the slot was last used; the
-			 * 32-bit clock wraps every 49 days, harmlessly */
-			elapsed = (uint32_t)(now - (old >> 32));
+			/* Refill for the time since the slot was last used. Each
+			 * worker reads its own cached clock, so ours may be older
+			 * than the stamp another one wrote: time that went back
+			 * refills nothing and leaves the newer stamp in place.
+			 * The 32-bit clock wraps every 49 days, harmlessly. */
+			int32_t since = (int32_t)(uint32_t)(now - (old >> 32));
+			elapsed = since > 0 ? (uint64_t)since : 0;
+			if (since < 0)
+				stamp = old >> 32;
 			budget = old & 0xffffffffu;
 			budget = elapsed >= 1000 ? full : budget + elapsed * rl->per_sec;
 			if (budget > full)
 				budget = full;
 		}
 		ok = budget >= MILLI;
-		next = now << 32 | (ok ? budget - MILLI : budget);
+		next = stamp << 32 | (ok ? budget - MILLI : budget);
 		if (next == 0)
 			next = 1; /* 0 means unused */
 		if (__atomic_compare_exchange_n(slot, &old, next, false, __ATOMIC_RELAXED,

@@ -94,8 +94,26 @@ test_clock_wraps(void **state)
 	ratelimit_free(rl);
 }
 
+/* Workers cache their own clocks: one a millisecond behind the stamp
+ * another wrote must get nothing back for it. */
+static void
+test_clock_behind_stamp(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(10, 1);
+
+	(void)state;
+	assert_int_equal(allowed(rl, "192.0.2.1", 5001, 50), 10);
+	assert_int_equal(allowed(rl, "192.0.2.1", 5000, 50), 0);
+	assert_int_equal(allowed(rl, "192.0.2.1", 4000, 50), 0);
+	/* The newer stamp stays: 100 ms after 5001, not after 5000. */
+	assert_int_equal(allowed(rl, "192.0.2.1", 5100, 5), 0);
+	assert_int_equal(allowed(rl, "192.0.2.1", 5101, 5), 1);
+	ratelimit_free(rl);
+}
+
 struct racer {
 	struct ratelimit *rl;
+	uint64_t now;
 	int got;
 };
 
@@ -104,7 +122,7 @@ race(void *arg)
 {
 	struct racer *r = arg;
 
-	r->got = allowed(r->rl, "198.51.100.7", 777, 200000);
+	r->got = allowed(r->rl, "198.51.100.7", r->now, 200000);
 	return NULL;
 }
 
@@ -118,11 +136,34 @@ test_two_threads_one_budget(void **state)
 	(void)state;
 	for (int i = 0; i < 2; i++) {
 		r[i].rl = rl;
+		r[i].now = 777;
 		assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
 	}
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	assert_int_equal(r[0].got + r[1].got, 1000);
+	ratelimit_free(rl);
+}
+
+/* Two workers whose clocks differ by 1 ms: one second's budget plus at
+ * most the one reply that millisecond refills, whatever the interleaving. */
+static void
+test_two_threads_two_clocks(void **state)
+{
+	struct racer r[2];
+	pthread_t th[2];
+	struct ratelimit *rl = ratelimit_new(1000, 1);
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		r[i].rl = rl;
+		r[i].now = 5000 + (uint64_t)i;
+		assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	print_message("clock 5000: %d, clock 5001: %d\n", r[0].got, r[1].got);
+	assert_in_range(r[0].got + r[1].got, 1000, 1001);
 	ratelimit_free(rl);
 }
 
@@ -134,7 +175,9 @@ main(void)
 		cmocka_unit_test(test_who_shares),
 		cmocka_unit_test(test_unix_and_bounds),
 		cmocka_unit_test(test_clock_wraps),
+		cmocka_unit_test(test_clock_behind_stamp),
 		cmocka_unit_test(test_two_threads_one_budget),
+		cmocka_unit_test(test_two_threads_two_clocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
