@@ -399,9 +399,9 @@ on_hup(struct evloop *loop, int signo, void *arg)
 {
 	(void)loop;
 	(void)signo;
-	(void)arg;
 	log_init("anyechod", opt.level, opt.use_syslog);
-	log_info("SIGHUP: logs reopened");
+	server_reload(arg);
+	log_info("SIGHUP: logs reopened, interfaces' broadcast addresses re-read");
 }
 
 static void

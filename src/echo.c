@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #ifdef __linux__
@@ -201,34 +203,22 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 
 /* ---- the reflection guard (CVE-1999-0103) ---- */
 
-/* UDP services that answer whatever they get: echoing to them can start a
- * loop that a single spoofed datagram sets off. 0 is never a real source. */
+/* Source ports get no answer below 1024, where the system's services live
+ * (OpenBSD's inetd rule: echoing to chargen, daytime, DNS, NTP... starts a
+ * loop that one spoofed datagram sets off), nor from these services above
+ * it that answer whatever they get. */
+#define GUARD_LOW_PORTS 1024
 static const uint16_t guard_ports[] = {
-	0,    /* no real sender uses it */
-	7,    /* echo */
-	9,    /* discard (often chargen's neighbour in inetd configs) */
-	11,   /* systat */
-	13,   /* daytime */
-	15,   /* netstat */
-	17,   /* qotd */
-	19,   /* chargen */
-	37,   /* time */
-	53,   /* DNS */
-	67,   /* DHCP server */
-	68,   /* DHCP client */
-	69,   /* TFTP: answers errors */
-	111,  /* portmap */
-	123,  /* NTP */
-	137,  /* NetBIOS name */
-	138,  /* NetBIOS datagram */
-	161,  /* SNMP */
-	162,  /* SNMP trap */
-	389,  /* CLDAP */
-	500,  /* IKE */
-	520,  /* RIP */
-	1900, /* SSDP */
-	5353, /* mDNS */
-	11211 /* memcached */
+	1434,  /* MS SQL monitor */
+	1900,  /* SSDP */
+	2049,  /* NFS (OpenBSD's inetd refuses it too) */
+	3283,  /* Apple Remote Desktop */
+	3702,  /* WS-Discovery */
+	5353,  /* mDNS */
+	5683,  /* CoAP */
+	10001, /* Ubiquiti discovery */
+	11211, /* memcached */
+	37810  /* DVR DHCPDiscover */
 };
 
 void
@@ -241,58 +231,154 @@ echo_guard_add_port(struct echo_guard *g, int port)
 		g->own[g->nown++] = (uint16_t)port;
 }
 
-static const char *
-guard_v4(uint32_t a)
+void
+echo_guard_set_broadcasts(struct echo_guard *g, const uint32_t *a, size_t n)
+{
+	unsigned seq = __atomic_load_n(&g->bseq, __ATOMIC_RELAXED);
+
+	if (n > ECHO_GUARD_BCAST)
+		n = ECHO_GUARD_BCAST;
+	__atomic_store_n(&g->bseq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (size_t i = 0; i < n; i++)
+		__atomic_store_n(&g->bcast[i], a[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&g->nbcast, (unsigned)n, __ATOMIC_RELAXED);
+	__atomic_store_n(&g->bseq, seq + 2, __ATOMIC_RELEASE);
+}
+
+int
+echo_guard_load_broadcasts(struct echo_guard *g)
+{
+	struct ifaddrs *ifs, *i;
+	uint32_t a[ECHO_GUARD_BCAST];
+	size_t n = 0;
+
+	if (getifaddrs(&ifs) == -1)
+		return -1;
+	for (i = ifs; i != NULL && n < AE_NELEM(a); i = i->ifa_next) {
+		const struct sockaddr *b = i->ifa_broadaddr;
+		if (!(i->ifa_flags & IFF_BROADCAST) || b == NULL || b->sa_family != AF_INET ||
+		    i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		a[n++] = ntohl(((const struct sockaddr_in *)b)->sin_addr.s_addr);
+	}
+	freeifaddrs(ifs);
+	echo_guard_set_broadcasts(g, a, n);
+	return (int)n;
+}
+
+/* Is a (host order) one of the interfaces' broadcast addresses? */
+static bool
+directed_broadcast(const struct echo_guard *g, uint32_t a)
+{
+	for (;;) {
+		unsigned seq = __atomic_load_n(&g->bseq, __ATOMIC_ACQUIRE), n;
+		bool hit = false;
+
+		if (seq & 1)
+			continue; /* a writer is in the middle: it is quick */
+		n = __atomic_load_n(&g->nbcast, __ATOMIC_RELAXED);
+		for (unsigned i = 0; i < n && i < ECHO_GUARD_BCAST; i++)
+			if (__atomic_load_n(&g->bcast[i], __ATOMIC_RELAXED) == a)
+				hit = true;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&g->bseq, __ATOMIC_RELAXED) == seq)
+			return hit;
+	}
+}
+
+/* What an address is that no datagram may come from or go to. */
+enum guard_kind { GUARD_OK, GUARD_UNSPEC, GUARD_BCAST, GUARD_MCAST, GUARD_CLASS_E, GUARD_LOCAL_BCAST };
+
+static const char *const guard_src_why[] = { NULL, "unspecified source address",
+	"broadcast source address", "multicast source address",
+	"reserved (class E) source address", "source is a local network's broadcast address" };
+static const char *const guard_dst_why[] = { NULL, "sent to the unspecified address",
+	"sent to the broadcast address", "sent to a multicast address",
+	"sent to a reserved (class E) address", "sent to a local network's broadcast address" };
+
+static enum guard_kind
+guard_v4(const struct echo_guard *g, uint32_t a)
 {
 	if ((a >> 24) == 0)
-		return "unspecified source address";
+		return GUARD_UNSPEC;
 	if (a == 0xffffffffu)
-		return "broadcast source address";
+		return GUARD_BCAST;
 	if ((a >> 28) == 0xe)
-		return "multicast source address";
+		return GUARD_MCAST;
 	if ((a >> 28) == 0xf)
-		return "reserved (class E) source address";
+		return GUARD_CLASS_E;
+	return directed_broadcast(g, a) ? GUARD_LOCAL_BCAST : GUARD_OK;
+}
+
+static uint32_t
+v4_of_mapped(const struct in6_addr *a)
+{
+	uint32_t v4;
+
+	memcpy(&v4, &a->s6_addr[12], 4);
+	return ntohl(v4);
+}
+
+/* The address checks, the same for a source and a destination; a
+ * v4-mapped address (dual-stack socket) is checked as the IPv4 one. */
+static enum guard_kind
+guard_addr(const struct echo_guard *g, const struct sockaddr *sa)
+{
+	const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+	if (sa->sa_family == AF_INET)
+		return guard_v4(g, ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
+	if (IN6_IS_ADDR_V4MAPPED(a6))
+		return guard_v4(g, v4_of_mapped(a6));
+	if (IN6_IS_ADDR_UNSPECIFIED(a6))
+		return GUARD_UNSPEC;
+	if (IN6_IS_ADDR_MULTICAST(a6))
+		return GUARD_MCAST;
+	return GUARD_OK;
+}
+
+static const char *
+guard_port(const struct echo_guard *g, uint16_t port)
+{
+	if (port == 0)
+		return "source port 0";
+	if (port < GUARD_LOW_PORTS)
+		return "source port below 1024 (system services answer: reflection loop)";
+	for (size_t i = 0; i < AE_NELEM(guard_ports); i++)
+		if (guard_ports[i] == port)
+			return "source port of a UDP service that answers (reflection loop)";
+	for (size_t i = 0; i < g->nown; i++)
+		if (g->own[i] == port)
+			return "source port is one of our own (we would answer ourselves)";
 	return NULL;
 }
 
 const char *
 echo_guard_check(const struct echo_guard *g, const struct sockaddr *src, socklen_t len)
 {
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)src;
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)src;
+	enum guard_kind k;
 	uint16_t port;
-	const char *why = NULL;
 
 	if (g->off || (src->sa_family != AF_INET && src->sa_family != AF_INET6))
 		return NULL;
-	if (src->sa_family == AF_INET) {
-		if (len < sizeof(*s4))
-			return "malformed source address";
-		port = ntohs(s4->sin_port);
-		why = guard_v4(ntohl(s4->sin_addr.s_addr));
-	} else {
-		if (len < sizeof(*s6))
-			return "malformed source address";
-		port = ntohs(s6->sin6_port);
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			uint32_t a;
-			memcpy(&a, &s6->sin6_addr.s6_addr[12], 4);
-			why = guard_v4(ntohl(a));
-		} else if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
-			why = "unspecified source address";
-		else if (IN6_IS_ADDR_MULTICAST(&s6->sin6_addr))
-			why = "multicast source address";
-	}
-	if (why != NULL)
-		return why;
-	for (size_t i = 0; i < AE_NELEM(guard_ports); i++)
-		if (guard_ports[i] == port)
-			return port == 0 ? "source port 0" :
-			    "source port of a UDP service that answers (reflection loop)";
-	for (size_t i = 0; i < g->nown; i++)
-		if (g->own[i] == port)
-			return "source port is one of our own (we would answer ourselves)";
-	return NULL;
+	if (len < (src->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
+	    sizeof(struct sockaddr_in6)))
+		return "malformed source address";
+	k = guard_addr(g, src);
+	if (k != GUARD_OK)
+		return guard_src_why[k];
+	port = ntohs(src->sa_family == AF_INET ? ((const struct sockaddr_in *)src)->sin_port :
+	    ((const struct sockaddr_in6 *)src)->sin6_port);
+	return guard_port(g, port);
+}
+
+const char *
+echo_guard_check_dst(const struct echo_guard *g, const struct sockaddr *dst)
+{
+	if (dst->sa_family != AF_INET && dst->sa_family != AF_INET6)
+		return NULL;
+	return guard_dst_why[guard_addr(g, dst)];
 }
 
 /* ---- datagrams ---- */
@@ -534,23 +620,26 @@ put_cmsg(struct msghdr *out, int level, int type, const void *data, size_t len)
 }
 
 /* Reply from the address the datagram was sent to. Datagrams sent to a
- * multicast or broadcast address are not answered: that is how one packet
- * becomes a flood. Returns false to drop. */
-static bool
-reply_source(struct msghdr *in, struct msghdr *out)
+ * multicast or broadcast address (limited, directed, v4-mapped) are not
+ * answered: that is how one packet becomes a flood. Returns why to drop,
+ * or NULL. */
+static const char *
+reply_source(const struct echo_guard *g, struct msghdr *in, struct msghdr *out)
 {
 	size_t room = out->msg_controllen;
 	struct cmsghdr *c;
+	const char *why;
 
 	for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
 #ifdef IP_PKTINFO
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct sockaddr_in dst = { .sin_family = AF_INET };
 			struct in_pktinfo pi;
-			uint32_t dst;
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			dst = ntohl(pi.ipi_addr.s_addr);
-			if ((dst >> 28) == 0xe || dst == 0xffffffffu)
-				return false;
+			dst.sin_addr = pi.ipi_addr; /* the header's destination */
+			why = echo_guard_check_dst(g, (struct sockaddr *)&dst);
+			if (why != NULL)
+				return why;
 			pi.ipi_spec_dst = pi.ipi_addr;
 			pi.ipi_ifindex = 0;
 			put_cmsg(out, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
@@ -558,10 +647,13 @@ reply_source(struct msghdr *in, struct msghdr *out)
 #endif
 #ifdef IPV6_PKTINFO
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct sockaddr_in6 dst = { .sin6_family = AF_INET6 };
 			struct in6_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			if (IN6_IS_ADDR_MULTICAST(&pi.ipi6_addr))
-				return false;
+			dst.sin6_addr = pi.ipi6_addr; /* v4-mapped on a dual-stack socket */
+			why = echo_guard_check_dst(g, (struct sockaddr *)&dst);
+			if (why != NULL)
+				return why;
 			/* Pin the interface only where the address needs it. */
 			if (!IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
 				pi.ipi6_ifindex = 0;
@@ -573,7 +665,15 @@ reply_source(struct msghdr *in, struct msghdr *out)
 		out->msg_controllen = 0;
 		out->msg_control = NULL;
 	}
-	return true;
+	return NULL;
+}
+
+static void
+refuse(struct echo_dgram *d, int i, const char *why)
+{
+	d->refused = d->src[i];
+	d->refused_len = d->in[i].msg_hdr.msg_namelen;
+	d->refused_why = why;
 }
 
 /* Turn received datagram i into a reply, or drop it (and say why). */
@@ -596,15 +696,7 @@ prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 	why = echo_guard_check(d->guard, (struct sockaddr *)&d->src[i], in->msg_namelen);
 	if (why != NULL) {
 		ECHO_STAT_ADD(st, dgrams_refused, 1);
-	} else if (d->guard->rl != NULL &&
-	    !ratelimit_allow(d->guard->rl, (struct sockaddr *)&d->src[i], now)) {
-		why = "over the per-source rate limit";
-		ECHO_STAT_ADD(st, dgrams_limited, 1);
-	}
-	if (why != NULL) {
-		d->refused = d->src[i];
-		d->refused_len = in->msg_namelen;
-		d->refused_why = why;
+		refuse(d, i, why);
 		return;
 	}
 	memset(out, 0, sizeof(*out));
@@ -616,8 +708,16 @@ prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 	out->msg_iovlen = 1;
 	out->msg_control = d->ctl_out[d->nout].buf;
 	out->msg_controllen = sizeof(d->ctl_out[d->nout].buf);
-	if (!reply_source(in, out)) {
+	why = reply_source(d->guard, in, out);
+	if (why != NULL) {
 		ECHO_STAT_ADD(st, dgrams_refused, 1);
+		refuse(d, i, why);
+		return;
+	}
+	if (d->guard->rl != NULL &&
+	    !ratelimit_allow(d->guard->rl, (struct sockaddr *)&d->src[i], now)) {
+		ECHO_STAT_ADD(st, dgrams_limited, 1);
+		refuse(d, i, "over the per-source rate limit");
 		return;
 	}
 	if (!unix_room(d, d->in[i].msg_len)) {

@@ -12,6 +12,7 @@
 #define LOG_EVERY_MS     10000 /* rate limit for repeated warnings */
 #define DGRAM_PAUSE_MS   100   /* a datagram socket in error rests this long */
 #define DGRAM_RETRY_MS   50    /* a full unix datagram socket is retried this often */
+#define BCAST_REFRESH_MS 60000 /* interfaces' broadcast addresses re-read this often */
 
 struct worker;
 
@@ -56,6 +57,7 @@ struct server {
 	int nw;
 	int nconns; /* across workers, atomic */
 	struct echo_guard guard;
+	struct evtimer bcast_refresh; /* on the first worker's loop */
 };
 
 /* ---- connections ---- */
@@ -480,6 +482,25 @@ worker_main(void *arg)
 	return NULL;
 }
 
+void
+server_reload(struct server *s)
+{
+	if (echo_guard_load_broadcasts(&s->guard) == -1)
+		log_warn("cannot list the interfaces' broadcast addresses: %s", strerror(errno));
+}
+
+/* Addresses come and go (DHCP, VPNs): a directed broadcast the guard does
+ * not know would be answered. Re-read now and then rather than per
+ * datagram: a netlink dump is far dearer than an echo. */
+static void
+on_bcast_refresh(struct evloop *loop, void *arg)
+{
+	struct server *s = arg;
+
+	server_reload(s);
+	evloop_timer_arm(loop, &s->bcast_refresh, BCAST_REFRESH_MS);
+}
+
 int
 server_new(struct server **out, const struct server_opts *o)
 {
@@ -492,6 +513,8 @@ server_new(struct server **out, const struct server_opts *o)
 	s->o = *o;
 	s->nw = o->threads > 0 ? o->threads : 1;
 	s->guard.off = o->guard_off;
+	evtimer_init(&s->bcast_refresh, on_bcast_refresh, s);
+	server_reload(s);
 	/* The key only spreads sources over the table; it guards nothing: a
 	 * spoofer who wants a victim's budget spent just spoofs the victim. */
 	if (o->rate_limit > 0 &&
@@ -517,6 +540,8 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
+	if (s->w != NULL && s->w[0].loop != NULL)
+		evloop_timer_cancel(s->w[0].loop, &s->bcast_refresh);
 	for (int i = 0; s->w != NULL && i < s->nw; i++)
 		worker_done(&s->w[i]);
 	free(s->w);
@@ -545,6 +570,7 @@ server_run(struct server *s)
 			break;
 		}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	evloop_timer_arm(s->w[0].loop, &s->bcast_refresh, BCAST_REFRESH_MS);
 	worker_main(&s->w[0]);
 	for (int i = 1; i < started; i++) {
 		server_shutdown(s);
@@ -556,6 +582,7 @@ server_run(struct server *s)
 void
 server_shutdown(struct server *s)
 {
+	evloop_timer_cancel(s->w[0].loop, &s->bcast_refresh);
 	worker_stop(&s->w[0]);
 	for (int i = 1; i < s->nw; i++)
 		(void)!write(s->w[i].wake[1], "x", 1);

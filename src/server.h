@@ -51,5 +51,9 @@ int server_run(struct server *s);
  * callback on server_loop(). */
 void server_shutdown(struct server *s);
 void server_stats(const struct server *s, struct echo_stats *sum, int *open_conns);
+/* Re-read what the server takes from the system (the interfaces'
+ * broadcast addresses, which the reflection guard refuses): on SIGHUP,
+ * and every minute on its own. From a callback on server_loop(). */
+void server_reload(struct server *s);
 
 #endif

@@ -2,7 +2,8 @@
 """Start a program the way systemd's socket activation does: the sockets
 given as FAMILY:TYPE:ADDRESS become fds 3, 4, ... with LISTEN_FDS and
 LISTEN_PID (our own pid, which exec keeps). Writes the bound addresses to
-PORTFILE first.  usage: activate.py PORTFILE SOCK... -- PROGRAM ARGS..."""
+PORTFILE first. ACTIVATE_BROADCAST=1 sets SO_BROADCAST on datagram sockets
+(systemd's Broadcast=yes).  usage: activate.py PORTFILE SOCK... -- PROGRAM ARGS..."""
 import os
 import socket
 import sys
@@ -21,6 +22,8 @@ for spec in specs:
         s.bind((addr, 0))
     if typ == "stream":
         s.listen(64)
+    elif os.environ.get("ACTIVATE_BROADCAST") == "1":
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     socks.append(s)
     port = "-" if fam == "unix" else str(s.getsockname()[1])
     lines.append("%s %s %s %s\n" % (fam, typ, addr, port))

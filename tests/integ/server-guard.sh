@@ -1,8 +1,9 @@
 #!/bin/sh
 # The reflection guard (CVE-1999-0103): no answer to datagrams from the
 # server's own UDP port (on another loopback address), nor, as root, from
-# the ports of chargen, echo and daytime; counted and logged. Loopback
-# sources on ordinary ports are answered; --no-guard answers everyone.
+# any port below 1024 (chargen, echo, daytime, 1, 1023) nor NFS's 2049;
+# counted and logged. Loopback sources on ordinary ports are answered;
+# --no-guard answers everyone.
 # --rate-limit: a flood from one source gets its budget and no more, while
 # another source keeps its own, over two worker threads.
 . "$top_srcdir/tests/integ/lib.sh"
@@ -11,7 +12,7 @@ start_server -l 127.0.0.1:0 -u --threads 1
 P=$(port IPv4 dgram)
 srcs="127.0.0.2:$P"
 if [ "$(id -u)" -eq 0 ]; then
-	srcs="$srcs,127.0.0.1:19,127.0.0.1:7,127.0.0.1:13"
+	srcs="$srcs,127.0.0.1:19,127.0.0.1:7,127.0.0.1:13,127.0.0.1:1,127.0.0.1:1023,127.0.0.1:2049"
 else
 	echo "note: not root, so the well-known source ports are not tried"
 fi

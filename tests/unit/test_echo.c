@@ -201,7 +201,51 @@ static const struct guard_case guard_cases[] = {
 	{ "ff02::1", 40000, true },
 	{ "::ffff:224.0.0.1", 40000, true },
 	{ "::ffff:127.0.0.1", 40000, false },
+	/* OpenBSD's inetd rule: no source port below 1024, nor NFS's */
+	{ "192.0.2.1", 1, true },
+	{ "192.0.2.1", 9, true },
+	{ "192.0.2.1", 1023, true },
+	{ "2001:db8::1", 1023, true },
+	{ "::ffff:192.0.2.1", 1023, true },
+	{ "::ffff:192.0.2.1", 19, true },
+	{ "192.0.2.1", 2049, true },
+	{ "192.0.2.1", 1025, false },
+	{ "192.0.2.1", 65535, false },
+	/* reflectors above 1024 */
+	{ "192.0.2.1", 1900, true },
+	{ "192.0.2.1", 5353, true },
+	{ "2001:db8::1", 11211, true },
+	/* broadcast sources, limited and directed, v4-mapped too; the
+	 * local networks' broadcast addresses are set below */
+	{ "::ffff:255.255.255.255", 40000, true },
+	{ "::ffff:0.0.0.0", 40000, true },
+	{ "::ffff:240.0.0.1", 40000, true },
+	{ "192.0.2.255", 40000, true },
+	{ "::ffff:192.0.2.255", 40000, true },
+	{ "10.1.255.255", 40000, true },
+	{ "198.51.100.255", 40000, false }, /* not ours: a host of some /23 */
 };
+
+static socklen_t
+make_sa(struct sockaddr_storage *ss, const char *addr, int port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		assert_int_equal(inet_pton(AF_INET6, addr, &s6->sin6_addr), 1);
+		return sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		assert_int_equal(inet_pton(AF_INET, addr, &s4->sin_addr), 1);
+		return sizeof(*s4);
+	}
+}
+
+static const uint32_t local_bcast[] = { 0xc00002ffu /* 192.0.2.255 */, 0x0a01ffffu };
 
 static void
 test_guard_table(void **state)
@@ -212,32 +256,73 @@ test_guard_table(void **state)
 	echo_guard_add_port(&g, 7007);
 	echo_guard_add_port(&g, 7007);
 	assert_int_equal(g.nown, 1);
+	echo_guard_set_broadcasts(&g, local_bcast, AE_NELEM(local_bcast));
 	off.off = true;
 	for (size_t i = 0; i < AE_NELEM(guard_cases); i++) {
 		const struct guard_case *c = &guard_cases[i];
 		struct sockaddr_storage ss;
-		socklen_t len;
+		socklen_t len = make_sa(&ss, c->addr, c->port);
 		const char *why;
 
-		memset(&ss, 0, sizeof(ss));
-		if (strchr(c->addr, ':') != NULL) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t)c->port);
-			assert_int_equal(inet_pton(AF_INET6, c->addr, &s6->sin6_addr), 1);
-			len = sizeof(*s6);
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons((uint16_t)c->port);
-			assert_int_equal(inet_pton(AF_INET, c->addr, &s4->sin_addr), 1);
-			len = sizeof(*s4);
-		}
 		why = echo_guard_check(&g, (struct sockaddr *)&ss, len);
 		print_message("%s port %d: %s\n", c->addr, c->port, why ? why : "answered");
 		assert_int_equal(why != NULL, c->refused);
 		assert_null(echo_guard_check(&off, (struct sockaddr *)&ss, len));
 	}
+}
+
+struct dst_case {
+	const char *addr;
+	bool refused;
+};
+
+static const struct dst_case dst_cases[] = {
+	{ "192.0.2.1", false },
+	{ "::ffff:192.0.2.1", false },
+	{ "2001:db8::1", false },
+	{ "255.255.255.255", true },
+	{ "::ffff:255.255.255.255", true },
+	{ "192.0.2.255", true }, /* directed: a local network's broadcast */
+	{ "::ffff:192.0.2.255", true },
+	{ "10.1.255.255", true },
+	{ "224.0.0.1", true },
+	{ "::ffff:239.1.2.3", true },
+	{ "ff02::1", true },
+	{ "ff05::2", true },
+	{ "198.51.100.255", false },
+};
+
+/* Where a datagram was sent to: checked with the guard on or off. */
+static void
+test_guard_destinations(void **state)
+{
+	struct echo_guard g = { 0 };
+
+	(void)state;
+	echo_guard_set_broadcasts(&g, local_bcast, AE_NELEM(local_bcast));
+	for (int off = 0; off < 2; off++) {
+		g.off = off;
+		for (size_t i = 0; i < AE_NELEM(dst_cases); i++) {
+			struct sockaddr_storage ss;
+			const char *why;
+
+			make_sa(&ss, dst_cases[i].addr, 7);
+			why = echo_guard_check_dst(&g, (struct sockaddr *)&ss);
+			print_message("to %s: %s\n", dst_cases[i].addr, why ? why : "answered");
+			assert_int_equal(why != NULL, dst_cases[i].refused);
+		}
+	}
+	/* The list is replaced whole: an address gone is answered again. */
+	echo_guard_set_broadcasts(&g, local_bcast + 1, 1);
+	{
+		struct sockaddr_storage ss;
+		make_sa(&ss, "192.0.2.255", 7);
+		assert_null(echo_guard_check_dst(&g, (struct sockaddr *)&ss));
+		make_sa(&ss, "::ffff:10.1.255.255", 7);
+		assert_non_null(echo_guard_check_dst(&g, (struct sockaddr *)&ss));
+	}
+	/* The real interfaces: whatever they are, loading them works. */
+	assert_true(echo_guard_load_broadcasts(&g) >= 0);
 }
 
 int
@@ -250,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_reset_is_an_error),
 		cmocka_unit_test(test_records_whole),
 		cmocka_unit_test(test_guard_table),
+		cmocka_unit_test(test_guard_destinations),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);

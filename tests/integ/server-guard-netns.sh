@@ -1,0 +1,112 @@
+#!/bin/sh
+# The reflection guard against broadcasts, in two network namespaces of the
+# test's own joined by a veth pair (nothing is added to the machine's own
+# namespace): a datagram sent to the server's network's directed broadcast
+# address (192.0.2.255) gets no answer, on an IPv4 socket and on a
+# dual-stack [::] socket (where it arrives v4-mapped), nor one sent to the
+# limited broadcast 255.255.255.255; a unicast control datagram sent after
+# it from the same socket is answered, so any answer to the broadcast would
+# already be in. SIGHUP re-reads the interfaces: a broadcast address added
+# afterwards is refused too.
+. "$top_srcdir/tests/integ/lib.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+need ip "Debian package iproute2"
+need python3
+
+C=aegc$$ S=aegs$$
+ip netns add $C 2>/dev/null || skip "cannot create network namespaces here"
+at_exit "ip netns del $C 2>/dev/null"
+ip netns add $S || hard "second namespace"
+at_exit "ip netns del $S 2>/dev/null"
+ip -n $C link add vc type veth peer name vs netns $S || hard "veth pair"
+for ns in $C $S; do ip -n $ns link set lo up; done
+ip -n $C addr add 192.0.2.1/24 brd + dev vc
+ip -n $S addr add 192.0.2.2/24 brd + dev vs
+ip -n $C link set vc up
+ip -n $S link set vs up
+# 255.255.255.255 leaves by the default route's interface.
+ip -n $C route add default dev vc || hard "default route"
+
+ip netns exec $S "$ANYECHOD" -l 0.0.0.0:7007 -l '[::]:7008' --dualstack -u --threads 1 \
+	--port-file "$T/ports" 2>"$T/server.log" &
+SRV_PID=$!
+at_exit "kill $SRV_PID 2>/dev/null"
+wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
+
+# probe DST PORT: broadcast to DST, then unicast control; 0 if unanswered.
+probe() {
+	ip netns exec $C timeout 20 python3 - "$1" "$2" <<'PY'
+import socket, select, sys
+dst, port = sys.argv[1], int(sys.argv[2])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+u.bind(("192.0.2.1", 0))
+u.settimeout(5)
+u.sendto(b"broadcast", (dst, port))
+u.sendto(b"control", ("192.0.2.2", port))
+got = []
+while b"control" not in got:
+    got.append(u.recv(100))
+if b"broadcast" in got:
+    print("FAIL: answered a datagram sent to %s port %d" % (dst, port))
+    sys.exit(1)
+print("ok: nothing for %s port %d, control answered" % (dst, port))
+PY
+}
+
+probe 192.0.2.255 7007 || fail "directed broadcast, IPv4 socket"
+probe 192.0.2.255 7008 || fail "directed broadcast, dual-stack socket"
+probe 255.255.255.255 7007 || fail "limited broadcast, IPv4 socket"
+probe 255.255.255.255 7008 || fail "limited broadcast, dual-stack socket"
+
+# A second network on the server's side, and SIGHUP: refused at once.
+ip -n $S addr add 198.51.100.2/24 brd + dev vs
+ip -n $C addr add 198.51.100.1/24 brd + dev vc
+kill -HUP $SRV_PID
+wait_for 5 grep -q "broadcast addresses re-read" "$T/server.log" || fail "SIGHUP: $(cat "$T/server.log")"
+probe 198.51.100.255 7007 || fail "directed broadcast of a network added later"
+
+kill -USR1 $SRV_PID
+wait_for 5 grep -q "refused 5," "$T/server.log" || fail "refusals not counted: $(cat "$T/server.log")"
+grep -q "sent to a local network's broadcast address" "$T/server.log" ||
+	fail "refusal not logged: $(cat "$T/server.log")"
+kill $SRV_PID
+
+# The source side, where the kernel would not stop it: an inherited socket
+# that may broadcast (systemd's Broadcast=yes) gets a datagram whose source
+# is the network's broadcast address, spoofed through a raw socket (the
+# kernel would put the client's own address on a bound one). Answering it
+# would reach every host of 192.0.2.0/24.
+ip netns exec $S sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.vs.rp_filter=0
+: >"$T/server2.log"
+ip netns exec $S env ACTIVATE_BROADCAST=1 python3 "$top_srcdir/tests/integ/activate.py" \
+	"$T/ports2" IPv4:dgram:0.0.0.0 -- "$ANYECHOD" 2>"$T/server2.log" &
+SRV2_PID=$!
+at_exit "kill $SRV2_PID 2>/dev/null"
+wait_for 10 grep -q 'serving' "$T/server2.log" || hard "not started: $(cat "$T/server2.log")"
+P=$(awk '{ print $4; exit }' "$T/ports2")
+ip netns exec $C timeout 20 python3 - "$P" <<'PY' || fail "broadcast source answered"
+import socket, struct, sys
+port = int(sys.argv[1])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("0.0.0.0", 0))  # hears replies sent to the network's broadcast too
+sport = u.getsockname()[1]
+data = b"spoofed"
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28 + len(data), 0, 0, 64, socket.IPPROTO_UDP, 0,
+                 socket.inet_aton("192.0.2.255"), socket.inet_aton("192.0.2.2"))
+udp = struct.pack("!HHHH", sport, port, 8 + len(data), 0)  # no UDP checksum: allowed
+r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+r.sendto(ip + udp + data, ("192.0.2.2", 0))
+u.settimeout(5)
+u.sendto(b"control", ("192.0.2.2", port))
+got = []
+while b"control" not in got:
+    got.append(u.recv(100))
+if b"spoofed" in got:
+    print("FAIL: answered a datagram from 192.0.2.255, to the whole network")
+    sys.exit(1)
+print("ok: nothing for a broadcast source, control answered")
+PY
+kill -USR1 $SRV2_PID
+wait_for 5 grep -q "refused 1," "$T/server2.log" || fail "not refused: $(cat "$T/server2.log")"
+echo ok
