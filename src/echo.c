@@ -406,7 +406,7 @@ struct mmsghdr {
  * peer that never reads cannot pin the buffer and silence everyone; small
  * ones are bounded by the peer's queue length (net.unix.max_dgram_qlen). */
 #define ECHO_UNIX_SMALL  2048
-#define ECHO_UNIX_SNDBUF (2 << 20) /* asked for; the kernel doubles and caps it */
+#define ECHO_UNIX_SNDBUF (4 << 20) /* asked for; the kernel doubles and caps it */
 
 struct echo_stall {
 	uint64_t key, until;
@@ -524,7 +524,7 @@ own_buffer_full(const struct echo_dgram *d)
 	struct pollfd p = { .fd = d->fd, .events = POLLOUT };
 
 	if (q >= 0 && d->sndbuf > 0)
-		return q + 1 >= d->sndbuf; /* the kernel allocates while below */
+		return q >= d->sndbuf; /* the kernel allocates while below */
 	return poll(&p, 1, 0) != 1;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Hostile unix-datagram clients for anyechod: NHOSTILE bound sockets each
 send COUNT datagrams of SIZE bytes to the server and never read a reply.
-Then five well-behaved bound clients ping (64 bytes) in rounds while the
+Then five well-behaved bound clients ping (PING_SIZE bytes, 64 unless set)
+in rounds while the
 hostile ones keep sending: every ping must be answered, and the server's
 CPU time (utime + stime from /proc/PID/stat) over the pinging must stay
 below MAX_CPU percent of one core. Every wait is bounded; a starved server
@@ -13,6 +14,7 @@ import time
 
 ROUNDS = 12
 CLIENTS = 5
+PING = int(os.environ.get("PING_SIZE", "64"))  # the well-behaved clients' size
 
 
 def die(msg):
@@ -52,13 +54,13 @@ def try_send(u, data, server):
 
 
 def ping_round(good, server, rnd):
-    """One 64-byte ping per client; returns how many came back within 2 s."""
+    """One ping per client; returns how many came back within 2 s."""
     for i, g in enumerate(good):
         g.settimeout(0.2)
-        try_send(g, b"%02d%02d" % (rnd, i) + b"p" * 60, server)
+        try_send(g, b"%02d%02d" % (rnd, i) + b"p" * (PING - 4), server)
     got, end = 0, time.monotonic() + 2.0
     for i, g in enumerate(good):
-        want = b"%02d%02d" % (rnd, i) + b"p" * 60
+        want = b"%02d%02d" % (rnd, i) + b"p" * (PING - 4)
         while True:
             left = end - time.monotonic()
             if left <= 0:
@@ -104,8 +106,9 @@ def main(server, tmp, pid, size, count, nhostile, max_cpu):
     wall, cpu = time.monotonic() - t0, (cpu_ticks(pid) - c0) / hz
     pct = 100.0 * cpu / wall
     total = (rnd + 1) * CLIENTS
-    print("%d hostile x %d x %d bytes: %d of %d pings answered, server CPU %.1f%% "
-          "(%.2f s in %.2f s)" % (nhostile, count, size, answered, total, pct, cpu, wall))
+    print("%d hostile x %d x %d bytes: %d of %d pings of %d bytes answered, server CPU "
+          "%.1f%% (%.2f s in %.2f s)" % (nhostile, count, size, answered, total, PING, pct, cpu,
+                                          wall))
     if answered < total:
         die("other clients went unanswered")
     if pct > max_cpu:
