@@ -3,9 +3,20 @@
 # serves on (0 means never); a failed event loop makes the exit status 1;
 # running out of fds while starting many workers never closes fd 0 (under
 # --inetd the client's socket); under systemd (JOURNAL_STREAM naming our
-# stderr) each log line carries its sd-daemon <priority> prefix.
+# stderr) each log line carries its sd-daemon <priority> prefix; DNS that
+# does not answer at start is a temporary failure (75), not a usage error.
 . "$top_srcdir/tests/integ/lib.sh"
 need python3
+
+python3 "$top_srcdir/tests/integ/silentdns.py" "$T/dnsport" "$T/queries" 60 &
+at_exit "kill $! 2>/dev/null"
+wait_for 10 test -s "$T/dnsport" || hard "silent DNS server did not start"
+out=$(timeout 20 "$ANYECHOD" -l slow.test:0 --dns-server "127.0.0.1:$(cat "$T/dnsport")" \
+	--dns-timeout 500 2>&1); rc=$?
+expect_eq "DNS timeout: exit status" "$rc" 75
+expect_in "DNS timeout: message" "$out" "did not answer within"
+out=$(timeout 20 "$ANYECHOD" -l 'host:70000' 2>&1); rc=$?
+expect_eq "bad endpoint: exit status" "$rc" 2
 
 python3 - "$ANYECHOD" <<'PY' || fail "inetd dgram with --idle-timeout 0"
 import socket, subprocess, sys, time

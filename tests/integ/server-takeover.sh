@@ -63,7 +63,13 @@ elif command -v runuser >/dev/null 2>&1; then
 else
 	skip "neither setpriv nor runuser to run as nobody (the rest passed)"
 fi
-$as_nobody python3 - "$P" <<'PY' || fail "user nobody bound the server's UDP port"
+# A python nobody may run (a root-only pyenv shim may come first in PATH).
+py=
+for c in /usr/bin/python3 "$(command -v python3)"; do
+	$as_nobody "$c" -c pass 2>/dev/null && { py=$c; break; }
+done
+[ -n "$py" ] || skip "no python3 that nobody can run (the rest passed)"
+$as_nobody "$py" - "$P" <<'PY' || fail "user nobody bound the server's UDP port"
 import errno, socket, sys
 p = int(sys.argv[1])
 for host in ("127.0.0.1", "0.0.0.0"):
