@@ -506,12 +506,14 @@ serve_inherited(struct server *srv, int nact)
 	return 0;
 }
 
+/* Sockets are shared by all workers, inherited ones too; inetd hands us one
+ * connection or one socket to serve until idle: one thread. */
 static int
-choose_threads(bool inherited)
+choose_threads(bool inetd)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (inherited)
+	if (inetd)
 		return 1;
 	if (opt.so.threads > 0)
 		return opt.so.threads;
@@ -550,7 +552,7 @@ main(int argc, char **argv)
 		opt.use_syslog = true;
 	log_init("anyechod", opt.level, opt.use_syslog);
 	raise_fd_limit();
-	opt.so.threads = choose_threads(nact > 0 || opt.inetd);
+	opt.so.threads = choose_threads(opt.inetd);
 	opt.so.exit_when_idle = opt.inetd;
 	if (opt.user != NULL && check_user(opt.user) == -1)
 		return EXIT_RUNTIME;

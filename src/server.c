@@ -31,6 +31,7 @@ struct listener {
 	int fd; /* ep->fd */
 	struct addr a;
 	struct echo_dgram *dgram;
+	int excl; /* EV_EXCLUSIVE when other workers watch fd too, else 0 */
 	struct evtimer pause; /* accepting paused: out of file descriptors */
 };
 
@@ -264,7 +265,7 @@ on_unpause(struct evloop *loop, void *arg)
 {
 	struct listener *l = arg;
 
-	if (evloop_fd_set(loop, l->fd, EV_READ | EV_EXCLUSIVE, on_accept, l) == -1)
+	if (evloop_fd_set(loop, l->fd, EV_READ | l->excl, on_accept, l) == -1)
 		evloop_timer_arm(loop, &l->pause, 100);
 }
 
@@ -372,7 +373,7 @@ on_dgram(struct evloop *loop, int fd, int events, void *arg)
 		log_warn("datagram socket: %s", strerror(errno));
 		want = EV_READ;
 	}
-	(void)evloop_fd_set(loop, fd, want | EV_EXCLUSIVE, on_dgram, l);
+	(void)evloop_fd_set(loop, fd, want | l->excl, on_dgram, l);
 	log_refusals(l);
 	if (l->w->s->o.exit_when_idle && l->w->s->o.idle_ms > 0)
 		evloop_timer_arm(loop, &l->w->linger, (uint64_t)l->w->s->o.idle_ms);
@@ -420,11 +421,11 @@ listener_add(struct worker *w, struct endpoint *ep)
 	l->ep = ep;
 	l->fd = ep->fd;
 	l->a = *a;
+	l->excl = w->s->nw > 1 ? EV_EXCLUSIVE : 0;
 	evtimer_init(&l->pause, on_unpause, l);
 	if (dgram && (l->dgram = echo_dgram_new(l->fd, a->family, &w->s->guard)) == NULL)
 		goto fail;
-	if (evloop_fd_set(w->loop, l->fd, EV_READ | EV_EXCLUSIVE, dgram ? on_dgram : on_accept,
-	    l) == -1)
+	if (evloop_fd_set(w->loop, l->fd, EV_READ | l->excl, dgram ? on_dgram : on_accept, l) == -1)
 		goto fail;
 	__atomic_add_fetch(&ep->refs, 1, __ATOMIC_RELAXED);
 	l->next = w->listeners;
@@ -551,6 +552,10 @@ worker_main(void *arg)
 	if (evloop_run(w->loop) == -1) {
 		log_err("event loop failed: %s", strerror(errno));
 		w->failed = true; /* read after pthread_join */
+		/* Stop the first loop, which stops the server: a server that
+		 * lost a worker (and its connections) should be restarted. */
+		if (w != &w->s->w[0])
+			(void)!write(w->s->w[0].wake[1], "x", 1);
 	}
 	return NULL;
 }
@@ -784,6 +789,8 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 		free(ep);
 		return -1;
 	}
+	for (int i = 1; i < s->nw; i++)
+		(void)listener_add(&s->w[i], ep);
 	/* idle_ms 0 means never, here too. */
 	if (s->o.exit_when_idle && a->socktype == SOCK_DGRAM && s->o.idle_ms > 0)
 		evloop_timer_arm(w->loop, &w->linger, (uint64_t)s->o.idle_ms);

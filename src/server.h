@@ -41,8 +41,9 @@ void server_free(struct server *s);
  * the caller should give up. */
 int server_bind(struct server *s, const struct addr_list *list, server_report_cb *report,
     void *arg);
-/* Adopt an inherited socket (socket activation, inetd): a listener, a
- * datagram socket, or one connected stream. Returns 0 or -1 with errno. */
+/* Adopt an inherited socket (socket activation, inetd): a listener or a
+ * datagram socket, shared by all workers, or one connected stream, served
+ * by the first. Returns 0 or -1 with errno. */
 int server_adopt(struct server *s, int fd, const struct addr *a, bool connected);
 
 /* The loop that runs in the calling thread: register signals on it. */
