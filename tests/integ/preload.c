@@ -3,12 +3,16 @@
  * line to $AE_SHIM_LOG:
  *   bind PATH MODE   the mode a unix socket file had the moment it appeared
  *   close0           fd 0 was closed (under --inetd it is the client)
- * and with $AE_SHIM_FAIL_WAIT naming a file, epoll_wait() and poll() fail
- * with EIO once that file exists, to make an event loop fail on demand. */
+ * With $AE_SHIM_FAIL_WAIT naming a file, epoll_wait() and poll() fail
+ * with EIO once that file exists, to make an event loop fail on demand.
+ * With $AE_SHIM_SLOW_NODELAY set, setting TCP_NODELAY (done for each new
+ * connection) takes that many milliseconds, to widen race windows. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static int (*real_close)(int);
@@ -96,4 +101,19 @@ poll(struct pollfd *fds, nfds_t n, int timeout)
 	    (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
 
 	return must_fail() ? -1 : real(fds, n, timeout);
+}
+
+int
+setsockopt(int fd, int level, int name, const void *v, socklen_t len)
+{
+	int (*real)(int, int, int, const void *, socklen_t) =
+	    (int (*)(int, int, int, const void *, socklen_t))dlsym(RTLD_NEXT, "setsockopt");
+	const char *slow = getenv("AE_SHIM_SLOW_NODELAY");
+
+	if (slow != NULL && level == IPPROTO_TCP && name == TCP_NODELAY) {
+		long ms = atol(slow);
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return real(fd, level, name, v, len);
 }
