@@ -4,7 +4,9 @@
  *   bind PATH MODE   the mode a unix socket file had the moment it appeared
  *   close0           fd 0 was closed (under --inetd it is the client)
  * With $AE_SHIM_FAIL_WAIT naming a file, epoll_wait() and poll() fail
- * with EIO once that file exists, to make an event loop fail on demand.
+ * with EIO once that file exists, to make an event loop fail on demand;
+ * with $AE_SHIM_NOMEM_ADD naming a file, epoll_ctl(EPOLL_CTL_ADD) fails
+ * with ENOMEM once it exists, as when the kernel is out of memory.
  * With $AE_SHIM_SLOW_NODELAY set, setting TCP_NODELAY (done for each new
  * connection) takes that many milliseconds, to widen race windows. */
 #define _GNU_SOURCE
@@ -75,14 +77,31 @@ close(int fd)
 }
 
 static int
-must_fail(void)
+flagged(const char *var, int e)
 {
-	const char *flag = getenv("AE_SHIM_FAIL_WAIT");
+	const char *flag = getenv(var);
 
 	if (flag == NULL || access(flag, F_OK) != 0)
 		return 0;
-	errno = EIO;
+	errno = e;
 	return 1;
+}
+
+static int
+must_fail(void)
+{
+	return flagged("AE_SHIM_FAIL_WAIT", EIO);
+}
+
+int
+epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	int (*real)(int, int, int, struct epoll_event *) =
+	    (int (*)(int, int, int, struct epoll_event *))dlsym(RTLD_NEXT, "epoll_ctl");
+
+	if (op == EPOLL_CTL_ADD && flagged("AE_SHIM_NOMEM_ADD", ENOMEM))
+		return -1;
+	return real(epfd, op, fd, ev);
 }
 
 int

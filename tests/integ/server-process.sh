@@ -1,6 +1,7 @@
 #!/bin/sh
 # Process-level behaviour: --inetd on a datagram socket with --idle-timeout 0
 # serves on (0 means never); a failed event loop makes the exit status 1;
+# a connection refused for want of memory is logged as such;
 # running out of fds while starting many workers never closes fd 0 (under
 # --inetd the client's socket); under systemd (JOURNAL_STREAM naming our
 # stderr) each log line carries its sd-daemon <priority> prefix; DNS that
@@ -55,6 +56,30 @@ for i in range(20): s.sendto(b'wake', ('127.0.0.1', $(port IPv4 dgram)))"
 	expect_eq "--threads $n: exit status after a loop failure" "$rc" 1
 	grep -q 'event loop failed' "$T/server.log" || fail "no log line: $(cat "$T/server.log")"
 done
+
+# No memory for a new connection (the shim fails epoll_ctl's ADD): it is
+# closed, and the log says why, not "connection limit".
+rm -f "$T/ports" "$T/nomem"
+env $SHIM_ENV AE_SHIM_NOMEM_ADD="$T/nomem" "$ANYECHOD" -l 127.0.0.1:0 -t --threads 1 \
+	--port-file "$T/ports" 2>"$T/server.log" &
+SRV_PID=$!
+at_exit "kill -9 $SRV_PID 2>/dev/null"
+wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
+touch "$T/nomem"
+python3 - "$(port IPv4 stream)" <<'PY' || fail "connection without memory"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+try:
+    s.sendall(b"x"); b = s.recv(1)
+except ConnectionResetError:
+    b = b""
+assert b == b"", "served without memory"
+PY
+rm -f "$T/nomem"
+stop_server || fail "exit status $?"
+grep -q 'cannot serve a new connection: Cannot allocate memory' "$T/server.log" ||
+	fail "no out-of-memory line: $(cat "$T/server.log")"
+grep -q 'connection limit' "$T/server.log" && fail "out of memory logged as the connection limit"
 
 # Eight workers, fds for a few: the start fails, and fd 0 is never closed.
 rm -f "$T/shim.log"
