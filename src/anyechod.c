@@ -412,7 +412,7 @@ check_user(const char *user)
 		return -1;
 	}
 	/* getpwnam's buffer is overwritten by the next call: keep a copy. */
-	opt.pw = malloc(sizeof(*opt.pw));
+	opt.pw = calloc(1, sizeof(*opt.pw));
 	if (opt.pw == NULL || (opt.pw->pw_name = strdup(pw->pw_name)) == NULL) {
 		log_err("--user %s: %s", user, strerror(ENOMEM));
 		return -1;
