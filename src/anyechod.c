@@ -7,14 +7,16 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "log.h"
 #include "resolve.h"
 #include "server.h"
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE   2
+#define EXIT_RUNTIME  1
+#define EXIT_USAGE    2
+#define EXIT_TEMPFAIL 75 /* sysexits' EX_TEMPFAIL: DNS did not answer; try again */
 
 static struct {
 	const char *endpoints[64];
@@ -23,6 +25,7 @@ static struct {
 	struct server_opts so;
 	struct resolve_opts ro;
 	const char *port_file, *user;
+	struct passwd *pw; /* --user, looked up before anything is bound */
 	bool check_only, inetd, use_syslog;
 	enum log_level level;
 } opt;
@@ -177,6 +180,16 @@ parse_options(int argc, char **argv)
 
 /* ---- endpoints: resolve every -l at once, keep the order given ---- */
 
+/* DNS that did not answer, or failed, may answer the next time: not a
+ * usage error, and a service manager may restart us for it. */
+static bool
+resolve_transient(enum resolve_status st)
+{
+	return st == RESOLVE_ETIMEOUT || st == RESOLVE_ESERVFAIL || st == RESOLVE_EREFUSED ||
+	    st == RESOLVE_ECONN || st == RESOLVE_ENOMEM;
+}
+
+/* 0, or the exit status: EXIT_TEMPFAIL when every failure may pass. */
 static int
 resolve_endpoints(struct evloop *loop, struct addr_list *out)
 {
@@ -184,26 +197,31 @@ resolve_endpoints(struct evloop *loop, struct addr_list *out)
 	struct resolver *res = NULL;
 	char err[RESOLVE_ERRLEN];
 	int rc = 0;
+	bool transient = true;
 
 	memset(items, 0, sizeof(items));
 	if (resolver_new(&res, loop, &opt.ro, err, sizeof(err)) == -1) {
 		log_err("%s", err);
-		return -1;
+		return EXIT_RUNTIME;
 	}
 	for (int i = 0; i < opt.nendpoints; i++)
 		items[i].text = opt.endpoints[i];
 	if (resolve_items(res, items, (size_t)opt.nendpoints, &opt.hints) > 0)
 		rc = -1;
 	for (int i = 0; i < opt.nendpoints; i++) {
-		if (items[i].err[0] != '\0')
+		if (items[i].err[0] != '\0') {
 			log_err("endpoint %s: %s", items[i].text, items[i].err);
+			transient = transient && resolve_transient(items[i].status);
+		}
 		for (size_t j = 0; j < items[i].list.n && rc == 0; j++)
 			if (addr_list_add(out, &items[i].list.v[j]) == -1)
 				rc = -1;
 		addr_list_free(&items[i].list);
 	}
 	resolver_free(res);
-	return rc;
+	if (rc == -1)
+		return transient ? EXIT_TEMPFAIL : EXIT_USAGE;
+	return 0;
 }
 
 /* ---- reporting what we listen on ---- */
@@ -239,8 +257,33 @@ on_bound(void *arg, const struct addr *a, const char *err)
 	}
 }
 
-/* Written under a temporary name and renamed when complete, so that a
- * script waiting for the file never reads half of it. */
+/* The port file is written under a temporary name and renamed when
+ * complete, so that a script waiting for it never reads half of it. The
+ * temporary file is new (mkstemp: O_EXCL, a name nobody could plant a
+ * symlink at), in the same directory so that rename is atomic, and rename
+ * replaces a symlink at the final name instead of writing through it. */
+static FILE *
+port_file_open(char *tmp, size_t len)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(tmp, len, "%s.XXXXXX", opt.port_file);
+	fd = mkstemp(tmp);
+	if (fd == -1) {
+		log_err("cannot write port file %s: %s", tmp, strerror(errno));
+		return NULL;
+	}
+	/* mkstemp makes it 0600: the ports are no secret. */
+	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		log_err("cannot write port file %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return NULL;
+	}
+	return f;
+}
+
 static int
 bind_all(struct server *srv, const struct addr_list *list)
 {
@@ -248,14 +291,8 @@ bind_all(struct server *srv, const struct addr_list *list)
 	char tmp[4096];
 	int n;
 
-	if (opt.port_file != NULL) {
-		snprintf(tmp, sizeof(tmp), "%s.tmp", opt.port_file);
-		r.port_file = fopen(tmp, "w");
-		if (r.port_file == NULL) {
-			log_err("cannot write port file %s: %s", tmp, strerror(errno));
-			return -1;
-		}
-	}
+	if (opt.port_file != NULL && (r.port_file = port_file_open(tmp, sizeof(tmp))) == NULL)
+		return -1;
 	n = server_bind(srv, list, on_bound, &r);
 	if (r.port_file != NULL) {
 		if (fclose(r.port_file) != 0 || (n > 0 && rename(tmp, opt.port_file) == -1)) {
@@ -263,9 +300,11 @@ bind_all(struct server *srv, const struct addr_list *list)
 			unlink(tmp);
 			return -1;
 		}
-		if (n == 0)
+		if (n <= 0)
 			unlink(tmp);
 	}
+	if (n == -1) /* in use: the one line is said */
+		return -1;
 	if (n == 0) {
 		log_err("nothing to listen on: all %d endpoint(s) failed", r.failed);
 		return -1;
@@ -357,8 +396,10 @@ raise_fd_limit(void)
 	}
 }
 
+/* Before anything is bound or written: a --user that cannot work is one
+ * line and exit 1, not a server that opened its ports and then died. */
 static int
-drop_privileges(const char *user)
+check_user(const char *user)
 {
 	struct passwd *pw = getpwnam(user);
 
@@ -366,12 +407,28 @@ drop_privileges(const char *user)
 		log_err("--user %s: no such user", user);
 		return -1;
 	}
-	if (geteuid() != 0) {
-		if (pw->pw_uid == geteuid())
-			return 0;
+	if (geteuid() != 0 && pw->pw_uid != geteuid()) {
 		log_err("--user %s: only root can switch user", user);
 		return -1;
 	}
+	/* getpwnam's buffer is overwritten by the next call: keep a copy. */
+	opt.pw = calloc(1, sizeof(*opt.pw));
+	if (opt.pw == NULL || (opt.pw->pw_name = strdup(pw->pw_name)) == NULL) {
+		log_err("--user %s: %s", user, strerror(ENOMEM));
+		return -1;
+	}
+	opt.pw->pw_uid = pw->pw_uid;
+	opt.pw->pw_gid = pw->pw_gid;
+	return 0;
+}
+
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw = opt.pw;
+
+	if (geteuid() != 0)
+		return 0; /* check_user: already this user */
 	if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
 	    setuid(pw->pw_uid) == -1) {
 		log_err("--user %s: cannot switch: %s", user, strerror(errno));
@@ -399,7 +456,7 @@ on_hup(struct evloop *loop, int signo, void *arg)
 {
 	(void)loop;
 	(void)signo;
-	log_init("anyechod", opt.level, opt.use_syslog);
+	log_reopen();
 	server_reload(arg);
 	log_info("SIGHUP: logs reopened, interfaces' broadcast addresses re-read");
 }
@@ -449,21 +506,21 @@ serve_inherited(struct server *srv, int nact)
 	return 0;
 }
 
+/* Sockets are shared by all workers, inherited ones too; inetd hands us one
+ * connection or one socket to serve until idle: one thread. */
 static int
-choose_threads(bool inherited)
+choose_threads(bool inetd)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
-#ifndef SO_REUSEPORT
-	inherited = true; /* one listener per thread needs SO_REUSEPORT */
-#endif
-	if (inherited)
+	if (inetd)
 		return 1;
 	if (opt.so.threads > 0)
 		return opt.so.threads;
 	return ncpu > 0 ? (int)(ncpu > 64 ? 64 : ncpu) : 1;
 }
 
+/* 0, or the exit status. */
 static int
 resolve_all(struct addr_list *list)
 {
@@ -472,7 +529,7 @@ resolve_all(struct addr_list *list)
 
 	if (loop == NULL) {
 		log_err("cannot create event loop: %s", strerror(errno));
-		return -1;
+		return EXIT_RUNTIME;
 	}
 	rc = resolve_endpoints(loop, list);
 	evloop_free(loop);
@@ -484,7 +541,7 @@ main(int argc, char **argv)
 {
 	struct addr_list list = { 0 };
 	struct server *srv = NULL;
-	int nact, rc = EXIT_RUNTIME;
+	int nact, status, rc = EXIT_RUNTIME;
 
 	log_init("anyechod", LOG_LVL_INFO, false);
 	if (parse_options(argc, argv) == -1)
@@ -495,10 +552,12 @@ main(int argc, char **argv)
 		opt.use_syslog = true;
 	log_init("anyechod", opt.level, opt.use_syslog);
 	raise_fd_limit();
-	opt.so.threads = choose_threads(nact > 0 || opt.inetd);
+	opt.so.threads = choose_threads(opt.inetd);
 	opt.so.exit_when_idle = opt.inetd;
-	if (nact == 0 && !opt.inetd && resolve_all(&list) == -1)
-		return EXIT_USAGE;
+	if (opt.user != NULL && check_user(opt.user) == -1)
+		return EXIT_RUNTIME;
+	if (nact == 0 && !opt.inetd && (status = resolve_all(&list)) != 0)
+		return status;
 	if (opt.check_only) {
 		char buf[ADDR_STRLEN];
 		for (size_t i = 0; i < list.n; i++)
@@ -524,5 +583,8 @@ main(int argc, char **argv)
 out:
 	server_free(srv);
 	addr_list_free(&list);
+	if (opt.pw != NULL)
+		free(opt.pw->pw_name);
+	free(opt.pw);
 	return rc;
 }

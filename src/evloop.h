@@ -11,6 +11,11 @@
 
 #define EV_READ  0x1
 #define EV_WRITE 0x2
+/* A hint added to the mask: other loops (threads) watch the same socket,
+ * wake only one of them (EPOLLEXCLUSIVE). Applied only while EV_WRITE is
+ * not watched, so that no waiter for writability is ever left asleep;
+ * the poll backend ignores it. Never reported to a callback. */
+#define EV_EXCLUSIVE 0x4
 
 struct evloop;
 

@@ -37,6 +37,14 @@ ep_done(struct evloop *loop)
 	free(be);
 }
 
+#ifdef EPOLLEXCLUSIVE
+static bool
+exclusive(int ev)
+{
+	return (ev & EV_EXCLUSIVE) && !(ev & EV_WRITE);
+}
+#endif
+
 static int
 ep_update(struct evloop *loop, int fd, int oldev, int newev)
 {
@@ -50,6 +58,17 @@ ep_update(struct evloop *loop, int fd, int oldev, int newev)
 		ee.events |= EPOLLIN;
 	if (newev & EV_WRITE)
 		ee.events |= EPOLLOUT;
+#ifdef EPOLLEXCLUSIVE
+	if (exclusive(newev))
+		ee.events |= EPOLLEXCLUSIVE;
+	/* EPOLL_CTL_MOD refuses EPOLLEXCLUSIVE (EINVAL), in and out: remove
+	 * and add again. Until the add succeeds the fd is not watched. */
+	if (op == EPOLL_CTL_MOD && (exclusive(oldev) || exclusive(newev))) {
+		if (epoll_ctl(be->epfd, EPOLL_CTL_DEL, fd, &ee) == -1)
+			return -1;
+		op = EPOLL_CTL_ADD;
+	}
+#endif
 	return epoll_ctl(be->epfd, op, fd, &ee);
 }
 

@@ -1,30 +1,72 @@
 #include "common.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #include "log.h"
 
+/* Set by log_init() in the main thread; read by every worker. SIGHUP's
+ * log_reopen() runs while workers log, so what it touches is atomic or
+ * under log_lock. */
 static const char *log_prog = "anyecho";
-static enum log_level log_level = LOG_LVL_INFO;
-static bool log_syslog;
+static int log_level = LOG_LVL_INFO;   /* atomic */
+static int log_dest;                   /* atomic: enum log_dest */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER; /* openlog, closelog, syslog */
+
+enum log_dest { DEST_STDERR, DEST_JOURNAL, DEST_SYSLOG };
+
+/* systemd connects stderr to the journal and says so in JOURNAL_STREAM
+ * ("dev:ino" of that stream). Trust it only while stderr is still that
+ * stream, as sd-daemon does: a child whose stderr was redirected inherits
+ * the variable but not the journal. */
+static bool
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *progname, enum log_level level, bool use_syslog)
 {
+	int dest = use_syslog ? DEST_SYSLOG : stderr_is_journal() ? DEST_JOURNAL : DEST_STDERR;
+
+	pthread_mutex_lock(&log_lock);
 	log_prog = progname;
-	log_level = level;
-	if (log_syslog && !use_syslog)
+	if (__atomic_load_n(&log_dest, __ATOMIC_RELAXED) == DEST_SYSLOG && !use_syslog)
 		closelog();
-	log_syslog = use_syslog;
 	if (use_syslog)
 		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	__atomic_store_n(&log_dest, dest, __ATOMIC_RELAXED);
+	__atomic_store_n(&log_level, (int)level, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&log_lock);
+}
+
+void
+log_reopen(void)
+{
+	pthread_mutex_lock(&log_lock);
+	if (__atomic_load_n(&log_dest, __ATOMIC_RELAXED) == DEST_SYSLOG) {
+		closelog();
+		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
+	pthread_mutex_unlock(&log_lock);
 }
 
 bool
 log_enabled(enum log_level level)
 {
-	return level <= log_level;
+	return (int)level <= __atomic_load_n(&log_level, __ATOMIC_RELAXED);
 }
 
 char *
@@ -64,9 +106,19 @@ log_msg(enum log_level level, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	log_oneline(buf);
-	if (log_syslog)
+	switch (__atomic_load_n(&log_dest, __ATOMIC_RELAXED)) {
+	case DEST_SYSLOG:
+		pthread_mutex_lock(&log_lock);
 		syslog(prio[level], "%s", buf);
-	else
+		pthread_mutex_unlock(&log_lock);
+		break;
+	case DEST_JOURNAL:
+		/* sd-daemon(3) priority prefix; the journal names the program. */
+		fprintf(stderr, "<%d>%s\n", prio[level], buf);
+		break;
+	default:
 		fprintf(stderr, "%s: %s\n", log_prog, buf);
+		break;
+	}
 	errno = saved;
 }

@@ -7,7 +7,11 @@
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
+/* Under systemd (JOURNAL_STREAM naming our stderr) stderr lines carry the
+ * sd-daemon <N> priority prefix instead of the program's name. */
 void log_init(const char *progname, enum log_level level, bool use_syslog);
+/* SIGHUP: reconnect to syslog. Safe while other threads log. */
+void log_reopen(void);
 bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) AE_PRINTF(2, 3);
 

@@ -420,6 +420,7 @@ on_item(void *arg, enum resolve_status st, struct addr_list *list, const char *e
 {
 	struct item_ctx *x = arg;
 
+	x->item->status = st;
 	if (st == RESOLVE_OK)
 		x->item->list = *list;
 	else
@@ -443,13 +444,16 @@ resolve_items(struct resolver *r, struct resolve_item *items, size_t n,
 
 		memset(&items[i].list, 0, sizeof(items[i].list));
 		items[i].err[0] = '\0';
+		items[i].status = RESOLVE_ENOMEM;
 		if (x == NULL) {
 			snprintf(items[i].err, sizeof(items[i].err), "out of memory");
 			continue;
 		}
 		x[i] = (struct item_ctx){ &items[i], r->loop, &pending };
-		if (addr_parse(&spec, items[i].text, items[i].err, sizeof(items[i].err)) == -1)
+		if (addr_parse(&spec, items[i].text, items[i].err, sizeof(items[i].err)) == -1) {
+			items[i].status = RESOLVE_EBADNAME;
 			continue;
+		}
 		if (resolve_start(r, &spec, hints, on_item, &x[i]) == NULL)
 			snprintf(items[i].err, sizeof(items[i].err), "out of memory");
 		else

@@ -58,6 +58,7 @@ void resolve_cancel(struct resolve_query *q);
 struct resolve_item {
 	const char *text;
 	struct addr_list list;
+	enum resolve_status status; /* RESOLVE_EBADNAME when text does not parse */
 	char err[RESOLVE_ERRLEN];
 };
 int resolve_items(struct resolver *r, struct resolve_item *items, size_t n,

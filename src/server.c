@@ -16,13 +16,25 @@
 
 struct worker;
 
+/* A socket bound once and shared by every worker's listener: a second
+ * server is refused by the kernel at bind time, as it never could be with
+ * one SO_REUSEPORT socket per worker. The last listener to let go of it
+ * closes it, once no loop watches it any more. */
+struct endpoint {
+	int fd;
+	int refs; /* listeners holding it; atomic */
+	bool owns_path;
+	struct addr a;
+};
+
 struct listener {
 	struct listener *next;
 	struct worker *w;
-	int fd;
+	struct endpoint *ep;
+	int fd; /* ep->fd */
 	struct addr a;
 	struct echo_dgram *dgram;
-	bool owns_path;
+	int excl; /* EV_EXCLUSIVE when other workers watch fd too, else 0 */
 	struct evtimer pause; /* accepting paused: out of file descriptors */
 };
 
@@ -45,9 +57,9 @@ struct worker {
 	struct echo_scratch scratch;
 	struct echo_stats st;
 	int wake[2];
-	int reserve_fd; /* spent to accept-and-close when out of fds */
 	struct evtimer idle, grace, linger;
 	bool stopping;
+	bool failed; /* its loop failed */
 	uint64_t refused_logged, refusal_log_at, limit_log_at, dgram_err_log_at;
 };
 
@@ -58,6 +70,12 @@ struct server {
 	int nconns; /* across workers, atomic */
 	struct echo_guard guard;
 	struct evtimer bcast_refresh; /* on the first worker's loop */
+	/* Spent to accept-and-close when out of fds: one for all workers.
+	 * accept_lock is held around every accept, so that the slot the
+	 * reserve frees goes to the accept meant to use it, not to another
+	 * worker's connection, which would leave no reserve at all. */
+	pthread_mutex_t accept_lock;
+	int reserve_fd;
 };
 
 /* ---- connections ---- */
@@ -172,17 +190,37 @@ warn_due(struct worker *w, uint64_t *at)
 	return true;
 }
 
+/* Over the limit, or out of memory for the connection: close it at once. */
+static int
+conn_refuse(struct worker *w, int fd, bool over_limit)
+{
+	close(fd);
+	ECHO_STAT_ADD(&w->st, conns_refused, 1);
+	if (warn_due(w, &w->limit_log_at)) {
+		if (over_limit)
+			log_warn("connection limit (%d) reached: closing new connections",
+			    w->s->o.max_conns);
+		else
+			log_warn("cannot serve a new connection: %s: closing it", strerror(ENOMEM));
+	}
+	return -1;
+}
+
 static int
 conn_new(struct worker *w, int fd, const struct addr *la)
 {
 	struct server *s = w->s;
 	struct conn *c;
 
-	if (__atomic_load_n(&s->nconns, __ATOMIC_RELAXED) >= s->o.max_conns)
-		goto refuse;
+	/* Take the slot before checking it: a load then an add would let
+	 * every worker pass the check at once, threads - 1 over the limit. */
+	if (__atomic_fetch_add(&s->nconns, 1, __ATOMIC_RELAXED) >= s->o.max_conns) {
+		__atomic_fetch_sub(&s->nconns, 1, __ATOMIC_RELAXED);
+		return conn_refuse(w, fd, true);
+	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
-		goto refuse;
+		goto nomem;
 	if (la->family != AF_UNIX && la->socktype == SOCK_STREAM) {
 		int one = 1; /* an echo must not wait for Nagle */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -194,21 +232,17 @@ conn_new(struct worker *w, int fd, const struct addr *la)
 	echo_stream_init(&c->es, s->o.bufsize, la->socktype == SOCK_SEQPACKET);
 	if (evloop_fd_set(w->loop, fd, EV_READ, on_conn, c) == -1) {
 		free(c);
-		goto refuse;
+		goto nomem;
 	}
 	conn_append(w, c);
 	w->nconns++;
-	__atomic_fetch_add(&s->nconns, 1, __ATOMIC_RELAXED);
 	ECHO_STAT_ADD(&w->st, conns, 1);
 	if (s->o.idle_ms > 0 && !evtimer_armed(&w->idle))
 		evloop_timer_arm(w->loop, &w->idle, (uint64_t)s->o.idle_ms);
 	return 0;
-refuse:
-	close(fd);
-	ECHO_STAT_ADD(&w->st, conns_refused, 1);
-	if (warn_due(w, &w->limit_log_at))
-		log_warn("connection limit (%d) reached: closing new connections", s->o.max_conns);
-	return -1;
+nomem:
+	__atomic_fetch_sub(&s->nconns, 1, __ATOMIC_RELAXED);
+	return conn_refuse(w, fd, false);
 }
 
 /* ---- listeners ---- */
@@ -238,37 +272,55 @@ on_unpause(struct evloop *loop, void *arg)
 
 	if (l->dgram != NULL)
 		on_dgram(loop, l->fd, 0, l);
-	else if (evloop_fd_set(loop, l->fd, EV_READ, on_accept, l) == -1)
+	else if (evloop_fd_set(loop, l->fd, EV_READ | l->excl, on_accept, l) == -1)
 		evloop_timer_arm(loop, &l->pause, 100);
 }
 
-/* Out of file descriptors. Spend the reserve fd to accept and close what
- * waits, so clients are told at once instead of hanging; if even that is
- * impossible, stop watching the listener for a moment rather than wake up
- * to the same failure at 100% CPU. */
+/* Spend the reserve fd to accept and close what waits on fd: how many.
+ * If the reserve could not be had back (something else took the fd), it is
+ * taken again on the next call, as soon as an fd is free: never lost for
+ * good. */
+static int
+reserve_spend(struct server *s, int fd, bool *have_reserve)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&s->accept_lock);
+	if (s->reserve_fd == -1)
+		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	while (s->reserve_fd != -1 && n < ACCEPTS_PER_CALL) {
+		int c;
+		close(s->reserve_fd);
+		c = accept(fd, NULL, NULL);
+		if (c != -1) {
+			close(c);
+			n++;
+		}
+		s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (c == -1)
+			break;
+	}
+	*have_reserve = s->reserve_fd != -1;
+	pthread_mutex_unlock(&s->accept_lock);
+	return n;
+}
+
+/* Out of file descriptors. Accept and close what waits, so clients are
+ * told at once instead of hanging; if even that is impossible, stop
+ * watching the listener for a moment rather than wake up to the same
+ * failure at 100% CPU. */
 static void
 fds_exhausted(struct listener *l)
 {
 	struct worker *w = l->w;
-	int n = 0;
+	bool have_reserve;
+	int n = reserve_spend(w->s, l->fd, &have_reserve);
 
-	while (w->reserve_fd != -1 && n < ACCEPTS_PER_CALL) {
-		int c;
-		close(w->reserve_fd);
-		c = accept(l->fd, NULL, NULL);
-		if (c != -1) {
-			close(c);
-			n++;
-			ECHO_STAT_ADD(&w->st, conns_refused, 1);
-		}
-		w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (c == -1)
-			break;
-	}
+	ECHO_STAT_ADD(&w->st, conns_refused, (uint64_t)n);
 	if (warn_due(w, &w->limit_log_at))
 		log_warn("out of file descriptors: closing new connections (raise the fd limit "
 		    "or lower --max-conns)");
-	if (n == 0 || w->reserve_fd == -1) {
+	if (n == 0 || !have_reserve) {
 		evloop_fd_del(w->loop, l->fd);
 		evloop_timer_arm(w->loop, &l->pause, 100);
 	}
@@ -282,7 +334,10 @@ on_accept(struct evloop *loop, int fd, int events, void *arg)
 	(void)loop;
 	(void)events;
 	for (int i = 0; i < ACCEPTS_PER_CALL; i++) {
-		int c = xaccept(fd);
+		int c;
+		pthread_mutex_lock(&l->w->s->accept_lock);
+		c = xaccept(fd);
+		pthread_mutex_unlock(&l->w->s->accept_lock);
 		if (c != -1) {
 			conn_new(l->w, c, &l->a);
 			continue;
@@ -330,7 +385,7 @@ on_dgram(struct evloop *loop, int fd, int events, void *arg)
 			    DGRAM_PAUSE_MS);
 		evloop_fd_del(loop, fd);
 		evloop_timer_arm(loop, &l->pause, DGRAM_PAUSE_MS);
-	} else if (evloop_fd_set(loop, fd, want, on_dgram, l) == -1) {
+	} else if (evloop_fd_set(loop, fd, want | l->excl, on_dgram, l) == -1) {
 		evloop_timer_arm(loop, &l->pause, DGRAM_PAUSE_MS);
 	} else if (want & EV_WRITE && l->a.family == AF_UNIX) {
 		/* A unix datagram socket is reported writable only once a
@@ -339,27 +394,59 @@ on_dgram(struct evloop *loop, int fd, int events, void *arg)
 		evloop_timer_arm(loop, &l->pause, DGRAM_RETRY_MS);
 	}
 	log_refusals(l);
-	if (l->w->s->o.exit_when_idle)
+	if (l->w->s->o.exit_when_idle && l->w->s->o.idle_ms > 0)
 		evloop_timer_arm(loop, &l->w->linger, (uint64_t)l->w->s->o.idle_ms);
 }
 
+static struct endpoint *
+endpoint_new(int fd, const struct addr *a, bool owns_path)
+{
+	struct endpoint *ep = calloc(1, sizeof(*ep));
+
+	if (ep == NULL)
+		return NULL;
+	ep->fd = fd;
+	ep->a = *a;
+	ep->owns_path = owns_path;
+	return ep;
+}
+
+/* Called by each listener as it lets go, after its loop stopped watching
+ * the fd: only the last one closes it, so no loop ever watches a closed
+ * fd, or a new one that took its number. */
+static void
+endpoint_release(struct endpoint *ep, bool unlink_path)
+{
+	if (__atomic_sub_fetch(&ep->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	close(ep->fd);
+	if (unlink_path && ep->owns_path)
+		sock_unlink(&ep->a);
+	free(ep);
+}
+
+/* Watch ep on w's loop. With several workers every loop watches the same
+ * socket, and EV_EXCLUSIVE wakes one loop per arrival, not all of them. */
 static int
-listener_add(struct worker *w, int fd, const struct addr *a, bool owns_path)
+listener_add(struct worker *w, struct endpoint *ep)
 {
 	struct listener *l = calloc(1, sizeof(*l));
+	const struct addr *a = &ep->a;
 	bool dgram = a->socktype == SOCK_DGRAM;
 
 	if (l == NULL)
 		return -1;
 	l->w = w;
-	l->fd = fd;
+	l->ep = ep;
+	l->fd = ep->fd;
 	l->a = *a;
-	l->owns_path = owns_path;
+	l->excl = w->s->nw > 1 ? EV_EXCLUSIVE : 0;
 	evtimer_init(&l->pause, on_unpause, l);
-	if (dgram && (l->dgram = echo_dgram_new(fd, a->family, &w->s->guard)) == NULL)
+	if (dgram && (l->dgram = echo_dgram_new(l->fd, a->family, &w->s->guard)) == NULL)
 		goto fail;
-	if (evloop_fd_set(w->loop, fd, EV_READ, dgram ? on_dgram : on_accept, l) == -1)
+	if (evloop_fd_set(w->loop, l->fd, EV_READ | l->excl, dgram ? on_dgram : on_accept, l) == -1)
 		goto fail;
+	__atomic_add_fetch(&ep->refs, 1, __ATOMIC_RELAXED);
 	l->next = w->listeners;
 	w->listeners = l;
 	return 0;
@@ -377,10 +464,8 @@ listeners_close(struct worker *w, bool unlink_paths)
 		w->listeners = l->next;
 		evloop_timer_cancel(w->loop, &l->pause);
 		evloop_fd_del(w->loop, l->fd);
-		close(l->fd);
-		if (unlink_paths && l->owns_path)
-			sock_unlink(&l->a);
 		echo_dgram_free(l->dgram);
+		endpoint_release(l->ep, unlink_paths);
 		free(l);
 	}
 }
@@ -433,11 +518,20 @@ on_linger(struct evloop *loop, void *arg)
 	evloop_stop(loop); /* inetd "wait": no datagram for idle_ms */
 }
 
-static int
-worker_init(struct worker *w, struct server *s)
+/* Every field worker_done() looks at, so that it can undo a worker whose
+ * worker_init() never ran: fds not opened are -1, never 0. */
+static void
+worker_preinit(struct worker *w, struct server *s)
 {
 	w->s = s;
-	w->wake[0] = w->wake[1] = w->reserve_fd = -1;
+	w->wake[0] = w->wake[1] = -1;
+}
+
+static int
+worker_init(struct worker *w)
+{
+	struct server *s = w->s;
+
 	evtimer_init(&w->idle, on_idle, w);
 	evtimer_init(&w->grace, on_grace, w);
 	evtimer_init(&w->linger, on_linger, w);
@@ -448,7 +542,6 @@ worker_init(struct worker *w, struct server *s)
 	    sock_nonblock(w->wake[0]) == -1 || sock_nonblock(w->wake[1]) == -1 ||
 	    evloop_fd_set(w->loop, w->wake[0], EV_READ, on_wake, w) == -1)
 		return -1;
-	w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	return 0;
 }
 
@@ -467,8 +560,6 @@ worker_done(struct worker *w)
 	for (int i = 0; i < 2; i++)
 		if (w->wake[i] != -1)
 			close(w->wake[i]);
-	if (w->reserve_fd != -1)
-		close(w->reserve_fd);
 	free(w->scratch.buf);
 }
 
@@ -477,8 +568,14 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 
-	if (evloop_run(w->loop) == -1)
+	if (evloop_run(w->loop) == -1) {
 		log_err("event loop failed: %s", strerror(errno));
+		w->failed = true; /* read after pthread_join */
+		/* Stop the first loop, which stops the server: a server that
+		 * lost a worker (and its connections) should be restarted. */
+		if (w != &w->s->w[0])
+			(void)!write(w->s->w[0].wake[1], "x", 1);
+	}
 	return NULL;
 }
 
@@ -512,6 +609,8 @@ server_new(struct server **out, const struct server_opts *o)
 		return -1;
 	s->o = *o;
 	s->nw = o->threads > 0 ? o->threads : 1;
+	s->reserve_fd = -1;
+	pthread_mutex_init(&s->accept_lock, NULL);
 	s->guard.off = o->guard_off;
 	evtimer_init(&s->bcast_refresh, on_bcast_refresh, s);
 	server_reload(s);
@@ -524,8 +623,11 @@ server_new(struct server **out, const struct server_opts *o)
 	if (s->w == NULL)
 		goto fail;
 	for (int i = 0; i < s->nw; i++)
-		if (worker_init(&s->w[i], s) == -1)
+		worker_preinit(&s->w[i], s);
+	for (int i = 0; i < s->nw; i++)
+		if (worker_init(&s->w[i]) == -1)
 			goto fail;
+	s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	*out = s;
 	return 0;
 fail:
@@ -545,6 +647,9 @@ server_free(struct server *s)
 	for (int i = 0; s->w != NULL && i < s->nw; i++)
 		worker_done(&s->w[i]);
 	free(s->w);
+	if (s->reserve_fd != -1)
+		close(s->reserve_fd);
+	pthread_mutex_destroy(&s->accept_lock);
 	ratelimit_free(s->guard.rl);
 	free(s);
 }
@@ -576,6 +681,9 @@ server_run(struct server *s)
 		server_shutdown(s);
 		pthread_join(s->w[i].thread, NULL);
 	}
+	for (int i = 0; i < started; i++)
+		if (s->w[i].failed)
+			return -1;
 	return 0;
 }
 
@@ -615,34 +723,28 @@ is_unix_path(const struct addr *a)
 	return a->family == AF_UNIX && ((const struct sockaddr_un *)&a->sa)->sun_path[0] != '\0';
 }
 
-/* Bind one entry: once, or once per worker with SO_REUSEPORT so that the
- * kernel spreads the load. Unix sockets cannot share a path: worker 0. */
+/* Bind one entry, once, and give every worker a listener on it. */
 static int
 bind_entry(struct server *s, const struct addr *e, struct addr *bound, char *err, size_t errlen)
 {
-	struct sock_opts so = s->o.sock;
-	int n = e->family == AF_UNIX ? 1 : s->nw;
-	struct addr a = *e;
+	struct endpoint *ep;
+	int fd = sock_listen(e, &s->o.sock, err, errlen);
 
-	so.reuseport = n > 1;
-	for (int i = 0; i < n; i++) {
-		int fd = sock_listen(&a, &so, err, errlen);
-		if (fd == -1)
-			return i == 0 ? -1 : 0; /* the first socket serves alone */
-		if (i == 0 && sock_local(fd, e, bound) == -1)
-			bound->len = 0;
-		if (i == 0 && bound->len > 0)
-			a = *bound; /* port 0: the others take the port the first got */
-		if (listener_add(&s->w[i], fd, &a, i == 0 && is_unix_path(e)) == -1) {
-			snprintf(err, errlen, "%s", strerror(errno));
-			close(fd);
-			if (i == 0)
-				sock_unlink(e);
-			return i == 0 ? -1 : 0;
-		}
-	}
-	if (bound->len == 0)
+	if (fd == -1)
+		return -1;
+	if (sock_local(fd, e, bound) == -1 || bound->len == 0)
 		*bound = *e;
+	ep = endpoint_new(fd, bound, is_unix_path(e));
+	if (ep == NULL || listener_add(&s->w[0], ep) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		close(fd);
+		sock_unlink(e);
+		free(ep);
+		return -1;
+	}
+	/* A worker that cannot watch it leaves it to the others. */
+	for (int i = 1; i < s->nw; i++)
+		(void)listener_add(&s->w[i], ep);
 	return 0;
 }
 
@@ -693,7 +795,15 @@ server_bind(struct server *s, const struct addr_list *list, server_report_cb *re
 			rc = bind_entry(s, &same, &b, err, sizeof(err));
 		}
 		if (rc == -1 && bind_entry(s, e, &b, err, sizeof(err)) == -1) {
+			int saved = errno;
 			report(arg, e, err);
+			/* Another server has it: going on would start half of us
+			 * beside it. Anything else (a family the kernel lacks, an
+			 * address not here) is skipped. */
+			if (saved == EADDRINUSE) {
+				errno = saved;
+				return -1;
+			}
 			continue;
 		}
 		if (e->family != AF_UNIX && addr_port(e) == 0 && shared == 0)
@@ -710,6 +820,7 @@ int
 server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 {
 	struct worker *w = &s->w[0];
+	struct endpoint *ep;
 
 	if (sock_nonblock(fd) == -1)
 		return -1;
@@ -717,9 +828,15 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 		return conn_new(w, fd, a);
 	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX)
 		echo_guard_add_port(&s->guard, addr_port(a));
-	if (listener_add(w, fd, a, false) == -1)
+	ep = endpoint_new(fd, a, false);
+	if (ep == NULL || listener_add(w, ep) == -1) {
+		free(ep);
 		return -1;
-	if (s->o.exit_when_idle && a->socktype == SOCK_DGRAM)
+	}
+	for (int i = 1; i < s->nw; i++)
+		(void)listener_add(&s->w[i], ep);
+	/* idle_ms 0 means never, here too. */
+	if (s->o.exit_when_idle && a->socktype == SOCK_DGRAM && s->o.idle_ms > 0)
 		evloop_timer_arm(w->loop, &w->linger, (uint64_t)s->o.idle_ms);
 	return 0;
 }

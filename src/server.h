@@ -14,7 +14,7 @@ struct server_opts {
 	int max_conns;     /* over it, new connections are closed at once */
 	int idle_ms;       /* close connections idle this long; 0: never */
 	int grace_ms;      /* after shutdown, time for connections to finish */
-	int threads;       /* event loops; listeners use SO_REUSEPORT when > 1 */
+	int threads;       /* event loops; all of them watch every socket */
 	bool guard_off;    /* answer datagrams from any source (dangerous) */
 	uint32_t rate_limit; /* datagram replies a second to one source; 0: no limit */
 	bool exit_when_idle; /* inetd: stop when the last connection ends, or
@@ -36,11 +36,14 @@ int server_new(struct server **out, const struct server_opts *o);
 void server_free(struct server *s);
 
 /* The protocol-independent loop: try every entry, report each, keep what
- * binds. Returns how many were bound. */
+ * binds. Returns how many were bound, or -1 with errno EADDRINUSE as soon
+ * as an address is in use (another server has it; its report said so):
+ * the caller should give up. */
 int server_bind(struct server *s, const struct addr_list *list, server_report_cb *report,
     void *arg);
-/* Adopt an inherited socket (socket activation, inetd): a listener, a
- * datagram socket, or one connected stream. Returns 0 or -1 with errno. */
+/* Adopt an inherited socket (socket activation, inetd): a listener or a
+ * datagram socket, shared by all workers, or one connected stream, served
+ * by the first. Returns 0 or -1 with errno. */
 int server_adopt(struct server *s, int fd, const struct addr *a, bool connected);
 
 /* The loop that runs in the calling thread: register signals on it. */

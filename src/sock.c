@@ -118,19 +118,22 @@ bind_error(const struct addr *a, int e, char *err, size_t errlen)
 		log_errbuf(err, errlen, "%s: %s", buf, strerror(e));
 }
 
+/* Reuse is for TCP only: SO_REUSEADDR lets a restarted server bind over
+ * connections in TIME_WAIT and never admits a second listener. On UDP it
+ * would let any local user bind the same port and take its datagrams, and
+ * SO_REUSEPORT would let a second server of ours split the traffic
+ * silently: datagram sockets get neither, so a bind conflict is always
+ * the kernel's EADDRINUSE. */
 static int
 listen_options(int fd, const struct addr *a, const struct sock_opts *o)
 {
-	if (a->family != AF_UNIX && setint(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+	if (a->family != AF_UNIX && sock_is_connection_type(a->socktype) &&
+	    setint(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
 		return -1;
 	/* Explicit on every kernel: Linux defaults to dual-stack, the BSDs to
 	 * v6-only, and binding 0.0.0.0 then :: depends on it. */
 	if (a->family == AF_INET6 && setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, !o->dualstack) == -1)
 		return -1;
-#ifdef SO_REUSEPORT
-	if (o->reuseport && a->family != AF_UNIX && setint(fd, SOL_SOCKET, SO_REUSEPORT, 1) == -1)
-		return -1;
-#endif
 	if (a->socktype != SOCK_DGRAM)
 		return 0;
 	/* Answer each datagram from the address it was sent to. Best effort:
@@ -147,6 +150,31 @@ listen_options(int fd, const struct addr *a, const struct sock_opts *o)
 	return 0;
 }
 
+/* Linux creates a unix socket's file with the socket inode's mode less the
+ * umask: set on the socket before bind, the mode is never wider than asked
+ * for, not even for an instant. The chmod after bind only widens it to the
+ * exact mode where the umask took bits away (and sets what fchmod cannot
+ * carry elsewhere). Where fchmod on a socket fails, the chmod alone does. */
+static void
+unix_mode_before(int fd, const struct addr *a, const struct sock_opts *o)
+{
+	if (unix_is_path(a) && o->unix_mode >= 0)
+		(void)fchmod(fd, (mode_t)o->unix_mode);
+}
+
+static int
+unix_mode_after(const struct addr *a, const struct sock_opts *o)
+{
+	const char *path = ((const struct sockaddr_un *)&a->sa)->sun_path;
+	struct stat st;
+
+	if (!unix_is_path(a) || o->unix_mode < 0)
+		return 0;
+	if (lstat(path, &st) == 0 && (st.st_mode & 07777) == (mode_t)o->unix_mode)
+		return 0;
+	return chmod(path, (mode_t)o->unix_mode);
+}
+
 int
 sock_listen(const struct addr *a, const struct sock_opts *o, char *err, size_t errlen)
 {
@@ -160,10 +188,10 @@ sock_listen(const struct addr *a, const struct sock_opts *o, char *err, size_t e
 		goto fail;
 	if (unix_is_path(a) && unix_prepare(a, err, errlen) == -1)
 		goto fail;
+	unix_mode_before(fd, a, o);
 	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) == -1)
 		goto fail;
-	if (unix_is_path(a) && o->unix_mode >= 0 &&
-	    chmod(((const struct sockaddr_un *)&a->sa)->sun_path, (mode_t)o->unix_mode) == -1)
+	if (unix_mode_after(a, o) == -1)
 		goto fail_bound;
 	if (sock_is_connection_type(a->socktype) && listen(fd, o->backlog) == -1)
 		goto fail_bound;

@@ -1,5 +1,6 @@
 /* Socket helpers: every socket non-blocking and close-on-exec; listeners
- * with explicit IPV6_V6ONLY, reuse, unix path preparation and packet info;
+ * with explicit IPV6_V6ONLY, SO_REUSEADDR for TCP only, unix path
+ * preparation and modes set before the path exists, and packet info;
  * connects that start and finish on the loop. Errors: -1 and errno, plus a
  * sentence in err where the caller will want to show one. */
 #ifndef AE_SOCK_H
@@ -9,7 +10,6 @@
 
 struct sock_opts {
 	bool dualstack;    /* AF_INET6 accepts IPv4 too (IPV6_V6ONLY=0) */
-	bool reuseport;    /* SO_REUSEPORT, for one listener per thread */
 	int backlog;
 	int unix_mode;     /* chmod for unix paths; -1 leaves the umask's */
 };

@@ -101,3 +101,13 @@ stop_server() {
 # closed), for a peer that takes its port on the command line.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 have_ipv6() { python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; }
+
+# build_shim: compile tests/integ/preload.c into $SHIM (skip without a
+# compiler). Run a program under it with: env $SHIM_ENV prog...
+build_shim() {
+	SHIM=$T/shim.so
+	${CC:-cc} -shared -fPIC -o "$SHIM" "$top_srcdir/tests/integ/preload.c" -ldl \
+		>"$T/shim.err" 2>&1 || skip "cannot build the LD_PRELOAD shim: $(head -3 "$T/shim.err")"
+	# ASan insists on coming first; the shim only wraps libc calls.
+	SHIM_ENV="LD_PRELOAD=$SHIM AE_SHIM_LOG=$T/shim.log ASAN_OPTIONS=verify_asan_link_order=0"
+}

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Every command-line error of anyechod: one line naming the value and the
-# reason, the documented exit status (2 usage, 1 runtime), nothing left
+# reason, the documented exit status (2 usage, 1 runtime, 75 DNS did not
+# answer), nothing left
 # running and no socket left bound. Also -n, --help and --version.
 . "$top_srcdir/tests/integ/lib.sh"
 
@@ -24,7 +25,8 @@ check 2 "bad --buffer-size '10': expected a number from 512" --buffer-size 10
 check 2 "unexpected argument 'extra' (endpoints go with -l)" extra
 check 2 "usage: anyechod" --no-such-option
 check 2 "endpoint ::1: ::1 is an IPv6 address, but only IPv4 was asked for" -4 -l ::1
-check 2 "endpoint nx.invalid: " -l nx.invalid --dns-server 127.0.0.1:9 --dns-timeout 300
+# No DNS server reachable: temporary (75), not a usage error.
+check 75 "endpoint nx.invalid: " -l nx.invalid --dns-server 127.0.0.1:9 --dns-timeout 300
 check 1 "192.0.2.1:0: address not available on this host" -l 192.0.2.1:0 -t
 check 1 "nothing to listen on: all 1 endpoint(s) failed" -l 192.0.2.1:0 -t
 check 1 "--user no-such-user-here: no such user" -l 127.0.0.1:0 -t --user no-such-user-here

@@ -252,6 +252,38 @@ test_run_returns_when_idle(void **state)
 	assert_int_equal(evloop_run(*state), 0);
 }
 
+/* EV_EXCLUSIVE: a datagram socket watched by this loop and a second one
+ * (as workers share a socket) switches between reading and writing; the
+ * flag never reaches the callback, and one datagram wakes one loop. */
+static void
+test_exclusive(void **state)
+{
+	struct evloop *loop = *state, *other = evloop_new(EVLOOP_DEFAULT);
+	struct rec r = { 0 }, r2 = { 0 };
+	int sv[2];
+	char c = 'x';
+
+	assert_non_null(other);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	assert_int_equal(evloop_fd_set(loop, sv[0], EV_READ | EV_EXCLUSIVE, on_fd, &r), 0);
+	assert_int_equal(evloop_fd_set(other, sv[0], EV_READ | EV_EXCLUSIVE, on_fd, &r2), 0);
+	/* to write and back: EPOLL_CTL_MOD would refuse EPOLLEXCLUSIVE */
+	assert_int_equal(evloop_fd_set(loop, sv[0], EV_WRITE | EV_EXCLUSIVE, on_fd, &r), 0);
+	assert_int_equal(evloop_once(loop, 1000), 0);
+	assert_int_equal(r.events, EV_WRITE);
+	assert_int_equal(evloop_fd_set(loop, sv[0], EV_READ | EV_EXCLUSIVE, on_fd, &r), 0);
+	r.calls = r.events = 0;
+	assert_int_equal(write(sv[1], &c, 1), 1);
+	assert_int_equal(evloop_once(loop, 1000), 0);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.events, EV_READ);
+	evloop_fd_del(loop, sv[0]);
+	evloop_fd_del(other, sv[0]);
+	evloop_free(other);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 #define ON_BOTH(t) \
 	cmocka_unit_test_setup_teardown(t, setup_epoll, teardown), \
 	cmocka_unit_test_setup_teardown(t, setup_poll, teardown)
@@ -267,6 +299,7 @@ main(void)
 		ON_BOTH(test_remove_during_callback),
 		ON_BOTH(test_signal),
 		ON_BOTH(test_run_returns_when_idle),
+		ON_BOTH(test_exclusive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

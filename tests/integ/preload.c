@@ -1,0 +1,138 @@
+/* An LD_PRELOAD shim for the integration tests: it shows what anyechod did
+ * at moments a shell cannot observe, without strace. Each hook appends one
+ * line to $AE_SHIM_LOG:
+ *   bind PATH MODE   the mode a unix socket file had the moment it appeared
+ *   close0           fd 0 was closed (under --inetd it is the client)
+ * With $AE_SHIM_FAIL_WAIT naming a file, epoll_wait() and poll() fail
+ * with EIO once that file exists, to make an event loop fail on demand;
+ * with $AE_SHIM_NOMEM_ADD naming a file, epoll_ctl(EPOLL_CTL_ADD) fails
+ * with ENOMEM once it exists, as when the kernel is out of memory.
+ * With $AE_SHIM_SLOW_NODELAY set, setting TCP_NODELAY (done for each new
+ * connection) takes that many milliseconds, to widen race windows. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+static int (*real_close)(int);
+
+static void
+note(const char *line)
+{
+	const char *path = getenv("AE_SHIM_LOG");
+	int fd, saved = errno;
+
+	if (path == NULL)
+		return;
+	if (real_close == NULL)
+		real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd != -1) {
+		(void)!write(fd, line, strlen(line));
+		real_close(fd);
+	}
+	errno = saved;
+}
+
+int
+bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int (*real)(int, const struct sockaddr *, socklen_t) =
+	    (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "bind");
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)sa;
+	int rc = real(fd, sa, len), saved = errno;
+	struct stat st;
+	char line[256];
+
+	if (rc == 0 && sa->sa_family == AF_UNIX && len > sizeof(sa_family_t) &&
+	    sun->sun_path[0] != '\0' && lstat(sun->sun_path, &st) == 0) {
+		snprintf(line, sizeof(line), "bind %s %o\n", sun->sun_path,
+		    (unsigned)(st.st_mode & 07777));
+		note(line);
+	}
+	errno = saved;
+	return rc;
+}
+
+int
+close(int fd)
+{
+	if (real_close == NULL)
+		real_close = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	if (fd == 0)
+		note("close0\n");
+	return real_close(fd);
+}
+
+static int
+flagged(const char *var, int e)
+{
+	const char *flag = getenv(var);
+
+	if (flag == NULL || access(flag, F_OK) != 0)
+		return 0;
+	errno = e;
+	return 1;
+}
+
+static int
+must_fail(void)
+{
+	return flagged("AE_SHIM_FAIL_WAIT", EIO);
+}
+
+int
+epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	int (*real)(int, int, int, struct epoll_event *) =
+	    (int (*)(int, int, int, struct epoll_event *))dlsym(RTLD_NEXT, "epoll_ctl");
+
+	if (op == EPOLL_CTL_ADD && flagged("AE_SHIM_NOMEM_ADD", ENOMEM))
+		return -1;
+	return real(epfd, op, fd, ev);
+}
+
+int
+epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
+{
+	int (*real)(int, struct epoll_event *, int, int) =
+	    (int (*)(int, struct epoll_event *, int, int))dlsym(RTLD_NEXT, "epoll_wait");
+
+	return must_fail() ? -1 : real(epfd, ev, n, timeout);
+}
+
+int
+poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	int (*real)(struct pollfd *, nfds_t, int) =
+	    (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
+
+	return must_fail() ? -1 : real(fds, n, timeout);
+}
+
+int
+setsockopt(int fd, int level, int name, const void *v, socklen_t len)
+{
+	int (*real)(int, int, int, const void *, socklen_t) =
+	    (int (*)(int, int, int, const void *, socklen_t))dlsym(RTLD_NEXT, "setsockopt");
+	const char *slow = getenv("AE_SHIM_SLOW_NODELAY");
+
+	if (slow != NULL && level == IPPROTO_TCP && name == TCP_NODELAY) {
+		long ms = atol(slow);
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return real(fd, level, name, v, len);
+}
