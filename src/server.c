@@ -672,7 +672,7 @@ server_new(struct server **out, const struct server_opts *o)
 	s->nw = o->threads > 0 ? o->threads : 1;
 	s->guard.off = o->guard_off;
 	echo_budget_init(&s->budget, o->max_owed);
-	/* As for the rate limit, the key only spreads sources over the table. */
+	/* Keyed, so that no client can pick sources that share one chain. */
 	if (o->max_per_source > 0 &&
 	    (s->sources = srclimit_new(o->max_per_source, (size_t)(o->max_conns / 4),
 		 evloop_clock_us() ^ (uintptr_t)s ^ 0x5eed)) == NULL)
