@@ -191,6 +191,13 @@ parse_options(int argc, char **argv)
 		log_err("unexpected argument '%s' (endpoints go with -l)", argv[optind]);
 		return -1;
 	}
+	/* Else no connection could ever take a full buffer, and the budget
+	 * would count as spent (closing stalled peers) while nearly empty. */
+	if (opt.so.max_owed > 0 && opt.so.max_owed < opt.so.bufsize) {
+		log_err("--max-owed (%llu) is less than --buffer-size (%u)",
+		    (unsigned long long)opt.so.max_owed, opt.so.bufsize);
+		return -1;
+	}
 	if (opt.hints.types == 0)
 		opt.hints.types = ADDR_STREAM | ADDR_DGRAM;
 	if (opt.nendpoints == 0)
