@@ -38,6 +38,7 @@ struct conn {
 	struct conn *bprev, *bnext; /* in the worker's owing or paused list */
 	int bstate;
 	uint64_t stall_since; /* owing: when the peer last took a byte */
+	uint64_t flushed;     /* es.flushed when last looked at */
 	struct srclimit_id src;
 };
 
@@ -187,9 +188,10 @@ budget_resume(struct worker *w)
 
 /* Keep the lists in step with what the connection just did; returns the
  * events to watch. A paused connection watches nothing: it owes nothing
- * and may not read, and budget_resume() wakes it. */
-static int
-budget_track(struct conn *c, int want, uint64_t flushed)
+ * and may not read, and budget_resume() wakes it. Called only when one of
+ * them has something to say: the ordinary echo does not come here. */
+AE_COLD static int
+budget_track(struct conn *c, int want)
 {
 	struct worker *w = c->w;
 
@@ -201,7 +203,8 @@ budget_track(struct conn *c, int want, uint64_t flushed)
 		return want & ~ECHO_PAUSED;
 	}
 	if (echo_stream_pending(&c->es) > 0) {
-		if (c->bstate != CONN_OWING || c->es.flushed != flushed) {
+		if (c->bstate != CONN_OWING || c->es.flushed != c->flushed) {
+			c->flushed = c->es.flushed;
 			c->stall_since = evloop_now(w->loop);
 			bstate_set(c, CONN_OWING);
 			budget_arm(w);
@@ -303,13 +306,14 @@ static void
 on_conn(struct evloop *loop, int fd, int events, void *arg)
 {
 	struct conn *c = arg;
-	uint64_t flushed = c->es.flushed;
 	int want;
 
 	(void)events;
 	want = echo_stream_io(&c->es, fd, &c->w->scratch, &c->w->st);
-	if (want > 0 && c->es.budget != NULL)
-		want = budget_track(c, want, flushed);
+	/* es.buf: owes (or did, if still listed); see budget_track() */
+	if (want > 0 && c->es.budget != NULL &&
+	    ((want & ECHO_PAUSED) || c->es.buf != NULL || c->bstate != CONN_FREE))
+		want = budget_track(c, want);
 	if (want < 0 || (want == 0 && c->bstate != CONN_PAUSED)) {
 		if (want == -1 && errno != ECONNRESET && errno != EPIPE) {
 			ECHO_STAT_ADD(&c->w->st, errors, 1);
