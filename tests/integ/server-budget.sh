@@ -12,6 +12,7 @@
 [ -r /proc/self/status ] || skip "no /proc to read the server's memory"
 need ip "Debian package iproute2"
 need python3
+need sysctl "Debian package procps"
 
 NS=aeb$$
 ip netns add $NS 2>/dev/null || skip "cannot create network namespaces here"
