@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -38,6 +39,8 @@ usage(FILE *f)
 	    "                [--max-conns n] [--idle-timeout time] [--buffer-size bytes]\n"
 	    "                [--threads n] [--grace time] [--user user] [--unix-mode mode]\n"
 	    "                [--dualstack] [--no-guard] [--rate-limit n] [--inetd] [--syslog]\n"
+	    "                [--max-owed bytes] [--stall-timeout time]\n"
+	    "                [--max-conns-per-source n]\n"
 	    "                [--dns-server list] [--dns-timeout ms] [--dns-tries n]\n");
 }
 
@@ -51,7 +54,7 @@ bad(const char *what, const char *val, const char *why)
 enum {
 	OPT_PORT_FILE = 256, OPT_MAX_CONNS, OPT_IDLE, OPT_BUFSIZE, OPT_THREADS, OPT_GRACE,
 	OPT_USER, OPT_UNIX_MODE, OPT_DUALSTACK, OPT_NO_GUARD, OPT_RATE_LIMIT, OPT_INETD,
-	OPT_SYSLOG,
+	OPT_SYSLOG, OPT_MAX_OWED, OPT_STALL, OPT_PER_SOURCE,
 };
 
 static const struct option longopts[] = {
@@ -70,6 +73,9 @@ static const struct option longopts[] = {
 	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
 	{ "inetd", no_argument, NULL, OPT_INETD },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "max-owed", required_argument, NULL, OPT_MAX_OWED },
+	{ "stall-timeout", required_argument, NULL, OPT_STALL },
+	{ "max-conns-per-source", required_argument, NULL, OPT_PER_SOURCE },
 	CLI_RESOLVE_LONGOPTS,
 	{ "check", no_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -138,6 +144,20 @@ parse_option(int c, const char *arg)
 		rc = cli_number("--rate-limit", arg, 1, RATELIMIT_MAX, &v, err, sizeof(err));
 		opt.so.rate_limit = (uint32_t)v;
 		break;
+	case OPT_MAX_OWED:
+		/* 0: no budget; else at least one default buffer's worth */
+		rc = cli_size("--max-owed", arg, 0, LONG_MAX, &v, err, sizeof(err));
+		if (rc == 0 && v > 0 && v < SERVER_BUFSIZE)
+			return bad("--max-owed", arg, "expected 0 (no limit) or at least 64K");
+		opt.so.max_owed = (uint64_t)v;
+		break;
+	case OPT_STALL:
+		rc = cli_duration("--stall-timeout", arg, 3600000, &opt.so.stall_ms, err, sizeof(err));
+		break;
+	case OPT_PER_SOURCE:
+		rc = cli_number("--max-conns-per-source", arg, 0, 10000000, &v, err, sizeof(err));
+		opt.so.max_per_source = (uint32_t)v;
+		break;
 	case OPT_INETD: opt.inetd = true; break;
 	case OPT_SYSLOG: opt.use_syslog = true; break;
 	case 'h': usage(stdout); exit(0);
@@ -162,6 +182,9 @@ parse_options(int argc, char **argv)
 	opt.so.bufsize = SERVER_BUFSIZE;
 	opt.so.idle_ms = SERVER_IDLE_MS;
 	opt.so.grace_ms = SERVER_GRACE_MS;
+	opt.so.max_owed = SERVER_MAX_OWED;
+	opt.so.stall_ms = SERVER_STALL_MS;
+	opt.so.max_per_source = SERVER_PER_SOURCE;
 	opt.so.sock.backlog = 1024;
 	opt.so.sock.unix_mode = -1;
 	while ((c = getopt_long(argc, argv, "46tunqvVhl:p:", longopts, NULL)) != -1)
@@ -169,6 +192,13 @@ parse_options(int argc, char **argv)
 			return -1;
 	if (optind < argc) {
 		log_err("unexpected argument '%s' (endpoints go with -l)", argv[optind]);
+		return -1;
+	}
+	/* Else no connection could ever take a full buffer, and the budget
+	 * would count as spent (closing stalled peers) while nearly empty. */
+	if (opt.so.max_owed > 0 && opt.so.max_owed < opt.so.bufsize) {
+		log_err("--max-owed (%llu) is less than --buffer-size (%u)",
+		    (unsigned long long)opt.so.max_owed, opt.so.bufsize);
 		return -1;
 	}
 	if (opt.hints.types == 0)
@@ -465,15 +495,20 @@ static void
 on_usr1(struct evloop *loop, int signo, void *arg)
 {
 	struct echo_stats st;
+	uint64_t owed, max;
 	int open;
 
 	(void)loop;
 	(void)signo;
 	server_stats(arg, &st, &open);
-	log_info("connections %llu (open %d, refused %llu, idle-closed %llu), bytes %llu, "
+	server_owed(arg, &owed, &max);
+	log_info("connections %llu (open %d, refused %llu, idle-closed %llu, source-refused %llu), "
+	    "bytes %llu, owed %llu of %llu (budget-paused %llu, stall-closed %llu), "
 	    "datagrams %llu (refused %llu, rate-limited %llu, dropped %llu), errors %llu",
 	    (unsigned long long)st.conns, open, (unsigned long long)st.conns_refused,
-	    (unsigned long long)st.conns_idle, (unsigned long long)st.bytes,
+	    (unsigned long long)st.conns_idle, (unsigned long long)st.conns_source,
+	    (unsigned long long)st.bytes, (unsigned long long)owed, (unsigned long long)max,
+	    (unsigned long long)st.budget_paused, (unsigned long long)st.conns_stalled,
 	    (unsigned long long)st.dgrams, (unsigned long long)st.dgrams_refused,
 	    (unsigned long long)st.dgrams_limited, (unsigned long long)st.dgrams_dropped,
 	    (unsigned long long)st.errors);
@@ -576,8 +611,10 @@ main(int argc, char **argv)
 		goto out;
 	if (setup_signals(srv) == -1)
 		goto out;
-	log_debug("%d thread(s), max %d connections, buffer %u bytes, idle timeout %d ms",
-	    opt.so.threads, opt.so.max_conns, opt.so.bufsize, opt.so.idle_ms);
+	log_debug("%d thread(s), max %d connections (%u per source), buffer %u bytes, "
+	    "%llu bytes owed at most, idle timeout %d ms",
+	    opt.so.threads, opt.so.max_conns, opt.so.max_per_source, opt.so.bufsize,
+	    (unsigned long long)opt.so.max_owed, opt.so.idle_ms);
 	if (server_run(srv) == 0)
 		rc = 0;
 out:

@@ -1,6 +1,7 @@
 #include "common.h"
 
 #include <ctype.h>
+#include <limits.h>
 
 #include "cli.h"
 #include "log.h"
@@ -20,6 +21,38 @@ cli_number(const char *what, const char *s, long lo, long hi, long *out, char *e
 	if (!isdigit((unsigned char)d[0]) || *end != '\0' || errno != 0 || v < lo || v > hi)
 		return log_errbuf(err, errlen, "bad %s '%s': expected a number from %ld to %ld", what, s,
 		    lo, hi);
+	*out = v;
+	return 0;
+}
+
+int
+cli_size(const char *what, const char *s, long lo, long hi, long *out, char *err, size_t errlen)
+{
+	static const char units[] = "KMG";
+	size_t n = strspn(s, "0123456789");
+	const char *u = s + n, *unit = NULL;
+	char digits[24];
+	long v = -1;
+	int shift = 0;
+
+	if (*u != '\0') {
+		unit = strchr(units, toupper((unsigned char)*u));
+		shift = unit != NULL && u[1] == '\0' ? 10 * (int)(unit - units + 1) : -1;
+	}
+	if (n > 0 && n < sizeof(digits) && shift >= 0) {
+		memcpy(digits, s, n);
+		digits[n] = '\0';
+		errno = 0;
+		v = strtol(digits, NULL, 10);
+		if (errno != 0 || v > (LONG_MAX >> shift))
+			v = -1;
+		else
+			v <<= shift;
+	}
+	if (v < lo || v > hi)
+		return log_errbuf(err, errlen,
+		    "bad %s '%s': expected a size from %ld to %ld bytes (K, M, G: KiB, MiB, GiB)", what,
+		    s, lo, hi);
 	*out = v;
 	return 0;
 }

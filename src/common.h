@@ -30,8 +30,11 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define AE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+/* Off the hot path: kept out of line so its callers stay lean. */
+#define AE_COLD __attribute__((cold, noinline))
 #else
 #define AE_PRINTF(f, a)
+#define AE_COLD
 #endif
 
 #endif

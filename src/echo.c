@@ -64,11 +64,41 @@ echo_stream_init(struct echo_stream *es, uint32_t cap, bool records)
 }
 
 void
+echo_budget_init(struct echo_budget *b, uint64_t max)
+{
+	b->max = max;
+	b->overdraft = max / 8;
+	b->used = 0;
+}
+
+uint64_t
+echo_budget_used(const struct echo_budget *b)
+{
+	return __atomic_load_n(&b->used, __ATOMIC_RELAXED);
+}
+
+uint64_t
+echo_budget_free(const struct echo_budget *b)
+{
+	uint64_t used = echo_budget_used(b), all = b->max + b->overdraft;
+
+	return used < all ? all - used : 0;
+}
+
+bool
+echo_budget_room(const struct echo_budget *b, uint64_t n)
+{
+	return echo_budget_used(b) + n <= b->max;
+}
+
+void
 echo_stream_free(struct echo_stream *es)
 {
+	if (es->buf != NULL && es->budget != NULL)
+		__atomic_fetch_sub(&es->budget->used, (uint64_t)es->size, __ATOMIC_RELAXED);
 	free(es->buf);
 	es->buf = NULL;
-	es->off = es->len = 0;
+	es->off = es->len = es->size = 0;
 }
 
 uint32_t
@@ -88,17 +118,20 @@ flush(struct echo_stream *es, int fd, struct echo_stats *st)
 		ECHO_STAT_ADD(st, bytes, (uint64_t)w);
 		es->off += (uint32_t)w;
 		es->len -= (uint32_t)w;
+		es->flushed += (uint64_t)w;
 	}
 	/* Drained: an idle connection holds no buffer. */
 	echo_stream_free(es);
 	return 0;
 }
 
-/* Keep what the peer did not take. Only called with nothing owed. */
+/* Keep what the peer did not take. Only called with nothing owed. Once the
+ * budget is spent (small), the buffer holds just that: it is full at once,
+ * so nothing more is read until it has been sent. */
 static int
-stash(struct echo_stream *es, const char *p, size_t n)
+stash(struct echo_stream *es, const char *p, size_t n, bool small)
 {
-	size_t size = n > es->cap ? n : es->cap;
+	size_t size = n > es->cap || small ? n : es->cap;
 
 	es->buf = malloc(size);
 	if (es->buf == NULL)
@@ -106,9 +139,34 @@ stash(struct echo_stream *es, const char *p, size_t n)
 	memcpy(es->buf, p, n);
 	es->off = 0;
 	es->len = (uint32_t)n;
+	es->size = (uint32_t)size;
 	if (n > es->cap)
 		es->cap = (uint32_t)n;
+	if (es->budget != NULL)
+		__atomic_fetch_add(&es->budget->used, (uint64_t)size, __ATOMIC_RELAXED);
 	return 0;
+}
+
+/* Full: read no more until some of it is sent. */
+static bool
+full(const struct echo_stream *es)
+{
+	return es->buf != NULL && es->len == es->size;
+}
+
+/* How much a read with nothing owed may take: all it wants while a full
+ * buffer would fit the budget, ECHO_SPENT_READ from the overdraft once it
+ * is spent, or 0: pause. Records travel whole: no small reads for them. */
+static size_t
+budget_grant(const struct echo_stream *es, size_t want)
+{
+	const struct echo_budget *b = es->budget;
+
+	if (b == NULL || echo_budget_room(b, want > es->cap ? want : es->cap))
+		return want;
+	if (es->records || echo_budget_free(b) < ECHO_SPENT_READ)
+		return 0;
+	return want < ECHO_SPENT_READ ? want : ECHO_SPENT_READ;
 }
 
 /* A stream read that returned less than it asked for emptied the socket:
@@ -122,13 +180,20 @@ drained(const struct echo_stream *es, size_t got, size_t want)
 }
 
 /* Nothing owed: read into the shared scratch buffer and write straight
- * back. Returns 1 to go on, 0 when the socket has nothing more, -1. */
+ * back. Returns 1 to go on, 0 when the socket has nothing more, 2 when the
+ * budget allows no read, -1. */
 static int
 echo_direct(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo_stats *st)
 {
 	size_t want = es->records || sc->size < es->cap ? sc->size : es->cap;
-	ssize_t n = xrecv(fd, sc->buf, want, es->records), w;
+	size_t grant = budget_grant(es, want);
+	ssize_t n, w;
 
+	if (grant == 0) {
+		ECHO_STAT_ADD(st, budget_paused, 1);
+		return 2;
+	}
+	n = xrecv(fd, sc->buf, grant, es->records);
 	if (n == 0) {
 		es->eof = true;
 		return 1;
@@ -142,9 +207,9 @@ echo_direct(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo
 		w = 0;
 	}
 	ECHO_STAT_ADD(st, bytes, (uint64_t)w);
-	if (w < n && stash(es, sc->buf + w, (size_t)(n - w)) == -1)
+	if (w < n && stash(es, sc->buf + w, (size_t)(n - w), grant < want) == -1)
 		return -1;
-	return drained(es, (size_t)n, want) ? 0 : 1;
+	return drained(es, (size_t)n, grant) ? 0 : 1;
 }
 
 /* Something owed and room left: read more behind it. */
@@ -158,7 +223,7 @@ echo_buffered(struct echo_stream *es, int fd)
 		memmove(es->buf, es->buf + es->off, es->len);
 		es->off = 0;
 	}
-	want = es->cap - es->len;
+	want = es->size - es->len;
 	n = xrecv(fd, es->buf + es->len, want, false);
 	if (n == 0) {
 		es->eof = true;
@@ -182,7 +247,7 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 			/* The peer is slow: stop reading once the buffer is full
 			 * (TCP pushes back on the sender), or at once for
 			 * records, which travel whole. */
-			if (es->eof || es->records || es->len == es->cap)
+			if (es->eof || es->records || full(es))
 				return EV_WRITE;
 			rc = echo_buffered(es, fd);
 		} else if (!es->eof)
@@ -192,12 +257,14 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 	}
 	if (rc == -1)
 		return -1;
+	if (rc == 2)
+		return ECHO_PAUSED; /* owes nothing: no EV_WRITE either */
 	if (es->eof && es->len == 0) {
 		/* Everything owed is sent: now the peer may see our EOF. */
 		shutdown(fd, SHUT_WR);
 		return 0;
 	}
-	return (es->eof || es->len == es->cap || (es->records && es->len) ? 0 : EV_READ) |
+	return (es->eof || full(es) || (es->records && es->len) ? 0 : EV_READ) |
 	    (es->len > 0 ? EV_WRITE : 0);
 }
 

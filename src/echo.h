@@ -15,15 +15,45 @@
 struct echo_stats {
 	uint64_t conns, conns_refused, conns_idle, bytes, dgrams, dgrams_refused,
 	    dgrams_limited, dgrams_dropped, errors;
+	/* the budget of bytes owed, and the per-source limit (server.c) */
+	uint64_t budget_paused, conns_stalled, conns_source;
 };
 #define ECHO_STAT_ADD(st, field, n) __atomic_fetch_add(&(st)->field, (n), __ATOMIC_RELAXED)
 #define ECHO_STAT_GET(st, field)    __atomic_load_n(&(st)->field, __ATOMIC_RELAXED)
 
 /* ---- streams ---- */
 
+/* The bytes owed to peers that do not read, summed over every connection
+ * of every worker: the memory the stream buffers hold, as allocated. A
+ * connection that owes nothing takes a full buffer only while the budget
+ * has room for it; once it is spent, it reads a little at a time, and what
+ * its peer does not take at once comes out of a small overdraft (max/8);
+ * when that is gone too, it reads nothing (TCP pushes back on the sender)
+ * and echo_stream_io() says ECHO_PAUSED: the caller wakes it when the
+ * budget has room again. The check costs one relaxed load per read; the
+ * counter is written only when a buffer is taken or given back. Memory is
+ * then bounded by max + max/8 + one buffer per thread (a check and its
+ * charge are not one step). */
+struct echo_budget {
+	uint64_t max, overdraft;
+	uint64_t used; /* atomic */
+};
+#define ECHO_SPENT_READ 4096 /* a read's size once the budget is spent */
+#define ECHO_PAUSED     0x100 /* from echo_stream_io: waits for the budget */
+
+void echo_budget_init(struct echo_budget *b, uint64_t max);
+uint64_t echo_budget_used(const struct echo_budget *b);
+/* Bytes still free, counting the overdraft. */
+uint64_t echo_budget_free(const struct echo_budget *b);
+/* Could a buffer of n bytes be taken without the overdraft? */
+bool echo_budget_room(const struct echo_budget *b, uint64_t n);
+
 struct echo_stream {
 	char *buf; /* NULL while nothing is owed */
 	uint32_t off, len, cap;
+	uint32_t size;                /* of buf, charged to the budget */
+	struct echo_budget *budget;   /* NULL: no limit */
+	uint64_t flushed;             /* bytes sent from buf: progress while owing */
 	bool eof;
 	bool records; /* seqpacket: one whole record at a time */
 };
@@ -39,8 +69,9 @@ struct echo_scratch {
 void echo_stream_init(struct echo_stream *es, uint32_t cap, bool records);
 void echo_stream_free(struct echo_stream *es);
 /* Move what can be moved now. Returns the events to wait for (EV_READ,
- * EV_WRITE), 0 when the peer has closed and everything owed was sent (our
- * side is then shut down), or -1 with errno on a connection error. */
+ * EV_WRITE; ECHO_PAUSED added when the budget keeps it from reading), 0
+ * when the peer has closed and everything owed was sent (our side is then
+ * shut down), or -1 with errno on a connection error. */
 int echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *scratch,
     struct echo_stats *st);
 /* Bytes owed to the peer. */

@@ -7,12 +7,14 @@
 
 #include "log.h"
 #include "server.h"
+#include "srclimit.h"
 
 #define ACCEPTS_PER_CALL 64
 #define LOG_EVERY_MS     10000 /* rate limit for repeated warnings */
 #define DGRAM_PAUSE_MS   100   /* a datagram socket in error rests this long */
 #define DGRAM_RETRY_MS   50    /* a full unix datagram socket is retried this often */
 #define BCAST_REFRESH_MS 60000 /* interfaces' broadcast addresses re-read this often */
+#define BUDGET_RETRY_MS  100   /* paused connections try the budget again */
 
 struct worker;
 
@@ -38,6 +40,9 @@ struct listener {
 	struct evtimer pause; /* accepting paused: out of file descriptors */
 };
 
+/* Where a connection stands with the budget of bytes owed. */
+enum { CONN_FREE, CONN_OWING, CONN_PAUSED };
+
 struct conn {
 	struct conn *prev, *next; /* idle order: head was quiet longest */
 	struct worker *w;
@@ -45,6 +50,15 @@ struct conn {
 	int events;
 	uint64_t last;
 	struct echo_stream es;
+	struct conn *bprev, *bnext; /* in the worker's owing or paused list */
+	int bstate;
+	uint64_t stall_since; /* owing: when the peer last took a byte */
+	uint64_t flushed;     /* es.flushed when last looked at */
+	struct srclimit_id src;
+};
+
+struct clist {
+	struct conn *head, *tail;
 };
 
 struct worker {
@@ -61,6 +75,10 @@ struct worker {
 	bool stopping;
 	bool failed; /* its loop failed */
 	uint64_t refused_logged, refusal_log_at, limit_log_at, dgram_err_log_at;
+	/* owing: longest stalled first; paused: longest waiting first */
+	struct clist owing, paused;
+	struct evtimer budget;
+	uint64_t stall_log_at, source_log_at;
 };
 
 struct server {
@@ -76,6 +94,8 @@ struct server {
 	 * worker's connection, which would leave no reserve at all. */
 	pthread_mutex_t accept_lock;
 	int reserve_fd;
+	struct echo_budget budget;
+	struct srclimit *sources; /* NULL: no per-source limit */
 };
 
 /* ---- connections ---- */
@@ -113,11 +133,175 @@ conn_append(struct worker *w, struct conn *c)
 	w->tail = c;
 }
 
+/* ---- the budget of bytes owed ---- */
+
+static void on_conn(struct evloop *loop, int fd, int events, void *arg);
+static void conn_close(struct conn *c);
+static bool warn_due(struct worker *w, uint64_t *at);
+
+static struct clist *
+blist(struct worker *w, int state)
+{
+	return state == CONN_OWING ? &w->owing : &w->paused;
+}
+
+/* Move c to the tail of the list for state (from wherever it was). */
+static void
+bstate_set(struct conn *c, int state)
+{
+	struct clist *l;
+
+	if (c->bstate != CONN_FREE) {
+		l = blist(c->w, c->bstate);
+		if (c->bprev != NULL)
+			c->bprev->bnext = c->bnext;
+		else
+			l->head = c->bnext;
+		if (c->bnext != NULL)
+			c->bnext->bprev = c->bprev;
+		else
+			l->tail = c->bprev;
+	}
+	c->bstate = state;
+	if (state == CONN_FREE)
+		return;
+	l = blist(c->w, state);
+	c->bprev = l->tail;
+	c->bnext = NULL;
+	if (l->tail != NULL)
+		l->tail->bnext = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+/* Paused connections try again soon; owing ones are looked at often
+ * enough to close the stalled ones near their time. */
+static void
+budget_arm(struct worker *w)
+{
+	uint64_t ms = (uint64_t)w->s->o.stall_ms / 2;
+
+	if (evtimer_armed(&w->budget) || (w->paused.head == NULL && w->owing.head == NULL))
+		return;
+	if (w->paused.head != NULL || ms < BUDGET_RETRY_MS)
+		ms = BUDGET_RETRY_MS;
+	evloop_timer_arm(w->loop, &w->budget, ms > 1000 ? 1000 : ms);
+}
+
+/* Wake paused connections, the longest waiting first, as many as the
+ * budget has reads for: the others stay asleep, so that nothing spins. */
+static void
+budget_resume(struct worker *w)
+{
+	uint64_t reads = echo_budget_free(&w->s->budget) / ECHO_SPENT_READ;
+
+	while (w->paused.head != NULL && reads-- > 0) {
+		struct conn *c = w->paused.head;
+		bstate_set(c, CONN_FREE);
+		if (evloop_fd_set(w->loop, c->fd, EV_READ, on_conn, c) == -1) {
+			ECHO_STAT_ADD(&w->st, errors, 1);
+			conn_close(c);
+			continue;
+		}
+		c->events = EV_READ;
+	}
+}
+
+/* Keep the lists in step with what the connection just did; returns the
+ * events to watch. A paused connection watches nothing: it owes nothing
+ * and may not read, and budget_resume() wakes it. Called only when one of
+ * them has something to say: the ordinary echo does not come here. */
+AE_COLD static int
+budget_track(struct conn *c, int want)
+{
+	struct worker *w = c->w;
+
+	if (want & ECHO_PAUSED) {
+		bool first = w->paused.head == NULL;
+		bstate_set(c, CONN_PAUSED);
+		if (first)
+			evloop_timer_arm(w->loop, &w->budget, BUDGET_RETRY_MS);
+		return want & ~ECHO_PAUSED;
+	}
+	if (echo_stream_pending(&c->es) > 0) {
+		if (c->bstate != CONN_OWING || c->es.flushed != c->flushed) {
+			c->flushed = c->es.flushed;
+			c->stall_since = evloop_now(w->loop);
+			bstate_set(c, CONN_OWING);
+			budget_arm(w);
+		}
+	} else if (c->bstate == CONN_OWING) {
+		bstate_set(c, CONN_FREE);
+		if (w->paused.head != NULL)
+			budget_resume(w);
+	}
+	return want;
+}
+
+/* While the budget is spent, the connections whose peers have taken
+ * nothing for stall_ms give theirs back, the longest stalled first. */
+static void
+on_budget(struct evloop *loop, void *arg)
+{
+	struct worker *w = arg;
+	struct server *s = w->s;
+	uint64_t now = evloop_now(loop);
+	int closed = 0;
+
+	while (w->owing.head != NULL && !echo_budget_room(&s->budget, s->o.bufsize) &&
+	    now - w->owing.head->stall_since >= (uint64_t)s->o.stall_ms) {
+		ECHO_STAT_ADD(&w->st, conns_stalled, 1);
+		conn_close(w->owing.head);
+		closed++;
+	}
+	if (closed > 0 && warn_due(w, &w->stall_log_at))
+		log_warn("budget of %llu bytes owed spent: closing connections whose peers have "
+		    "read nothing for %d ms", (unsigned long long)s->budget.max, s->o.stall_ms);
+	budget_resume(w);
+	budget_arm(w);
+}
+
+/* ---- the per-source limit ---- */
+
+/* 0: counted (or not limited); -1: over the limit, refused and counted. */
+static int
+source_take(struct worker *w, int fd, struct srclimit_id *id)
+{
+	struct server *s = w->s;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[ADDR_STRLEN];
+	struct addr a;
+
+	memset(id, 0, sizeof(*id));
+	/* A peer gone before getpeername() is not worth refusing. */
+	if (s->sources == NULL || getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    !srclimit_id_of((struct sockaddr *)&ss, len, id) || srclimit_take(s->sources, id))
+		return 0;
+	ECHO_STAT_ADD(&w->st, conns_source, 1);
+	if (warn_due(w, &w->source_log_at)) {
+		memset(&a, 0, sizeof(a));
+		memcpy(&a.sa, &ss, len);
+		a.len = len;
+		a.family = ss.ss_family;
+		a.socktype = SOCK_STREAM;
+		addr_unmap(&a);
+		log_warn("per-source limit (%u) reached: closing new connections from %s%s",
+		    s->o.max_per_source, addr_format_host(&a, host, sizeof(host)),
+		    a.family == AF_INET6 ? " (its /64)" : "");
+	}
+	return -1;
+}
+
 static void
 conn_close(struct conn *c)
 {
 	struct worker *w = c->w;
 
+	bstate_set(c, CONN_FREE);
+	if (w->s->sources != NULL)
+		srclimit_put(w->s->sources, &c->src);
 	evloop_fd_del(w->loop, c->fd);
 	close(c->fd);
 	echo_stream_free(&c->es);
@@ -148,7 +332,11 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 
 	(void)events;
 	want = echo_stream_io(&c->es, fd, &c->w->scratch, &c->w->st);
-	if (want <= 0) {
+	/* es.buf: owes (or did, if still listed); see budget_track() */
+	if (want > 0 && c->es.budget != NULL &&
+	    ((want & ECHO_PAUSED) || c->es.buf != NULL || c->bstate != CONN_FREE))
+		want = budget_track(c, want);
+	if (want < 0 || (want == 0 && c->bstate != CONN_PAUSED)) {
 		if (want == -1 && errno != ECONNRESET && errno != EPIPE) {
 			ECHO_STAT_ADD(&c->w->st, errors, 1);
 			log_debug("connection closed: %s", strerror(errno));
@@ -210,13 +398,19 @@ static int
 conn_new(struct worker *w, int fd, const struct addr *la)
 {
 	struct server *s = w->s;
+	struct srclimit_id src;
 	struct conn *c;
+	bool over;
 
+	if (source_take(w, fd, &src) == -1) {
+		close(fd);
+		return -1;
+	}
 	/* Take the slot before checking it: a load then an add would let
 	 * every worker pass the check at once, threads - 1 over the limit. */
 	if (__atomic_fetch_add(&s->nconns, 1, __ATOMIC_RELAXED) >= s->o.max_conns) {
-		__atomic_fetch_sub(&s->nconns, 1, __ATOMIC_RELAXED);
-		return conn_refuse(w, fd, true);
+		over = true;
+		goto refuse;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -230,6 +424,9 @@ conn_new(struct worker *w, int fd, const struct addr *la)
 	c->events = EV_READ;
 	c->last = evloop_now(w->loop);
 	echo_stream_init(&c->es, s->o.bufsize, la->socktype == SOCK_SEQPACKET);
+	if (s->budget.max > 0)
+		c->es.budget = &s->budget;
+	c->src = src;
 	if (evloop_fd_set(w->loop, fd, EV_READ, on_conn, c) == -1) {
 		free(c);
 		goto nomem;
@@ -241,8 +438,12 @@ conn_new(struct worker *w, int fd, const struct addr *la)
 		evloop_timer_arm(w->loop, &w->idle, (uint64_t)s->o.idle_ms);
 	return 0;
 nomem:
+	over = false;
+refuse:
 	__atomic_fetch_sub(&s->nconns, 1, __ATOMIC_RELAXED);
-	return conn_refuse(w, fd, false);
+	if (s->sources != NULL)
+		srclimit_put(s->sources, &src);
+	return conn_refuse(w, fd, over);
 }
 
 /* ---- listeners ---- */
@@ -535,6 +736,7 @@ worker_init(struct worker *w)
 	evtimer_init(&w->idle, on_idle, w);
 	evtimer_init(&w->grace, on_grace, w);
 	evtimer_init(&w->linger, on_linger, w);
+	evtimer_init(&w->budget, on_budget, w);
 	w->loop = evloop_new(EVLOOP_DEFAULT);
 	w->scratch.size = s->o.bufsize > 65536 ? s->o.bufsize : 65536;
 	w->scratch.buf = malloc(w->scratch.size);
@@ -555,6 +757,7 @@ worker_done(struct worker *w)
 		evloop_timer_cancel(w->loop, &w->idle);
 		evloop_timer_cancel(w->loop, &w->grace);
 		evloop_timer_cancel(w->loop, &w->linger);
+		evloop_timer_cancel(w->loop, &w->budget);
 		evloop_free(w->loop);
 	}
 	for (int i = 0; i < 2; i++)
@@ -614,6 +817,12 @@ server_new(struct server **out, const struct server_opts *o)
 	s->guard.off = o->guard_off;
 	evtimer_init(&s->bcast_refresh, on_bcast_refresh, s);
 	server_reload(s);
+	echo_budget_init(&s->budget, o->max_owed);
+	/* Keyed, so that no client can pick sources that share one chain. */
+	if (o->max_per_source > 0 &&
+	    (s->sources = srclimit_new(o->max_per_source, (size_t)(o->max_conns / 4),
+		 evloop_clock_us() ^ (uintptr_t)s ^ 0x5eed)) == NULL)
+		goto fail;
 	/* The key only spreads sources over the table; it guards nothing: a
 	 * spoofer who wants a victim's budget spent just spoofs the victim. */
 	if (o->rate_limit > 0 &&
@@ -651,6 +860,7 @@ server_free(struct server *s)
 		close(s->reserve_fd);
 	pthread_mutex_destroy(&s->accept_lock);
 	ratelimit_free(s->guard.rl);
+	srclimit_free(s->sources);
 	free(s);
 }
 
@@ -711,8 +921,18 @@ server_stats(const struct server *s, struct echo_stats *sum, int *open_conns)
 		sum->dgrams_limited += ECHO_STAT_GET(st, dgrams_limited);
 		sum->dgrams_dropped += ECHO_STAT_GET(st, dgrams_dropped);
 		sum->errors += ECHO_STAT_GET(st, errors);
+		sum->budget_paused += ECHO_STAT_GET(st, budget_paused);
+		sum->conns_stalled += ECHO_STAT_GET(st, conns_stalled);
+		sum->conns_source += ECHO_STAT_GET(st, conns_source);
 	}
 	*open_conns = __atomic_load_n(&s->nconns, __ATOMIC_RELAXED);
+}
+
+void
+server_owed(const struct server *s, uint64_t *owed, uint64_t *max)
+{
+	*owed = echo_budget_used(&s->budget);
+	*max = s->budget.max;
 }
 
 /* ---- endpoints ---- */

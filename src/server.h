@@ -19,12 +19,26 @@ struct server_opts {
 	uint32_t rate_limit; /* datagram replies a second to one source; 0: no limit */
 	bool exit_when_idle; /* inetd: stop when the last connection ends, or
 	                      * after idle_ms without datagrams */
+	uint64_t max_owed;    /* bytes owed to peers, all connections; 0: no limit */
+	int stall_ms;         /* once it is spent, close connections stalled this long */
+	uint32_t max_per_source; /* connections from one source; 0: no limit */
 	struct sock_opts sock;
 };
 
 #define SERVER_BUFSIZE  65536
 #define SERVER_IDLE_MS  300000
 #define SERVER_GRACE_MS 5000
+/* 64 MiB: a thousand 64 KiB buffers, more than loopback or a LAN ever needs
+ * at once (the kernel's socket buffers absorb the ordinary slow reader),
+ * little enough for a small VM; a fixed figure, not a share of RAM, so the
+ * bound is the same wherever the daemon runs. */
+#define SERVER_MAX_OWED (64u << 20)
+/* Longer than a healthy peer's closed window lasts (a GC pause, a few
+ * retransmission timeouts), short enough that holding the budget needs a
+ * steady stream of new connections. */
+#define SERVER_STALL_MS 10000
+/* Plenty for a NAT or a load generator, a small share of --max-conns. */
+#define SERVER_PER_SOURCE 256
 
 struct server;
 
@@ -58,5 +72,7 @@ void server_stats(const struct server *s, struct echo_stats *sum, int *open_conn
  * broadcast addresses, which the reflection guard refuses): on SIGHUP,
  * and every minute on its own. From a callback on server_loop(). */
 void server_reload(struct server *s);
+/* Bytes owed to peers now, and the budget (0: none). */
+void server_owed(const struct server *s, uint64_t *owed, uint64_t *max);
 
 #endif

@@ -1,4 +1,4 @@
-/* Numbers and durations from the command line. Invariants: a value that
+/* Numbers, sizes and durations from the command line. Invariants: a value that
  * is accepted is within the bounds asked for; a refusal is one line that
  * names the option. */
 #include "common.h"
@@ -29,6 +29,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else
 		refused(err, "count");
+	if (cli_size("size", s, 0, 1L << 30, &v, err, sizeof(err)) == 0) {
+		if (v < 0 || v > 1L << 30)
+			abort();
+	} else
+		refused(err, "size");
 	if (cli_duration("interval", s, 3600000, &ms, err, sizeof(err)) == 0) {
 		if (ms < 0 || ms > 3600000)
 			abort();

@@ -216,6 +216,60 @@ def cmd_many(fam, host, port, count, size):
             time.sleep(0.05)
 
 
+def hog_status(path, opened, closed, sent):
+    with open(path + ".tmp", "w") as f:
+        f.write("open %d closed %d sent %d\n" % (opened, closed, sent))
+    os.rename(path + ".tmp", path)
+
+
+def cmd_hog(host, port, count, size, srcs, status_file):
+    """COUNT connections spread over the source addresses SRCS (a comma
+    list), each writing SIZE bytes and never reading, with a small receive
+    buffer so that the server soon has to keep what it cannot send back.
+    Every 100 ms writes "open N closed M sent B" to STATUS_FILE (closed:
+    by the server, seen as a reset or hang-up); stops when STATUS_FILE.stop
+    appears, or after 120 s."""
+    count, size, srcs = int(count), int(size), srcs.split(",")
+    ep, socks, left = select.epoll(), {}, {}
+    for i in range(count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)
+        s.bind((srcs[i % len(srcs)], 0))
+        s.setblocking(False)
+        try:
+            s.connect((host, int(port)))
+        except BlockingIOError:
+            pass
+        socks[s.fileno()], left[s.fileno()] = s, size
+        ep.register(s.fileno(), select.EPOLLOUT)
+    chunk, sent, closed = b"h" * 65536, 0, 0
+    deadline, report = time.monotonic() + 120, 0
+    hog_status(status_file, count, 0, 0)
+    while time.monotonic() < deadline and not os.path.exists(status_file + ".stop"):
+        for fd, ev in ep.poll(0.1):
+            s = socks[fd]
+            if ev & (select.EPOLLERR | select.EPOLLHUP):
+                closed += 1
+                ep.unregister(fd)
+                continue
+            try:
+                n = s.send(chunk[:min(left[fd], len(chunk))])
+            except BlockingIOError:
+                continue
+            except OSError:  # reset by the server
+                closed += 1
+                ep.unregister(fd)
+                continue
+            sent, left[fd] = sent + n, left[fd] - n
+            if left[fd] == 0:  # all written: now only watch for a close
+                ep.modify(fd, select.EPOLLRDHUP)
+        if time.monotonic() >= report:
+            hog_status(status_file, count, closed, sent)
+            report = time.monotonic() + 0.1
+    print("ok: %d connections, %d closed by the server, %d bytes sent" % (count, closed, sent))
+
+
 def cmd_closed_within(fam, host, port, lo_ms, hi_ms):
     """Open a connection, send nothing: the server must close it between
     LO and HI ms (idle timeout, or refusal)."""

@@ -22,6 +22,11 @@ check 2 "bad --threads 'x': expected a number" --threads x
 check 2 "bad --idle-timeout 'soon': expected a time" --idle-timeout soon
 check 2 "bad --unix-mode '999': expected an octal mode" --unix-mode 999
 check 2 "bad --buffer-size '10': expected a number from 512" --buffer-size 10
+check 2 "bad --max-owed '1T': expected a size from 0 to" --max-owed 1T
+check 2 "bad --max-owed '1K': expected 0 (no limit) or at least 64K" --max-owed 1K
+check 2 "--max-owed (1048576) is less than --buffer-size (2097152)" --max-owed 1M --buffer-size 2097152
+check 2 "bad --stall-timeout 'later': expected a time" --stall-timeout later
+check 2 "bad --max-conns-per-source '-1': expected a number from 0 to" --max-conns-per-source -1
 check 2 "unexpected argument 'extra' (endpoints go with -l)" extra
 check 2 "usage: anyechod" --no-such-option
 check 2 "endpoint ::1: ::1 is an IPv6 address, but only IPv4 was asked for" -4 -l ::1

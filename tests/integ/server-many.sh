@@ -10,7 +10,8 @@ lim=$(ulimit -Hn)
 [ "$want" -ge 1000 ] || skip "fd limit $lim is too low for a concurrency test"
 ulimit -n $((want + 200)) 2>/dev/null || ulimit -n "$lim"
 
-start_server -l 127.0.0.1:0 -t --threads 2
+# All from 127.0.0.1: no per-source limit.
+start_server -l 127.0.0.1:0 -t --threads 2 --max-conns-per-source 0
 HOLD_FILE=$T/hold $PEER many IPv4 127.0.0.1 "$(port IPv4 stream)" $want 100 &
 peer=$!
 wait_for 130 test -s "$T/hold" || { wait $peer; fail "peer did not finish"; }

@@ -60,6 +60,31 @@ test_durations(void **state)
 }
 
 static void
+test_sizes(void **state)
+{
+	static const struct { const char *s; long want; } ok[] = {
+		{ "0", 0 }, { "512", 512 }, { "64K", 65536 }, { "64k", 65536 }, { "1M", 1048576 },
+		{ "2G", 2147483648L }, { "0M", 0 },
+	};
+	static const char *const bad[] = {
+		"", "K", "-1", "1T", "1MB", "1 M", " 1M", "1.5M", "0x10", "+1K", "3G",
+		"99999999999999999999K", "9999999999999999G",
+	};
+	char err[256];
+	long v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(cli_size("s", ok[i].s, 0, 2147483648L, &v, err, sizeof(err)), 0);
+		assert_int_equal(v, ok[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cli_size("s", bad[i], 0, 2147483648L, &v, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "bad s '"));
+	}
+}
+
+static void
 test_refusal_is_one_line(void **state)
 {
 	char err[256];
@@ -79,6 +104,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_refusal_is_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -325,12 +325,92 @@ test_guard_destinations(void **state)
 	assert_true(echo_guard_load_broadcasts(&g) >= 0);
 }
 
+/* The peer reads into out (got bytes there already) and writes the rest
+ * of in, half-closing after it, while the stream moves what it can, until
+ * it is done. Returns the bytes in out. Both are len long. */
+static size_t
+finish(struct echo_stream *es, int sv[2], const char *in, size_t len, size_t sent, char *out,
+    size_t got, struct echo_stats *st)
+{
+	int want = 1;
+
+	while (want > 0) {
+		ssize_t r = read(sv[1], out + got, len - got);
+		if (r > 0)
+			got += (size_t)r;
+		if (sent < len) {
+			ssize_t w = write(sv[1], in + sent, len - sent);
+			if (w > 0)
+				sent += (size_t)w;
+			if (sent == len)
+				shutdown(sv[1], SHUT_WR);
+		}
+		want = echo_stream_io(es, sv[0], &scratch, st);
+		assert_true(want >= 0);
+	}
+	return got + drain(sv[1], out + got, len - got);
+}
+
+/* Other connections owe all but 1000 bytes of the budget: this one may
+ * not take a full buffer, only small reads from the overdraft; with the
+ * overdraft gone too it reads nothing and says so; when the budget frees,
+ * it goes on, and every byte comes back in order. */
+static void
+test_budget_spent_small_then_paused(void **state)
+{
+	struct echo_budget b;
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	static char in[1 << 20], out[1 << 20];
+	size_t sent = 0, got;
+	int sv[2], want = EV_READ;
+	uint64_t others = 65536 - 1000;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (char)(i * 13 + i / 241);
+	pair(SOCK_STREAM, sv);
+	assert_int_equal(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	echo_budget_init(&b, 65536);
+	assert_int_equal(b.overdraft, 8192);
+	b.used = others;
+	echo_stream_init(&es, 65536, false);
+	es.budget = &b;
+	for (int round = 0; round < 10000 && want != EV_WRITE; round++) {
+		ssize_t w = write(sv[1], in + sent, sizeof(in) - sent);
+		if (w > 0)
+			sent += (size_t)w;
+		want = echo_stream_io(&es, sv[0], &scratch, &st);
+		assert_true(echo_stream_pending(&es) <= ECHO_SPENT_READ);
+		assert_true(echo_budget_used(&b) <= b.max + b.overdraft);
+	}
+	assert_int_equal(want, EV_WRITE); /* a small buffer, full at once */
+	assert_int_equal(echo_budget_used(&b), others + es.size);
+	/* Everything else is taken: once it owes nothing, it may not read. */
+	b.used = b.max + b.overdraft + es.size;
+	got = drain(sv[1], out, sizeof(out));
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), ECHO_PAUSED);
+	assert_null(es.buf);
+	assert_int_equal(echo_budget_used(&b), b.max + b.overdraft);
+	assert_int_equal(st.budget_paused, 1);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), ECHO_PAUSED);
+	/* The budget frees: on to the end, all of it, in order. */
+	b.used = 0;
+	got = finish(&es, sv, in, sizeof(in), sent, out, got, &st);
+	assert_int_equal(got, sizeof(in));
+	assert_memory_equal(in, out, sizeof(in));
+	assert_int_equal(echo_budget_used(&b), 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_direct_path_keeps_nothing),
 		cmocka_unit_test(test_backpressure_bounded_then_drains),
+		cmocka_unit_test(test_budget_spent_small_then_paused),
 		cmocka_unit_test(test_eof_sends_owed_then_shuts_down),
 		cmocka_unit_test(test_reset_is_an_error),
 		cmocka_unit_test(test_records_whole),

@@ -1,0 +1,39 @@
+/* Connections per source, shared by every worker, so that one host cannot
+ * take every connection slot. A source is an IPv4 address (v4-mapped IPv6
+ * ones too) or an IPv6 /64, the network one host or one site holds: a
+ * client given a /64 would otherwise have 2^64 sources. AF_UNIX peers are
+ * not counted: who may connect there is the socket file's mode. Counts are
+ * exact (no two sources share one), in a hash table under one mutex that
+ * is taken once per accept and once per close, never per byte. */
+#ifndef AE_SRCLIMIT_H
+#define AE_SRCLIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Who a connection counts against; family 0: nobody (not limited). */
+struct srclimit_id {
+	uint64_t prefix;
+	int family;
+};
+
+struct srclimit;
+
+/* max per source; expected: about how many sources may be counted at once
+ * (sizes the table); key seeds the hash: random in the server, fixed in
+ * tests. NULL with errno on a bad argument or no memory. */
+struct srclimit *srclimit_new(uint32_t max, size_t expected, uint64_t key);
+void srclimit_free(struct srclimit *sl);
+/* The identity of a peer address; false (family 0) when it is not limited. */
+bool srclimit_id_of(const struct sockaddr *sa, socklen_t len, struct srclimit_id *id);
+/* Count one more connection from id: false (and nothing counted) when the
+ * source is at the limit or memory ran out. Always true for family 0. */
+bool srclimit_take(struct srclimit *sl, const struct srclimit_id *id);
+/* A connection counted by srclimit_take() has ended. */
+void srclimit_put(struct srclimit *sl, const struct srclimit_id *id);
+/* Connections counted now for id (for tests and logs). */
+uint32_t srclimit_count(struct srclimit *sl, const struct srclimit_id *id);
+
+#endif
