@@ -6,13 +6,13 @@
 ae() { bounded 60 "$ANYECHO" "$@"; }
 
 if part "refused" ipv4; then
-	# A port nobody listens on: bind, note, close.
-	free=$(free_port)
-	out=$(ae -c 1 127.0.0.1 $free 2>&1); rc=$?
-	expect_eq "refused exit" $rc 1
-	expect_eq "refused" "$out" "anyecho: 127.0.0.1: connection refused by 127.0.0.1 port $free"
-	out=$(ae --attempt-delay 1ms -c 1 127.0.0.1 $free 2>&1)
-	expect_in "clamp warning" "$out" "attempt delay 1 ms clamped to 10 ms"
+		# A port nobody listens on: bind, note, close.
+		free=$(free_port)
+		out=$(ae -c 1 127.0.0.1 $free 2>&1); rc=$?
+		expect_eq "refused exit" $rc 1
+		expect_eq "refused" "$out" "anyecho: 127.0.0.1: connection refused by 127.0.0.1 port $free"
+		out=$(ae --attempt-delay 1ms -c 1 127.0.0.1 $free 2>&1)
+		expect_in "clamp warning" "$out" "attempt delay 1 ms clamped to 10 ms"
 fi
 
 part "unix"
@@ -26,8 +26,8 @@ out=$(ae -c 1 "unix:$T/x${esc}[31m" 2>&1)
 expect_eq "escape" "$out" "anyecho: unix:$T/x?[31m: no socket at unix:$T/x?[31m"
 
 if part "misbehaving peers" ipv4 python3; then
-# A UDP socket that never answers, and a TCP server that corrupts byte 513.
-bounded 60 python3 - "$T/bad" <<'PY' &
+	# A UDP socket that never answers, and a TCP server that corrupts byte 513.
+	bounded 60 python3 - "$T/bad" <<'PY' &
 import socket, sys, threading, time
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
 t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen(5)
@@ -41,22 +41,22 @@ while len(got) < 1000:
 b = bytearray(got); b[513] ^= 0xff
 c.sendall(bytes(b)); time.sleep(1)
 PY
-at_exit "kill $! 2>/dev/null"
-wait_for 10 test -s "$T/bad" || hard "helper did not start"
-read -r up tp <"$T/bad"
-out=$(ae -u -c 2 -i 10ms -W 300ms 127.0.0.1 $up 2>&1); rc=$?
-expect_eq "no reply exit" $rc 1
-expect_in "no reply" "$out" "127.0.0.1: seq=1: no reply from 127.0.0.1 port $up within 300 ms"
-expect_in "loss" "$out" "2 sent, 0 received, 0 mismatched, 100% loss"
-out=$(ae -c 1 -s 1000 127.0.0.1 $tp 2>&1); rc=$?
-expect_eq "corrupt exit" $rc 1
-expect_in "corrupt" "$out" "127.0.0.1: seq=1: echo differs from sent data at byte 513"
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/bad" || hard "helper did not start"
+	read -r up tp <"$T/bad"
+	out=$(ae -u -c 2 -i 10ms -W 300ms 127.0.0.1 $up 2>&1); rc=$?
+	expect_eq "no reply exit" $rc 1
+	expect_in "no reply" "$out" "127.0.0.1: seq=1: no reply from 127.0.0.1 port $up within 300 ms"
+	expect_in "loss" "$out" "2 sent, 0 received, 0 mismatched, 100% loss"
+	out=$(ae -c 1 -s 1000 127.0.0.1 $tp 2>&1); rc=$?
+	expect_eq "corrupt exit" $rc 1
+	expect_in "corrupt" "$out" "127.0.0.1: seq=1: echo differs from sent data at byte 513"
 
-# A UDP echo that misbehaves in a different way for each datagram: corrupts
-# byte 300, truncates to 100 bytes, answers twice, sends a foreign datagram
-# before the right echo. A duplicate of the last probe would come after the
-# client is done, so it is the third that is doubled.
-bounded 60 python3 - "$T/badu" <<'PY' &
+	# A UDP echo that misbehaves in a different way for each datagram: corrupts
+	# byte 300, truncates to 100 bytes, answers twice, sends a foreign datagram
+	# before the right echo. A duplicate of the last probe would come after the
+	# client is done, so it is the third that is doubled.
+	bounded 60 python3 - "$T/badu" <<'PY' &
 import os, socket, sys
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
 open(sys.argv[1] + ".tmp", "w").write("%d\n" % u.getsockname()[1])
@@ -73,26 +73,25 @@ for k in range(4):
     else:
         u.sendto(b"x" * 50, peer); u.sendto(d, peer)
 PY
-at_exit "kill $! 2>/dev/null"
-wait_for 10 test -s "$T/badu" || hard "UDP helper did not start"
-out=$(ae -u -c 4 -s 500 -i 50ms -W 1s 127.0.0.1 "$(cat "$T/badu")" 2>&1); rc=$?
-expect_eq "bad datagrams exit" $rc 1
-expect_in "dgram corrupt" "$out" "seq=1: echo differs from sent data at byte 300"
-expect_in "dgram short" "$out" "seq=2: echo of 100 bytes, 500 were sent"
-expect_in "foreign" "$out" "unrecognised reply of 50 bytes"
-expect_in "duplicate" "$out" "seq=3: duplicate reply"
-expect_in "dgram summary" "$out" \
-	"4 sent, 2 received, 2 mismatched, 0% loss, connect"
-expect_in "dgram summary end" "$out" "1 duplicates, 0 late, 1 unrecognised"
-
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/badu" || hard "UDP helper did not start"
+	out=$(ae -u -c 4 -s 500 -i 50ms -W 1s 127.0.0.1 "$(cat "$T/badu")" 2>&1); rc=$?
+	expect_eq "bad datagrams exit" $rc 1
+	expect_in "dgram corrupt" "$out" "seq=1: echo differs from sent data at byte 300"
+	expect_in "dgram short" "$out" "seq=2: echo of 100 bytes, 500 were sent"
+	expect_in "foreign" "$out" "unrecognised reply of 50 bytes"
+	expect_in "duplicate" "$out" "seq=3: duplicate reply"
+	expect_in "dgram summary" "$out" \
+		"4 sent, 2 received, 2 mismatched, 0% loss, connect"
+	expect_in "dgram summary end" "$out" "1 duplicates, 0 late, 1 unrecognised"
 fi
 
 # Names that do not exist (the test's own DNS server).
 if part "NXDOMAIN" ipv4 dnsmasq; then
-start_dnsmasq
-out=$(ae --dns-server 127.0.0.1:$DNS_PORT -c 1 no.such.test 2>&1); rc=$?
-expect_eq "NXDOMAIN exit" $rc 2
-expect_in "NXDOMAIN" "$out" "anyecho: no.such.test: name not found: no.such.test"
+	start_dnsmasq
+	out=$(ae --dns-server 127.0.0.1:$DNS_PORT -c 1 no.such.test 2>&1); rc=$?
+	expect_eq "NXDOMAIN exit" $rc 2
+	expect_in "NXDOMAIN" "$out" "anyecho: no.such.test: name not found: no.such.test"
 fi
 
 check() { # STATUS MESSAGE ARGS...
