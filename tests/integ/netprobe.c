@@ -189,15 +189,24 @@ cmd_connect(const char *host, const char *port)
 	return rc;
 }
 
+/* The kernel checks the privilege for a low port before whether the port
+ * is taken, so "in use" still answers "may bind here". */
 static int
 cmd_bind(const char *host, const char *port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd = bound_socket(host, port, SOCK_DGRAM, &ss, &len);
+	int fd;
 
+	if (parse(host, port, &ss, &len) == -1)
+		return 2;
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
 	if (fd == -1)
-		return 1;
+		return why("socket");
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 && errno != EADDRINUSE) {
+		close(fd);
+		return why("bind");
+	}
 	close(fd);
 	return 0;
 }
