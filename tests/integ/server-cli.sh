@@ -11,6 +11,7 @@ check() { # STATUS MESSAGE ARGS...
 	expect_in "message of anyechod $*" "$_out" "$_want"
 }
 
+part "command-line errors"
 long=$(printf 'p%.0s' $(seq 1 120))
 check 2 "port 70000 out of range (0-65535)" -p 70000
 check 2 "endpoint host:99999: port 99999 out of range" -l host:99999
@@ -54,10 +55,9 @@ if part "privileged port" setuid; then
 fi
 
 # -n resolves and reports, binds nothing.
-part "the rest"
 out=$(bounded 10 "$ANYECHOD" -n -p 7007) || fail "-n failed: $out"
 expect_eq "-n plan" "$(echo "$out" | tr '\n' ';')" \
 	"IPv6 stream [::]:7007;IPv6 dgram [::]:7007;IPv4 stream 0.0.0.0:7007;IPv4 dgram 0.0.0.0:7007;"
-"$ANYECHOD" --version | grep -q '^anyechod [0-9]' || fail "--version"
-"$ANYECHOD" --help | grep -q '^usage: anyechod' || fail "--help"
+bounded 10 "$ANYECHOD" --version | grep -q '^anyechod [0-9]' || fail "--version"
+bounded 10 "$ANYECHOD" --help | grep -q '^usage: anyechod' || fail "--help"
 echo ok

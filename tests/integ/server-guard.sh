@@ -9,6 +9,7 @@
 need python3 "the client is tests/integ/peer.py"
 need ipv4
 
+part "guard"
 start_server -l 127.0.0.1:0 -u --threads 1
 P=$(port IPv4 dgram)
 srcs="127.0.0.2:$P"
@@ -28,11 +29,11 @@ if part "--no-guard" low-ports; then
 	stop_server || fail "exit status $?"
 fi
 
+part "rate limit"
 start_server -l 127.0.0.1:0 -u --threads 2 --rate-limit 50
 P=$(port IPv4 dgram)
 $PEER flood IPv4 127.0.0.1 $P 200 50 || fail "rate limit, first source"
 # 127.0.0.2 is another source with a budget of its own.
-part "the rest"
 bounded 60 python3 - "$P" <<'PY' || fail "rate limit, second source"
 import socket, sys
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.2", 0)); u.settimeout(5)
