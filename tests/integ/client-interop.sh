@@ -5,48 +5,47 @@
 # (--exec /bin/cat), over TCP and UDP; and socat and ncat as clients of
 # anyechod.
 . "$top_srcdir/tests/integ/lib.sh"
-need python3
+need ipv4 "every peer listens on loopback"
 ran=0
 
-listening() { python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),timeout=1)" 2>/dev/null; }
-probe() { "$ANYECHO" -c 3 -i 20ms -W 2s "$@" >"$T/out" 2>&1 || fail "anyecho $*: $(cat "$T/out")"; }
+probe() { bounded 60 "$ANYECHO" -c 3 -i 20ms -W 2s "$@" >"$T/out" 2>&1 || fail "anyecho $*: $(cat "$T/out")"; }
 
-if [ "$(id -u)" -eq 0 ] && [ -x /usr/sbin/inetd ] && have_ipv6; then
+if ! [ -x /usr/sbin/inetd ]; then
+	skip_part "openbsd-inetd" "/usr/sbin/inetd not installed"
+elif part "openbsd-inetd" ipv6 low-ports; then
 	# Internal services go by name, so port 7, on an address of our own.
 	printf '%s\n' '127.0.0.7:echo stream tcp nowait root internal' \
 		'[::1]:echo stream tcp6 nowait root internal' \
 		'[::1]:echo dgram udp6 wait root internal' >"$T/inetd.conf"
 	/usr/sbin/inetd -d "$T/inetd.conf" >"$T/inetd.log" 2>&1 &
 	at_exit "kill $! 2>/dev/null"
-	wait_for 5 python3 -c "import socket; socket.create_connection(('127.0.0.7',7),timeout=1)" ||
+	wait_for 5 listening 127.0.0.7 7 ||
 		hard "inetd did not start: $(cat "$T/inetd.log")"
 	probe 127.0.0.7
 	probe ::1
 	probe -u ::1
 	echo "ok: openbsd-inetd internal echo"
 	ran=$((ran + 1))
-else
-	echo "note: openbsd-inetd part skipped (needs root, /usr/sbin/inetd and IPv6)"
 fi
 
-if command -v socat >/dev/null; then
+if part "socat" socat; then
 	P=$(free_port)
 	socat TCP-LISTEN:$P,bind=127.0.0.1,reuseaddr,fork PIPE 2>/dev/null &
 	at_exit "kill $! 2>/dev/null"
 	socat UDP-RECVFROM:$P,bind=127.0.0.1,fork PIPE 2>/dev/null &
 	at_exit "kill $! 2>/dev/null"
-	wait_for 5 listening $P || hard "socat did not listen"
+	wait_for 5 listening 127.0.0.1 $P || hard "socat did not listen"
 	probe 127.0.0.1 $P
 	probe -u 127.0.0.1 $P
 	echo "ok: socat PIPE"
 	ran=$((ran + 1))
 fi
 
-if command -v ncat >/dev/null; then
+if part "ncat" ncat; then
 	P=$(free_port)
 	ncat -l 127.0.0.1 $P --keep-open --exec /bin/cat 2>/dev/null &
 	at_exit "kill $! 2>/dev/null"
-	wait_for 5 listening $P || hard "ncat did not listen"
+	wait_for 5 listening 127.0.0.1 $P || hard "ncat did not listen"
 	probe -s 4000 127.0.0.1 $P
 	echo "ok: ncat --exec /bin/cat"
 	ran=$((ran + 1))
@@ -55,19 +54,18 @@ fi
 # The same peers as clients of anyechod.
 start_server -l 127.0.0.1:0
 P=$(port IPv4 stream)
-if command -v socat >/dev/null; then
-	out=$(printf 'hello via socat\n' | socat -t 2 - TCP:127.0.0.1:$P) || fail "socat TCP client"
+if can socat; then
+	out=$(printf 'hello via socat\n' | bounded 10 socat -t 2 - TCP:127.0.0.1:$P) || fail "socat TCP client"
 	expect_eq "socat TCP client" "$out" "hello via socat"
-	out=$(printf 'datagram via socat' | socat -t 1 - UDP:127.0.0.1:$(port IPv4 dgram)) ||
+	out=$(printf 'datagram via socat' | bounded 10 socat -t 1 - UDP:127.0.0.1:$(port IPv4 dgram)) ||
 		fail "socat UDP client"
 	expect_eq "socat UDP client" "$out" "datagram via socat"
 fi
-if command -v ncat >/dev/null; then
+if can ncat; then
 	head -c 200000 /dev/urandom >"$T/in"
-	ncat 127.0.0.1 $P <"$T/in" >"$T/back" 2>/dev/null || fail "ncat client"
+	bounded 30 ncat 127.0.0.1 $P <"$T/in" >"$T/back" 2>/dev/null || fail "ncat client"
 	cmp -s "$T/in" "$T/back" || fail "ncat client got different bytes back"
 	ran=$((ran + 1))
 fi
 stop_server || fail "server exit status $?"
-[ $ran -gt 0 ] || skip "none of openbsd-inetd, socat, ncat is installed"
 echo ok

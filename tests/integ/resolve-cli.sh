@@ -5,7 +5,7 @@
 
 check_err() { # ARGS... -- expected message
 	_want=$1; shift
-	_out=$("$ANYECHO" "$@" 2>&1); _rc=$?
+	_out=$(bounded 30 "$ANYECHO" "$@" 2>&1); _rc=$?
 	expect_eq "exit of $*" "$_rc" 2
 	expect_eq "message of $*" "$_out" "$_want"
 }
@@ -18,13 +18,13 @@ check_err "anyecho: 127.1: bad IPv4 address '127.1'" --resolve 127.1
 check_err "anyecho: x:nosuch: unknown service 'nosuch' (not in /etc/services)" --resolve x:nosuch
 check_err "anyecho: bad DNS timeout 'abc': expected a number from 1 to 600000" --resolve --dns-timeout abc x
 check_err "anyecho: bad DNS server list 'bogus': Misformatted string" --resolve --dns-server bogus x
-"$ANYECHO" --resolve --bogus-option x >/dev/null 2>&1; expect_eq "unknown option exit" $? 2
+bounded 30 "$ANYECHO" --resolve --bogus-option x >/dev/null 2>&1; expect_eq "unknown option exit" $? 2
 
-out=$("$ANYECHO" --resolve --passive -p 7007 '*') || fail "passive: $out"
+out=$(bounded 30 "$ANYECHO" --resolve --passive -p 7007 '*') || fail "passive: $out"
 expect_eq "passive wildcards" "$(echo "$out" | awk '{print $2, $3, $4}' | tr '\n' ';')" \
 	"IPv6 stream [::]:7007;IPv6 dgram [::]:7007;IPv4 stream 0.0.0.0:7007;IPv4 dgram 0.0.0.0:7007;"
-out=$("$ANYECHO" --resolve -u 'unix:@demo') || fail "abstract: $out"
+out=$(bounded 30 "$ANYECHO" --resolve -u 'unix:@demo') || fail "abstract: $out"
 expect_eq "abstract" "$out" "unix:@demo               unix  dgram     unix:@demo"
-"$ANYECHO" --version | grep -q '^anyecho [0-9]' || fail "--version"
-"$ANYECHO" --help | grep -q '^usage: anyecho' || fail "--help"
+bounded 30 "$ANYECHO" --version | grep -q '^anyecho [0-9]' || fail "--version"
+bounded 30 "$ANYECHO" --help | grep -q '^usage: anyecho' || fail "--help"
 echo ok

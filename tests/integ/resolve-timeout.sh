@@ -4,9 +4,10 @@
 # default), naming the server; numeric addresses, localhost and unix paths
 # must resolve at once without sending a single query.
 . "$top_srcdir/tests/integ/lib.sh"
-need python3
+need python3 "the silent DNS server is tests/integ/silentdns.py"
+need ipv4 "the DNS server listens on 127.0.0.1"
 
-python3 "$top_srcdir/tests/integ/silentdns.py" "$T/port" "$T/queries" 60 &
+bounded 120 python3 "$top_srcdir/tests/integ/silentdns.py" "$T/port" "$T/queries" 60 &
 at_exit "kill $! 2>/dev/null"
 wait_for 10 test -s "$T/port" || hard "silent DNS server did not start"
 PORT=$(cat "$T/port")
@@ -14,7 +15,7 @@ PORT=$(cat "$T/port")
 
 # 1. No query for literals, scope ids, localhost or unix paths.
 t0=$(now_ms)
-out=$("$ANYECHO" --resolve -t --dns-server "127.0.0.1:$PORT" --dns-timeout 4000 \
+out=$(bounded 30 "$ANYECHO" --resolve -t --dns-server "127.0.0.1:$PORT" --dns-timeout 4000 \
 	127.0.0.1 '[::1]:7' 2001:db8::5 'fe80::1%lo' localhost unix:/x 2>&1) ||
 	fail "numeric lookups failed: $out"
 t1=$(now_ms)
@@ -26,7 +27,7 @@ expect_in "scope" "$out" "[fe80::1%lo]:7"
 
 # 2. A name times out within the configured 800 ms, naming the server.
 t0=$(now_ms)
-out=$("$ANYECHO" --resolve --dns-server "127.0.0.1:$PORT" --dns-timeout 800 slow.test 2>&1)
+out=$(bounded 30 "$ANYECHO" --resolve --dns-server "127.0.0.1:$PORT" --dns-timeout 800 slow.test 2>&1)
 rc=$?
 t1=$(now_ms)
 expect_eq "exit status" "$rc" 2

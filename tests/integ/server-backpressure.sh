@@ -4,6 +4,8 @@
 # when the client reads again every byte comes back in order.
 . "$top_srcdir/tests/integ/lib.sh"
 [ -r /proc/self/status ] || skip "no /proc to read the server's memory"
+need python3 "the client is tests/integ/peer.py"
+need ipv4
 
 start_server -l 127.0.0.1:0 -t --threads 1
 # The client stalls after what the kernel's buffers and one 64 KiB server

@@ -42,7 +42,7 @@ done) &
 sampler=$!
 at_exit "rm -f $T/sampling"
 
-nsx $PEER hog 127.0.0.1 $P 500 393216 127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4 \
+nsx timeout 120 python3 "$PEER_PY" hog 127.0.0.1 $P 500 393216 127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4 \
 	"$T/hog" >"$T/hog.out" 2>&1 &
 hog=$!
 at_exit "touch $T/hog.stop"
@@ -62,11 +62,11 @@ wait_for 30 spent || fail "budget never spent: $(usr1)"
 
 # While the budget is spent: 4 MiB in and out, every byte in order; then
 # eight at once, some of which must wait for the budget and be woken.
-nsx timeout 60 $PEER stream IPv4 stream 127.0.0.1 $P 4194304 ||
+nsx timeout 60 python3 "$PEER_PY" stream IPv4 stream 127.0.0.1 $P 4194304 ||
 	fail "well-behaved client while the budget is spent"
 pids=
 for i in 1 2 3 4 5 6 7 8; do
-	nsx timeout 60 $PEER stream IPv4 stream 127.0.0.1 $P 1048576 >"$T/good$i" 2>&1 &
+	nsx timeout 60 python3 "$PEER_PY" stream IPv4 stream 127.0.0.1 $P 1048576 >"$T/good$i" 2>&1 &
 	pids="$pids $!"
 done
 for p in $pids; do wait $p || fail "one of eight clients: $(cat "$T"/good*)"; done

@@ -7,11 +7,12 @@
 
 check() { # STATUS MESSAGE ARGS...
 	_st=$1 _want=$2; shift 2
-	_out=$("$ANYECHOD" "$@" 2>&1); _rc=$?
+	_out=$(bounded 10 "$ANYECHOD" "$@" 2>&1); _rc=$?
 	expect_eq "exit of anyechod $*" "$_rc" "$_st"
 	expect_in "message of anyechod $*" "$_out" "$_want"
 }
 
+part "command-line errors"
 long=$(printf 'p%.0s' $(seq 1 120))
 check 2 "port 70000 out of range (0-65535)" -p 70000
 check 2 "endpoint host:99999: port 99999 out of range" -l host:99999
@@ -32,19 +33,26 @@ check 2 "usage: anyechod" --no-such-option
 check 2 "endpoint ::1: ::1 is an IPv6 address, but only IPv4 was asked for" -4 -l ::1
 # No DNS server reachable: temporary (75), not a usage error.
 check 75 "endpoint nx.invalid: " -l nx.invalid --dns-server 127.0.0.1:9 --dns-timeout 300
-check 1 "192.0.2.1:0: address not available on this host" -l 192.0.2.1:0 -t
-check 1 "nothing to listen on: all 1 endpoint(s) failed" -l 192.0.2.1:0 -t
 check 1 "--user no-such-user-here: no such user" -l 127.0.0.1:0 -t --user no-such-user-here
 
-# One endpoint failing among others: a warning, and the rest is served.
-start_server -l 192.0.2.1:0 -l 127.0.0.1:0 -t
-expect_in "warning" "$(cat "$T/server.log")" "cannot listen on IPv4 stream: 192.0.2.1:0: address not available"
-$PEER stream IPv4 stream 127.0.0.1 "$(port IPv4 stream)" 10 || fail "echo"
-stop_server || fail "exit status $?"
+# An address that is not ours. In a namespace with no IPv4 address at all
+# (loopback down) the kernel lets any address be bound: nothing to test.
+if "$NETPROBE" bind 192.0.2.1 0 2>/dev/null; then
+	skip_part "address not available" "192.0.2.1 can be bound here (no IPv4 address configured?)"
+elif part "address not available" ipv4; then
+	check 1 "192.0.2.1:0: address not available on this host" -l 192.0.2.1:0 -t
+	check 1 "nothing to listen on: all 1 endpoint(s) failed" -l 192.0.2.1:0 -t
+	# One endpoint failing among others: a warning, and the rest is served.
+	start_server -l 192.0.2.1:0 -l 127.0.0.1:0 -t
+	expect_in "warning" "$(cat "$T/server.log")" "cannot listen on IPv4 stream: 192.0.2.1:0: address not available"
+	out=$(bounded 30 "$ANYECHO" -c 1 127.0.0.1 "$(port IPv4 stream)" 2>&1) || fail "echo: $out"
+	stop_server || fail "exit status $?"
+fi
 
 # A privileged port without privilege names the fix.
-if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$ANYECHOD" -l 127.0.0.1:7 -t 2>&1); rc=$?
+if part "privileged port" setuid; then
+	out=$(bounded 10 setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
+		"$ANYECHOD" -l 127.0.0.1:7 -t 2>&1); rc=$?
 	if [ $rc -eq 0 ] || ! echo "$out" | grep -q 'needs privileges'; then
 		echo "note: unprivileged bind to port 7 allowed here ($(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null))"
 	else
@@ -54,9 +62,9 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
 fi
 
 # -n resolves and reports, binds nothing.
-out=$("$ANYECHOD" -n -p 7007) || fail "-n failed: $out"
+out=$(bounded 10 "$ANYECHOD" -n -p 7007) || fail "-n failed: $out"
 expect_eq "-n plan" "$(echo "$out" | tr '\n' ';')" \
 	"IPv6 stream [::]:7007;IPv6 dgram [::]:7007;IPv4 stream 0.0.0.0:7007;IPv4 dgram 0.0.0.0:7007;"
-"$ANYECHOD" --version | grep -q '^anyechod [0-9]' || fail "--version"
-"$ANYECHOD" --help | grep -q '^usage: anyechod' || fail "--help"
+bounded 10 "$ANYECHOD" --version | grep -q '^anyechod [0-9]' || fail "--version"
+bounded 10 "$ANYECHOD" --help | grep -q '^usage: anyechod' || fail "--help"
 echo ok

@@ -7,14 +7,15 @@
 # --rate-limit: a flood from one source gets its budget and no more, while
 # another source keeps its own, over two worker threads.
 . "$top_srcdir/tests/integ/lib.sh"
+need python3 "the client is tests/integ/peer.py"
+need ipv4
 
+part "guard"
 start_server -l 127.0.0.1:0 -u --threads 1
 P=$(port IPv4 dgram)
 srcs="127.0.0.2:$P"
-if [ "$(id -u)" -eq 0 ]; then
+if part "well-known source ports" low-ports; then
 	srcs="$srcs,127.0.0.1:19,127.0.0.1:7,127.0.0.1:13,127.0.0.1:1,127.0.0.1:1023,127.0.0.1:2049"
-else
-	echo "note: not root, so the well-known source ports are not tried"
 fi
 $PEER guard 127.0.0.1 $P "$srcs" || fail "guard"
 kill -USR1 $SRV_PID
@@ -23,17 +24,18 @@ wait_for 5 grep -q "refused $n, rate-limited 0, dropped" "$T/server.log" || fail
 grep -q 'datagram(s) unanswered, latest from' "$T/server.log" || fail "refusal not logged"
 stop_server || fail "exit status $?"
 
-if [ "$(id -u)" -eq 0 ]; then
+if part "--no-guard" low-ports; then
 	start_server -l 127.0.0.1:0 -u --no-guard --threads 1
 	$PEER expect_reply 127.0.0.1 "$(port IPv4 dgram)" 127.0.0.1:19 || fail "--no-guard"
 	stop_server || fail "exit status $?"
 fi
 
+part "rate limit"
 start_server -l 127.0.0.1:0 -u --threads 2 --rate-limit 50
 P=$(port IPv4 dgram)
 $PEER flood IPv4 127.0.0.1 $P 200 50 || fail "rate limit, first source"
 # 127.0.0.2 is another source with a budget of its own.
-python3 - "$P" <<'PY' || fail "rate limit, second source"
+bounded 60 python3 - "$P" <<'PY' || fail "rate limit, second source"
 import socket, sys
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.2", 0)); u.settimeout(5)
 for i in range(20):

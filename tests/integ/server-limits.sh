@@ -3,6 +3,8 @@
 # connection over the limit at once while the others keep working; running
 # out of file descriptors neither hangs clients nor spins the CPU.
 . "$top_srcdir/tests/integ/lib.sh"
+need python3 "the clients are python3 scripts"
+need ipv4
 
 start_server -l 127.0.0.1:0 -t --idle-timeout 400ms --max-conns 3 --threads 1
 P=$(port IPv4 stream)
@@ -10,7 +12,7 @@ $PEER closed_within IPv4 127.0.0.1 $P 300 1500 || fail "idle timeout"
 
 # Activity keeps a connection: A talks every 100 ms, B is silent; B is
 # closed after the 400 ms idle timeout while A, older, stays open.
-python3 - "$P" <<'PY' || fail "idle timeout with an active neighbour"
+bounded 120 python3 - "$P" <<'PY' || fail "idle timeout with an active neighbour"
 import socket, sys, time
 p = int(sys.argv[1])
 a = socket.create_connection(("127.0.0.1", p), timeout=5)
@@ -34,7 +36,7 @@ print("ok: B closed after %.0f ms, A still echoes after 1200 ms" % (closed_at * 
 PY
 
 # Three held open (each still echoes), the fourth is closed at once.
-python3 - "$P" <<'PY' || fail "max-conns"
+bounded 120 python3 - "$P" <<'PY' || fail "max-conns"
 import socket, sys, time
 p = int(sys.argv[1])
 held = [socket.create_connection(("127.0.0.1", p), timeout=5) for _ in range(3)]
@@ -60,7 +62,7 @@ rm -f "$T/ports"
 SRV_PID=$!
 at_exit "kill -9 $SRV_PID 2>/dev/null"
 wait_for 10 test -s "$T/ports" || hard "anyechod did not start"
-python3 - "$(port IPv4 stream)" $SRV_PID <<'PY' || fail "fd exhaustion"
+bounded 120 python3 - "$(port IPv4 stream)" $SRV_PID <<'PY' || fail "fd exhaustion"
 import socket, sys, time
 p, pid = int(sys.argv[1]), sys.argv[2]
 def cpu():

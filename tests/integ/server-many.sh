@@ -3,6 +3,8 @@
 # echoing its own bytes, against a server with two worker threads; then the
 # server's own count of open connections, from SIGUSR1, matches.
 . "$top_srcdir/tests/integ/lib.sh"
+need python3 "the client is tests/integ/peer.py"
+need ipv4
 
 want=10000
 lim=$(ulimit -Hn)

@@ -2,8 +2,9 @@
 # --user: as root, bind first, then drop to the user (all uids and gids,
 # supplementary groups cleared) and go on echoing.
 . "$top_srcdir/tests/integ/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root to drop privileges"
-id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
+need setuid "to drop privileges"
+need python3 "the client is tests/integ/peer.py"
+need ipv4
 
 start_server -l 127.0.0.1:0 -t --user nobody
 uid=$(id -u nobody) gid=$(id -g nobody)
