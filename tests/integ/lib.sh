@@ -58,6 +58,9 @@ NETPROBE=$top_builddir/tests/integ/netprobe
 #   low-ports    bind a port below 1024 (privileged, or a namespace of our own)
 #   setuid       switch to user nobody (root for real, not a fake root)
 #   python3      a python3 that runs
+#   netns        create a network namespace (ip netns add)
+#   sndbufforce  raise a socket's send buffer past net.core.wmem_max
+#                (SO_SNDBUFFORCE: CAP_NET_ADMIN for real)
 #   anything else: a program of that name on PATH
 can() {
 	_key=$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)
@@ -80,6 +83,16 @@ can() {
 			fi ;;
 		python3)
 			bounded 30 python3 -c 'import socket' 2>/dev/null || _got="python3 not installed" ;;
+		netns)
+			if ! command -v ip >/dev/null 2>&1; then _got="ip (iproute2) not installed"
+			elif ! _err=$(ip netns add "aeprobe$$" 2>&1); then
+				_got="cannot create network namespaces here: $_err"
+			else ip netns del "aeprobe$$"; fi ;;
+		sndbufforce)
+			can python3 && bounded 30 python3 -c 'import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 32, 1 << 22)' 2>/dev/null ||
+				_got="cannot force a socket buffer size here (SO_SNDBUFFORCE needs CAP_NET_ADMIN)" ;;
 		*)
 			command -v "$1" >/dev/null 2>&1 || _got="$1 not installed" ;;
 		esac

@@ -8,7 +8,7 @@
 # order, while the budget is spent; once it is spent, connections stalled
 # longer than --stall-timeout are closed; SIGUSR1 counts it all.
 . "$top_srcdir/tests/integ/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root for a network namespace"
+need netns
 [ -r /proc/self/status ] || skip "no /proc to read the server's memory"
 need ip "Debian package iproute2"
 need python3

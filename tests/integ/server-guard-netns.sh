@@ -9,7 +9,7 @@
 # already be in. SIGHUP re-reads the interfaces: a broadcast address added
 # afterwards is refused too.
 . "$top_srcdir/tests/integ/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
+need netns
 need ip "Debian package iproute2"
 need python3
 

@@ -51,25 +51,17 @@ for i in range(20):
 print("ok: 50 datagrams and 20 connections answered")
 PY
 
-if [ "$(id -u)" -ne 0 ]; then
-	stop_server || fail "exit status $?"
-	skip "another user's SO_REUSEADDR socket needs root to test (the rest passed)"
-fi
-id nobody >/dev/null 2>&1 || skip "no user 'nobody' (the rest passed)"
-if command -v setpriv >/dev/null 2>&1; then
-	as_nobody="setpriv --reuid=$(id -u nobody) --regid=$(id -g nobody) --clear-groups"
-elif command -v runuser >/dev/null 2>&1; then
-	as_nobody="runuser -u nobody --"
-else
-	skip "neither setpriv nor runuser to run as nobody (the rest passed)"
-fi
-# A python nobody may run (a root-only pyenv shim may come first in PATH).
+# Another user's SO_REUSEADDR socket: needs a real root to become nobody.
 py=
-for c in /usr/bin/python3 "$(command -v python3)"; do
-	$as_nobody "$c" -c pass 2>/dev/null && { py=$c; break; }
-done
-[ -n "$py" ] || skip "no python3 that nobody can run (the rest passed)"
-$as_nobody "$py" - "$P" <<'PY' || fail "user nobody bound the server's UDP port"
+if part "another user" setuid; then
+	as_nobody="setpriv --reuid=$(id -u nobody) --regid=$(id -g nobody) --clear-groups"
+	# A python nobody may run (a root-only pyenv shim may come first in PATH).
+	for c in /usr/bin/python3 "$(command -v python3)"; do
+		$as_nobody "$c" -c pass 2>/dev/null && { py=$c; break; }
+	done
+	[ -n "$py" ] || skip_part "another user" "no python3 that nobody can run"
+fi
+[ -z "$py" ] || $as_nobody "$py" - "$P" <<'PY' || fail "user nobody bound the server's UDP port"
 import errno, socket, sys
 p = int(sys.argv[1])
 for host in ("127.0.0.1", "0.0.0.0"):
