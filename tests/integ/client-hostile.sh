@@ -1,0 +1,132 @@
+#!/bin/sh
+# anyecho against hostile servers (tests/integ/badserver.py): each case
+# checks the exact verdict, the exit status and that the client ended in
+# time. Every client run is under timeout(1); a hang shows as exit 124.
+. "$top_srcdir/tests/integ/lib.sh"
+need python3
+need timeout
+
+BAD="python3 $top_srcdir/tests/integ/badserver.py"
+
+# bad MODE [UNIXPATH]: start a hostile server; sets BP (its port).
+bad() {
+	rm -f "$T/bp"
+	$BAD "$1" "$T/bp" ${2:+"$2"} 2>"$T/bad.err" &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/bp" || hard "badserver $1 did not start: $(cat "$T/bad.err")"
+	BP=$(cat "$T/bp")
+}
+
+# run LIMIT ARGS...: anyecho under timeout LIMIT seconds, stdin from
+# $T/in; sets out (stdout and stderr), rc and ms (wall time).
+: >"$T/in"
+run() {
+	_lim=$1; shift
+	_t0=$(now_ms)
+	timeout -k 2 "$_lim" "$ANYECHO" "$@" <"$T/in" >"$T/out" 2>"$T/err"; rc=$?
+	ms=$(( $(now_ms) - _t0 ))
+	out=$(cat "$T/out" "$T/err")
+}
+# within CASE MS: the run took less than MS milliseconds.
+within() { [ "$ms" -lt "$2" ] || fail "$1: took $ms ms, bound $2 ms"; }
+
+# A corrupted byte: the offset is reported.
+bad corrupt
+run 10 -c 1 -W 2s 127.0.0.1 $BP
+expect_eq "corrupt exit" $rc 1
+expect_in "corrupt" "$out" "127.0.0.1: seq=1: echo differs from sent data at byte 10"
+
+# One byte more per echo: a mismatch, and the session stops there (the
+# stream is out of step with the probes).
+bad lengthen
+run 10 -c 3 -i 100ms -W 2s 127.0.0.1 $BP
+expect_eq "lengthen exit" $rc 1
+expect_in "lengthen" "$out" "127.0.0.1: seq=1: echo has 1 byte more than sent"
+expect_in "lengthen summary" "$out" "1 sent, 0 received, 1 mismatched, 0% loss"
+within lengthen 8000
+
+# Everything twice.
+bad double
+run 10 -c 3 -i 100ms -W 2s 127.0.0.1 $BP
+expect_eq "double exit" $rc 1
+expect_in "double" "$out" "127.0.0.1: seq=1: echo has "
+expect_in "double more" "$out" " more than sent"
+expect_in "double summary" "$out" "1 sent, 0 received, 1 mismatched, 0% loss"
+
+# The echo, then bytes without end: probes and pipe mode stop at the first
+# byte past what was sent; stdout gets only the bytes that matched.
+bad stream
+run 10 -c 1 -W 2s 127.0.0.1 $BP
+expect_eq "stream exit" $rc 1
+expect_in "stream" "$out" "seq=1: echo has "
+expect_in "stream summary" "$out" "1 sent, 0 received, 1 mismatched, 0% loss"
+within stream 8000
+printf 'hello\n' >"$T/in"
+run 10 -W 2s --stdin 127.0.0.1 $BP
+expect_eq "pipe stream exit" $rc 1
+expect_eq "pipe stream stdout" "$(cat "$T/out")" "hello"
+expect_in "pipe stream" "$(cat "$T/err")" "anyecho: 127.0.0.1: echo has "
+expect_in "pipe stream more" "$(cat "$T/err")" " more than sent"
+within "pipe stream" 8000
+
+# One byte a second, then more bytes after the echo: a probe is bounded by
+# -W; pipe mode gives up -W after the end of input was sent.
+bad trickle
+run 10 -c 1 -W 1s 127.0.0.1 $BP
+expect_eq "trickle exit" $rc 1
+expect_in "trickle" "$out" "seq=1: no reply from 127.0.0.1 port $BP within 1000 ms"
+within trickle 6000
+printf '0123456789' >"$T/in"
+run 15 -W 1500ms --stdin 127.0.0.1 $BP
+expect_eq "pipe trickle exit" $rc 1
+expect_in "pipe trickle" "$(cat "$T/err")" \
+	"anyecho: 127.0.0.1: echo from 127.0.0.1 port $BP incomplete 1500 ms after the end of input"
+within "pipe trickle" 7000
+
+# A server that never answers.
+bad silent
+run 10 -c 1 -W 500ms 127.0.0.1 $BP
+expect_eq "silent exit" $rc 1
+expect_in "silent" "$out" "seq=1: no reply from 127.0.0.1 port $BP within 500 ms"
+within silent 6000
+printf 'hello\n' >"$T/in"
+run 10 -W 1s --stdin 127.0.0.1 $BP
+expect_eq "pipe silent exit" $rc 1
+expect_in "pipe silent" "$out" \
+	"anyecho: 127.0.0.1: echo from 127.0.0.1 port $BP incomplete 1000 ms after the end of input: 6 bytes missing"
+within "pipe silent" 6000
+
+# A server that echoes everything but never closes: the echo is complete
+# and intact (exit 0); the client waits at most -W for the close.
+bad noeof
+printf 'hello\n' >"$T/in"
+run 10 -W 1s --stdin 127.0.0.1 $BP
+expect_eq "noeof exit" $rc 0
+expect_eq "noeof stdout" "$(cat "$T/out")" "hello"
+within noeof 6000
+run 10 -c 2 -i 100ms -W 1s 127.0.0.1 $BP
+expect_eq "noeof probes exit" $rc 0
+expect_in "noeof probes" "$out" "2 sent, 2 received, 0 mismatched, 0% loss"
+within "noeof probes" 6000
+
+# Datagram replies newest first: received, and counted as reordered.
+bad dgram-reorder
+run 10 -u -c 3 -i 20ms -W 2s 127.0.0.1 $BP
+expect_eq "reorder exit" $rc 0
+expect_in "reorder" "$out" "3 sent, 3 received, 0 mismatched, 0% loss"
+expect_in "reorder count" "$out" ", 2 reordered"
+run 10 --json -u -c 3 -i 20ms -W 2s 127.0.0.1 $BP
+expect_in "reorder json" "$out" '"reordered":2'
+
+# Replies from another port: not an echo of ours; the probes are lost.
+bad dgram-other
+run 10 -u -c 2 -i 20ms -W 500ms 127.0.0.1 $BP
+expect_eq "other address exit" $rc 1
+expect_in "other address" "$out" "2 sent, 0 received, 0 mismatched, 100% loss"
+
+# A unix stream socket whose listen queue is full: not "connected".
+bad backlog "$T/full"
+run 10 -c 1 -W 500ms "unix:$T/full"
+expect_eq "backlog exit" $rc 1
+expect_eq "backlog" "$out" "anyecho: unix:$T/full: listen queue full at unix:$T/full"
+echo ok
