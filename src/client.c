@@ -34,12 +34,16 @@ struct session {
 	unsigned char *tx, *rx;
 	size_t txoff, rxlen;
 	bool awaiting;
+	bool last_ok;     /* the last stream reply was counted intact */
+	double last_rtt;
+	bool draining;    /* stream: after the last reply, awaiting the close */
+	int rd_end;       /* stream read side ended between probes: -1 EOF, or errno */
 	/* pipe */
 	unsigned char *unacked;
 	size_t unacked_len, txlen;
 	uint64_t bytes_sent, bytes_received;
-	bool stdin_eof, diverged;
-	size_t diff_at;
+	bool stdin_eof;
+	bool closing;     /* input ended and sent: the -W deadline runs */
 	char err[ERRLEN];
 };
 
@@ -472,6 +476,7 @@ more_probes(const struct session *s)
 }
 
 static void probe_send(struct session *s);
+static void on_stream_io(struct evloop *loop, int fd, int events, void *arg);
 
 static void
 on_next_probe(struct evloop *loop, void *arg)
@@ -489,7 +494,34 @@ schedule_next(struct session *s)
 	arm_at_us(c, &s->ptimer, s->sent_at[s->nsent - 1] + (uint64_t)c->o.interval_ms * 1000);
 }
 
-/* Stream: the reply is complete, or the connection ended early. */
+/* The session's stream socket: read always (bytes nobody asked for are
+ * surplus), write while a probe is still going out. */
+static void
+stream_watch(struct session *s)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	int mask = (s->rd_end == 0 ? EV_READ : 0) | (s->awaiting && s->txoff < size ? EV_WRITE : 0);
+
+	evloop_fd_set(s->t->c->loop, s->fd, mask, on_stream_io, s);
+}
+
+/* After the last reply: half-close and wait, at most the reply timeout,
+ * for the server to close, so that bytes sent after the echo are seen. */
+static void
+stream_drain(struct session *s)
+{
+	struct client *c = s->t->c;
+
+	s->draining = true;
+	if (s->rd_end != 0 || shutdown(s->fd, SHUT_WR) == -1) {
+		session_finish(s);
+		return;
+	}
+	evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
+	stream_watch(s);
+}
+
+/* Stream: the reply is complete. */
 static void
 stream_reply_done(struct session *s)
 {
@@ -497,10 +529,11 @@ stream_reply_done(struct session *s)
 	int seq = s->nsent - 1;
 	size_t size = (size_t)c->o.size;
 	double rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;
-	/* An echo longer than the probe differs where the extra byte is. */
-	size_t d = s->rxlen > size ? size : payload_first_diff(s->tx, s->rx, size);
+	size_t d = payload_first_diff(s->tx, s->rx, size);
 
 	s->awaiting = false;
+	s->last_ok = d == size;
+	s->last_rtt = rtt;
 	evloop_timer_cancel(c->loop, &s->rtimer);
 	if (d < size) {
 		char msg[96];
@@ -515,7 +548,59 @@ stream_reply_done(struct session *s)
 	if (more_probes(s))
 		schedule_next(s);
 	else
-		session_finish(s);
+		stream_drain(s);
+}
+
+/* Bytes beyond the probe's echo: the last probe's echo was too long. The
+ * stream is now out of step with the probes, so the session ends. */
+static void
+stream_surplus(struct session *s, size_t extra)
+{
+	struct client *c = s->t->c;
+	int seq = s->nsent - 1;
+	size_t size = (size_t)c->o.size, d = size;
+	double rtt = s->last_rtt;
+	char msg[96];
+
+	if (s->awaiting) {
+		rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;
+		d = payload_first_diff(s->tx, s->rx, size);
+		s->awaiting = false;
+		s->last_ok = false;
+		s->mismatched++;
+	} else if (s->last_ok) {
+		/* Reported intact, counted received: it was not. (min and
+		 * max keep it; the average and deviation do not.) */
+		s->received--;
+		s->rsum -= rtt;
+		s->rsq -= rtt * rtt;
+		s->mismatched++;
+	}
+	if (d < size)
+		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
+	else
+		snprintf(msg, sizeof(msg), "echo has %zu byte%s more than sent", extra,
+		    extra == 1 ? "" : "s");
+	snprintf(s->err, sizeof(s->err), "%s", msg);
+	report(s, seq, (int)(size + extra), rtt, PROBE_MISMATCH, msg);
+	session_finish(s);
+}
+
+/* Received bytes: the echo owed, then anything more is surplus.
+ * Returns -1 when the session ended. */
+static int
+stream_bytes(struct session *s, const unsigned char *p, size_t n)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	size_t owed = s->awaiting ? size - s->rxlen : 0, k = n < owed ? n : owed;
+
+	memcpy(s->rx + s->rxlen, p, k);
+	s->rxlen += k;
+	if (n > k) {
+		stream_surplus(s, n - k);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -534,21 +619,43 @@ stream_lost(struct session *s, const char *why)
 	session_finish(s);
 }
 
+/* The read side ended: the echo owed is lost; after the last reply it is
+ * the close awaited; between probes the next probe will say it. */
+static void
+stream_ended(struct session *s, int e)
+{
+	if (s->draining)
+		session_finish(s);
+	else if (s->awaiting)
+		stream_lost(s, e == 0 ? "was closed" : "was reset");
+	else {
+		s->rd_end = e == 0 ? -1 : e;
+		stream_watch(s);
+	}
+}
+
 static void
 on_stream_timeout(struct evloop *loop, void *arg)
 {
+	struct session *s = arg;
+
 	(void)loop;
-	stream_lost(arg, "timeout");
+	if (s->draining) /* the server kept the connection open: its right */
+		session_finish(s);
+	else
+		stream_lost(s, "timeout");
 }
 
 static void
 on_stream_io(struct evloop *loop, int fd, int events, void *arg)
 {
 	struct session *s = arg;
-	size_t size = (size_t)s->t->c->o.size;
+	struct client *c = s->t->c;
+	size_t size = (size_t)c->o.size;
 	ssize_t n;
 
-	if ((events & EV_WRITE) && s->txoff < size) {
+	(void)loop;
+	if ((events & EV_WRITE) && s->awaiting && s->txoff < size) {
 		n = send(fd, s->tx + s->txoff, size - s->txoff, MSG_NOSIGNAL);
 		if (n > 0)
 			s->txoff += (size_t)n;
@@ -557,24 +664,21 @@ on_stream_io(struct evloop *loop, int fd, int events, void *arg)
 			return;
 		}
 	}
-	if (events & EV_READ) {
-		/* One byte more than owed: an echo that is too long is wrong. */
-		n = recv(fd, s->rx + s->rxlen, size + 1 - s->rxlen, 0);
+	if ((events & EV_READ) && s->rd_end == 0) {
+		n = recv(fd, c->rxbuf, sizeof(c->rxbuf), 0);
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-			stream_lost(s, n == 0 ? "was closed" : "was reset");
+			stream_ended(s, n == 0 ? 0 : errno);
 			return;
 		}
-		if (n > 0)
-			s->rxlen += (size_t)n;
+		if (n > 0 && stream_bytes(s, c->rxbuf, (size_t)n) == -1)
+			return;
 	}
 	if (s->awaiting && s->rxlen >= size) {
 		stream_reply_done(s);
 		if (s->done)
 			return;
 	}
-	/* Between probes nothing is owed: the socket is not watched. */
-	evloop_fd_set(loop, fd, (s->awaiting ? EV_READ : 0) | (s->txoff < size ? EV_WRITE : 0),
-	    on_stream_io, s);
+	stream_watch(s);
 }
 
 static void dgram_sweep(struct session *s);
@@ -721,6 +825,10 @@ probe_send(struct session *s)
 	payload_fill(c->seed, seq, s->tx, size);
 	s->txoff = s->rxlen = 0;
 	s->awaiting = true;
+	if (s->rd_end != 0) { /* the server closed after the last reply */
+		stream_lost(s, s->rd_end == -1 ? "was closed" : "was reset");
+		return;
+	}
 	evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
 	on_stream_io(c->loop, s->fd, EV_WRITE, s);
 }
@@ -735,47 +843,60 @@ pipe_end(struct session *s)
 	char w[ADDR_STRLEN + 16];
 
 	where(&s->addr, w, sizeof(w));
-	if (s->diverged)
-		snprintf(s->err, sizeof(s->err), "echo differs from sent data at byte %zu", s->diff_at);
-	else if (s->unacked_len > 0) /* what waits in tx is counted there too */
+	if (s->err[0] == '\0' && s->unacked_len > 0) /* what waits in tx is counted there too */
 		snprintf(s->err, sizeof(s->err), "echo from %s ended %zu bytes short", w,
 		    s->unacked_len);
 	session_finish(s);
 }
 
+/* While input flows: no progress within -W is the end. Once the input
+ * has ended and is sent: -W from then, however the echo trickles. */
 static void
 on_pipe_timeout(struct evloop *loop, void *arg)
 {
 	struct session *s = arg;
+	int ms = s->t->c->o.timeout_ms;
 	char w[ADDR_STRLEN + 16];
 
 	(void)loop;
-	snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms", where(&s->addr, w, sizeof(w)),
-	    s->t->c->o.timeout_ms);
+	where(&s->addr, w, sizeof(w));
+	if (!s->closing)
+		snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms", w, ms);
+	else if (s->unacked_len > 0)
+		snprintf(s->err, sizeof(s->err),
+		    "echo from %s incomplete %d ms after the end of input: %zu bytes missing", w, ms,
+		    s->unacked_len);
+	/* else: all echoed intact, the server just did not close */
 	session_finish(s);
 }
 
-/* Echoed bytes: compare with what went out, then pass them on. */
+/* Echoed bytes: those that match what went out are passed on; the first
+ * wrong byte, or the first byte past what was sent, ends the session
+ * (and is not written). Returns -1 when the session must end. */
 static int
 pipe_received(struct session *s, const unsigned char *p, size_t n)
 {
 	size_t cmp = n < s->unacked_len ? n : s->unacked_len;
 	size_t d = payload_first_diff(s->unacked, p, cmp);
 
-	if (!s->diverged && (d < cmp || n > s->unacked_len)) {
-		s->diverged = true;
-		s->diff_at = (size_t)s->bytes_received + d;
-	}
-	memmove(s->unacked, s->unacked + cmp, s->unacked_len - cmp);
-	s->unacked_len -= cmp;
-	s->bytes_received += n;
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(STDOUT_FILENO, p + off, n - off);
-		if (w == -1 && errno != EINTR)
+	for (size_t off = 0; off < d;) {
+		ssize_t w = write(STDOUT_FILENO, p + off, d - off);
+		if (w == -1 && errno != EINTR) {
+			snprintf(s->err, sizeof(s->err), "standard output: %s", strerror(errno));
 			return -1;
+		}
 		off += w > 0 ? (size_t)w : 0;
 	}
-	return 0;
+	if (d < cmp)
+		snprintf(s->err, sizeof(s->err), "echo differs from sent data at byte %llu",
+		    (unsigned long long)(s->bytes_received + d));
+	else if (n > cmp)
+		snprintf(s->err, sizeof(s->err), "echo has %zu byte%s more than sent", n - cmp,
+		    n - cmp == 1 ? "" : "s");
+	memmove(s->unacked, s->unacked + d, s->unacked_len - d);
+	s->unacked_len -= d;
+	s->bytes_received += d;
+	return d < n ? -1 : 0;
 }
 
 static void
@@ -803,7 +924,7 @@ on_pipe_sock(struct evloop *loop, int fd, int events, void *arg)
 			pipe_end(s);
 			return;
 		}
-		if (n > 0)
+		if (n > 0 && !s->closing)
 			evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
 	}
 	pipe_update(s);
@@ -844,11 +965,14 @@ pipe_update(struct session *s)
 		s->stdin_eof = true;
 		snprintf(s->err, sizeof(s->err), "cannot watch standard input: %s", strerror(errno));
 	}
-	if (s->stdin_eof && s->txlen == 0 && !s->done && s->fd != -1)
+	if (s->stdin_eof && s->txlen == 0 && !s->closing && !s->done && s->fd != -1) {
 		shutdown(s->fd, SHUT_WR);
-	if (s->unacked_len > 0 && !evtimer_armed(&s->rtimer))
+		s->closing = true;
 		evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
-	if (s->unacked_len == 0)
+	}
+	if (!s->closing && s->unacked_len > 0 && !evtimer_armed(&s->rtimer))
+		evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
+	if (!s->closing && s->unacked_len == 0)
 		evloop_timer_cancel(c->loop, &s->rtimer);
 	evloop_fd_set(c->loop, s->fd, EV_READ | (s->txlen > 0 ? EV_WRITE : 0), on_pipe_sock, s);
 }
