@@ -13,6 +13,8 @@
 
 #define EXIT_FAILED 1 /* unreachable, lost or wrong */
 #define EXIT_USAGE  2 /* usage error, or a name that did not resolve */
+/* Like ping (iputils MIN_USER_INTERVAL_MS): shorter needs root. */
+#define MIN_USER_INTERVAL_MS 2
 
 static struct {
 	struct client_opts co;
@@ -109,7 +111,7 @@ json_probe(const struct probe_result *r)
 	printf("{\"type\":\"probe\",");
 	json_str("target", r->target);
 	json_addr(r->addr);
-	printf(",\"seq\":%d,\"bytes\":%d", r->seq, r->bytes);
+	printf(",\"seq\":%lld,\"bytes\":%d", r->seq, r->bytes);
 	json_ms("rtt_ms", r->rtt_ms, r->status != PROBE_LOST && r->seq > 0);
 	printf(",\"status\":\"%s\",", status_names[r->status]);
 	json_str("error", r->error);
@@ -119,7 +121,8 @@ json_probe(const struct probe_result *r)
 static double
 loss_pct(const struct session_summary *s)
 {
-	return s->sent > 0 ? 100.0 * (s->sent - s->received - s->mismatched) / s->sent : 100.0;
+	return s->sent > 0 ? 100.0 * (double)(s->sent - s->received - s->mismatched) / (double)s->sent
+			   : 100.0;
 }
 
 static bool
@@ -136,9 +139,10 @@ json_summary(const struct session_summary *s)
 	json_addr(s->addr);
 	printf(",\"reachable\":%s", reachable(s) ? "true" : "false");
 	json_ms("connect_ms", s->connect_ms, s->connected);
-	printf(",\"sent\":%d,\"received\":%d,\"mismatched\":%d,\"duplicates\":%d,\"late\":%d"
-	       ",\"unrecognised\":%d",
-	    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised);
+	printf(",\"sent\":%lld,\"received\":%lld,\"mismatched\":%lld,\"duplicates\":%lld"
+	       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld",
+	    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
+	    s->reordered);
 	printf(",\"loss_pct\":%.1f", loss_pct(s));
 	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
 	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
@@ -170,11 +174,11 @@ on_probe(void *arg, const struct probe_result *r)
 		return;
 	addr_format(r->addr, buf, sizeof(buf));
 	if (r->status == PROBE_OK)
-		printf("%d bytes from %s (%s %s): seq=%d time=%.3f ms\n", r->bytes, buf,
+		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms\n", r->bytes, buf,
 		    addr_family_name(r->addr->family), addr_type_name(r->addr->socktype), r->seq,
 		    r->rtt_ms);
 	else if (r->seq > 0)
-		printf("%s: seq=%d: %s\n", r->target, r->seq, r->error);
+		printf("%s: seq=%lld: %s\n", r->target, r->seq, r->error);
 	else
 		printf("%s: %s\n", r->target, r->error);
 }
@@ -198,12 +202,14 @@ print_summary(const struct session_summary *s)
 	}
 	printf("--- %s (%s, %s %s) ---\n", s->target, addr_format(s->addr, buf, sizeof(buf)),
 	    addr_family_name(s->addr->family), addr_type_name(s->addr->socktype));
-	printf("%d sent, %d received, %d mismatched, %.0f%% loss, connect %.3f ms", s->sent,
+	printf("%lld sent, %lld received, %lld mismatched, %.0f%% loss, connect %.3f ms", s->sent,
 	    s->received, s->mismatched, loss_pct(s), s->connect_ms);
 	if (s->duplicates > 0 || s->late > 0)
-		printf(", %d duplicates, %d late", s->duplicates, s->late);
+		printf(", %lld duplicates, %lld late", s->duplicates, s->late);
 	if (s->unrecognised > 0)
-		printf(", %d unrecognised", s->unrecognised);
+		printf(", %lld unrecognised", s->unrecognised);
+	if (s->reordered > 0)
+		printf(", %lld reordered", s->reordered);
 	printf("\n");
 	if (s->received > 0)
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
@@ -248,7 +254,7 @@ static const char *
 short_error(const char *e)
 {
 	static const char *const known[] = { "connection refused", "no answer", "no reply",
-		"network unreachable", "host unreachable", "echo differs", "no socket" };
+		"network unreachable", "host unreachable", "echo differs", "no socket", "listen queue full", "echo has" };
 
 	for (size_t i = 0; i < AE_NELEM(known); i++)
 		if (strncmp(e, known[i], strlen(known[i])) == 0)
@@ -477,6 +483,11 @@ parse_options(int argc, char **argv)
 	if (opt.co.socktype == SOCK_DGRAM && opt.co.size < PAYLOAD_DGRAM_HEADER) {
 		log_err("bad size '%d': datagram probes carry an %d-byte header, use %d or more",
 		    opt.co.size, PAYLOAD_DGRAM_HEADER, PAYLOAD_DGRAM_HEADER);
+		return -1;
+	}
+	if (opt.co.interval_ms < MIN_USER_INTERVAL_MS && geteuid() != 0) {
+		log_err("interval %d ms: less than %d ms is a flood, only root may (as with ping)",
+		    opt.co.interval_ms, MIN_USER_INTERVAL_MS);
 		return -1;
 	}
 	if (opt.co.attempt_delay_ms != addriter_clamp_delay(opt.co.attempt_delay_ms)) {

@@ -11,6 +11,14 @@
 
 #define ERRLEN      512
 #define PIPE_WINDOW (1u << 20) /* sent but not yet echoed, before stdin waits */
+/* Datagram probes awaiting a reply or the timeout, at most: a ring that
+ * also remembers answered ones (duplicates, late replies) as long as it
+ * can. When it is full the next probe waits for the oldest to be settled,
+ * so memory stays bounded at any count and interval (-c 0 -i 0). */
+#define PROBE_RING_MIN 64
+#define PROBE_RING_MAX (1 << 16)
+/* The sequence number in a datagram header: 31 bits, wrapping. */
+#define SEQ_MASK 0x7fffffffLL
 
 struct target;
 
@@ -26,10 +34,12 @@ struct session {
 	struct evtimer ptimer; /* next probe */
 	struct evtimer rtimer; /* reply timeout (stream, pipe) or loss sweep (dgram) */
 	/* probes */
-	int nsent, received, mismatched, dups, late, unrecognised, sweep;
-	uint64_t *sent_at;
+	long long nsent, received, mismatched, dups, late, unrecognised, reordered, sweep;
+	long long maxseq; /* highest sequence number answered (reordering) */
+	bool blocked;     /* a probe waits for room in the ring */
+	uint64_t *sent_at; /* rings of cap entries, seq & (cap - 1) */
 	uint8_t *got;
-	int cap;
+	long long cap;
 	double rmin, rmax, rsum, rsq;
 	unsigned char *tx, *rx;
 	size_t txoff, rxlen;
@@ -117,6 +127,7 @@ connect_error(struct session *s, int e)
 	case ENETUNREACH: snprintf(s->err, sizeof(s->err), "network unreachable for %s", w); break;
 	case EHOSTUNREACH: snprintf(s->err, sizeof(s->err), "host unreachable: %s", w); break;
 	case ENOENT: snprintf(s->err, sizeof(s->err), "no socket at %s", w); break;
+	case EAGAIN: snprintf(s->err, sizeof(s->err), "listen queue full at %s", w); break;
 	case EAFNOSUPPORT:
 		snprintf(s->err, sizeof(s->err), "%s not supported here (%s)",
 		    addr_family_name(s->addr.family), w);
@@ -183,6 +194,7 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->duplicates = s->dups;
 	sum->late = s->late;
 	sum->unrecognised = s->unrecognised;
+	sum->reordered = s->reordered;
 	if (s->received > 0) {
 		double avg = s->rsum / s->received, var = s->rsq / s->received - avg * avg;
 		sum->rtt_min = s->rmin;
@@ -299,7 +311,14 @@ session_start(struct target *t, const struct addr *a)
 	t->sessions = s;
 	s->t0_us = evloop_clock_us();
 	s->fd = sock_connect(a, &inprog);
-	if (s->fd == -1)
+	if (s->fd != -1 && inprog && a->family == AF_UNIX && a->socktype != SOCK_DGRAM) {
+		/* A unix stream connect never goes on in the background: it
+		 * is done, or (EAGAIN) the listener's queue is full and it
+		 * never will be; a later writability would look connected. */
+		close(s->fd);
+		s->fd = -1;
+		session_failed(s, EAGAIN);
+	} else if (s->fd == -1)
 		session_failed(s, errno);
 	else if (!inprog)
 		session_connected(s);
@@ -424,31 +443,54 @@ target_resolve(struct target *t)
 
 /* ---- probes ---- */
 
-static int
-probe_slot(struct session *s, int seq)
+#define AT(s, seq)  ((s)->sent_at[(seq) & ((s)->cap - 1)])
+#define GOT(s, seq) ((s)->got[(seq) & ((s)->cap - 1)])
+
+/* The oldest probe whose slot must be kept: unsettled datagrams; for a
+ * stream only the probe in flight. */
+static long long
+oldest_needed(const struct session *s)
 {
-	if (seq >= s->cap) {
-		int cap = s->cap ? s->cap * 2 : 64;
-		uint64_t *at;
-		uint8_t *got;
-		while (cap <= seq)
-			cap *= 2;
-		at = realloc(s->sent_at, (size_t)cap * sizeof(*at));
-		if (at == NULL)
-			return -1;
-		s->sent_at = at;
-		got = realloc(s->got, (size_t)cap);
-		if (got == NULL)
-			return -1;
-		memset(got + s->cap, 0, (size_t)(cap - s->cap));
-		s->got = got;
-		s->cap = cap;
+	return s->addr.socktype == SOCK_DGRAM ? s->sweep : s->nsent;
+}
+
+/* Room in the ring for probe seq: 0, or 1 when it is full (the probe
+ * must wait), or -1 when out of memory. Growing keeps what it can. */
+static int
+probe_slot(struct session *s, long long seq)
+{
+	long long cap, from;
+	uint64_t *at;
+	uint8_t *got;
+
+	if (seq - oldest_needed(s) < s->cap)
+		return 0;
+	if (s->cap >= PROBE_RING_MAX)
+		return 1;
+	cap = s->cap ? s->cap * 2 : PROBE_RING_MIN;
+	at = calloc((size_t)cap, sizeof(*at));
+	got = calloc((size_t)cap, 1);
+	if (at == NULL || got == NULL) {
+		free(at);
+		free(got);
+		return -1;
 	}
+	from = seq - s->cap > 0 ? seq - s->cap : 0;
+	for (long long k = from; k < seq; k++) {
+		at[k & (cap - 1)] = AT(s, k);
+		got[k & (cap - 1)] = GOT(s, k);
+	}
+	free(s->sent_at);
+	free(s->got);
+	s->sent_at = at;
+	s->got = got;
+	s->cap = cap;
 	return 0;
 }
 
 static void
-report(struct session *s, int seq, int bytes, double rtt, enum probe_status st, const char *err)
+report(struct session *s, long long seq, int bytes, double rtt, enum probe_status st,
+    const char *err)
 {
 	struct probe_result r = { s->t->text, &s->addr, seq + 1, bytes, rtt, st, err };
 
@@ -491,7 +533,7 @@ schedule_next(struct session *s)
 {
 	struct client *c = s->t->c;
 
-	arm_at_us(c, &s->ptimer, s->sent_at[s->nsent - 1] + (uint64_t)c->o.interval_ms * 1000);
+	arm_at_us(c, &s->ptimer, AT(s, s->nsent - 1) + (uint64_t)c->o.interval_ms * 1000);
 }
 
 /* The session's stream socket: read always (bytes nobody asked for are
@@ -526,9 +568,9 @@ static void
 stream_reply_done(struct session *s)
 {
 	struct client *c = s->t->c;
-	int seq = s->nsent - 1;
+	long long seq = s->nsent - 1;
 	size_t size = (size_t)c->o.size;
-	double rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;
+	double rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
 	size_t d = payload_first_diff(s->tx, s->rx, size);
 
 	s->awaiting = false;
@@ -557,13 +599,13 @@ static void
 stream_surplus(struct session *s, size_t extra)
 {
 	struct client *c = s->t->c;
-	int seq = s->nsent - 1;
+	long long seq = s->nsent - 1;
 	size_t size = (size_t)c->o.size, d = size;
 	double rtt = s->last_rtt;
 	char msg[96];
 
 	if (s->awaiting) {
-		rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;
+		rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
 		d = payload_first_diff(s->tx, s->rx, size);
 		s->awaiting = false;
 		s->last_ok = false;
@@ -696,18 +738,21 @@ dgram_arm_sweep(struct session *s)
 	struct client *c = s->t->c;
 
 	if (s->sweep < s->nsent)
-		arm_at_us(c, &s->rtimer, s->sent_at[s->sweep] + (uint64_t)c->o.timeout_ms * 1000);
+		arm_at_us(c, &s->rtimer, AT(s, s->sweep) + (uint64_t)c->o.timeout_ms * 1000);
 }
 
 /* Finished when no more probes go out and every one sent is accounted for. */
 static void
 dgram_maybe_finish(struct session *s)
 {
-	while (s->sweep < s->nsent && s->got[s->sweep])
+	while (s->sweep < s->nsent && GOT(s, s->sweep))
 		s->sweep++;
 	if (!more_probes(s) && s->sweep >= s->nsent)
 		session_finish(s);
-	else
+	else if (s->blocked && s->nsent - s->sweep < s->cap) {
+		s->blocked = false;
+		probe_send(s);
+	} else
 		dgram_arm_sweep(s);
 }
 
@@ -719,10 +764,10 @@ dgram_sweep(struct session *s)
 	char w[ADDR_STRLEN + 16], msg[ADDR_STRLEN + 64];
 
 	where(&s->addr, w, sizeof(w));
-	for (; s->sweep < s->nsent && s->sent_at[s->sweep] + limit <= now; s->sweep++) {
-		if (s->got[s->sweep])
+	for (; s->sweep < s->nsent && AT(s, s->sweep) + limit <= now; s->sweep++) {
+		if (GOT(s, s->sweep))
 			continue;
-		s->got[s->sweep] = 2; /* reported lost: a reply now is late */
+		GOT(s, s->sweep) = 2; /* reported lost: a reply now is late */
 		snprintf(msg, sizeof(msg), "no reply from %s within %d ms", w, c->o.timeout_ms);
 		if (s->err[0] == '\0')
 			snprintf(s->err, sizeof(s->err), "%s", msg);
@@ -731,36 +776,71 @@ dgram_sweep(struct session *s)
 	dgram_maybe_finish(s);
 }
 
+/* The probe a header's 31-bit sequence number stands for: the latest
+ * one sent with those bits; -1 when none was. */
+static long long
+dgram_full_seq(const struct session *s, int hdr)
+{
+	long long last = s->nsent - 1, full;
+
+	if (hdr < 0 || last < 0)
+		return -1;
+	full = last - (((last & SEQ_MASK) - hdr) & SEQ_MASK);
+	return full >= 0 ? full : -1;
+}
+
+static void
+dgram_unrecognised(struct session *s, size_t n)
+{
+	/* not a probe's echo: counted apart, so loss stays a count of probes */
+	s->unrecognised++;
+	snprintf(s->err, sizeof(s->err), "unrecognised reply of %zu bytes", n);
+	report(s, -1, (int)n, 0, PROBE_UNRECOGNISED, s->err);
+}
+
 static void
 dgram_reply(struct session *s, const unsigned char *p, size_t n)
 {
 	struct client *c = s->t->c;
 	size_t size = (size_t)c->o.size, d;
-	int seq = payload_dgram_seq(p, n);
+	int hdr = payload_dgram_seq(p, n);
+	long long seq = dgram_full_seq(s, hdr);
 	double rtt;
 	char msg[96];
 
-	if (seq < 0 || seq >= s->nsent) {
-		/* not a probe's echo: counted apart, so loss stays a count of probes */
-		s->unrecognised++;
-		snprintf(s->err, sizeof(s->err), "unrecognised reply of %zu bytes", n);
-		report(s, -1, (int)n, 0, PROBE_UNRECOGNISED, s->err);
+	if (seq < 0) {
+		dgram_unrecognised(s, n);
 		return;
 	}
-	rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;
-	if (s->got[seq] == 1) {
+	d = payload_dgram_diff(c->seed, hdr, p, n, size);
+	if (s->nsent - seq > s->cap) {
+		/* Older than the ring remembers: settled long ago. */
+		if (n != size || d < size) {
+			dgram_unrecognised(s, n);
+			return;
+		}
+		s->late++;
+		report(s, seq, (int)n, 0, PROBE_LATE, "reply after the timeout");
+		return;
+	}
+	rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
+	if (GOT(s, seq) == 1) {
 		s->dups++;
 		report(s, seq, (int)n, rtt, PROBE_DUPLICATE, "duplicate reply");
 		return;
 	}
-	if (s->got[seq] == 2 || rtt > c->o.timeout_ms) {
+	/* A first reply to a probe older than one answered already. */
+	if (seq < s->maxseq)
+		s->reordered++;
+	else
+		s->maxseq = seq;
+	if (GOT(s, seq) == 2 || rtt > c->o.timeout_ms) {
 		s->late++;
-		s->got[seq] = 1;
+		GOT(s, seq) = 1;
 		report(s, seq, (int)n, rtt, PROBE_LATE, "reply after the timeout");
 		return;
 	}
-	s->got[seq] = 1;
-	d = payload_dgram_diff(c->seed, seq, p, n, size);
+	GOT(s, seq) = 1;
 	if (n != size || d < size) {
 		s->mismatched++;
 		if (n != size)
@@ -804,17 +884,23 @@ probe_send(struct session *s)
 {
 	struct client *c = s->t->c;
 	size_t size = (size_t)c->o.size;
-	int seq = s->nsent;
+	long long seq = s->nsent;
+	int slot = probe_slot(s, seq);
 
-	if (probe_slot(s, seq) == -1) {
+	if (slot == -1) {
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		session_finish(s);
 		return;
 	}
-	s->sent_at[seq] = evloop_clock_us();
+	if (slot == 1) { /* sent again when the sweep makes room */
+		s->blocked = true;
+		return;
+	}
+	AT(s, seq) = evloop_clock_us();
+	GOT(s, seq) = 0;
 	s->nsent++;
 	if (s->addr.socktype == SOCK_DGRAM) {
-		payload_dgram_build(c->seed, seq, s->tx, size);
+		payload_dgram_build(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
 		if (send(s->fd, s->tx, size, MSG_NOSIGNAL) == -1 && errno != EAGAIN)
 			connect_error(s, errno); /* counted lost by the sweep */
 		if (more_probes(s))
@@ -822,7 +908,7 @@ probe_send(struct session *s)
 		dgram_maybe_finish(s);
 		return;
 	}
-	payload_fill(c->seed, seq, s->tx, size);
+	payload_fill(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
 	s->txoff = s->rxlen = 0;
 	s->awaiting = true;
 	if (s->rd_end != 0) { /* the server closed after the last reply */

@@ -20,6 +20,7 @@ Stream modes, each applied to every chunk received:
 Datagram modes:
   dgram-reorder  hold each batch of 3 datagrams, answer them newest first
   dgram-other    answer every datagram from another socket (another port)
+  dgram-silent   read every datagram, answer none
 """
 import os
 import socket
@@ -123,6 +124,8 @@ def dgram_server(mode, portfile):
     batch = []
     while True:
         d, peer = u.recvfrom(65536)
+        if mode == "dgram-silent":
+            continue
         if mode == "dgram-other":
             other.sendto(d, peer)
             continue

@@ -18,12 +18,14 @@ bad() {
 }
 
 # run LIMIT ARGS...: anyecho under timeout LIMIT seconds, stdin from
-# $T/in; sets out (stdout and stderr), rc and ms (wall time).
+# $T/in, at most a few MB of output (a client that floods it is stopped
+# by SIGXFSZ); sets out (stdout and stderr), rc and ms (wall time).
 : >"$T/in"
 run() {
 	_lim=$1; shift
 	_t0=$(now_ms)
-	timeout -k 2 "$_lim" "$ANYECHO" "$@" <"$T/in" >"$T/out" 2>"$T/err"; rc=$?
+	(ulimit -f 8192; exec timeout -k 2 "$_lim" "$ANYECHO" "$@" <"$T/in" >"$T/out" 2>"$T/err")
+	rc=$?
 	ms=$(( $(now_ms) - _t0 ))
 	out=$(cat "$T/out" "$T/err")
 }
@@ -129,4 +131,38 @@ bad backlog "$T/full"
 run 10 -c 1 -W 500ms "unix:$T/full"
 expect_eq "backlog exit" $rc 1
 expect_eq "backlog" "$out" "anyecho: unix:$T/full: listen queue full at unix:$T/full"
+
+# A flood (-c 0 -i 0) at a server that never answers: memory stays bounded
+# (the probes awaiting a reply are a ring; when it is full the next waits).
+# Only root may flood, as with ping; others get a usage error.
+bad dgram-silent
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+if [ "$(id -u)" = 0 ]; then
+	"$ANYECHO" -q -u -c 0 -i 0 -W 30s 127.0.0.1 $BP >"$T/out" 2>&1 &
+	fp=$!
+	(sleep 20; kill -9 $fp) 2>/dev/null &
+	at_exit "kill $! $fp 2>/dev/null"
+	sleep 1
+	r1=$(rss $fp)
+	sleep 3
+	r2=$(rss $fp)
+	kill -INT $fp
+	wait $fp; rc=$?
+	[ -n "$r1" ] && [ -n "$r2" ] || fail "flood: anyecho ended early: $(cat "$T/out")"
+	expect_eq "flood exit" $rc 1
+	[ $((r2 - r1)) -lt 2048 ] || fail "flood: RSS grew from $r1 to $r2 KiB in 3 s"
+	if command -v setpriv >/dev/null 2>&1 &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$ANYECHO" -V >/dev/null 2>&1; then
+		out=$(timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$ANYECHO" -u -c 1 -i 1ms 127.0.0.1 $BP 2>&1); rc=$?
+		expect_eq "user flood exit" $rc 2
+		expect_in "user flood" "$out" "interval 1 ms: less than 2 ms is a flood, only root may"
+	else
+		echo "note: cannot run anyecho as another user: the non-root floor is not checked"
+	fi
+else
+	run 10 -u -c 1 -i 0 127.0.0.1 $BP
+	expect_eq "user flood exit" $rc 2
+	expect_in "user flood" "$out" "interval 0 ms: less than 2 ms is a flood, only root may"
+fi
 echo ok
