@@ -63,13 +63,22 @@ json_str(const char *key, const char *v)
 		return;
 	}
 	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
+	/* Valid UTF-8 goes as it is; controls (C0, DEL, C1) as \\u escapes;
+	 * a byte that is not UTF-8 (a unix path may hold any) as U+FFFD,
+	 * so every line stays valid JSON. */
+	for (const unsigned char *p = (const unsigned char *)v; *p != '\0';) {
+		size_t n = log_utf8_len(p);
+		if (n == 0)
+			printf("\\ufffd");
+		else if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
-		else if (*p < 0x20)
+		else if (*p < 0x20 || *p == 0x7f)
 			printf("\\u%04x", *p);
+		else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			printf("\\u%04x", p[1]);
 		else
-			putchar(*p);
+			fwrite(p, 1, n, stdout);
+		p += n > 0 ? n : 1;
 	}
 	putchar('"');
 }

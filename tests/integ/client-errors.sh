@@ -102,6 +102,24 @@ check 2 "host: port 70000 out of range (0-65535)" host 70000
 check 2 "[::1: missing ']' in '[::1'" '[::1'
 check 2 "usage: anyecho" --no-such-option
 check 2 "usage: anyecho"
+# C1 controls: raw CSI (0x9b) and U+009B (c2 9b) are not replayed either;
+# other UTF-8 is kept.
+csi=$(printf '\233') ucsi=$(printf '\302\233') alpha=$(printf '\316\261')
+out=$("$ANYECHO" -c 1 "unix:$T/x${csi}1m${ucsi}2m$alpha" 2>&1)
+expect_eq "C1" "$out" "anyecho: unix:$T/x?1m?2m$alpha: no socket at unix:$T/x?1m?2m$alpha"
+
+# --json stays valid JSON (UTF-8) whatever bytes a unix path holds: a byte
+# that is not UTF-8 is shown as '?', as in messages.
+ff=$(printf '\377')
+start_server -l "unix:$T/j${ff}k"
+"$ANYECHO" --json -c 1 "unix:$T/j${ff}k" >"$T/json" 2>&1 || fail "json run: $(cat "$T/json")"
+python3 - "$T/json" "unix:$T/j?k" <<'PY' || fail "invalid JSON: $(cat -v "$T/json")"
+import json, sys
+lines = open(sys.argv[1], "rb").read().splitlines()
+assert lines and all(json.loads(l.decode("utf-8"))["address"] == sys.argv[2] for l in lines)
+PY
+stop_server
+
 out=$("$ANYECHO" --attempt-delay 1ms -c 1 127.0.0.1 $free 2>&1)
 expect_in "clamp warning" "$out" "attempt delay 1 ms clamped to 10 ms"
 echo ok
