@@ -11,8 +11,9 @@
 #include "log.h"
 #include "payload.h"
 
-#define EXIT_FAILED 1 /* unreachable, lost or wrong */
-#define EXIT_USAGE  2 /* usage error, or a name that did not resolve */
+#define EXIT_FAILED  1 /* unreachable, lost or wrong */
+#define EXIT_USAGE   2 /* usage error, a malformed endpoint included */
+#define EXIT_RESOLVE 3 /* a name that did not resolve (was 2 before 0.1.0) */
 /* Like ping (iputils MIN_USER_INTERVAL_MS): shorter needs root. */
 #define MIN_USER_INTERVAL_MS 2
 
@@ -230,7 +231,7 @@ on_summary(void *arg, const struct session_summary *s)
 {
 	(void)arg;
 	if (s->resolve_failed)
-		worse(EXIT_USAGE);
+		worse(EXIT_RESOLVE);
 	else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
 	    s->mismatched > 0 || s->unrecognised > 0)
 		worse(EXIT_FAILED);
@@ -346,7 +347,7 @@ run_resolve(struct evloop *loop, char **names, int n)
 	struct resolve_item *items = calloc((size_t)n, sizeof(*items));
 	struct resolver *res = NULL;
 	char err[RESOLVE_ERRLEN];
-	int rc = 0;
+	int rc = 0, bad = 0, failed;
 
 	if (items == NULL)
 		return EXIT_FAILED;
@@ -355,10 +356,19 @@ run_resolve(struct evloop *loop, char **names, int n)
 		free(items);
 		return EXIT_USAGE;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		struct addr_spec spec;
 		items[i].text = names[i];
-	if (resolve_items(res, items, (size_t)n, &opt.hints) > 0)
+		/* Endpoints that do not parse are usage errors; the rest that
+		 * fail did not resolve. */
+		if (addr_parse(&spec, names[i], err, sizeof(err)) == -1)
+			bad++;
+	}
+	failed = resolve_items(res, items, (size_t)n, &opt.hints);
+	if (bad > 0)
 		rc = EXIT_USAGE;
+	else if (failed > 0)
+		rc = EXIT_RESOLVE;
 	for (int i = 0; i < n; i++) {
 		if (items[i].err[0] != '\0')
 			log_err("%s: %s", items[i].text, items[i].err);

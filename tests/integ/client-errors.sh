@@ -1,7 +1,7 @@
 #!/bin/sh
 # What anyecho says when things go wrong, and its exit status: refused
 # (1), no reply (1), a corrupted echo (1, with the offset), a name that does
-# not exist (2), and every command-line error (2).
+# not exist (3), and every command-line error (2).
 . "$top_srcdir/tests/integ/lib.sh"
 need python3
 
@@ -82,7 +82,7 @@ expect_in "dgram summary end" "$out" "1 duplicates, 0 late, 1 unrecognised"
 # Names that do not exist (the test's own DNS server).
 start_dnsmasq
 out=$("$ANYECHO" --dns-server 127.0.0.1:$DNS_PORT -c 1 no.such.test 2>&1); rc=$?
-expect_eq "NXDOMAIN exit" $rc 2
+expect_eq "NXDOMAIN exit" $rc 3
 expect_in "NXDOMAIN" "$out" "anyecho: no.such.test: name not found: no.such.test"
 
 check() { # STATUS MESSAGE ARGS...
