@@ -417,10 +417,12 @@ static const struct option longopts[] = {
 static int
 parse_option(int c, const char *arg, unsigned *types)
 {
-	char err[ADDR_ERRLEN];
+	char err[ADDR_ERRLEN] = "";
 	long v;
 	int rc = cli_resolve_option(c, arg, &opt.co.resolve, err, sizeof(err));
 
+	if (rc == 1 && err[0] != '\0')
+		log_warn("%s", err); /* an old spelling, still taken */
 	if (rc != 0)
 		goto out;
 	switch (c) {

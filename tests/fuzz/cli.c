@@ -34,5 +34,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else
 		refused(err, "interval");
+	if (cli_dns_timeout(s, &ms, err, sizeof(err)) == 0) {
+		if (ms < 1 || ms > CLI_DNS_MAX_MS || strchr(err, '\n') != NULL)
+			abort();
+	} else
+		refused(err, "DNS timeout");
 	return 0;
 }

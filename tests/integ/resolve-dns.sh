@@ -14,7 +14,7 @@ start_dnsmasq \
 	--host-record=many.test,2001:db8::10 --host-record=many.test,2001:db8::11 \
 	--cname=alias.test,alias2.test --cname=alias2.test,both.test
 
-r() { "$ANYECHO" --resolve --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 3000 "$@" 2>&1; }
+r() { "$ANYECHO" --resolve --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 3s "$@" 2>&1; }
 
 out=$(r -t both.test) || fail "both.test: $out"
 expect_eq "both.test entries" "$(echo "$out" | wc -l)" 2

@@ -14,7 +14,7 @@ PORT=$(cat "$T/port")
 
 # 1. No query for literals, scope ids, localhost or unix paths.
 t0=$(now_ms)
-out=$("$ANYECHO" --resolve -t --dns-server "127.0.0.1:$PORT" --dns-timeout 4000 \
+out=$("$ANYECHO" --resolve -t --dns-server "127.0.0.1:$PORT" --dns-timeout 4s \
 	127.0.0.1 '[::1]:7' 2001:db8::5 'fe80::1%lo' localhost unix:/x 2>&1) ||
 	fail "numeric lookups failed: $out"
 t1=$(now_ms)
@@ -26,7 +26,7 @@ expect_in "scope" "$out" "[fe80::1%lo]:7"
 
 # 2. A name times out within the configured 800 ms, naming the server.
 t0=$(now_ms)
-out=$("$ANYECHO" --resolve --dns-server "127.0.0.1:$PORT" --dns-timeout 800 slow.test 2>&1)
+out=$("$ANYECHO" --resolve --dns-server "127.0.0.1:$PORT" --dns-timeout 800ms slow.test 2>&1)
 rc=$?
 t1=$(now_ms)
 expect_eq "exit status" "$rc" 3
