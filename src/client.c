@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <math.h>
+#include <sys/resource.h>
 
 #include "addriter.h"
 #include "client.h"
@@ -19,6 +20,10 @@
 #define PROBE_RING_MAX (1 << 16)
 /* The sequence number in a datagram header: 31 bits, wrapping. */
 #define SEQ_MASK 0x7fffffffLL
+/* --all: sessions (sockets) open at once across all targets; the rest
+ * wait their turn, so that a name with hundreds of addresses neither runs
+ * out of descriptors nor starves the resolver of them. */
+#define ALL_INFLIGHT_MAX 32
 
 struct target;
 
@@ -66,6 +71,10 @@ struct target {
 	struct resolve_query *q[2];
 	struct addriter it;
 	struct evtimer pace;
+	struct evtimer deadline;  /* race: the whole race within the connect timeout */
+	bool expired;
+	struct addr_list queued;  /* --all: addresses waiting for a free slot */
+	size_t nqueued_started;
 	struct session *sessions;
 	struct session *winner;
 	bool done;
@@ -80,6 +89,8 @@ struct client {
 	struct client_report rep;
 	struct target *targets, **tail;
 	int active;
+	int inflight, inflight_max; /* --all sessions open, and the bound */
+	bool pumping, pump_again;
 	bool stopping;
 	uint64_t seed;
 	unsigned char rxbuf[65536];
@@ -88,6 +99,8 @@ struct client {
 static void session_connected(struct session *s);
 static void session_finish(struct session *s);
 static void target_pump(struct target *t);
+static void all_pump(struct client *c);
+static int session_start(struct target *t, const struct addr *a);
 
 /* Arm a timer for a deadline in monotonic microseconds, rounded up. */
 static void
@@ -174,6 +187,7 @@ target_done(struct target *t)
 		return;
 	t->done = true;
 	evloop_timer_cancel(c->loop, &t->pace);
+	evloop_timer_cancel(c->loop, &t->deadline);
 	if (c->rep.target_done != NULL && c->o.mode == CLIENT_ALL)
 		c->rep.target_done(c->rep.arg, t->text);
 	if (--c->active == 0)
@@ -221,9 +235,11 @@ target_check(struct target *t)
 			return;
 	if (t->q[0] != NULL || t->q[1] != NULL)
 		return;
+	if (t->nqueued_started < t->queued.n)
+		return;
 	if (t->c->o.mode != CLIENT_ALL && t->winner == NULL) {
 		struct session_summary sum;
-		if (!addriter_exhausted(&t->it))
+		if (!addriter_exhausted(&t->it) && !t->expired)
 			return;
 		/* Every attempt failed: the target's summary says why, each. */
 		memset(&sum, 0, sizeof(sum));
@@ -247,6 +263,10 @@ session_finish(struct session *s)
 	if (s->connected || t->c->o.mode == CLIENT_ALL) {
 		summarize(s, &sum);
 		t->c->rep.summary(t->c->rep.arg, &sum);
+	}
+	if (t->c->o.mode == CLIENT_ALL) {
+		t->c->inflight--;
+		all_pump(t->c);
 	}
 	target_check(t);
 }
@@ -310,6 +330,10 @@ session_start(struct target *t, const struct addr *a)
 	s->next = t->sessions;
 	t->sessions = s;
 	s->t0_us = evloop_clock_us();
+	if (c->o.mode == CLIENT_ALL)
+		c->inflight++;
+	else if (c->o.mode == CLIENT_RACE && !evtimer_armed(&t->deadline) && !t->expired)
+		evloop_timer_arm(c->loop, &t->deadline, (uint64_t)c->o.connect_timeout_ms);
 	s->fd = sock_connect(a, &inprog);
 	if (s->fd != -1 && inprog && a->family == AF_UNIX && a->socktype != SOCK_DGRAM) {
 		/* A unix stream connect never goes on in the background: it
@@ -343,7 +367,7 @@ target_pump(struct target *t)
 {
 	struct client *c = t->c;
 
-	while (t->winner == NULL && !c->stopping) {
+	while (t->winner == NULL && !c->stopping && !t->expired) {
 		const struct addr *a;
 		uint64_t wait = 0;
 		enum addriter_step st = addriter_next(&t->it, evloop_now(c->loop), &a, &wait);
@@ -360,6 +384,68 @@ target_pump(struct target *t)
 		break;
 	}
 	target_check(t);
+}
+
+/* The race is over: attempts still connecting fail, addresses not tried
+ * are counted in the error, and the target ends. */
+static void
+on_race_deadline(struct evloop *loop, void *arg)
+{
+	struct target *t = arg;
+	size_t started = 0, known, len;
+
+	(void)loop;
+	t->expired = true;
+	for (int i = 0; i < 2; i++) {
+		resolve_cancel(t->q[i]);
+		t->q[i] = NULL;
+	}
+	for (struct session *s = t->sessions; s != NULL; s = s->next) {
+		started++;
+		if (s->done)
+			continue;
+		len = strlen(t->err);
+		connect_error(s, ETIMEDOUT);
+		snprintf(t->err + len, sizeof(t->err) - len, "%s%s", len ? "; " : "", s->err);
+		session_close(s);
+		s->done = true;
+	}
+	known = addriter_count(&t->it);
+	if (known > started) { /* put first: a long list of attempts gets cut */
+		char head[96];
+		size_t hl, tl = strlen(t->err);
+		snprintf(head, sizeof(head), "%zu of %zu addresses not tried within %d ms%s",
+		    known - started, known, t->c->o.connect_timeout_ms, tl ? "; " : "");
+		hl = strlen(head);
+		if (hl + tl >= sizeof(t->err))
+			tl = sizeof(t->err) - 1 - hl;
+		memmove(t->err + hl, t->err, tl);
+		memcpy(t->err, head, hl);
+		t->err[hl + tl] = '\0';
+	}
+	target_check(t);
+}
+
+/* --all: start queued addresses, target by target, while slots are free.
+ * Re-entered when a start fails at once: the outer call goes round again. */
+static void
+all_pump(struct client *c)
+{
+	if (c->pumping) {
+		c->pump_again = true;
+		return;
+	}
+	c->pumping = true;
+	do {
+		c->pump_again = false;
+		for (struct target *t = c->targets; t != NULL; t = t->next) {
+			while (!c->stopping && c->inflight < c->inflight_max &&
+			    t->nqueued_started < t->queued.n)
+				session_start(t, &t->queued.v[t->nqueued_started++]);
+			target_check(t);
+		}
+	} while (c->pump_again);
+	c->pumping = false;
 }
 
 static void
@@ -390,17 +476,17 @@ on_resolved(struct target *t, int i, enum resolve_status st, struct addr_list *l
 	}
 	if (c->o.mode == CLIENT_ALL)
 		for (size_t k = 0; k < list->n; k++)
-			session_start(t, &list->v[k]);
+			addr_list_add(&t->queued, &list->v[k]); /* out of memory: not tried */
 	else
 		addriter_answer(&t->it, i == 0, list, evloop_now(c->loop));
 	addr_list_free(list);
-	if (all_in && t->sessions == NULL && addriter_count(&t->it) == 0) {
+	if (all_in && t->sessions == NULL && t->queued.n == 0 && addriter_count(&t->it) == 0) {
 		/* Every lookup failed: a resolution failure (exit 2). */
 		target_resolve_failed(t, t->rerr);
 		return;
 	}
 	if (c->o.mode == CLIENT_ALL)
-		target_check(t);
+		all_pump(c);
 	else
 		target_pump(t);
 }
@@ -1079,6 +1165,7 @@ session_connected(struct session *s)
 		/* First to connect wins; the others are cancelled. */
 		t->winner = s;
 		evloop_timer_cancel(c->loop, &t->pace);
+		evloop_timer_cancel(c->loop, &t->deadline);
 		for (struct session *o = t->sessions; o != NULL; o = o->next)
 			if (o != s && !o->done) {
 				session_close(o);
@@ -1118,6 +1205,19 @@ session_connected(struct session *s)
 
 /* ---- the client ---- */
 
+/* Two descriptors a session at most leaves room for the resolver's. */
+static int
+all_inflight_max(void)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return ALL_INFLIGHT_MAX;
+	room = rl.rlim_cur > 32 ? (rl.rlim_cur - 32) / 2 : 1;
+	return room < ALL_INFLIGHT_MAX ? (int)(room > 0 ? room : 1) : ALL_INFLIGHT_MAX;
+}
+
 int
 client_new(struct client **out, struct evloop *loop, const struct client_opts *o,
     const struct client_report *rep, char *err, size_t errlen)
@@ -1134,6 +1234,7 @@ client_new(struct client **out, struct evloop *loop, const struct client_opts *o
 	c->loop = loop;
 	c->o = *o;
 	c->rep = *rep;
+	c->inflight_max = all_inflight_max();
 	c->tail = &c->targets;
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd != -1) {
@@ -1167,7 +1268,9 @@ client_free(struct client *c)
 			session_free(s);
 		}
 		evloop_timer_cancel(c->loop, &t->pace);
+		evloop_timer_cancel(c->loop, &t->deadline);
 		addriter_free(&t->it);
+		addr_list_free(&t->queued);
 		free(t);
 	}
 	resolver_free(c->res);
@@ -1194,6 +1297,7 @@ client_add(struct client *c, const char *text, int port, char *err, size_t errle
 	if (t->spec.port >= 0)
 		t->port = t->spec.port;
 	evtimer_init(&t->pace, on_pace, t);
+	evtimer_init(&t->deadline, on_race_deadline, t);
 	*c->tail = t;
 	c->tail = &t->next;
 	return 0;

@@ -17,6 +17,8 @@ Stream modes, each applied to every chunk received:
   silent    read and discard, never answer
   noeof     echo, but never close: the end of input is ignored
   backlog   a unix stream socket whose listen queue is full (never accepts)
+  blackhole N  TCP listeners on 127.0.0.1 to 127.0.0.N, one port, queues
+            full: a connect there is never answered (SYNs are dropped)
 Datagram modes:
   dgram-reorder  hold each batch of 3 datagrams, answer them newest first
   dgram-other    answer every datagram from another socket (another port)
@@ -115,6 +117,28 @@ def backlog_server(portfile, path):
     time.sleep(60)
 
 
+def blackhole_server(portfile, n):
+    held = []
+    port = 0
+    for i in range(1, int(n) + 1):
+        s = socket.socket()
+        s.bind(("127.0.0.%d" % i, port))
+        port = s.getsockname()[1]
+        s.listen(0)
+        held.append(s)
+        for _ in range(3):  # fill the accept queue, then a little more
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.%d" % i, port))
+            except BlockingIOError:
+                pass
+            held.append(c)
+    time.sleep(0.5)  # let the handshakes settle into the full queues
+    publish(portfile, str(port))
+    time.sleep(60)
+
+
 def dgram_server(mode, portfile):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("127.0.0.1", 0))
@@ -141,6 +165,8 @@ def main():
     threading.Timer(60, lambda: os._exit(0)).start()
     if mode.startswith("dgram-"):
         dgram_server(mode, portfile)
+    elif mode == "blackhole":
+        blackhole_server(portfile, sys.argv[3])
     elif mode == "backlog":
         backlog_server(portfile, sys.argv[3])
     else:

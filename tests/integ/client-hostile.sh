@@ -132,6 +132,31 @@ run 10 -c 1 -W 500ms "unix:$T/full"
 expect_eq "backlog exit" $rc 1
 expect_eq "backlog" "$out" "anyecho: unix:$T/full: listen queue full at unix:$T/full"
 
+# A race over 60 addresses that never answer: --connect-timeout bounds the
+# race as a whole (it took 5 s here before: 60 attempts 100 ms apart).
+bad blackhole 60
+seq 1 60 | sed 's/.*/127.0.0.& hole.test/' >"$T/hole.hosts"
+CARES_HOSTS=$T/hole.hosts
+export CARES_HOSTS
+run 20 -4 -c 1 --connect-timeout 1s --attempt-delay 100ms hole.test $BP
+expect_eq "race deadline exit" $rc 1
+expect_in "race deadline" "$out" "anyecho: hole.test: "
+expect_in "race deadline" "$out" " of 60 addresses not tried within 1000 ms; no answer from"
+within "race deadline" 3500
+
+# --all over 300 addresses with 128 descriptors: paced, every one refused
+# (before: 180 "Too many open files").
+free=$(free_port)
+awk 'BEGIN { for (i = 1; i <= 300; i++) printf "127.0.%d.%d many.test\n", i / 250, i % 250 + 1 }' \
+	>"$T/many.hosts"
+CARES_HOSTS=$T/many.hosts
+(ulimit -n 128; exec timeout -k 2 30 "$ANYECHO" -A -4 -c 1 many.test $free) >"$T/out" 2>&1; rc=$?
+unset CARES_HOSTS
+out=$(cat "$T/out")
+expect_eq "--all 300 exit" $rc 1
+expect_in "--all 300" "$out" "IPv4: 0 of 300 addresses reachable (connection refused)"
+expect_eq "--all 300 refused rows" "$(grep -c 'connection refused$' "$T/out")" 300
+
 # A flood (-c 0 -i 0) at a server that never answers: memory stays bounded
 # (the probes awaiting a reply are a ring; when it is full the next waits).
 # Only root may flood, as with ping; others get a usage error.
