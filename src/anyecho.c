@@ -34,16 +34,48 @@ static struct {
 	size_t nrows, caprows;
 } run;
 
+/* The synopsis; with --help (to stdout) also one line per option, as
+ * in anyecho(1). */
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: anyecho [-46tuAqvV] [-c count] [-s size] [-i interval] [-W timeout]\n"
 	    "               [--connect-timeout time] [--attempt-delay time] [--sequential]\n"
-	    "               [--json] [--dns-server list] [--dns-timeout ms] [-p port]\n"
+	    "               [--json] [--dns-server list] [--dns-timeout time] [-p port]\n"
 	    "               target [port] ...\n"
 	    "       anyecho [options] --stdin target [port]\n"
 	    "       anyecho [-46tu] [-p port] [--passive] --resolve endpoint ...\n");
+	if (f != stdout)
+		return;
+	fputs("\nOptions:\n"
+	      "  -4, -6                  IPv4 or IPv6 only\n"
+	      "  -t, -u                  stream (TCP, the default) or datagram (UDP)\n"
+	      "  -c, --count N           probes per address (default 3; 0: until stopped)\n"
+	      "  -s, --size BYTES        bytes per probe (default 64)\n"
+	      "  -i, --interval TIME     between probes (default 1s; under 2ms: root only)\n"
+	      "  -W, --timeout TIME      wait for each echo; pipe mode: after the input\n"
+	      "                          ended (default 2s)\n"
+	      "      --connect-timeout TIME  a connection attempt, and a whole race\n"
+	      "                          (default 5s)\n"
+	      "      --attempt-delay TIME  between Happy Eyeballs attempts (default 250ms)\n"
+	      "      --sequential        try addresses one after the other\n"
+	      "  -A, --all               probe every address at once, then a table\n"
+	      "      --json              one JSON object per line\n"
+	      "      --stdin, -          pipe mode: stdin to the server, its echo to stdout\n"
+	      "  -p, --port PORT         for targets that name none (default 7)\n"
+	      "      --dns-server LIST   DNS servers to ask: ip[:port],...\n"
+	      "      --dns-timeout TIME  give up on a lookup after this long (default 5s)\n"
+	      "      --dns-tries N       send each query this often (default 3)\n"
+	      "      --resolve           resolve only and print the addresses\n"
+	      "      --passive           with --resolve: as a server would\n"
+	      "  -q, --quiet             summaries only\n"
+	      "  -v, --verbose           more detail\n"
+	      "  -h, --help              this help\n"
+	      "  -V, --version           the version\n"
+	      "TIME: seconds, or a number and a unit: 800ms, 1.5s, 2m.\n"
+	      "Exit: 0 all well, 1 unreachable or a bad echo, 2 usage, 3 name not resolved.\n",
+	    f);
 }
 
 static void
