@@ -72,6 +72,7 @@ struct target {
 	struct addriter it;
 	struct evtimer pace;
 	struct evtimer deadline;  /* race: the whole race within the connect timeout */
+	bool raced;               /* the deadline was armed: once, at the first attempt */
 	bool expired;
 	struct addr_list queued;  /* --all: addresses waiting for a free slot */
 	size_t nqueued_started;
@@ -332,8 +333,12 @@ session_start(struct target *t, const struct addr *a)
 	s->t0_us = evloop_clock_us();
 	if (c->o.mode == CLIENT_ALL)
 		c->inflight++;
-	else if (c->o.mode == CLIENT_RACE && !evtimer_armed(&t->deadline) && !t->expired)
+	else if (c->o.mode == CLIENT_RACE && !t->raced) {
+		/* A flag, not evtimer_armed(): a deadline that is due but not
+		 * yet run looks unarmed and would be pushed back. */
+		t->raced = true;
 		evloop_timer_arm(c->loop, &t->deadline, (uint64_t)c->o.connect_timeout_ms);
+	}
 	s->fd = sock_connect(a, &inprog);
 	if (s->fd != -1 && inprog && a->family == AF_UNIX && a->socktype != SOCK_DGRAM) {
 		/* A unix stream connect never goes on in the background: it
