@@ -11,8 +11,11 @@
 #include "log.h"
 #include "payload.h"
 
-#define EXIT_FAILED 1 /* unreachable, lost or wrong */
-#define EXIT_USAGE  2 /* usage error, or a name that did not resolve */
+#define EXIT_FAILED  1 /* unreachable, lost or wrong */
+#define EXIT_USAGE   2 /* usage error, a malformed endpoint included */
+#define EXIT_RESOLVE 3 /* a name that did not resolve (was 2 before 0.1.0) */
+/* Like ping (iputils MIN_USER_INTERVAL_MS): shorter needs root. */
+#define MIN_USER_INTERVAL_MS 2
 
 static struct {
 	struct client_opts co;
@@ -31,16 +34,48 @@ static struct {
 	size_t nrows, caprows;
 } run;
 
+/* The synopsis; with --help (to stdout) also one line per option, as
+ * in anyecho(1). */
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: anyecho [-46tuAqvV] [-c count] [-s size] [-i interval] [-W timeout]\n"
 	    "               [--connect-timeout time] [--attempt-delay time] [--sequential]\n"
-	    "               [--json] [--dns-server list] [--dns-timeout ms] [-p port]\n"
+	    "               [--json] [--dns-server list] [--dns-timeout time] [-p port]\n"
 	    "               target [port] ...\n"
 	    "       anyecho [options] --stdin target [port]\n"
 	    "       anyecho [-46tu] [-p port] [--passive] --resolve endpoint ...\n");
+	if (f != stdout)
+		return;
+	fputs("\nOptions:\n"
+	      "  -4, -6                  IPv4 or IPv6 only\n"
+	      "  -t, -u                  stream (TCP, the default) or datagram (UDP)\n"
+	      "  -c, --count N           probes per address (default 3; 0: until stopped)\n"
+	      "  -s, --size BYTES        bytes per probe (default 64)\n"
+	      "  -i, --interval TIME     between probes (default 1s; under 2ms: root only)\n"
+	      "  -W, --timeout TIME      wait for each echo; pipe mode: after the input\n"
+	      "                          ended (default 2s)\n"
+	      "      --connect-timeout TIME  a connection attempt, and a whole race\n"
+	      "                          (default 5s)\n"
+	      "      --attempt-delay TIME  between Happy Eyeballs attempts (default 250ms)\n"
+	      "      --sequential        try addresses one after the other\n"
+	      "  -A, --all               probe every address at once, then a table\n"
+	      "      --json              one JSON object per line\n"
+	      "      --stdin, -          pipe mode: stdin to the server, its echo to stdout\n"
+	      "  -p, --port PORT         for targets that name none (default 7)\n"
+	      "      --dns-server LIST   DNS servers to ask: ip[:port],...\n"
+	      "      --dns-timeout TIME  give up on a lookup after this long (default 5s)\n"
+	      "      --dns-tries N       send each query this often (default 3)\n"
+	      "      --resolve           resolve only and print the addresses\n"
+	      "      --passive           with --resolve: as a server would\n"
+	      "  -q, --quiet             summaries only\n"
+	      "  -v, --verbose           more detail\n"
+	      "  -h, --help              this help\n"
+	      "  -V, --version           the version\n"
+	      "TIME: seconds, or a number and a unit: 800ms, 1.5s, 2m.\n"
+	      "Exit: 0 all well, 1 unreachable or a bad echo, 2 usage, 3 name not resolved.\n",
+	    f);
 }
 
 static void
@@ -61,13 +96,22 @@ json_str(const char *key, const char *v)
 		return;
 	}
 	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
+	/* Valid UTF-8 goes as it is; controls (C0, DEL, C1) as \\u escapes;
+	 * a byte that is not UTF-8 (a unix path may hold any) as U+FFFD,
+	 * so every line stays valid JSON. */
+	for (const unsigned char *p = (const unsigned char *)v; *p != '\0';) {
+		size_t n = log_utf8_len(p);
+		if (n == 0)
+			printf("\\ufffd");
+		else if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
-		else if (*p < 0x20)
+		else if (*p < 0x20 || *p == 0x7f)
 			printf("\\u%04x", *p);
+		else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
+			printf("\\u%04x", p[1]);
 		else
-			putchar(*p);
+			fwrite(p, 1, n, stdout);
+		p += n > 0 ? n : 1;
 	}
 	putchar('"');
 }
@@ -109,7 +153,7 @@ json_probe(const struct probe_result *r)
 	printf("{\"type\":\"probe\",");
 	json_str("target", r->target);
 	json_addr(r->addr);
-	printf(",\"seq\":%d,\"bytes\":%d", r->seq, r->bytes);
+	printf(",\"seq\":%lld,\"bytes\":%d", r->seq, r->bytes);
 	json_ms("rtt_ms", r->rtt_ms, r->status != PROBE_LOST && r->seq > 0);
 	printf(",\"status\":\"%s\",", status_names[r->status]);
 	json_str("error", r->error);
@@ -119,7 +163,8 @@ json_probe(const struct probe_result *r)
 static double
 loss_pct(const struct session_summary *s)
 {
-	return s->sent > 0 ? 100.0 * (s->sent - s->received - s->mismatched) / s->sent : 100.0;
+	return s->sent > 0 ? 100.0 * (double)(s->sent - s->received - s->mismatched) / (double)s->sent
+			   : 100.0;
 }
 
 static bool
@@ -136,9 +181,10 @@ json_summary(const struct session_summary *s)
 	json_addr(s->addr);
 	printf(",\"reachable\":%s", reachable(s) ? "true" : "false");
 	json_ms("connect_ms", s->connect_ms, s->connected);
-	printf(",\"sent\":%d,\"received\":%d,\"mismatched\":%d,\"duplicates\":%d,\"late\":%d"
-	       ",\"unrecognised\":%d",
-	    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised);
+	printf(",\"sent\":%lld,\"received\":%lld,\"mismatched\":%lld,\"duplicates\":%lld"
+	       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld",
+	    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
+	    s->reordered);
 	printf(",\"loss_pct\":%.1f", loss_pct(s));
 	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
 	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
@@ -170,11 +216,11 @@ on_probe(void *arg, const struct probe_result *r)
 		return;
 	addr_format(r->addr, buf, sizeof(buf));
 	if (r->status == PROBE_OK)
-		printf("%d bytes from %s (%s %s): seq=%d time=%.3f ms\n", r->bytes, buf,
+		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms\n", r->bytes, buf,
 		    addr_family_name(r->addr->family), addr_type_name(r->addr->socktype), r->seq,
 		    r->rtt_ms);
 	else if (r->seq > 0)
-		printf("%s: seq=%d: %s\n", r->target, r->seq, r->error);
+		printf("%s: seq=%lld: %s\n", r->target, r->seq, r->error);
 	else
 		printf("%s: %s\n", r->target, r->error);
 }
@@ -198,12 +244,14 @@ print_summary(const struct session_summary *s)
 	}
 	printf("--- %s (%s, %s %s) ---\n", s->target, addr_format(s->addr, buf, sizeof(buf)),
 	    addr_family_name(s->addr->family), addr_type_name(s->addr->socktype));
-	printf("%d sent, %d received, %d mismatched, %.0f%% loss, connect %.3f ms", s->sent,
+	printf("%lld sent, %lld received, %lld mismatched, %.0f%% loss, connect %.3f ms", s->sent,
 	    s->received, s->mismatched, loss_pct(s), s->connect_ms);
 	if (s->duplicates > 0 || s->late > 0)
-		printf(", %d duplicates, %d late", s->duplicates, s->late);
+		printf(", %lld duplicates, %lld late", s->duplicates, s->late);
 	if (s->unrecognised > 0)
-		printf(", %d unrecognised", s->unrecognised);
+		printf(", %lld unrecognised", s->unrecognised);
+	if (s->reordered > 0)
+		printf(", %lld reordered", s->reordered);
 	printf("\n");
 	if (s->received > 0)
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
@@ -215,7 +263,7 @@ on_summary(void *arg, const struct session_summary *s)
 {
 	(void)arg;
 	if (s->resolve_failed)
-		worse(EXIT_USAGE);
+		worse(EXIT_RESOLVE);
 	else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
 	    s->mismatched > 0 || s->unrecognised > 0)
 		worse(EXIT_FAILED);
@@ -248,7 +296,7 @@ static const char *
 short_error(const char *e)
 {
 	static const char *const known[] = { "connection refused", "no answer", "no reply",
-		"network unreachable", "host unreachable", "echo differs", "no socket" };
+		"network unreachable", "host unreachable", "echo differs", "no socket", "listen queue full", "echo has" };
 
 	for (size_t i = 0; i < AE_NELEM(known); i++)
 		if (strncmp(e, known[i], strlen(known[i])) == 0)
@@ -331,7 +379,7 @@ run_resolve(struct evloop *loop, char **names, int n)
 	struct resolve_item *items = calloc((size_t)n, sizeof(*items));
 	struct resolver *res = NULL;
 	char err[RESOLVE_ERRLEN];
-	int rc = 0;
+	int rc = 0, bad = 0, failed;
 
 	if (items == NULL)
 		return EXIT_FAILED;
@@ -340,10 +388,19 @@ run_resolve(struct evloop *loop, char **names, int n)
 		free(items);
 		return EXIT_USAGE;
 	}
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		struct addr_spec spec;
 		items[i].text = names[i];
-	if (resolve_items(res, items, (size_t)n, &opt.hints) > 0)
+		/* Endpoints that do not parse are usage errors; the rest that
+		 * fail did not resolve. */
+		if (addr_parse(&spec, names[i], err, sizeof(err)) == -1)
+			bad++;
+	}
+	failed = resolve_items(res, items, (size_t)n, &opt.hints);
+	if (bad > 0)
 		rc = EXIT_USAGE;
+	else if (failed > 0)
+		rc = EXIT_RESOLVE;
 	for (int i = 0; i < n; i++) {
 		if (items[i].err[0] != '\0')
 			log_err("%s: %s", items[i].text, items[i].err);
@@ -392,10 +449,12 @@ static const struct option longopts[] = {
 static int
 parse_option(int c, const char *arg, unsigned *types)
 {
-	char err[ADDR_ERRLEN];
+	char err[ADDR_ERRLEN] = "";
 	long v;
 	int rc = cli_resolve_option(c, arg, &opt.co.resolve, err, sizeof(err));
 
+	if (rc == 1 && err[0] != '\0')
+		log_warn("%s", err); /* an old spelling, still taken */
 	if (rc != 0)
 		goto out;
 	switch (c) {
@@ -477,6 +536,11 @@ parse_options(int argc, char **argv)
 	if (opt.co.socktype == SOCK_DGRAM && opt.co.size < PAYLOAD_DGRAM_HEADER) {
 		log_err("bad size '%d': datagram probes carry an %d-byte header, use %d or more",
 		    opt.co.size, PAYLOAD_DGRAM_HEADER, PAYLOAD_DGRAM_HEADER);
+		return -1;
+	}
+	if (opt.co.interval_ms < MIN_USER_INTERVAL_MS && geteuid() != 0) {
+		log_err("interval %d ms: less than %d ms is a flood, only root may (as with ping)",
+		    opt.co.interval_ms, MIN_USER_INTERVAL_MS);
 		return -1;
 	}
 	if (opt.co.attempt_delay_ms != addriter_clamp_delay(opt.co.attempt_delay_ms)) {

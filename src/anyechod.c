@@ -31,6 +31,8 @@ static struct {
 	enum log_level level;
 } opt;
 
+/* The synopsis; with --help (to stdout) also one line per option, as
+ * in anyechod(8). */
 static void
 usage(FILE *f)
 {
@@ -41,7 +43,40 @@ usage(FILE *f)
 	    "                [--dualstack] [--no-guard] [--rate-limit n] [--inetd] [--syslog]\n"
 	    "                [--max-owed bytes] [--stall-timeout time]\n"
 	    "                [--max-conns-per-source n]\n"
-	    "                [--dns-server list] [--dns-timeout ms] [--dns-tries n]\n");
+	    "                [--dns-server list] [--dns-timeout time] [--dns-tries n]\n");
+	if (f != stdout)
+		return;
+	fputs("\nOptions:\n"
+	      "  -l, --listen ENDPOINT   listen here, not on the wildcards (repeatable)\n"
+	      "  -p, --port PORT         for endpoints that name none (default 7; 0: any)\n"
+	      "  -4, -6                  IPv4 or IPv6 only\n"
+	      "  -t, -u                  stream or datagram only (default both)\n"
+	      "      --port-file FILE    write family, type, address, port per socket\n"
+	      "      --max-conns N       more connections are closed at once\n"
+	      "      --idle-timeout TIME close quiet connections (default 300s; 0: never)\n"
+	      "      --buffer-size BYTES what a connection may owe its peer (default 65536)\n"
+	      "      --threads N         event loops (default: one per CPU)\n"
+	      "      --grace TIME        after SIGTERM, for connections to end (default 5s)\n"
+	      "      --user USER         switch to this user once the sockets are open\n"
+	      "      --unix-mode MODE    permissions of unix socket files, octal\n"
+	      "      --dualstack         one IPv6 socket for both families\n"
+	      "      --no-guard          answer datagrams from every source\n"
+	      "      --rate-limit N      datagram replies a second per source\n"
+	      "      --max-owed SIZE     bytes owed to all peers together (default 64M; 0: no limit)\n"
+	      "      --stall-timeout TIME  over the budget, close peers that read nothing this long (default 10s)\n"
+	      "      --max-conns-per-source N  per IPv4 address or IPv6 /64 (default 256; 0: no limit)\n"
+	      "      --inetd             started by inetd: stdin is the socket\n"
+	      "      --syslog            log to syslog, not standard error\n"
+	      "      --dns-server LIST   DNS servers to ask: ip[:port],...\n"
+	      "      --dns-timeout TIME  give up on a lookup after this long (default 5s)\n"
+	      "      --dns-tries N       send each query this often (default 3)\n"
+	      "  -n, --check             resolve and print what would be opened, then exit\n"
+	      "  -q, --quiet             warnings and errors only\n"
+	      "  -v, --verbose           everything, debugging included\n"
+	      "  -h, --help              this help\n"
+	      "  -V, --version           the version\n"
+	      "TIME: seconds, or a number and a unit: 800ms, 1.5s, 2m.\n",
+	    f);
 }
 
 static int

@@ -80,6 +80,38 @@ cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, s
 	return 0;
 }
 
+/* Every duration reads a bare number as seconds. --dns-timeout used to
+ * take bare milliseconds (documented, default 5000): a bare integer of
+ * CLI_DNS_OLD_MS or more keeps that meaning, with a deprecation note in
+ * err; below it no DNS timeout in milliseconds was sensible. */
+int
+cli_dns_timeout(const char *s, int *ms, char *err, size_t errlen)
+{
+	long v;
+
+	err[0] = '\0';
+	if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s) && strlen(s) <= 7) {
+		v = strtol(s, NULL, 10);
+		if (v >= CLI_DNS_OLD_MS) {
+			if (v > CLI_DNS_MAX_MS)
+				return log_errbuf(err, errlen,
+				    "bad DNS timeout '%s': expected a time from 1 ms to %d s", s,
+				    CLI_DNS_MAX_MS / 1000);
+			*ms = (int)v;
+			log_errbuf(err, errlen,
+			    "DNS timeout '%s' taken as %ld ms (old rule, deprecated): write %ldms", s, v,
+			    v);
+			return 0;
+		}
+	}
+	if (cli_duration("DNS timeout", s, CLI_DNS_MAX_MS, ms, err, errlen) == -1)
+		return -1;
+	if (*ms < 1)
+		return log_errbuf(err, errlen, "bad DNS timeout '%s': expected a time from 1 ms to %d s",
+		    s, CLI_DNS_MAX_MS / 1000);
+	return 0;
+}
+
 int
 cli_resolve_option(int c, const char *arg, struct resolve_opts *ro, char *err, size_t errlen)
 {
@@ -90,10 +122,7 @@ cli_resolve_option(int c, const char *arg, struct resolve_opts *ro, char *err, s
 		ro->servers = arg;
 		return 1;
 	case CLI_OPT_DNS_TIMEOUT:
-		if (cli_number("DNS timeout", arg, 1, 600000, &v, err, errlen) == -1)
-			return -1;
-		ro->timeout_ms = (int)v;
-		return 1;
+		return cli_dns_timeout(arg, &ro->timeout_ms, err, errlen) == -1 ? -1 : 1;
 	case CLI_OPT_DNS_TRIES:
 		if (cli_number("DNS tries", arg, 1, 20, &v, err, errlen) == -1)
 			return -1;

@@ -16,6 +16,13 @@ int cli_size(const char *what, const char *s, long lo, long hi, long *out, char 
 int cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err,
     size_t errlen);
 
+/* --dns-timeout: a duration like the others (bare number: seconds), but
+ * a bare integer of 100 or more is milliseconds, as it used to be; then
+ * err holds a deprecation note for the caller to show (returns 0). */
+#define CLI_DNS_OLD_MS 100
+#define CLI_DNS_MAX_MS 600000
+int cli_dns_timeout(const char *s, int *ms, char *err, size_t errlen);
+
 /* The resolver's options, alike in both programs: put the long options in
  * the getopt table and offer every option code to cli_resolve_option(). */
 enum { CLI_OPT_DNS_SERVER = 0x1000, CLI_OPT_DNS_TIMEOUT, CLI_OPT_DNS_TRIES };
@@ -23,7 +30,8 @@ enum { CLI_OPT_DNS_SERVER = 0x1000, CLI_OPT_DNS_TIMEOUT, CLI_OPT_DNS_TRIES };
 	{ "dns-server", required_argument, NULL, CLI_OPT_DNS_SERVER }, \
 	{ "dns-timeout", required_argument, NULL, CLI_OPT_DNS_TIMEOUT }, \
 	{ "dns-tries", required_argument, NULL, CLI_OPT_DNS_TRIES }
-/* 1: c was one of them and is taken; 0: not one of them; -1: bad value. */
+/* 1: c was one of them and is taken (err may then hold a note to show,
+ * else it is empty); 0: not one of them; -1: bad value. */
 int cli_resolve_option(int c, const char *arg, struct resolve_opts *ro, char *err,
     size_t errlen);
 

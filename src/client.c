@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <math.h>
+#include <sys/resource.h>
 
 #include "addriter.h"
 #include "client.h"
@@ -11,6 +12,18 @@
 
 #define ERRLEN      512
 #define PIPE_WINDOW (1u << 20) /* sent but not yet echoed, before stdin waits */
+/* Datagram probes awaiting a reply or the timeout, at most: a ring that
+ * also remembers answered ones (duplicates, late replies) as long as it
+ * can. When it is full the next probe waits for the oldest to be settled,
+ * so memory stays bounded at any count and interval (-c 0 -i 0). */
+#define PROBE_RING_MIN 64
+#define PROBE_RING_MAX (1 << 16)
+/* The sequence number in a datagram header: 31 bits, wrapping. */
+#define SEQ_MASK 0x7fffffffLL
+/* --all: sessions (sockets) open at once across all targets; the rest
+ * wait their turn, so that a name with hundreds of addresses neither runs
+ * out of descriptors nor starves the resolver of them. */
+#define ALL_INFLIGHT_MAX 32
 
 struct target;
 
@@ -26,20 +39,26 @@ struct session {
 	struct evtimer ptimer; /* next probe */
 	struct evtimer rtimer; /* reply timeout (stream, pipe) or loss sweep (dgram) */
 	/* probes */
-	int nsent, received, mismatched, dups, late, unrecognised, sweep;
-	uint64_t *sent_at;
+	long long nsent, received, mismatched, dups, late, unrecognised, reordered, sweep;
+	long long maxseq; /* highest sequence number answered (reordering) */
+	bool blocked;     /* a probe waits for room in the ring */
+	uint64_t *sent_at; /* rings of cap entries, seq & (cap - 1) */
 	uint8_t *got;
-	int cap;
+	long long cap;
 	double rmin, rmax, rsum, rsq;
 	unsigned char *tx, *rx;
 	size_t txoff, rxlen;
 	bool awaiting;
+	bool last_ok;     /* the last stream reply was counted intact */
+	double last_rtt;
+	bool draining;    /* stream: after the last reply, awaiting the close */
+	int rd_end;       /* stream read side ended between probes: -1 EOF, or errno */
 	/* pipe */
 	unsigned char *unacked;
 	size_t unacked_len, txlen;
 	uint64_t bytes_sent, bytes_received;
-	bool stdin_eof, diverged;
-	size_t diff_at;
+	bool stdin_eof;
+	bool closing;     /* input ended and sent: the -W deadline runs */
 	char err[ERRLEN];
 };
 
@@ -52,6 +71,11 @@ struct target {
 	struct resolve_query *q[2];
 	struct addriter it;
 	struct evtimer pace;
+	struct evtimer deadline;  /* race: the whole race within the connect timeout */
+	bool raced;               /* the deadline was armed: once, at the first attempt */
+	bool expired;
+	struct addr_list queued;  /* --all: addresses waiting for a free slot */
+	size_t nqueued_started;
 	struct session *sessions;
 	struct session *winner;
 	bool done;
@@ -66,6 +90,8 @@ struct client {
 	struct client_report rep;
 	struct target *targets, **tail;
 	int active;
+	int inflight, inflight_max; /* --all sessions open, and the bound */
+	bool pumping, pump_again;
 	bool stopping;
 	uint64_t seed;
 	unsigned char rxbuf[65536];
@@ -74,6 +100,8 @@ struct client {
 static void session_connected(struct session *s);
 static void session_finish(struct session *s);
 static void target_pump(struct target *t);
+static void all_pump(struct client *c);
+static int session_start(struct target *t, const struct addr *a);
 
 /* Arm a timer for a deadline in monotonic microseconds, rounded up. */
 static void
@@ -113,6 +141,7 @@ connect_error(struct session *s, int e)
 	case ENETUNREACH: snprintf(s->err, sizeof(s->err), "network unreachable for %s", w); break;
 	case EHOSTUNREACH: snprintf(s->err, sizeof(s->err), "host unreachable: %s", w); break;
 	case ENOENT: snprintf(s->err, sizeof(s->err), "no socket at %s", w); break;
+	case EAGAIN: snprintf(s->err, sizeof(s->err), "listen queue full at %s", w); break;
 	case EAFNOSUPPORT:
 		snprintf(s->err, sizeof(s->err), "%s not supported here (%s)",
 		    addr_family_name(s->addr.family), w);
@@ -159,6 +188,7 @@ target_done(struct target *t)
 		return;
 	t->done = true;
 	evloop_timer_cancel(c->loop, &t->pace);
+	evloop_timer_cancel(c->loop, &t->deadline);
 	if (c->rep.target_done != NULL && c->o.mode == CLIENT_ALL)
 		c->rep.target_done(c->rep.arg, t->text);
 	if (--c->active == 0)
@@ -179,6 +209,7 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->duplicates = s->dups;
 	sum->late = s->late;
 	sum->unrecognised = s->unrecognised;
+	sum->reordered = s->reordered;
 	if (s->received > 0) {
 		double avg = s->rsum / s->received, var = s->rsq / s->received - avg * avg;
 		sum->rtt_min = s->rmin;
@@ -205,9 +236,11 @@ target_check(struct target *t)
 			return;
 	if (t->q[0] != NULL || t->q[1] != NULL)
 		return;
+	if (t->nqueued_started < t->queued.n)
+		return;
 	if (t->c->o.mode != CLIENT_ALL && t->winner == NULL) {
 		struct session_summary sum;
-		if (!addriter_exhausted(&t->it))
+		if (!addriter_exhausted(&t->it) && !t->expired)
 			return;
 		/* Every attempt failed: the target's summary says why, each. */
 		memset(&sum, 0, sizeof(sum));
@@ -231,6 +264,10 @@ session_finish(struct session *s)
 	if (s->connected || t->c->o.mode == CLIENT_ALL) {
 		summarize(s, &sum);
 		t->c->rep.summary(t->c->rep.arg, &sum);
+	}
+	if (t->c->o.mode == CLIENT_ALL) {
+		t->c->inflight--;
+		all_pump(t->c);
 	}
 	target_check(t);
 }
@@ -294,8 +331,23 @@ session_start(struct target *t, const struct addr *a)
 	s->next = t->sessions;
 	t->sessions = s;
 	s->t0_us = evloop_clock_us();
+	if (c->o.mode == CLIENT_ALL)
+		c->inflight++;
+	else if (c->o.mode == CLIENT_RACE && !t->raced) {
+		/* A flag, not evtimer_armed(): a deadline that is due but not
+		 * yet run looks unarmed and would be pushed back. */
+		t->raced = true;
+		evloop_timer_arm(c->loop, &t->deadline, (uint64_t)c->o.connect_timeout_ms);
+	}
 	s->fd = sock_connect(a, &inprog);
-	if (s->fd == -1)
+	if (s->fd != -1 && inprog && a->family == AF_UNIX && a->socktype != SOCK_DGRAM) {
+		/* A unix stream connect never goes on in the background: it
+		 * is done, or (EAGAIN) the listener's queue is full and it
+		 * never will be; a later writability would look connected. */
+		close(s->fd);
+		s->fd = -1;
+		session_failed(s, EAGAIN);
+	} else if (s->fd == -1)
 		session_failed(s, errno);
 	else if (!inprog)
 		session_connected(s);
@@ -320,7 +372,7 @@ target_pump(struct target *t)
 {
 	struct client *c = t->c;
 
-	while (t->winner == NULL && !c->stopping) {
+	while (t->winner == NULL && !c->stopping && !t->expired) {
 		const struct addr *a;
 		uint64_t wait = 0;
 		enum addriter_step st = addriter_next(&t->it, evloop_now(c->loop), &a, &wait);
@@ -337,6 +389,68 @@ target_pump(struct target *t)
 		break;
 	}
 	target_check(t);
+}
+
+/* The race is over: attempts still connecting fail, addresses not tried
+ * are counted in the error, and the target ends. */
+static void
+on_race_deadline(struct evloop *loop, void *arg)
+{
+	struct target *t = arg;
+	size_t started = 0, known, len;
+
+	(void)loop;
+	t->expired = true;
+	for (int i = 0; i < 2; i++) {
+		resolve_cancel(t->q[i]);
+		t->q[i] = NULL;
+	}
+	for (struct session *s = t->sessions; s != NULL; s = s->next) {
+		started++;
+		if (s->done)
+			continue;
+		len = strlen(t->err);
+		connect_error(s, ETIMEDOUT);
+		snprintf(t->err + len, sizeof(t->err) - len, "%s%s", len ? "; " : "", s->err);
+		session_close(s);
+		s->done = true;
+	}
+	known = addriter_count(&t->it);
+	if (known > started) { /* put first: a long list of attempts gets cut */
+		char head[96];
+		size_t hl, tl = strlen(t->err);
+		snprintf(head, sizeof(head), "%zu of %zu addresses not tried within %d ms%s",
+		    known - started, known, t->c->o.connect_timeout_ms, tl ? "; " : "");
+		hl = strlen(head);
+		if (hl + tl >= sizeof(t->err))
+			tl = sizeof(t->err) - 1 - hl;
+		memmove(t->err + hl, t->err, tl);
+		memcpy(t->err, head, hl);
+		t->err[hl + tl] = '\0';
+	}
+	target_check(t);
+}
+
+/* --all: start queued addresses, target by target, while slots are free.
+ * Re-entered when a start fails at once: the outer call goes round again. */
+static void
+all_pump(struct client *c)
+{
+	if (c->pumping) {
+		c->pump_again = true;
+		return;
+	}
+	c->pumping = true;
+	do {
+		c->pump_again = false;
+		for (struct target *t = c->targets; t != NULL; t = t->next) {
+			while (!c->stopping && c->inflight < c->inflight_max &&
+			    t->nqueued_started < t->queued.n)
+				session_start(t, &t->queued.v[t->nqueued_started++]);
+			target_check(t);
+		}
+	} while (c->pump_again);
+	c->pumping = false;
 }
 
 static void
@@ -367,17 +481,17 @@ on_resolved(struct target *t, int i, enum resolve_status st, struct addr_list *l
 	}
 	if (c->o.mode == CLIENT_ALL)
 		for (size_t k = 0; k < list->n; k++)
-			session_start(t, &list->v[k]);
+			addr_list_add(&t->queued, &list->v[k]); /* out of memory: not tried */
 	else
 		addriter_answer(&t->it, i == 0, list, evloop_now(c->loop));
 	addr_list_free(list);
-	if (all_in && t->sessions == NULL && addriter_count(&t->it) == 0) {
+	if (all_in && t->sessions == NULL && t->queued.n == 0 && addriter_count(&t->it) == 0) {
 		/* Every lookup failed: a resolution failure (exit 2). */
 		target_resolve_failed(t, t->rerr);
 		return;
 	}
 	if (c->o.mode == CLIENT_ALL)
-		target_check(t);
+		all_pump(c);
 	else
 		target_pump(t);
 }
@@ -420,31 +534,54 @@ target_resolve(struct target *t)
 
 /* ---- probes ---- */
 
-static int
-probe_slot(struct session *s, int seq)
+#define AT(s, seq)  ((s)->sent_at[(seq) & ((s)->cap - 1)])
+#define GOT(s, seq) ((s)->got[(seq) & ((s)->cap - 1)])
+
+/* The oldest probe whose slot must be kept: unsettled datagrams; for a
+ * stream only the probe in flight. */
+static long long
+oldest_needed(const struct session *s)
 {
-	if (seq >= s->cap) {
-		int cap = s->cap ? s->cap * 2 : 64;
-		uint64_t *at;
-		uint8_t *got;
-		while (cap <= seq)
-			cap *= 2;
-		at = realloc(s->sent_at, (size_t)cap * sizeof(*at));
-		if (at == NULL)
-			return -1;
-		s->sent_at = at;
-		got = realloc(s->got, (size_t)cap);
-		if (got == NULL)
-			return -1;
-		memset(got + s->cap, 0, (size_t)(cap - s->cap));
-		s->got = got;
-		s->cap = cap;
+	return s->addr.socktype == SOCK_DGRAM ? s->sweep : s->nsent;
+}
+
+/* Room in the ring for probe seq: 0, or 1 when it is full (the probe
+ * must wait), or -1 when out of memory. Growing keeps what it can. */
+static int
+probe_slot(struct session *s, long long seq)
+{
+	long long cap, from;
+	uint64_t *at;
+	uint8_t *got;
+
+	if (seq - oldest_needed(s) < s->cap)
+		return 0;
+	if (s->cap >= PROBE_RING_MAX)
+		return 1;
+	cap = s->cap ? s->cap * 2 : PROBE_RING_MIN;
+	at = calloc((size_t)cap, sizeof(*at));
+	got = calloc((size_t)cap, 1);
+	if (at == NULL || got == NULL) {
+		free(at);
+		free(got);
+		return -1;
 	}
+	from = seq - s->cap > 0 ? seq - s->cap : 0;
+	for (long long k = from; k < seq; k++) {
+		at[k & (cap - 1)] = AT(s, k);
+		got[k & (cap - 1)] = GOT(s, k);
+	}
+	free(s->sent_at);
+	free(s->got);
+	s->sent_at = at;
+	s->got = got;
+	s->cap = cap;
 	return 0;
 }
 
 static void
-report(struct session *s, int seq, int bytes, double rtt, enum probe_status st, const char *err)
+report(struct session *s, long long seq, int bytes, double rtt, enum probe_status st,
+    const char *err)
 {
 	struct probe_result r = { s->t->text, &s->addr, seq + 1, bytes, rtt, st, err };
 
@@ -472,6 +609,7 @@ more_probes(const struct session *s)
 }
 
 static void probe_send(struct session *s);
+static void on_stream_io(struct evloop *loop, int fd, int events, void *arg);
 
 static void
 on_next_probe(struct evloop *loop, void *arg)
@@ -486,21 +624,49 @@ schedule_next(struct session *s)
 {
 	struct client *c = s->t->c;
 
-	arm_at_us(c, &s->ptimer, s->sent_at[s->nsent - 1] + (uint64_t)c->o.interval_ms * 1000);
+	arm_at_us(c, &s->ptimer, AT(s, s->nsent - 1) + (uint64_t)c->o.interval_ms * 1000);
 }
 
-/* Stream: the reply is complete, or the connection ended early. */
+/* The session's stream socket: read always (bytes nobody asked for are
+ * surplus), write while a probe is still going out. */
+static void
+stream_watch(struct session *s)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	int mask = (s->rd_end == 0 ? EV_READ : 0) | (s->awaiting && s->txoff < size ? EV_WRITE : 0);
+
+	evloop_fd_set(s->t->c->loop, s->fd, mask, on_stream_io, s);
+}
+
+/* After the last reply: half-close and wait, at most the reply timeout,
+ * for the server to close, so that bytes sent after the echo are seen. */
+static void
+stream_drain(struct session *s)
+{
+	struct client *c = s->t->c;
+
+	s->draining = true;
+	if (s->rd_end != 0 || shutdown(s->fd, SHUT_WR) == -1) {
+		session_finish(s);
+		return;
+	}
+	evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
+	stream_watch(s);
+}
+
+/* Stream: the reply is complete. */
 static void
 stream_reply_done(struct session *s)
 {
 	struct client *c = s->t->c;
-	int seq = s->nsent - 1;
+	long long seq = s->nsent - 1;
 	size_t size = (size_t)c->o.size;
-	double rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;
-	/* An echo longer than the probe differs where the extra byte is. */
-	size_t d = s->rxlen > size ? size : payload_first_diff(s->tx, s->rx, size);
+	double rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
+	size_t d = payload_first_diff(s->tx, s->rx, size);
 
 	s->awaiting = false;
+	s->last_ok = d == size;
+	s->last_rtt = rtt;
 	evloop_timer_cancel(c->loop, &s->rtimer);
 	if (d < size) {
 		char msg[96];
@@ -515,7 +681,59 @@ stream_reply_done(struct session *s)
 	if (more_probes(s))
 		schedule_next(s);
 	else
-		session_finish(s);
+		stream_drain(s);
+}
+
+/* Bytes beyond the probe's echo: the last probe's echo was too long. The
+ * stream is now out of step with the probes, so the session ends. */
+static void
+stream_surplus(struct session *s, size_t extra)
+{
+	struct client *c = s->t->c;
+	long long seq = s->nsent - 1;
+	size_t size = (size_t)c->o.size, d = size;
+	double rtt = s->last_rtt;
+	char msg[96];
+
+	if (s->awaiting) {
+		rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
+		d = payload_first_diff(s->tx, s->rx, size);
+		s->awaiting = false;
+		s->last_ok = false;
+		s->mismatched++;
+	} else if (s->last_ok) {
+		/* Reported intact, counted received: it was not. (min and
+		 * max keep it; the average and deviation do not.) */
+		s->received--;
+		s->rsum -= rtt;
+		s->rsq -= rtt * rtt;
+		s->mismatched++;
+	}
+	if (d < size)
+		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
+	else
+		snprintf(msg, sizeof(msg), "echo has %zu byte%s more than sent", extra,
+		    extra == 1 ? "" : "s");
+	snprintf(s->err, sizeof(s->err), "%s", msg);
+	report(s, seq, (int)(size + extra), rtt, PROBE_MISMATCH, msg);
+	session_finish(s);
+}
+
+/* Received bytes: the echo owed, then anything more is surplus.
+ * Returns -1 when the session ended. */
+static int
+stream_bytes(struct session *s, const unsigned char *p, size_t n)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	size_t owed = s->awaiting ? size - s->rxlen : 0, k = n < owed ? n : owed;
+
+	memcpy(s->rx + s->rxlen, p, k);
+	s->rxlen += k;
+	if (n > k) {
+		stream_surplus(s, n - k);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -534,21 +752,43 @@ stream_lost(struct session *s, const char *why)
 	session_finish(s);
 }
 
+/* The read side ended: the echo owed is lost; after the last reply it is
+ * the close awaited; between probes the next probe will say it. */
+static void
+stream_ended(struct session *s, int e)
+{
+	if (s->draining)
+		session_finish(s);
+	else if (s->awaiting)
+		stream_lost(s, e == 0 ? "was closed" : "was reset");
+	else {
+		s->rd_end = e == 0 ? -1 : e;
+		stream_watch(s);
+	}
+}
+
 static void
 on_stream_timeout(struct evloop *loop, void *arg)
 {
+	struct session *s = arg;
+
 	(void)loop;
-	stream_lost(arg, "timeout");
+	if (s->draining) /* the server kept the connection open: its right */
+		session_finish(s);
+	else
+		stream_lost(s, "timeout");
 }
 
 static void
 on_stream_io(struct evloop *loop, int fd, int events, void *arg)
 {
 	struct session *s = arg;
-	size_t size = (size_t)s->t->c->o.size;
+	struct client *c = s->t->c;
+	size_t size = (size_t)c->o.size;
 	ssize_t n;
 
-	if ((events & EV_WRITE) && s->txoff < size) {
+	(void)loop;
+	if ((events & EV_WRITE) && s->awaiting && s->txoff < size) {
 		n = send(fd, s->tx + s->txoff, size - s->txoff, MSG_NOSIGNAL);
 		if (n > 0)
 			s->txoff += (size_t)n;
@@ -557,24 +797,21 @@ on_stream_io(struct evloop *loop, int fd, int events, void *arg)
 			return;
 		}
 	}
-	if (events & EV_READ) {
-		/* One byte more than owed: an echo that is too long is wrong. */
-		n = recv(fd, s->rx + s->rxlen, size + 1 - s->rxlen, 0);
+	if ((events & EV_READ) && s->rd_end == 0) {
+		n = recv(fd, c->rxbuf, sizeof(c->rxbuf), 0);
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-			stream_lost(s, n == 0 ? "was closed" : "was reset");
+			stream_ended(s, n == 0 ? 0 : errno);
 			return;
 		}
-		if (n > 0)
-			s->rxlen += (size_t)n;
+		if (n > 0 && stream_bytes(s, c->rxbuf, (size_t)n) == -1)
+			return;
 	}
 	if (s->awaiting && s->rxlen >= size) {
 		stream_reply_done(s);
 		if (s->done)
 			return;
 	}
-	/* Between probes nothing is owed: the socket is not watched. */
-	evloop_fd_set(loop, fd, (s->awaiting ? EV_READ : 0) | (s->txoff < size ? EV_WRITE : 0),
-	    on_stream_io, s);
+	stream_watch(s);
 }
 
 static void dgram_sweep(struct session *s);
@@ -592,18 +829,21 @@ dgram_arm_sweep(struct session *s)
 	struct client *c = s->t->c;
 
 	if (s->sweep < s->nsent)
-		arm_at_us(c, &s->rtimer, s->sent_at[s->sweep] + (uint64_t)c->o.timeout_ms * 1000);
+		arm_at_us(c, &s->rtimer, AT(s, s->sweep) + (uint64_t)c->o.timeout_ms * 1000);
 }
 
 /* Finished when no more probes go out and every one sent is accounted for. */
 static void
 dgram_maybe_finish(struct session *s)
 {
-	while (s->sweep < s->nsent && s->got[s->sweep])
+	while (s->sweep < s->nsent && GOT(s, s->sweep))
 		s->sweep++;
 	if (!more_probes(s) && s->sweep >= s->nsent)
 		session_finish(s);
-	else
+	else if (s->blocked && s->nsent - s->sweep < s->cap) {
+		s->blocked = false;
+		probe_send(s);
+	} else
 		dgram_arm_sweep(s);
 }
 
@@ -615,10 +855,10 @@ dgram_sweep(struct session *s)
 	char w[ADDR_STRLEN + 16], msg[ADDR_STRLEN + 64];
 
 	where(&s->addr, w, sizeof(w));
-	for (; s->sweep < s->nsent && s->sent_at[s->sweep] + limit <= now; s->sweep++) {
-		if (s->got[s->sweep])
+	for (; s->sweep < s->nsent && AT(s, s->sweep) + limit <= now; s->sweep++) {
+		if (GOT(s, s->sweep))
 			continue;
-		s->got[s->sweep] = 2; /* reported lost: a reply now is late */
+		GOT(s, s->sweep) = 2; /* reported lost: a reply now is late */
 		snprintf(msg, sizeof(msg), "no reply from %s within %d ms", w, c->o.timeout_ms);
 		if (s->err[0] == '\0')
 			snprintf(s->err, sizeof(s->err), "%s", msg);
@@ -627,36 +867,71 @@ dgram_sweep(struct session *s)
 	dgram_maybe_finish(s);
 }
 
+/* The probe a header's 31-bit sequence number stands for: the latest
+ * one sent with those bits; -1 when none was. */
+static long long
+dgram_full_seq(const struct session *s, int hdr)
+{
+	long long last = s->nsent - 1, full;
+
+	if (hdr < 0 || last < 0)
+		return -1;
+	full = last - (((last & SEQ_MASK) - hdr) & SEQ_MASK);
+	return full >= 0 ? full : -1;
+}
+
+static void
+dgram_unrecognised(struct session *s, size_t n)
+{
+	/* not a probe's echo: counted apart, so loss stays a count of probes */
+	s->unrecognised++;
+	snprintf(s->err, sizeof(s->err), "unrecognised reply of %zu bytes", n);
+	report(s, -1, (int)n, 0, PROBE_UNRECOGNISED, s->err);
+}
+
 static void
 dgram_reply(struct session *s, const unsigned char *p, size_t n)
 {
 	struct client *c = s->t->c;
 	size_t size = (size_t)c->o.size, d;
-	int seq = payload_dgram_seq(p, n);
+	int hdr = payload_dgram_seq(p, n);
+	long long seq = dgram_full_seq(s, hdr);
 	double rtt;
 	char msg[96];
 
-	if (seq < 0 || seq >= s->nsent) {
-		/* not a probe's echo: counted apart, so loss stays a count of probes */
-		s->unrecognised++;
-		snprintf(s->err, sizeof(s->err), "unrecognised reply of %zu bytes", n);
-		report(s, -1, (int)n, 0, PROBE_UNRECOGNISED, s->err);
+	if (seq < 0) {
+		dgram_unrecognised(s, n);
 		return;
 	}
-	rtt = (double)(evloop_clock_us() - s->sent_at[seq]) / 1000.0;
-	if (s->got[seq] == 1) {
+	d = payload_dgram_diff(c->seed, hdr, p, n, size);
+	if (s->nsent - seq > s->cap) {
+		/* Older than the ring remembers: settled long ago. */
+		if (n != size || d < size) {
+			dgram_unrecognised(s, n);
+			return;
+		}
+		s->late++;
+		report(s, seq, (int)n, 0, PROBE_LATE, "reply after the timeout");
+		return;
+	}
+	rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
+	if (GOT(s, seq) == 1) {
 		s->dups++;
 		report(s, seq, (int)n, rtt, PROBE_DUPLICATE, "duplicate reply");
 		return;
 	}
-	if (s->got[seq] == 2 || rtt > c->o.timeout_ms) {
+	/* A first reply to a probe older than one answered already. */
+	if (seq < s->maxseq)
+		s->reordered++;
+	else
+		s->maxseq = seq;
+	if (GOT(s, seq) == 2 || rtt > c->o.timeout_ms) {
 		s->late++;
-		s->got[seq] = 1;
+		GOT(s, seq) = 1;
 		report(s, seq, (int)n, rtt, PROBE_LATE, "reply after the timeout");
 		return;
 	}
-	s->got[seq] = 1;
-	d = payload_dgram_diff(c->seed, seq, p, n, size);
+	GOT(s, seq) = 1;
 	if (n != size || d < size) {
 		s->mismatched++;
 		if (n != size)
@@ -700,17 +975,23 @@ probe_send(struct session *s)
 {
 	struct client *c = s->t->c;
 	size_t size = (size_t)c->o.size;
-	int seq = s->nsent;
+	long long seq = s->nsent;
+	int slot = probe_slot(s, seq);
 
-	if (probe_slot(s, seq) == -1) {
+	if (slot == -1) {
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		session_finish(s);
 		return;
 	}
-	s->sent_at[seq] = evloop_clock_us();
+	if (slot == 1) { /* sent again when the sweep makes room */
+		s->blocked = true;
+		return;
+	}
+	AT(s, seq) = evloop_clock_us();
+	GOT(s, seq) = 0;
 	s->nsent++;
 	if (s->addr.socktype == SOCK_DGRAM) {
-		payload_dgram_build(c->seed, seq, s->tx, size);
+		payload_dgram_build(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
 		if (send(s->fd, s->tx, size, MSG_NOSIGNAL) == -1 && errno != EAGAIN)
 			connect_error(s, errno); /* counted lost by the sweep */
 		if (more_probes(s))
@@ -718,9 +999,13 @@ probe_send(struct session *s)
 		dgram_maybe_finish(s);
 		return;
 	}
-	payload_fill(c->seed, seq, s->tx, size);
+	payload_fill(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
 	s->txoff = s->rxlen = 0;
 	s->awaiting = true;
+	if (s->rd_end != 0) { /* the server closed after the last reply */
+		stream_lost(s, s->rd_end == -1 ? "was closed" : "was reset");
+		return;
+	}
 	evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
 	on_stream_io(c->loop, s->fd, EV_WRITE, s);
 }
@@ -735,47 +1020,60 @@ pipe_end(struct session *s)
 	char w[ADDR_STRLEN + 16];
 
 	where(&s->addr, w, sizeof(w));
-	if (s->diverged)
-		snprintf(s->err, sizeof(s->err), "echo differs from sent data at byte %zu", s->diff_at);
-	else if (s->unacked_len > 0) /* what waits in tx is counted there too */
+	if (s->err[0] == '\0' && s->unacked_len > 0) /* what waits in tx is counted there too */
 		snprintf(s->err, sizeof(s->err), "echo from %s ended %zu bytes short", w,
 		    s->unacked_len);
 	session_finish(s);
 }
 
+/* While input flows: no progress within -W is the end. Once the input
+ * has ended and is sent: -W from then, however the echo trickles. */
 static void
 on_pipe_timeout(struct evloop *loop, void *arg)
 {
 	struct session *s = arg;
+	int ms = s->t->c->o.timeout_ms;
 	char w[ADDR_STRLEN + 16];
 
 	(void)loop;
-	snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms", where(&s->addr, w, sizeof(w)),
-	    s->t->c->o.timeout_ms);
+	where(&s->addr, w, sizeof(w));
+	if (!s->closing)
+		snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms", w, ms);
+	else if (s->unacked_len > 0)
+		snprintf(s->err, sizeof(s->err),
+		    "echo from %s incomplete %d ms after the end of input: %zu bytes missing", w, ms,
+		    s->unacked_len);
+	/* else: all echoed intact, the server just did not close */
 	session_finish(s);
 }
 
-/* Echoed bytes: compare with what went out, then pass them on. */
+/* Echoed bytes: those that match what went out are passed on; the first
+ * wrong byte, or the first byte past what was sent, ends the session
+ * (and is not written). Returns -1 when the session must end. */
 static int
 pipe_received(struct session *s, const unsigned char *p, size_t n)
 {
 	size_t cmp = n < s->unacked_len ? n : s->unacked_len;
 	size_t d = payload_first_diff(s->unacked, p, cmp);
 
-	if (!s->diverged && (d < cmp || n > s->unacked_len)) {
-		s->diverged = true;
-		s->diff_at = (size_t)s->bytes_received + d;
-	}
-	memmove(s->unacked, s->unacked + cmp, s->unacked_len - cmp);
-	s->unacked_len -= cmp;
-	s->bytes_received += n;
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(STDOUT_FILENO, p + off, n - off);
-		if (w == -1 && errno != EINTR)
+	for (size_t off = 0; off < d;) {
+		ssize_t w = write(STDOUT_FILENO, p + off, d - off);
+		if (w == -1 && errno != EINTR) {
+			snprintf(s->err, sizeof(s->err), "standard output: %s", strerror(errno));
 			return -1;
+		}
 		off += w > 0 ? (size_t)w : 0;
 	}
-	return 0;
+	if (d < cmp)
+		snprintf(s->err, sizeof(s->err), "echo differs from sent data at byte %llu",
+		    (unsigned long long)(s->bytes_received + d));
+	else if (n > cmp)
+		snprintf(s->err, sizeof(s->err), "echo has %zu byte%s more than sent", n - cmp,
+		    n - cmp == 1 ? "" : "s");
+	memmove(s->unacked, s->unacked + d, s->unacked_len - d);
+	s->unacked_len -= d;
+	s->bytes_received += d;
+	return d < n ? -1 : 0;
 }
 
 static void
@@ -803,7 +1101,7 @@ on_pipe_sock(struct evloop *loop, int fd, int events, void *arg)
 			pipe_end(s);
 			return;
 		}
-		if (n > 0)
+		if (n > 0 && !s->closing)
 			evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
 	}
 	pipe_update(s);
@@ -844,11 +1142,14 @@ pipe_update(struct session *s)
 		s->stdin_eof = true;
 		snprintf(s->err, sizeof(s->err), "cannot watch standard input: %s", strerror(errno));
 	}
-	if (s->stdin_eof && s->txlen == 0 && !s->done && s->fd != -1)
+	if (s->stdin_eof && s->txlen == 0 && !s->closing && !s->done && s->fd != -1) {
 		shutdown(s->fd, SHUT_WR);
-	if (s->unacked_len > 0 && !evtimer_armed(&s->rtimer))
+		s->closing = true;
 		evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
-	if (s->unacked_len == 0)
+	}
+	if (!s->closing && s->unacked_len > 0 && !evtimer_armed(&s->rtimer))
+		evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
+	if (!s->closing && s->unacked_len == 0)
 		evloop_timer_cancel(c->loop, &s->rtimer);
 	evloop_fd_set(c->loop, s->fd, EV_READ | (s->txlen > 0 ? EV_WRITE : 0), on_pipe_sock, s);
 }
@@ -869,6 +1170,7 @@ session_connected(struct session *s)
 		/* First to connect wins; the others are cancelled. */
 		t->winner = s;
 		evloop_timer_cancel(c->loop, &t->pace);
+		evloop_timer_cancel(c->loop, &t->deadline);
 		for (struct session *o = t->sessions; o != NULL; o = o->next)
 			if (o != s && !o->done) {
 				session_close(o);
@@ -908,6 +1210,19 @@ session_connected(struct session *s)
 
 /* ---- the client ---- */
 
+/* Two descriptors a session at most leaves room for the resolver's. */
+static int
+all_inflight_max(void)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return ALL_INFLIGHT_MAX;
+	room = rl.rlim_cur > 32 ? (rl.rlim_cur - 32) / 2 : 1;
+	return room < ALL_INFLIGHT_MAX ? (int)(room > 0 ? room : 1) : ALL_INFLIGHT_MAX;
+}
+
 int
 client_new(struct client **out, struct evloop *loop, const struct client_opts *o,
     const struct client_report *rep, char *err, size_t errlen)
@@ -924,6 +1239,7 @@ client_new(struct client **out, struct evloop *loop, const struct client_opts *o
 	c->loop = loop;
 	c->o = *o;
 	c->rep = *rep;
+	c->inflight_max = all_inflight_max();
 	c->tail = &c->targets;
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd != -1) {
@@ -957,7 +1273,9 @@ client_free(struct client *c)
 			session_free(s);
 		}
 		evloop_timer_cancel(c->loop, &t->pace);
+		evloop_timer_cancel(c->loop, &t->deadline);
 		addriter_free(&t->it);
+		addr_list_free(&t->queued);
 		free(t);
 	}
 	resolver_free(c->res);
@@ -984,6 +1302,7 @@ client_add(struct client *c, const char *text, int port, char *err, size_t errle
 	if (t->spec.port >= 0)
 		t->port = t->spec.port;
 	evtimer_init(&t->pace, on_pace, t);
+	evtimer_init(&t->deadline, on_race_deadline, t);
 	*c->tail = t;
 	c->tail = &t->next;
 	return 0;

@@ -38,7 +38,7 @@ enum probe_status {
 struct probe_result {
 	const char *target;
 	const struct addr *addr;
-	int seq;
+	long long seq; /* from 1; 0: no probe (PROBE_UNRECOGNISED) */
 	int bytes;
 	double rtt_ms;
 	enum probe_status status;
@@ -50,7 +50,8 @@ struct session_summary {
 	const struct addr *addr; /* NULL when no address was reached or known */
 	bool connected;
 	double connect_ms;
-	int sent, received, mismatched, duplicates, late, unrecognised;
+	long long sent, received, mismatched, duplicates, late, unrecognised;
+	long long reordered; /* datagram replies after a later probe's reply */
 	double rtt_min, rtt_avg, rtt_max, rtt_mdev; /* ms; valid when received > 0 */
 	const char *error; /* why it failed, or NULL */
 	bool resolve_failed;

@@ -69,12 +69,54 @@ log_enabled(enum log_level level)
 	return (int)level <= __atomic_load_n(&log_level, __ATOMIC_RELAXED);
 }
 
+size_t
+log_utf8_len(const unsigned char *p)
+{
+	size_t n;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0; /* a continuation byte, or 0xc0, 0xc1, 0xf5-0xff */
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* Terminals act on C0 and C1 controls: raw 0x9b is CSI on an 8-bit
+ * terminal, U+009B (c2 9b) on a UTF-8 one. Both become '?', as does any
+ * byte that is not UTF-8; the string can only get shorter. */
 char *
 log_oneline(char *s)
 {
-	for (unsigned char *p = (unsigned char *)s; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	unsigned char *r = (unsigned char *)s, *w = r;
+
+	while (*r != '\0') {
+		size_t n = log_utf8_len(r);
+		if (n == 0 || *r < 0x20 || *r == 0x7f || (n == 2 && r[0] == 0xc2 && r[1] < 0xa0)) {
+			*w++ = '?';
+			r += n > 0 ? n : 1;
+			continue;
+		}
+		memmove(w, r, n);
+		w += n;
+		r += n;
+	}
+	*w = '\0';
 	return s;
 }
 

@@ -16,8 +16,12 @@ bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *fmt, ...) AE_PRINTF(2, 3);
 
 /* Messages quote what users and peers typed: control bytes (a newline, a
- * terminal escape) become '?' in place, so a message stays one line. */
+ * terminal escape, C1 controls such as CSI 0x9b) and bytes that are not
+ * UTF-8 become '?' in place, so a message stays one harmless line. */
 char *log_oneline(char *s);
+/* The length of the valid UTF-8 sequence at p (1 to 4; 1 for ASCII), or
+ * 0 when the byte there does not start one: overlong, surrogate, cut. */
+size_t log_utf8_len(const unsigned char *p);
 /* Library code's errors: format into the caller's buffer, one line (as
  * above), and return -1, so that "return log_errbuf(...)" ends a failure. */
 int log_errbuf(char *err, size_t errlen, const char *fmt, ...) AE_PRINTF(3, 4);

@@ -5,12 +5,29 @@
 
 #include "cli.h"
 #include "fuzz.h"
+#include "log.h"
 
 static void
 refused(const char *err, const char *what)
 {
 	if (strstr(err, what) == NULL || strchr(err, '\n') != NULL)
 		abort();
+}
+
+/* log_oneline: what is left is UTF-8 without C0, DEL or C1 controls. */
+static void
+one_line(const char *in)
+{
+	char s[256];
+
+	snprintf(s, sizeof(s), "%s", in);
+	log_oneline(s);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';) {
+		size_t n = log_utf8_len(p);
+		if (n == 0 || *p < 0x20 || *p == 0x7f || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0))
+			abort();
+		p += n;
+	}
 }
 
 int
@@ -24,6 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
+	one_line(s);
 	if (cli_number("count", s, -5, 100000, &v, err, sizeof(err)) == 0) {
 		if (v < -5 || v > 100000)
 			abort();
@@ -39,5 +57,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else
 		refused(err, "interval");
+	if (cli_dns_timeout(s, &ms, err, sizeof(err)) == 0) {
+		if (ms < 1 || ms > CLI_DNS_MAX_MS || strchr(err, '\n') != NULL)
+			abort();
+	} else
+		refused(err, "DNS timeout");
 	return 0;
 }

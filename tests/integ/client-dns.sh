@@ -21,7 +21,7 @@ expect_in "v4only" "$out" "from 127.0.0.1:$P (IPv4 stream)"
 out=$(a -4 both.test $P) || fail "-4 both: $out"
 expect_in "-4" "$out" "from 127.0.0.1:$P (IPv4 stream)"
 out=$(a -4 v6only.test $P); rc=$?
-expect_eq "-4 v6only exit" $rc 2
+expect_eq "-4 v6only exit" $rc 3
 expect_in "-4 v6only" "$out" "no IPv4 address for v6only.test"
 
 if [ $v6 = yes ]; then

@@ -1,7 +1,7 @@
 #!/bin/sh
 # What anyecho says when things go wrong, and its exit status: refused
 # (1), no reply (1), a corrupted echo (1, with the offset), a name that does
-# not exist (2), and every command-line error (2).
+# not exist (3), and every command-line error (2).
 . "$top_srcdir/tests/integ/lib.sh"
 ae() { bounded 60 "$ANYECHO" "$@"; }
 
@@ -90,7 +90,7 @@ fi
 if part "NXDOMAIN" ipv4 dnsmasq; then
 	start_dnsmasq
 	out=$(ae --dns-server 127.0.0.1:$DNS_PORT -c 1 no.such.test 2>&1); rc=$?
-	expect_eq "NXDOMAIN exit" $rc 2
+	expect_eq "NXDOMAIN exit" $rc 3
 	expect_in "NXDOMAIN" "$out" "anyecho: no.such.test: name not found: no.such.test"
 fi
 
@@ -111,4 +111,23 @@ check 2 "host: port 70000 out of range (0-65535)" host 70000
 check 2 "[::1: missing ']' in '[::1'" '[::1'
 check 2 "usage: anyecho" --no-such-option
 check 2 "usage: anyecho"
+# C1 controls: raw CSI (0x9b) and U+009B (c2 9b) are not replayed either;
+# other UTF-8 is kept.
+csi=$(printf '\233') ucsi=$(printf '\302\233') alpha=$(printf '\316\261')
+out=$(ae -c 1 "unix:$T/x${csi}1m${ucsi}2m$alpha" 2>&1)
+expect_eq "C1" "$out" "anyecho: unix:$T/x?1m?2m$alpha: no socket at unix:$T/x?1m?2m$alpha"
+
+# --json stays valid JSON (UTF-8) whatever bytes a unix path holds: a byte
+# that is not UTF-8 is shown as '?', as in messages.
+if part "JSON of a non-UTF-8 path" python3; then
+	ff=$(printf '\377')
+	start_server -l "unix:$T/j${ff}k"
+	ae --json -c 1 "unix:$T/j${ff}k" >"$T/json" 2>&1 || fail "json run: $(cat "$T/json")"
+	bounded 30 python3 - "$T/json" "unix:$T/j?k" <<'PY' || fail "invalid JSON: $(cat -v "$T/json")"
+import json, sys
+lines = open(sys.argv[1], "rb").read().splitlines()
+assert lines and all(json.loads(l.decode("utf-8"))["address"] == sys.argv[2] for l in lines)
+PY
+	stop_server
+fi
 echo ok

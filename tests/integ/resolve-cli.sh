@@ -16,7 +16,16 @@ check_err "anyecho: unix:/$long: unix path is 131 bytes, limit is 107" --resolve
 check_err "anyecho: [::1: missing ']' in '[::1'" --resolve '[::1'
 check_err "anyecho: 127.1: bad IPv4 address '127.1'" --resolve 127.1
 check_err "anyecho: x:nosuch: unknown service 'nosuch' (not in /etc/services)" --resolve x:nosuch
-check_err "anyecho: bad DNS timeout 'abc': expected a number from 1 to 600000" --resolve --dns-timeout abc x
+check_err "anyecho: bad DNS timeout 'abc': expected a time such as 30, 30s, 5m or 250ms" --resolve --dns-timeout abc x
+check_err "anyecho: bad DNS timeout '0': expected a time from 1 ms to 600 s" --resolve --dns-timeout 0 x
+# --dns-timeout reads durations like every other option (a bare number is
+# seconds); a bare 100 or more is still milliseconds, as documented before.
+out=$("$ANYECHO" --resolve --dns-timeout 800 127.0.0.1 2>&1) || fail "old --dns-timeout: $out"
+expect_in "old --dns-timeout" "$out" "anyecho: DNS timeout '800' taken as 800 ms (old rule, deprecated): write 800ms"
+for v in 2 1.5s 800ms 1m; do
+	out=$("$ANYECHO" --resolve --dns-timeout $v 127.0.0.1 2>&1) || fail "--dns-timeout $v: $out"
+	case $out in *anyecho:*) fail "--dns-timeout $v: $out" ;; esac
+done
 check_err "anyecho: bad DNS server list 'bogus': Misformatted string" --resolve --dns-server bogus x
 bounded 30 "$ANYECHO" --resolve --bogus-option x >/dev/null 2>&1; expect_eq "unknown option exit" $? 2
 

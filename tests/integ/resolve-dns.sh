@@ -14,7 +14,7 @@ start_dnsmasq \
 	--host-record=many.test,2001:db8::10 --host-record=many.test,2001:db8::11 \
 	--cname=alias.test,alias2.test --cname=alias2.test,both.test
 
-r() { bounded 30 "$ANYECHO" --resolve --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 3000 "$@" 2>&1; }
+r() { bounded 30 "$ANYECHO" --resolve --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 3s "$@" 2>&1; }
 
 out=$(r -t both.test) || fail "both.test: $out"
 expect_eq "both.test entries" "$(echo "$out" | wc -l)" 2
@@ -33,10 +33,10 @@ out=$(r -t v4only.test.) || fail "v4only: $out"
 expect_eq "v4only, trailing dot" "$out" "v4only.test.             IPv4  stream    192.0.2.2:7"
 
 out=$(r -4 -t v6only.test); rc=$?
-expect_eq "-4 v6only exit" "$rc" 2
+expect_eq "-4 v6only exit" "$rc" 3
 expect_in "-4 v6only message" "$out" "no IPv4 address for v6only.test"
 out=$(r -6 -t v4only.test); rc=$?
-expect_eq "-6 v4only exit" "$rc" 2
+expect_eq "-6 v4only exit" "$rc" 3
 expect_in "-6 v4only message" "$out" "no IPv6 address for v4only.test"
 
 out=$(r -t many.test) || fail "many.test: $out"
@@ -48,12 +48,12 @@ expect_eq "CNAME chain entries" "$(echo "$out" | wc -l)" 2
 expect_in "CNAME chain" "$out" "[2001:db8::1]:7"
 
 out=$(r -t nx.test); rc=$?
-expect_eq "NXDOMAIN exit" "$rc" 2
+expect_eq "NXDOMAIN exit" "$rc" 3
 expect_eq "NXDOMAIN message" "$out" "anyecho: nx.test: name not found: nx.test"
 
 # Several lookups at once, answered in the order asked, one failure among them.
 out=$(r -t both.test nx.test v4only.test:echo many.test 127.0.0.1); rc=$?
-expect_eq "mixed exit" "$rc" 2
+expect_eq "mixed exit" "$rc" 3
 expect_eq "mixed entries" "$(echo "$out" | grep -vc '^anyecho:')" 12
 expect_eq "mixed order" "$(echo "$out" | grep -v '^anyecho:' | awk '{print $1}' | uniq | tr '\n' ' ')" \
 	"both.test v4only.test:echo many.test 127.0.0.1 "

@@ -85,6 +85,32 @@ test_sizes(void **state)
 }
 
 static void
+test_dns_timeout(void **state)
+{
+	/* a bare number is seconds, but a bare 100 or more is the old milliseconds */
+	static const struct { const char *s; int want; bool note; } ok[] = {
+		{ "2", 2000, false }, { "99", 99000, false }, { "100", 100, true },
+		{ "800", 800, true }, { "600000", 600000, true }, { "800ms", 800, false },
+		{ "1.5s", 1500, false }, { "1m", 60000, false }, { "1ms", 1, false },
+	};
+	static const char *const bad[] = { "", "0", "0ms", "600001", "601s", "11m", "abc", "-5",
+		"99999999999" };
+	char err[256];
+	int ms;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(cli_dns_timeout(ok[i].s, &ms, err, sizeof(err)), 0);
+		assert_int_equal(ms, ok[i].want);
+		assert_int_equal(err[0] != '\0', ok[i].note);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cli_dns_timeout(bad[i], &ms, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "bad DNS timeout '"));
+	}
+}
+
+static void
 test_refusal_is_one_line(void **state)
 {
 	char err[256];
@@ -105,6 +131,7 @@ main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_dns_timeout),
 		cmocka_unit_test(test_refusal_is_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Hostile echo servers for the client (tests/integ/client-hostile.sh).
+
+    badserver.py MODE PORTFILE [UNIXPATH]
+
+Listens on 127.0.0.1 port 0 (a stream socket, or a datagram socket for the
+dgram-* modes; a unix path for "backlog"), writes the port to PORTFILE
+(atomically), serves every client until killed, and exits by itself after
+60 s so that a test that loses it never leaves it running.
+
+Stream modes, each applied to every chunk received:
+  corrupt   echo with byte 10 of the connection flipped
+  lengthen  echo, then one byte more
+  double    echo twice
+  stream    echo the first chunk, then send bytes without end
+  trickle   echo one byte a second, then keep trickling bytes after the echo
+  silent    read and discard, never answer
+  noeof     echo, but never close: the end of input is ignored
+  backlog   a unix stream socket whose listen queue is full (never accepts)
+  blackhole N  TCP listeners on 127.0.0.1 to 127.0.0.N, one port, queues
+            full: a connect there is never answered (SYNs are dropped)
+Datagram modes:
+  dgram-reorder  hold each batch of 3 datagrams, answer them newest first
+  dgram-other    answer every datagram from another socket (another port)
+  dgram-silent   read every datagram, answer none
+"""
+import os
+import socket
+import sys
+import threading
+import time
+
+
+def publish(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text + "\n")
+    os.rename(path + ".tmp", path)
+
+
+def sendall(c, data):
+    try:
+        c.sendall(data)
+        return True
+    except OSError:
+        return False
+
+
+def serve_stream(mode, c):
+    c.settimeout(60)
+    offset = 0
+    first = True
+    while True:
+        try:
+            d = c.recv(65536)
+        except OSError:
+            return
+        if not d:
+            if mode == "noeof":
+                time.sleep(60)
+            return
+        if mode == "silent":
+            continue
+        if mode == "corrupt":
+            b = bytearray(d)
+            if offset <= 10 < offset + len(b):
+                b[10 - offset] ^= 0xFF
+            d = bytes(b)
+        offset += len(d)
+        if mode == "lengthen":
+            d += b"+"
+        elif mode == "double":
+            d += d
+        if mode == "trickle":
+            for i in range(len(d)):
+                if not sendall(c, d[i:i + 1]):
+                    return
+                time.sleep(1)
+            while sendall(c, b"."):
+                time.sleep(1)
+            return
+        if not sendall(c, d):
+            return
+        if mode == "stream" and first:
+            time.sleep(0.2)
+            while sendall(c, b"z" * 65536):
+                pass
+            return
+        first = False
+
+
+def stream_server(mode, portfile):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(16)
+    publish(portfile, str(s.getsockname()[1]))
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve_stream, args=(mode, c), daemon=True).start()
+
+
+def backlog_server(portfile, path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(0)
+    held = []
+    # Fill the queue: connect until a non-blocking connect would block.
+    while len(held) < 64:
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.setblocking(False)
+        try:
+            c.connect(path)
+        except BlockingIOError:
+            c.close()
+            break
+        held.append(c)
+    publish(portfile, "%d" % len(held))
+    time.sleep(60)
+
+
+def blackhole_server(portfile, n):
+    held = []
+    port = 0
+    for i in range(1, int(n) + 1):
+        s = socket.socket()
+        s.bind(("127.0.0.%d" % i, port))
+        port = s.getsockname()[1]
+        s.listen(0)
+        held.append(s)
+        for _ in range(3):  # fill the accept queue, then a little more
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.%d" % i, port))
+            except BlockingIOError:
+                pass
+            held.append(c)
+    time.sleep(0.5)  # let the handshakes settle into the full queues
+    publish(portfile, str(port))
+    time.sleep(60)
+
+
+def dgram_server(mode, portfile):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other.bind(("127.0.0.1", 0))
+    publish(portfile, str(u.getsockname()[1]))
+    batch = []
+    while True:
+        d, peer = u.recvfrom(65536)
+        if mode == "dgram-silent":
+            continue
+        if mode == "dgram-other":
+            other.sendto(d, peer)
+            continue
+        batch.append((d, peer))
+        if len(batch) == 3:
+            for d, peer in reversed(batch):
+                u.sendto(d, peer)
+            batch = []
+
+
+def main():
+    mode, portfile = sys.argv[1], sys.argv[2]
+    threading.Timer(60, lambda: os._exit(0)).start()
+    if mode.startswith("dgram-"):
+        dgram_server(mode, portfile)
+    elif mode == "blackhole":
+        blackhole_server(portfile, sys.argv[3])
+    elif mode == "backlog":
+        backlog_server(portfile, sys.argv[3])
+    else:
+        stream_server(mode, portfile)
+
+
+if __name__ == "__main__":
+    main()

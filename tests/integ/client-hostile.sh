@@ -1,0 +1,193 @@
+#!/bin/sh
+# anyecho against hostile servers (tests/integ/badserver.py): each case
+# checks the exact verdict, the exit status and that the client ended in
+# time. Every client run is under timeout(1); a hang shows as exit 124.
+. "$top_srcdir/tests/integ/lib.sh"
+need python3
+need timeout
+
+BAD="python3 $top_srcdir/tests/integ/badserver.py"
+
+# bad MODE [UNIXPATH]: start a hostile server; sets BP (its port).
+bad() {
+	rm -f "$T/bp"
+	$BAD "$1" "$T/bp" ${2:+"$2"} 2>"$T/bad.err" &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/bp" || hard "badserver $1 did not start: $(cat "$T/bad.err")"
+	BP=$(cat "$T/bp")
+}
+
+# run LIMIT ARGS...: anyecho under timeout LIMIT seconds, stdin from
+# $T/in, at most a few MB of output (a client that floods it is stopped
+# by SIGXFSZ); sets out (stdout and stderr), rc and ms (wall time).
+: >"$T/in"
+run() {
+	_lim=$1; shift
+	_t0=$(now_ms)
+	(ulimit -f 8192; exec timeout -k 2 "$_lim" "$ANYECHO" "$@" <"$T/in" >"$T/out" 2>"$T/err")
+	rc=$?
+	ms=$(( $(now_ms) - _t0 ))
+	out=$(cat "$T/out" "$T/err")
+}
+# within CASE MS: the run took less than MS milliseconds.
+within() { [ "$ms" -lt "$2" ] || fail "$1: took $ms ms, bound $2 ms"; }
+
+# A corrupted byte: the offset is reported.
+bad corrupt
+run 10 -c 1 -W 2s 127.0.0.1 $BP
+expect_eq "corrupt exit" $rc 1
+expect_in "corrupt" "$out" "127.0.0.1: seq=1: echo differs from sent data at byte 10"
+
+# One byte more per echo: a mismatch, and the session stops there (the
+# stream is out of step with the probes).
+bad lengthen
+run 10 -c 3 -i 100ms -W 2s 127.0.0.1 $BP
+expect_eq "lengthen exit" $rc 1
+expect_in "lengthen" "$out" "127.0.0.1: seq=1: echo has 1 byte more than sent"
+expect_in "lengthen summary" "$out" "1 sent, 0 received, 1 mismatched, 0% loss"
+within lengthen 8000
+
+# Everything twice.
+bad double
+run 10 -c 3 -i 100ms -W 2s 127.0.0.1 $BP
+expect_eq "double exit" $rc 1
+expect_in "double" "$out" "127.0.0.1: seq=1: echo has "
+expect_in "double more" "$out" " more than sent"
+expect_in "double summary" "$out" "1 sent, 0 received, 1 mismatched, 0% loss"
+
+# The echo, then bytes without end: probes and pipe mode stop at the first
+# byte past what was sent; stdout gets only the bytes that matched.
+bad stream
+run 10 -c 1 -W 2s 127.0.0.1 $BP
+expect_eq "stream exit" $rc 1
+expect_in "stream" "$out" "seq=1: echo has "
+expect_in "stream summary" "$out" "1 sent, 0 received, 1 mismatched, 0% loss"
+within stream 8000
+printf 'hello\n' >"$T/in"
+run 10 -W 2s --stdin 127.0.0.1 $BP
+expect_eq "pipe stream exit" $rc 1
+expect_eq "pipe stream stdout" "$(cat "$T/out")" "hello"
+expect_in "pipe stream" "$(cat "$T/err")" "anyecho: 127.0.0.1: echo has "
+expect_in "pipe stream more" "$(cat "$T/err")" " more than sent"
+within "pipe stream" 8000
+
+# One byte a second, then more bytes after the echo: a probe is bounded by
+# -W; pipe mode gives up -W after the end of input was sent.
+bad trickle
+run 10 -c 1 -W 1s 127.0.0.1 $BP
+expect_eq "trickle exit" $rc 1
+expect_in "trickle" "$out" "seq=1: no reply from 127.0.0.1 port $BP within 1000 ms"
+within trickle 6000
+printf '0123456789' >"$T/in"
+run 15 -W 1500ms --stdin 127.0.0.1 $BP
+expect_eq "pipe trickle exit" $rc 1
+expect_in "pipe trickle" "$(cat "$T/err")" \
+	"anyecho: 127.0.0.1: echo from 127.0.0.1 port $BP incomplete 1500 ms after the end of input"
+within "pipe trickle" 7000
+
+# A server that never answers.
+bad silent
+run 10 -c 1 -W 500ms 127.0.0.1 $BP
+expect_eq "silent exit" $rc 1
+expect_in "silent" "$out" "seq=1: no reply from 127.0.0.1 port $BP within 500 ms"
+within silent 6000
+printf 'hello\n' >"$T/in"
+run 10 -W 1s --stdin 127.0.0.1 $BP
+expect_eq "pipe silent exit" $rc 1
+expect_in "pipe silent" "$out" \
+	"anyecho: 127.0.0.1: echo from 127.0.0.1 port $BP incomplete 1000 ms after the end of input: 6 bytes missing"
+within "pipe silent" 6000
+
+# A server that echoes everything but never closes: the echo is complete
+# and intact (exit 0); the client waits at most -W for the close.
+bad noeof
+printf 'hello\n' >"$T/in"
+run 10 -W 1s --stdin 127.0.0.1 $BP
+expect_eq "noeof exit" $rc 0
+expect_eq "noeof stdout" "$(cat "$T/out")" "hello"
+within noeof 6000
+run 10 -c 2 -i 100ms -W 1s 127.0.0.1 $BP
+expect_eq "noeof probes exit" $rc 0
+expect_in "noeof probes" "$out" "2 sent, 2 received, 0 mismatched, 0% loss"
+within "noeof probes" 6000
+
+# Datagram replies newest first: received, and counted as reordered.
+bad dgram-reorder
+run 10 -u -c 3 -i 20ms -W 2s 127.0.0.1 $BP
+expect_eq "reorder exit" $rc 0
+expect_in "reorder" "$out" "3 sent, 3 received, 0 mismatched, 0% loss"
+expect_in "reorder count" "$out" ", 2 reordered"
+run 10 --json -u -c 3 -i 20ms -W 2s 127.0.0.1 $BP
+expect_in "reorder json" "$out" '"reordered":2'
+
+# Replies from another port: not an echo of ours; the probes are lost.
+bad dgram-other
+run 10 -u -c 2 -i 20ms -W 500ms 127.0.0.1 $BP
+expect_eq "other address exit" $rc 1
+expect_in "other address" "$out" "2 sent, 0 received, 0 mismatched, 100% loss"
+
+# A unix stream socket whose listen queue is full: not "connected".
+bad backlog "$T/full"
+run 10 -c 1 -W 500ms "unix:$T/full"
+expect_eq "backlog exit" $rc 1
+expect_eq "backlog" "$out" "anyecho: unix:$T/full: listen queue full at unix:$T/full"
+
+# A race over 60 addresses that never answer: --connect-timeout bounds the
+# race as a whole (it took 5 s here before: 60 attempts 100 ms apart).
+bad blackhole 60
+seq 1 60 | sed 's/.*/127.0.0.& hole.test/' >"$T/hole.hosts"
+CARES_HOSTS=$T/hole.hosts
+export CARES_HOSTS
+run 20 -4 -c 1 --connect-timeout 1s --attempt-delay 100ms hole.test $BP
+expect_eq "race deadline exit" $rc 1
+expect_in "race deadline" "$out" "anyecho: hole.test: "
+expect_in "race deadline" "$out" " of 60 addresses not tried within 1000 ms; no answer from"
+within "race deadline" 3500
+
+# --all over 300 addresses with 128 descriptors: paced, every one refused
+# (before: 180 "Too many open files").
+free=$(free_port)
+awk 'BEGIN { for (i = 1; i <= 300; i++) printf "127.0.%d.%d many.test\n", i / 250, i % 250 + 1 }' \
+	>"$T/many.hosts"
+CARES_HOSTS=$T/many.hosts
+(ulimit -n 128; exec timeout -k 2 30 "$ANYECHO" -A -4 -c 1 many.test $free) >"$T/out" 2>&1; rc=$?
+unset CARES_HOSTS
+out=$(cat "$T/out")
+expect_eq "--all 300 exit" $rc 1
+expect_in "--all 300" "$out" "IPv4: 0 of 300 addresses reachable (connection refused)"
+expect_eq "--all 300 refused rows" "$(grep -c 'connection refused$' "$T/out")" 300
+
+# A flood (-c 0 -i 0) at a server that never answers: memory stays bounded
+# (the probes awaiting a reply are a ring; when it is full the next waits).
+# Only root may flood, as with ping; others get a usage error.
+bad dgram-silent
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+if [ "$(id -u)" = 0 ]; then
+	"$ANYECHO" -q -u -c 0 -i 0 -W 30s 127.0.0.1 $BP >"$T/out" 2>&1 &
+	fp=$!
+	(sleep 20; kill -9 $fp) 2>/dev/null &
+	at_exit "kill $! $fp 2>/dev/null"
+	sleep 1
+	r1=$(rss $fp)
+	sleep 3
+	r2=$(rss $fp)
+	kill -INT $fp
+	wait $fp; rc=$?
+	[ -n "$r1" ] && [ -n "$r2" ] || fail "flood: anyecho ended early: $(cat "$T/out")"
+	expect_eq "flood exit" $rc 1
+	[ $((r2 - r1)) -lt 2048 ] || fail "flood: RSS grew from $r1 to $r2 KiB in 3 s"
+	if command -v setpriv >/dev/null 2>&1 &&
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$ANYECHO" -V >/dev/null 2>&1; then
+		out=$(timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$ANYECHO" -u -c 1 -i 1ms 127.0.0.1 $BP 2>&1); rc=$?
+		expect_eq "user flood exit" $rc 2
+		expect_in "user flood" "$out" "interval 1 ms: less than 2 ms is a flood, only root may"
+	else
+		echo "note: cannot run anyecho as another user: the non-root floor is not checked"
+	fi
+else
+	run 10 -u -c 1 -i 0 127.0.0.1 $BP
+	expect_eq "user flood exit" $rc 2
+	expect_in "user flood" "$out" "interval 0 ms: less than 2 ms is a flood, only root may"
+fi
+echo ok
