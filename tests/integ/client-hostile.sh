@@ -5,6 +5,7 @@
 . "$top_srcdir/tests/integ/lib.sh"
 need python3
 need timeout
+need ipv4 "the hostile servers listen on 127.0.0.1"
 
 BAD="python3 $top_srcdir/tests/integ/badserver.py"
 
