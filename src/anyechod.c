@@ -23,7 +23,7 @@ static struct {
 	struct server_opts so;
 	struct resolve_opts ro;
 	const char *port_file, *user;
-	bool check_only, inetd, use_syslog;
+	bool check_only, inetd, use_syslog, bind_given;
 	enum log_level level;
 } opt;
 
@@ -97,9 +97,11 @@ parse_option(int c, const char *arg)
 		if (opt.nendpoints == (int)AE_NELEM(opt.endpoints))
 			return bad("endpoint", arg, "too many -l options (64 at most)");
 		opt.endpoints[opt.nendpoints++] = arg;
+		opt.bind_given = true;
 		break;
 	case 'p':
 		rc = addr_parse_port(arg, &opt.hints.port, err, sizeof(err));
+		opt.bind_given = true;
 		break;
 	case OPT_PORT_FILE: opt.port_file = arg; break;
 	case OPT_MAX_CONNS:
@@ -449,6 +451,19 @@ serve_inherited(struct server *srv, int nact)
 	return 0;
 }
 
+/* Inherited sockets are served as given, by one thread: say so once rather
+ * than drop the options silently. */
+static void
+note_ignored(const char *origin)
+{
+	bool threads = opt.so.threads > 0;
+
+	if (opt.bind_given || threads)
+		log_warn("%s: ignoring %s%s%s: serving the inherited sockets with one thread", origin,
+		    opt.bind_given ? "-l/-p" : "", opt.bind_given && threads ? " and " : "",
+		    threads ? "--threads" : "");
+}
+
 static int
 choose_threads(bool inherited)
 {
@@ -495,6 +510,8 @@ main(int argc, char **argv)
 		opt.use_syslog = true;
 	log_init("anyechod", opt.level, opt.use_syslog);
 	raise_fd_limit();
+	if (nact > 0 || opt.inetd)
+		note_ignored(nact > 0 ? "socket activation" : "inetd");
 	opt.so.threads = choose_threads(nact > 0 || opt.inetd);
 	opt.so.exit_when_idle = opt.inetd;
 	if (nact == 0 && !opt.inetd && resolve_all(&list) == -1)
