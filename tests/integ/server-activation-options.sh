@@ -6,14 +6,19 @@
 need python3
 
 # activated ARGS...: start anyechod activated on one TCP socket, wait until
-# it serves it, stop it; its log is in $T/server.log.
+# it echoes (its signal handlers are then set), stop it; its log is in
+# $T/server.log.
 activated() {
+	# The previous run's files would satisfy the waits below.
+	rm -f "$T/server.log" "$T/ports"
 	python3 "$top_srcdir/tests/integ/activate.py" "$T/ports" IPv4:stream:127.0.0.1 -- \
 		"$ANYECHOD" "$@" 2>"$T/server.log" &
 	SRV_PID=$!
 	at_exit "kill -9 $SRV_PID 2>/dev/null"
 	wait_for 10 grep -q 'socket activation: serving' "$T/server.log" ||
 		hard "not started: $(cat "$T/server.log")"
+	timeout 20 $PEER stream IPv4 stream 127.0.0.1 "$(port IPv4 stream)" 1000 ||
+		fail "no echo: $(cat "$T/server.log")"
 	stop_server || fail "exit status $?"
 }
 
