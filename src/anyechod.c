@@ -511,7 +511,7 @@ main(int argc, char **argv)
 	log_init("anyechod", opt.level, opt.use_syslog);
 	raise_fd_limit();
 	if (nact > 0 || opt.inetd)
-		note_ignored(nact > 0 ? "socket activation" : "inetd");
+		note_ignored(opt.inetd ? "inetd" : "socket activation");
 	opt.so.threads = choose_threads(nact > 0 || opt.inetd);
 	opt.so.exit_when_idle = opt.inetd;
 	if (nact == 0 && !opt.inetd && resolve_all(&list) == -1)
