@@ -15,7 +15,7 @@ activated() {
 		"$ANYECHOD" "$@" 2>"$T/server.log" &
 	SRV_PID=$!
 	at_exit "kill -9 $SRV_PID 2>/dev/null"
-	wait_for 10 grep -q 'socket activation: serving' "$T/server.log" ||
+	wait_for 10 grep -qs 'socket activation: serving' "$T/server.log" ||
 		hard "not started: $(cat "$T/server.log")"
 	timeout 20 $PEER stream IPv4 stream 127.0.0.1 "$(port IPv4 stream)" 1000 ||
 		fail "no echo: $(cat "$T/server.log")"
