@@ -27,7 +27,7 @@ static struct {
 	struct resolve_opts ro;
 	const char *port_file, *user;
 	struct passwd *pw; /* --user, looked up before anything is bound */
-	bool check_only, inetd, use_syslog;
+	bool check_only, inetd, use_syslog, bind_given;
 	enum log_level level;
 } opt;
 
@@ -141,9 +141,11 @@ parse_option(int c, const char *arg)
 		if (opt.nendpoints == (int)AE_NELEM(opt.endpoints))
 			return bad("endpoint", arg, "too many -l options (64 at most)");
 		opt.endpoints[opt.nendpoints++] = arg;
+		opt.bind_given = true;
 		break;
 	case 'p':
 		rc = addr_parse_port(arg, &opt.hints.port, err, sizeof(err));
+		opt.bind_given = true;
 		break;
 	case OPT_PORT_FILE: opt.port_file = arg; break;
 	case OPT_MAX_CONNS:
@@ -576,8 +578,21 @@ serve_inherited(struct server *srv, int nact)
 	return 0;
 }
 
-/* Sockets are shared by all workers, inherited ones too; inetd hands us one
- * connection or one socket to serve until idle: one thread. */
+/* Inherited sockets are served as given: -l and -p do not apply, and under
+ * inetd (one connection or one socket to serve until idle) neither does
+ * --threads. Say so once rather than drop the options silently. */
+static void
+note_ignored(bool inetd)
+{
+	bool threads = inetd && opt.so.threads > 0;
+
+	if (opt.bind_given || threads)
+		log_warn("%s: ignoring %s%s%s: serving the inherited sockets%s",
+		    inetd ? "inetd" : "socket activation", opt.bind_given ? "-l/-p" : "",
+		    opt.bind_given && threads ? " and " : "", threads ? "--threads" : "",
+		    inetd ? " with one thread" : "");
+}
+
 static int
 choose_threads(bool inetd)
 {
@@ -622,6 +637,8 @@ main(int argc, char **argv)
 		opt.use_syslog = true;
 	log_init("anyechod", opt.level, opt.use_syslog);
 	raise_fd_limit();
+	if (nact > 0 || opt.inetd)
+		note_ignored(opt.inetd);
 	opt.so.threads = choose_threads(opt.inetd);
 	opt.so.exit_when_idle = opt.inetd;
 	if (opt.user != NULL && check_user(opt.user) == -1)

@@ -150,6 +150,20 @@ on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	(void)evloop_fd_set(r->loop, fd, ev, on_ares_fd, r);
 }
 
+#ifdef HAVE_ARES_GET_SERVERS_CSV
+/* c-ares 1.24 and later format the list themselves, as ip:port and
+ * [ip6]:port; ares_get_servers_ports is deprecated from 1.28. */
+static void
+servers_describe(struct resolver *r)
+{
+	char *csv = ares_get_servers_csv(r->channel);
+
+	snprintf(r->servers, sizeof(r->servers), "%s",
+	    csv != NULL && csv[0] != '\0' ? csv : "(none configured)");
+	if (csv != NULL)
+		ares_free_string(csv);
+}
+#else
 static void
 servers_describe(struct resolver *r)
 {
@@ -171,6 +185,7 @@ servers_describe(struct resolver *r)
 	if (r->servers[0] == '\0')
 		snprintf(r->servers, sizeof(r->servers), "(none configured)");
 }
+#endif
 
 int
 resolver_new(struct resolver **out, struct evloop *loop, const struct resolve_opts *opts,
