@@ -4,6 +4,7 @@
 # silently; --threads still applies (every worker shares the sockets).
 # Without -l or -p, no warning.
 . "$top_srcdir/tests/integ/lib.sh"
+need ipv4 "TCP and UDP on 127.0.0.1"
 need python3
 
 # activated ARGS...: start anyechod activated on one TCP socket, wait until

@@ -9,17 +9,22 @@
 . "$top_srcdir/tests/integ/lib.sh"
 need python3
 
-python3 "$top_srcdir/tests/integ/silentdns.py" "$T/dnsport" "$T/queries" 60 &
-at_exit "kill $! 2>/dev/null"
-wait_for 10 test -s "$T/dnsport" || hard "silent DNS server did not start"
-out=$(timeout 20 "$ANYECHOD" -l slow.test:0 --dns-server "127.0.0.1:$(cat "$T/dnsport")" \
-	--dns-timeout 500 2>&1); rc=$?
-expect_eq "DNS timeout: exit status" "$rc" 75
-expect_in "DNS timeout: message" "$out" "did not answer within"
+if part "DNS timeout at start" ipv4; then
+	python3 "$top_srcdir/tests/integ/silentdns.py" "$T/dnsport" "$T/queries" 60 &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/dnsport" || hard "silent DNS server did not start"
+	out=$(timeout 20 "$ANYECHOD" -l slow.test:0 --dns-server "127.0.0.1:$(cat "$T/dnsport")" \
+		--dns-timeout 500 2>&1); rc=$?
+	expect_eq "DNS timeout: exit status" "$rc" 75
+	expect_in "DNS timeout: message" "$out" "did not answer within"
+fi
+
+part "start-up refusals, fd 0, journal priorities"
 out=$(timeout 20 "$ANYECHOD" -l 'host:70000' 2>&1); rc=$?
 expect_eq "bad endpoint: exit status" "$rc" 2
 
-python3 - "$ANYECHOD" <<'PY' || fail "inetd dgram with --idle-timeout 0"
+if part "inetd datagram, --idle-timeout 0" ipv4; then
+	python3 - "$ANYECHOD" <<'PY' || fail "inetd dgram with --idle-timeout 0"
 import socket, subprocess, sys, time
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
 p = subprocess.Popen([sys.argv[1], "--inetd", "--idle-timeout", "0"], stdin=u.fileno(),
@@ -34,39 +39,43 @@ try:
 finally:
     p.kill(); p.wait(timeout=10)
 PY
+fi
 
 build_shim
 
-# The loop fails (the shim makes epoll_wait and poll fail once the flag file
-# exists; a datagram wakes the loop up to see it): exit status 1.
-for n in 1 2; do
-	rm -f "$T/ports" "$T/failnow"
-	env $SHIM_ENV AE_SHIM_FAIL_WAIT="$T/failnow" "$ANYECHOD" -l 127.0.0.1:0 -u --threads $n \
+if part "loop failure" ipv4; then
+	# The loop fails (the shim makes epoll_wait and poll fail once the flag file
+	# exists; a datagram wakes the loop up to see it): exit status 1.
+	for n in 1 2; do
+		rm -f "$T/ports" "$T/failnow"
+		env $SHIM_ENV AE_SHIM_FAIL_WAIT="$T/failnow" "$ANYECHOD" -l 127.0.0.1:0 -u --threads $n \
+			--port-file "$T/ports" 2>"$T/server.log" &
+		SRV_PID=$!
+		at_exit "kill -9 $SRV_PID 2>/dev/null"
+		wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
+		touch "$T/failnow"
+		python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(20): s.sendto(b'wake', ('127.0.0.1', $(port IPv4 dgram)))"
+		wait_for 10 sh -c "! kill -0 $SRV_PID 2>/dev/null" || fail "--threads $n: still running after its loop failed"
+		wait "$SRV_PID"; rc=$?
+		expect_eq "--threads $n: exit status after a loop failure" "$rc" 1
+		grep -q 'event loop failed' "$T/server.log" || fail "no log line: $(cat "$T/server.log")"
+	done
+fi
+
+if part "out of memory" ipv4; then
+	# No memory for a new connection (the shim fails epoll_ctl's ADD): it is
+	# closed, and the log says why, not "connection limit".
+	rm -f "$T/ports" "$T/nomem"
+	env $SHIM_ENV AE_SHIM_NOMEM_ADD="$T/nomem" "$ANYECHOD" -l 127.0.0.1:0 -t --threads 1 \
 		--port-file "$T/ports" 2>"$T/server.log" &
 	SRV_PID=$!
 	at_exit "kill -9 $SRV_PID 2>/dev/null"
 	wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
-	touch "$T/failnow"
-	python3 -c "
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(20): s.sendto(b'wake', ('127.0.0.1', $(port IPv4 dgram)))"
-	wait_for 10 sh -c "! kill -0 $SRV_PID 2>/dev/null" || fail "--threads $n: still running after its loop failed"
-	wait "$SRV_PID"; rc=$?
-	expect_eq "--threads $n: exit status after a loop failure" "$rc" 1
-	grep -q 'event loop failed' "$T/server.log" || fail "no log line: $(cat "$T/server.log")"
-done
-
-# No memory for a new connection (the shim fails epoll_ctl's ADD): it is
-# closed, and the log says why, not "connection limit".
-rm -f "$T/ports" "$T/nomem"
-env $SHIM_ENV AE_SHIM_NOMEM_ADD="$T/nomem" "$ANYECHOD" -l 127.0.0.1:0 -t --threads 1 \
-	--port-file "$T/ports" 2>"$T/server.log" &
-SRV_PID=$!
-at_exit "kill -9 $SRV_PID 2>/dev/null"
-wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
-touch "$T/nomem"
-python3 - "$(port IPv4 stream)" <<'PY' || fail "connection without memory"
+	touch "$T/nomem"
+	python3 - "$(port IPv4 stream)" <<'PY' || fail "connection without memory"
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
 try:
@@ -75,11 +84,12 @@ except ConnectionResetError:
     b = b""
 assert b == b"", "served without memory"
 PY
-rm -f "$T/nomem"
-stop_server || fail "exit status $?"
-grep -q 'cannot serve a new connection: Cannot allocate memory' "$T/server.log" ||
-	fail "no out-of-memory line: $(cat "$T/server.log")"
-grep -q 'connection limit' "$T/server.log" && fail "out of memory logged as the connection limit"
+	rm -f "$T/nomem"
+	stop_server || fail "exit status $?"
+	grep -q 'cannot serve a new connection: Cannot allocate memory' "$T/server.log" ||
+		fail "no out-of-memory line: $(cat "$T/server.log")"
+	grep -q 'connection limit' "$T/server.log" && fail "out of memory logged as the connection limit"
+fi
 
 # Eight workers, fds for a few: the start fails, and fd 0 is never closed.
 rm -f "$T/shim.log"
