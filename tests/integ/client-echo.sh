@@ -20,6 +20,8 @@ for t in "127.0.0.1 $P" "::1 $P" "unix:$T/d"; do
 done
 out=$(c -s 65507 -u 127.0.0.1 $P) || fail "largest IPv4 datagram: $out"
 out=$(c -s 1000000 127.0.0.1 $P) || fail "1 MB stream probes: $out"
+out=$(c -s 1M 127.0.0.1 $P) || fail "-s 1M: $out"
+expect_in "-s 1M" "$out" "3 sent, 3 received, 0 mismatched, 0% loss"
 
 # Happy Eyeballs on localhost: IPv6 first, and it wins.
 out=$(c localhost $P) || fail "localhost: $out"
