@@ -470,7 +470,7 @@ parse_option(int c, const char *arg, unsigned *types)
 		opt.co.count = (int)v;
 		break;
 	case 's':
-		rc = cli_number("size", arg, 1, 16 << 20, &v, err, sizeof(err));
+		rc = cli_size("size", arg, 1, 16 << 20, &v, err, sizeof(err));
 		opt.co.size = (int)v;
 		break;
 	case 'i':

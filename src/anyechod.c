@@ -159,7 +159,8 @@ parse_option(int c, const char *arg)
 		rc = cli_duration("--grace", arg, 3600000, &opt.so.grace_ms, err, sizeof(err));
 		break;
 	case OPT_BUFSIZE:
-		rc = cli_number("--buffer-size", arg, 512, 64 << 20, &v, err, sizeof(err));
+		rc = cli_size("--buffer-size", arg, SERVER_BUFSIZE_MIN, SERVER_BUFSIZE_MAX, &v, err,
+		    sizeof(err));
 		opt.so.bufsize = (uint32_t)v;
 		break;
 	case OPT_THREADS:

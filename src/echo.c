@@ -34,10 +34,84 @@ xsend(int fd, const void *p, size_t n)
 	return w;
 }
 
-/* recv that tells a record too large for the buffer (MSG_TRUNC) apart. */
 static ssize_t
-xrecv(int fd, void *p, size_t n, bool records)
+xrecv(int fd, void *p, size_t n)
 {
+	ssize_t r;
+
+	do
+		r = recv(fd, p, n, 0);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/* ---- records (seqpacket) ---- */
+
+#define RECORD_END (-2) /* from recv_record: the peer shut down */
+/* A unix socket refuses to send a record over its send buffer less this
+ * (EMSGSIZE); asked for with some room. */
+#define RECORD_SNDBUF_SLACK 64
+
+static int
+sndbuf_of(int fd)
+{
+	int have = 0;
+	socklen_t len = sizeof(have);
+
+	return getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &have, &len) == 0 ? have : -1;
+}
+
+/* Raise the send buffer to take a record of max bytes whole: Linux doubles
+ * what it is asked for (socket(7)), elsewhere ask for all of it. Plain
+ * SO_SNDBUF: net.core.wmem_max, the admin's bound on what one socket may
+ * hold, stays. Returns the largest record it can then send. */
+static size_t
+records_sndbuf(int fd, size_t max)
+{
+	size_t need = max + RECORD_SNDBUF_SLACK;
+	int have = sndbuf_of(fd);
+
+	for (int div = 2; div >= 1 && have >= 0 && (size_t)have < need; div--) {
+		int want = (int)((need + (size_t)div - 1) / (size_t)div);
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+		have = sndbuf_of(fd);
+	}
+	if (have < 0 || (size_t)have >= need)
+		return max; /* unknown: a send refused will say EMSGSIZE */
+	return have > RECORD_SNDBUF_SLACK ? (size_t)have - RECORD_SNDBUF_SLACK : 0;
+}
+
+/* recv() returns 0 both for an empty record and at the end of the stream.
+ * With SO_PASSCRED every record, empty or not, comes with its sender's
+ * credentials, and the end with nothing: the same recvmsg that takes the
+ * record says which it was, so no shutdown racing behind an empty record
+ * can make us lose it or take it for the end (a poll for POLLRDHUP after
+ * the read could not tell "empty record, then shutdown" from "shutdown"). */
+static void
+records_setup(struct echo_stream *es, int fd, size_t max)
+{
+#ifdef SO_PASSCRED
+	int one = 1;
+
+	es->rec_marked = setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == 0;
+#endif
+	es->record_max = (uint32_t)records_sndbuf(fd, max);
+	es->rec_ready = true;
+}
+
+/* One whole record into p: its length (0: an empty record), -1 with errno
+ * (EMSGSIZE: larger than n, it arrived truncated), or RECORD_END. Room for
+ * the credentials and nothing else: descriptors a peer attaches
+ * (SCM_RIGHTS) are closed by the kernel, never installed in our table. */
+static ssize_t
+recv_record(const struct echo_stream *es, int fd, void *p, size_t n)
+{
+#ifdef SO_PASSCRED
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+#endif
 	struct iovec iov = { p, n };
 	struct msghdr mh;
 	ssize_t r;
@@ -45,13 +119,23 @@ xrecv(int fd, void *p, size_t n, bool records)
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
+#ifdef SO_PASSCRED
+	if (es->rec_marked) {
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+	}
+#endif
 	do
 		r = recvmsg(fd, &mh, 0);
 	while (r == -1 && errno == EINTR);
-	if (r > 0 && records && (mh.msg_flags & MSG_TRUNC)) {
+	if (r > 0 && (mh.msg_flags & MSG_TRUNC)) {
 		errno = EMSGSIZE;
 		return -1;
 	}
+	/* Without the mark (not Linux), 0 can only be taken as the end. */
+	if (r == 0 && (!es->rec_marked || (mh.msg_controllen == 0 &&
+	    !(mh.msg_flags & MSG_CTRUNC))))
+		return RECORD_END;
 	return r;
 }
 
@@ -101,6 +185,13 @@ echo_stream_free(struct echo_stream *es)
 	es->off = es->len = es->size = 0;
 }
 
+/* Something to send: bytes, or an empty record. */
+static bool
+owes(const struct echo_stream *es)
+{
+	return es->len > 0 || es->empty_owed;
+}
+
 uint32_t
 echo_stream_pending(const struct echo_stream *es)
 {
@@ -111,6 +202,11 @@ echo_stream_pending(const struct echo_stream *es)
 static int
 flush(struct echo_stream *es, int fd, struct echo_stats *st)
 {
+	if (es->empty_owed) {
+		if (xsend(fd, "", 0) == -1)
+			return would_block() ? 0 : -1;
+		es->empty_owed = false;
+	}
 	while (es->len > 0) {
 		ssize_t w = xsend(fd, es->buf + es->off, es->len);
 		if (w == -1)
@@ -179,21 +275,59 @@ drained(const struct echo_stream *es, size_t got, size_t want)
 	return !es->records && got < want;
 }
 
+/* Records: one whole record, written back whole as one record, an empty
+ * one too; what the peer cannot take yet is owed whole (send is all or
+ * nothing on a seqpacket socket). Returns as echo_direct(). */
+static int
+echo_record(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo_stats *st)
+{
+	ssize_t n, w;
+
+	if (!es->rec_ready)
+		records_setup(es, fd, sc->size);
+	if (budget_grant(es, es->record_max) == 0) {
+		ECHO_STAT_ADD(st, budget_paused, 1);
+		return 2;
+	}
+	n = recv_record(es, fd, sc->buf, es->record_max);
+	if (n == RECORD_END) {
+		es->eof = true;
+		return 1;
+	}
+	if (n == -1)
+		return would_block() ? 0 : -1;
+	w = xsend(fd, sc->buf, (size_t)n);
+	if (w == -1) {
+		if (!would_block())
+			return -1;
+		if (n == 0)
+			es->empty_owed = true;
+		else if (stash(es, sc->buf, (size_t)n, false) == -1)
+			return -1;
+		return 1; /* the next round's flush finds the peer still full */
+	}
+	ECHO_STAT_ADD(st, bytes, (uint64_t)w);
+	return 1;
+}
+
 /* Nothing owed: read into the shared scratch buffer and write straight
  * back. Returns 1 to go on, 0 when the socket has nothing more, 2 when the
  * budget allows no read, -1. */
 static int
 echo_direct(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo_stats *st)
 {
-	size_t want = es->records || sc->size < es->cap ? sc->size : es->cap;
-	size_t grant = budget_grant(es, want);
+	size_t want = sc->size < es->cap ? sc->size : es->cap;
+	size_t grant;
 	ssize_t n, w;
 
+	if (es->records)
+		return echo_record(es, fd, sc, st);
+	grant = budget_grant(es, want);
 	if (grant == 0) {
 		ECHO_STAT_ADD(st, budget_paused, 1);
 		return 2;
 	}
-	n = xrecv(fd, sc->buf, grant, es->records);
+	n = xrecv(fd, sc->buf, grant);
 	if (n == 0) {
 		es->eof = true;
 		return 1;
@@ -224,7 +358,7 @@ echo_buffered(struct echo_stream *es, int fd)
 		es->off = 0;
 	}
 	want = es->size - es->len;
-	n = xrecv(fd, es->buf + es->len, want, false);
+	n = xrecv(fd, es->buf + es->len, want);
 	if (n == 0) {
 		es->eof = true;
 		return 1;
@@ -243,7 +377,7 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 	for (int i = 0; i < ECHO_READS_PER_CALL && rc == 1; i++) {
 		if (flush(es, fd, st) == -1)
 			return -1;
-		if (es->len > 0) {
+		if (owes(es)) {
 			/* The peer is slow: stop reading once the buffer is full
 			 * (TCP pushes back on the sender), or at once for
 			 * records, which travel whole. */
@@ -259,13 +393,13 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 		return -1;
 	if (rc == 2)
 		return ECHO_PAUSED; /* owes nothing: no EV_WRITE either */
-	if (es->eof && es->len == 0) {
+	if (es->eof && !owes(es)) {
 		/* Everything owed is sent: now the peer may see our EOF. */
 		shutdown(fd, SHUT_WR);
 		return 0;
 	}
-	return (es->eof || full(es) || (es->records && es->len) ? 0 : EV_READ) |
-	    (es->len > 0 ? EV_WRITE : 0);
+	return (es->eof || full(es) || (es->records && owes(es)) ? 0 : EV_READ) |
+	    (owes(es) ? EV_WRITE : 0);
 }
 
 /* ---- the reflection guard (CVE-1999-0103) ---- */

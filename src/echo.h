@@ -56,11 +56,19 @@ struct echo_stream {
 	uint64_t flushed;             /* bytes sent from buf: progress while owing */
 	bool eof;
 	bool records; /* seqpacket: one whole record at a time */
+	/* Records only: set up on the first read (records_setup() in echo.c):
+	 * whether an empty record can be told from the end of the stream, an
+	 * empty record waiting for the socket, and the largest record read
+	 * whole: the scratch buffer's size, or less where the socket's send
+	 * buffer could not be raised to fit it. A larger one ends the
+	 * connection with EMSGSIZE. */
+	bool rec_ready, rec_marked, empty_owed;
+	uint32_t record_max;
 };
 
 /* Shared by every connection of a loop: where bytes land before they are
  * written straight back, so a connection keeps nothing when the peer reads
- * as fast as it writes. */
+ * as fast as it writes. Its size is also the largest record read whole. */
 struct echo_scratch {
 	char *buf;
 	size_t size;

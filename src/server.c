@@ -78,7 +78,7 @@ struct worker {
 	/* owing: longest stalled first; paused: longest waiting first */
 	struct clist owing, paused;
 	struct evtimer budget;
-	uint64_t stall_log_at, source_log_at;
+	uint64_t stall_log_at, source_log_at, record_log_at;
 };
 
 struct server {
@@ -339,7 +339,12 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 	if (want < 0 || (want == 0 && c->bstate != CONN_PAUSED)) {
 		if (want == -1 && errno != ECONNRESET && errno != EPIPE) {
 			ECHO_STAT_ADD(&c->w->st, errors, 1);
-			log_debug("connection closed: %s", strerror(errno));
+			if (errno == EMSGSIZE && c->es.records && warn_due(c->w, &c->w->record_log_at))
+				log_warn("seqpacket record over %u bytes (--buffer-size, or what "
+				    "net.core.wmem_max allows): closing the connection",
+				    c->es.record_max);
+			else
+				log_debug("connection closed: %s", strerror(errno));
 		}
 		conn_close(c);
 		return;

@@ -26,6 +26,8 @@ struct server_opts {
 };
 
 #define SERVER_BUFSIZE  65536
+#define SERVER_BUFSIZE_MIN 512
+#define SERVER_BUFSIZE_MAX (64L << 20)
 #define SERVER_IDLE_MS  300000
 #define SERVER_GRACE_MS 5000
 /* 64 MiB: a thousand 64 KiB buffers, more than loopback or a LAN ever needs

@@ -4,6 +4,7 @@
 #include "common.h"
 
 #include "cli.h"
+#include "server.h"
 #include "fuzz.h"
 #include "log.h"
 
@@ -54,6 +55,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else
 		refused(err, "size");
+	/* a lower bound above 0, as --buffer-size has: "0K" must not pass */
+	if (cli_size("--buffer-size", s, SERVER_BUFSIZE_MIN, SERVER_BUFSIZE_MAX, &v, err,
+	    sizeof(err)) == 0) {
+		if (v < SERVER_BUFSIZE_MIN || v > SERVER_BUFSIZE_MAX)
+			abort();
+	} else
+		refused(err, "--buffer-size");
 	if (cli_duration("interval", s, 3600000, &ms, err, sizeof(err)) == 0) {
 		if (ms < 0 || ms > 3600000)
 			abort();

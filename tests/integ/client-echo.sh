@@ -37,6 +37,8 @@ done
 if [ $v4 = yes ]; then
 	out=$(c -s 65507 -u 127.0.0.1 $P) || fail "largest IPv4 datagram: $out"
 	out=$(c -s 1000000 127.0.0.1 $P) || fail "1 MB stream probes: $out"
+	out=$(c -s 1M 127.0.0.1 $P) || fail "-s 1M: $out"
+	expect_in "-s 1M" "$out" "3 sent, 3 received, 0 mismatched, 0% loss"
 fi
 
 if part "localhost over both families" ipv4 ipv6; then

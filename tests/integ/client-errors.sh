@@ -101,7 +101,7 @@ check() { # STATUS MESSAGE ARGS...
 	expect_in "message of anyecho $*" "$_out" "$_want"
 }
 check 2 "bad count 'x': expected a number from 0 to 100000000" -c x localhost
-check 2 "bad size '0': expected a number from 1 to 16777216" -s 0 localhost
+check 2 "bad size '0': expected a size from 1 to 16777216 bytes" -s 0 localhost
 check 2 "bad size '70000': the largest datagram is 65507 bytes" -u -s 70000 localhost
 check 2 "bad size '4': datagram probes carry an 8-byte header, use 8 or more" -u -s 4 localhost
 check 2 "bad interval 'soon': expected a time" -i soon localhost

@@ -73,18 +73,72 @@ def cmd_stream(fam, typ, host, port, size, delay_ms="0"):
     print("ok: %s %s %d bytes" % (fam, typ, len(got)))
 
 
+def records_socket(fam, host, sizes):
+    """A seqpacket socket whose send buffer takes the largest record, and
+    that tells an empty record from the end (see recv_record)."""
+    s = socket.socket(FAMILIES[fam], socket.SOCK_SEQPACKET)
+    s.settimeout(10)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, max(sizes + [0]) + 4096)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    s.connect(target(fam, host, None))
+    return s
+
+
+def recv_record(s, n):
+    """One record, or None at the end of the stream: recv says b"" for
+    both, but with SO_PASSCRED a record, even empty, carries credentials."""
+    data, anc, _, _ = s.recvmsg(n + 1, socket.CMSG_SPACE(12))
+    return data if data or anc else None
+
+
 def cmd_records(fam, host, sizes):
-    """seqpacket: each record comes back whole, as one record."""
-    s = connect(fam, "seqpacket", host, None)
-    for n in [int(x) for x in sizes.split(",")]:
+    """seqpacket: each record comes back whole, as one record (0: empty)."""
+    sizes = [int(x) for x in sizes.split(",")]
+    s = records_socket(fam, host, sizes)
+    for n in sizes:
         p = os.urandom(n)
         s.send(p)
-        r = s.recv(n + 1)
+        r = recv_record(s, n)
+        if r is None:
+            die("record of %d: the server ended the stream" % n)
         check_same("record of %d" % n, p, r)
     s.shutdown(socket.SHUT_WR)
-    if s.recv(10) != b"":
+    if recv_record(s, 10) is not None:
         die("no EOF after half-close")
-    print("ok: records", sizes)
+    print("ok: records", ",".join(map(str, sizes)))
+
+
+def cmd_records_burst(fam, host, sizes):
+    """seqpacket: send every record, half-close, then read: each comes
+    back, in order, then the end."""
+    sizes = [int(x) for x in sizes.split(",")]
+    s = records_socket(fam, host, sizes)
+    sent = [os.urandom(n) for n in sizes]
+    for p in sent:
+        s.send(p)
+    s.shutdown(socket.SHUT_WR)
+    for i, p in enumerate(sent):
+        r = recv_record(s, len(p))
+        if r is None:
+            die("record %d (%d bytes): the server ended the stream" % (i, len(p)))
+        check_same("record %d" % i, p, r)
+    if recv_record(s, 10) is not None:
+        die("no EOF after the last record")
+    print("ok: records in a burst", ",".join(map(str, sizes)))
+
+
+def cmd_record_refused(fam, host, size):
+    """seqpacket: a record over the server's limit ends the connection
+    (EOF or a reset), and nothing comes back."""
+    s = records_socket(fam, host, [int(size)])
+    s.send(os.urandom(int(size)))
+    try:
+        r = recv_record(s, int(size))
+    except ConnectionResetError:
+        r = None
+    if r is not None:
+        die("a record of %s bytes came back (%d bytes)" % (size, len(r)))
+    print("ok: record of %s bytes refused" % size)
 
 
 def dgram_socket(fam, bind_to=None):

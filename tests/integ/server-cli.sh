@@ -22,10 +22,17 @@ check 2 "bad --max-conns '0': expected a number from 1 to 10000000" --max-conns 
 check 2 "bad --threads 'x': expected a number" --threads x
 check 2 "bad --idle-timeout 'soon': expected a time" --idle-timeout soon
 check 2 "bad --unix-mode '999': expected an octal mode" --unix-mode 999
-check 2 "bad --buffer-size '10': expected a number from 512" --buffer-size 10
+check 2 "bad --buffer-size '10': expected a size from 512 to 67108864 bytes" --buffer-size 10
+check 2 "bad --buffer-size '65M': expected a size from 512 to 67108864 bytes" --buffer-size 65M
+check 2 "bad --buffer-size '16KB': expected a size" --buffer-size 16KB
 check 2 "bad --max-owed '1T': expected a size from 0 to" --max-owed 1T
 check 2 "bad --max-owed '1K': expected 0 (no limit) or at least 64K" --max-owed 1K
 check 2 "--max-owed (1048576) is less than --buffer-size (2097152)" --max-owed 1M --buffer-size 2097152
+check 2 "--max-owed (1048576) is less than --buffer-size (2097152)" --max-owed 1M --buffer-size 2M
+# Every size option takes the same syntax (--max-owed's).
+for size in 16K 16k 512 64M 67108864; do
+	out=$("$ANYECHOD" -n -p 7007 --buffer-size $size 2>&1) || fail "--buffer-size $size refused: $out"
+done
 check 2 "bad --stall-timeout 'later': expected a time" --stall-timeout later
 check 2 "bad --max-conns-per-source '-1': expected a number from 0 to" --max-conns-per-source -1
 check 2 "unexpected argument 'extra' (endpoints go with -l)" extra

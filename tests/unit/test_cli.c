@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "server.h"
 
 static void
 test_numbers(void **state)
@@ -84,6 +85,36 @@ test_sizes(void **state)
 	}
 }
 
+/* --buffer-size takes sizes as --max-owed does ("16K" was refused), within
+ * its bounds, and a refusal names the option and the value. */
+static void
+test_buffer_size(void **state)
+{
+	static const struct { const char *s; long want; } ok[] = {
+		{ "512", 512 }, { "16K", 16384 }, { "16k", 16384 }, { "64M", 64L << 20 },
+		{ "65536", 65536 }, { "1M", 1L << 20 },
+	};
+	static const char *const bad[] = { "511", "0", "0K", "65M", "67108865", "1G", "16KB", "16 K", "" };
+	char err[256];
+	long v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(cli_size("--buffer-size", ok[i].s, SERVER_BUFSIZE_MIN,
+		    SERVER_BUFSIZE_MAX, &v, err, sizeof(err)), 0);
+		assert_int_equal(v, ok[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[64];
+		assert_int_equal(cli_size("--buffer-size", bad[i], SERVER_BUFSIZE_MIN,
+		    SERVER_BUFSIZE_MAX, &v, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "bad --buffer-size '%s': expected a size from 512 to 67108864",
+		    bad[i]);
+		assert_non_null(strstr(err, want));
+		assert_null(strchr(err, '\n'));
+	}
+}
+
 static void
 test_dns_timeout(void **state)
 {
@@ -132,6 +163,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_dns_timeout),
+		cmocka_unit_test(test_buffer_size),
 		cmocka_unit_test(test_refusal_is_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -173,6 +173,226 @@ test_records_whole(void **state)
 	close(sv[1]);
 }
 
+#ifdef SO_PASSCRED
+/* One record on the test's side, or -2 for the end of the stream: recv()
+ * says 0 for both, but with SO_PASSCRED a record, even an empty one,
+ * carries its sender's credentials and the end carries nothing. */
+static ssize_t
+peer_record(int fd, char *p, size_t n)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { p, n };
+	struct msghdr mh;
+	int one = 1;
+	ssize_t r;
+
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof(ctl.b);
+	r = recvmsg(fd, &mh, MSG_DONTWAIT);
+	if (r == 0 && mh.msg_controllen == 0)
+		return -2;
+	return r;
+}
+
+/* An empty record is a record, not the end of the stream: it comes back
+ * as an empty record, the records after it come back, and only the
+ * peer's shutdown ends the echo (the attack: "abc", "", "def" lost "def"
+ * and reset the connection). */
+static void
+test_records_empty(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	char out[16];
+	int sv[2], want = EV_READ;
+
+	(void)state;
+	pair(SOCK_SEQPACKET, sv);
+	echo_stream_init(&es, 1024, true);
+	assert_int_equal(write(sv[1], "abc", 3), 3);
+	assert_int_equal(write(sv[1], "", 0), 0);
+	assert_int_equal(write(sv[1], "def", 3), 3);
+	assert_int_equal(write(sv[1], "", 0), 0);
+	assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
+	for (int i = 0; i < 10 && want != 0; i++)
+		want = echo_stream_io(&es, sv[0], &scratch, &st);
+	assert_int_equal(want, 0);
+	assert_int_equal(peer_record(sv[1], out, sizeof(out)), 3);
+	assert_int_equal(peer_record(sv[1], out, sizeof(out)), 0);
+	assert_int_equal(peer_record(sv[1], out, sizeof(out)), 3);
+	assert_memory_equal(out, "def", 3);
+	assert_int_equal(peer_record(sv[1], out, sizeof(out)), 0);
+	assert_int_equal(peer_record(sv[1], out, sizeof(out)), -2); /* our EOF */
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Empty records the peer cannot take yet are owed like any other: none
+ * is lost while it does not read, and the connection waits for
+ * writability instead of reading on. */
+static void
+test_records_empty_owed(void **state)
+{
+	static char small_buf[1024];
+	struct echo_scratch small = { small_buf, sizeof(small_buf) };
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	char out[16];
+	int sv[2], want = EV_READ, tiny = 1, sent = 0, empties = 0;
+	bool blocked = false, end_sent = false, end = false;
+	const int n = 2000;
+
+	(void)state;
+	pair(SOCK_SEQPACKET, sv);
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &tiny, sizeof(tiny)), 0);
+	assert_int_equal(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	echo_stream_init(&es, 1024, true);
+	/* The peer writes empty records and does not read until we stop. */
+	for (int round = 0; round < 10000 && !blocked; round++) {
+		while (sent < n && write(sv[1], "", 0) == 0)
+			sent++;
+		want = echo_stream_io(&es, sv[0], &small, &st);
+		assert_true(want > 0);
+		blocked = want == EV_WRITE;
+	}
+	assert_true(blocked);
+	/* Now it reads: every empty record comes back, then "end". */
+	for (int round = 0; round < 100000 && !end; round++) {
+		ssize_t r;
+		while ((r = peer_record(sv[1], out, sizeof(out))) >= 0) {
+			if (r == 0)
+				empties++;
+			else
+				end = r == 3 && memcmp(out, "end", 3) == 0;
+		}
+		while (sent < n && write(sv[1], "", 0) == 0)
+			sent++;
+		if (sent == n && !end_sent)
+			end_sent = write(sv[1], "end", 3) == 3;
+		assert_true(echo_stream_io(&es, sv[0], &small, &st) > 0);
+	}
+	assert_true(end);
+	assert_int_equal(empties, n);
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+#endif
+
+/* Records up to the scratch buffer's size come back whole; a larger one
+ * cannot be (it arrives truncated): the connection ends with EMSGSIZE, and
+ * the limit is there for the log line. */
+static void
+test_records_limit(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	static char in[65537], out[65537];
+	int sv[2], big = 1 << 20;
+
+	(void)state;
+	pair(SOCK_SEQPACKET, sv);
+	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)), 0);
+	echo_stream_init(&es, 1024, true);
+	memset(in, 'L', sizeof(in));
+	assert_int_equal(write(sv[1], in, 65536), 65536);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
+	assert_int_equal(read(sv[1], out, sizeof(out)), 65536);
+	assert_int_equal(es.record_max, sizeof(scratch_buf));
+	assert_int_equal(write(sv[1], in, 65537), 65537);
+	errno = 0;
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A record as large as a big scratch buffer (--buffer-size) is read whole
+ * and must be sent whole too: a unix socket refuses a record larger than
+ * its send buffer (EMSGSIZE), so ours is raised to fit. */
+static void
+test_records_larger_than_sndbuf(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	static char big_buf[1 << 20], in[300000], out[300001];
+	struct echo_scratch sc = { big_buf, sizeof(big_buf) };
+	int sv[2], big = 1 << 20;
+
+	(void)state;
+	pair(SOCK_SEQPACKET, sv);
+	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)), 0);
+	echo_stream_init(&es, 65536, true);
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (char)(i * 11 + i / 257);
+	assert_int_equal(write(sv[1], in, sizeof(in)), sizeof(in));
+	assert_int_equal(write(sv[1], "next", 4), 4);
+	assert_int_equal(echo_stream_io(&es, sv[0], &sc, &st), EV_READ);
+	assert_true(es.record_max >= sizeof(in));
+	assert_int_equal(read(sv[1], out, sizeof(out)), sizeof(in));
+	assert_memory_equal(in, out, sizeof(in));
+	assert_int_equal(read(sv[1], out, sizeof(out)), 4);
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A peer may attach descriptors to a record (SCM_RIGHTS): none may land
+ * in the server, which would run out of them. */
+static void
+test_records_no_fds_taken(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 2)];
+		struct cmsghdr align;
+	} ctl;
+	char fd_msg[] = "fd";
+	struct iovec iov = { fd_msg, 2 };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	char out[16];
+	int sv[2], fds[2], lowest;
+
+	(void)state;
+	pair(SOCK_SEQPACKET, sv);
+	echo_stream_init(&es, 1024, true);
+	assert_int_equal(pipe(fds), 0);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof(ctl.b);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	assert_int_equal(sendmsg(sv[1], &mh, 0), 2);
+	close(fds[0]);
+	close(fds[1]);
+	lowest = dup(0);
+	close(lowest);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
+	assert_int_equal(read(sv[1], out, sizeof(out)), 2);
+	fds[0] = dup(0);
+	assert_int_equal(fds[0], lowest); /* nothing took the lowest free fd */
+	close(fds[0]);
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 struct guard_case {
 	const char *addr;
 	int port;
@@ -414,6 +634,13 @@ main(void)
 		cmocka_unit_test(test_eof_sends_owed_then_shuts_down),
 		cmocka_unit_test(test_reset_is_an_error),
 		cmocka_unit_test(test_records_whole),
+#ifdef SO_PASSCRED
+		cmocka_unit_test(test_records_empty),
+		cmocka_unit_test(test_records_empty_owed),
+#endif
+		cmocka_unit_test(test_records_limit),
+		cmocka_unit_test(test_records_larger_than_sndbuf),
+		cmocka_unit_test(test_records_no_fds_taken),
 		cmocka_unit_test(test_guard_table),
 		cmocka_unit_test(test_guard_destinations),
 	};
