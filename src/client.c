@@ -27,6 +27,13 @@
 
 struct target;
 
+/* What became of a datagram probe, kept in the ring (uint8_t each). */
+enum probe_slot_state {
+	SLOT_PENDING = 0, /* sent, no reply yet, not yet timed out */
+	SLOT_ANSWERED,    /* a reply came (so another is a duplicate) */
+	SLOT_LOST         /* reported lost: a reply now is late */
+};
+
 struct session {
 	struct session *next;
 	struct target *t;
@@ -43,7 +50,7 @@ struct session {
 	long long maxseq; /* highest sequence number answered (reordering) */
 	bool blocked;     /* a probe waits for room in the ring */
 	uint64_t *sent_at; /* rings of cap entries, seq & (cap - 1) */
-	uint8_t *got;
+	uint8_t *got;      /* enum probe_slot_state */
 	long long cap;
 	double rmin, rmax, rsum, rsq;
 	unsigned char *tx, *rx;
@@ -91,7 +98,7 @@ struct client {
 	struct target *targets, **tail;
 	int active;
 	int inflight, inflight_max; /* --all sessions open, and the bound */
-	bool pumping, pump_again;
+	struct evtimer kick;        /* --all: the deferred all_pump() */
 	bool stopping;
 	uint64_t seed;
 	unsigned char rxbuf[65536];
@@ -100,7 +107,7 @@ struct client {
 static void session_connected(struct session *s);
 static void session_finish(struct session *s);
 static void target_pump(struct target *t);
-static void all_pump(struct client *c);
+static void all_kick(struct client *c);
 static int session_start(struct target *t, const struct addr *a);
 
 /* Arm a timer for a deadline in monotonic microseconds, rounded up. */
@@ -267,10 +274,12 @@ session_finish(struct session *s)
 	}
 	if (t->c->o.mode == CLIENT_ALL) {
 		t->c->inflight--;
-		all_pump(t->c);
+		all_kick(t->c);
 	}
 	target_check(t);
 }
+
+static void target_kick(struct target *t);
 
 static void
 session_failed(struct session *s, int e)
@@ -288,7 +297,16 @@ session_failed(struct session *s, int e)
 	session_close(s);
 	s->done = true;
 	addriter_failed(&t->it, evloop_now(t->c->loop));
-	target_pump(t);
+	target_kick(t);
+}
+
+/* Pump the target's race from the loop, not from here: a failure may
+ * come from inside target_pump() (a connect that fails at once), and
+ * pumping there would recurse once per address. */
+static void
+target_kick(struct target *t)
+{
+	evloop_timer_arm(t->c->loop, &t->pace, 0);
 }
 
 static void
@@ -432,25 +450,30 @@ on_race_deadline(struct evloop *loop, void *arg)
 }
 
 /* --all: start queued addresses, target by target, while slots are free.
- * Re-entered when a start fails at once: the outer call goes round again. */
+ * A session that ends frees its slot through all_kick(), never by calling
+ * this from inside it: a start that fails at once must not recurse. */
 static void
 all_pump(struct client *c)
 {
-	if (c->pumping) {
-		c->pump_again = true;
-		return;
+	for (struct target *t = c->targets; t != NULL; t = t->next) {
+		while (!c->stopping && c->inflight < c->inflight_max &&
+		    t->nqueued_started < t->queued.n)
+			session_start(t, &t->queued.v[t->nqueued_started++]);
+		target_check(t);
 	}
-	c->pumping = true;
-	do {
-		c->pump_again = false;
-		for (struct target *t = c->targets; t != NULL; t = t->next) {
-			while (!c->stopping && c->inflight < c->inflight_max &&
-			    t->nqueued_started < t->queued.n)
-				session_start(t, &t->queued.v[t->nqueued_started++]);
-			target_check(t);
-		}
-	} while (c->pump_again);
-	c->pumping = false;
+}
+
+static void
+on_kick(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	all_pump(arg);
+}
+
+static void
+all_kick(struct client *c)
+{
+	evloop_timer_arm(c->loop, &c->kick, 0);
 }
 
 static void
@@ -836,7 +859,7 @@ dgram_arm_sweep(struct session *s)
 static void
 dgram_maybe_finish(struct session *s)
 {
-	while (s->sweep < s->nsent && GOT(s, s->sweep))
+	while (s->sweep < s->nsent && GOT(s, s->sweep) != SLOT_PENDING)
 		s->sweep++;
 	if (!more_probes(s) && s->sweep >= s->nsent)
 		session_finish(s);
@@ -856,9 +879,9 @@ dgram_sweep(struct session *s)
 
 	where(&s->addr, w, sizeof(w));
 	for (; s->sweep < s->nsent && AT(s, s->sweep) + limit <= now; s->sweep++) {
-		if (GOT(s, s->sweep))
+		if (GOT(s, s->sweep) != SLOT_PENDING)
 			continue;
-		GOT(s, s->sweep) = 2; /* reported lost: a reply now is late */
+		GOT(s, s->sweep) = SLOT_LOST;
 		snprintf(msg, sizeof(msg), "no reply from %s within %d ms", w, c->o.timeout_ms);
 		if (s->err[0] == '\0')
 			snprintf(s->err, sizeof(s->err), "%s", msg);
@@ -915,7 +938,7 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		return;
 	}
 	rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
-	if (GOT(s, seq) == 1) {
+	if (GOT(s, seq) == SLOT_ANSWERED) {
 		s->dups++;
 		report(s, seq, (int)n, rtt, PROBE_DUPLICATE, "duplicate reply");
 		return;
@@ -925,13 +948,13 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		s->reordered++;
 	else
 		s->maxseq = seq;
-	if (GOT(s, seq) == 2 || rtt > c->o.timeout_ms) {
+	if (GOT(s, seq) == SLOT_LOST || rtt > c->o.timeout_ms) {
 		s->late++;
-		GOT(s, seq) = 1;
+		GOT(s, seq) = SLOT_ANSWERED;
 		report(s, seq, (int)n, rtt, PROBE_LATE, "reply after the timeout");
 		return;
 	}
-	GOT(s, seq) = 1;
+	GOT(s, seq) = SLOT_ANSWERED;
 	if (n != size || d < size) {
 		s->mismatched++;
 		if (n != size)
@@ -988,7 +1011,7 @@ probe_send(struct session *s)
 		return;
 	}
 	AT(s, seq) = evloop_clock_us();
-	GOT(s, seq) = 0;
+	GOT(s, seq) = SLOT_PENDING;
 	s->nsent++;
 	if (s->addr.socktype == SOCK_DGRAM) {
 		payload_dgram_build(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
@@ -1241,6 +1264,7 @@ client_new(struct client **out, struct evloop *loop, const struct client_opts *o
 	c->rep = *rep;
 	c->inflight_max = all_inflight_max();
 	c->tail = &c->targets;
+	evtimer_init(&c->kick, on_kick, c);
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 	if (fd != -1) {
 		if (read(fd, &c->seed, sizeof(c->seed)) != (ssize_t)sizeof(c->seed))
@@ -1278,6 +1302,7 @@ client_free(struct client *c)
 		addr_list_free(&t->queued);
 		free(t);
 	}
+	evloop_timer_cancel(c->loop, &c->kick);
 	resolver_free(c->res);
 	free(c);
 }
