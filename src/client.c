@@ -8,6 +8,11 @@
 #include "client_int.h"
 #include "log.h"
 
+/* --all: sessions (sockets) open at once across all targets; the rest
+ * wait their turn, so that a name with hundreds of addresses neither runs
+ * out of descriptors nor starves the resolver of them. */
+#define ALL_INFLIGHT_MAX 32
+
 /* ---- the client ---- */
 
 /* Two descriptors a session at most leaves room for the resolver's. */

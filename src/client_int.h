@@ -7,28 +7,7 @@
 #include "client.h"
 
 #define ERRLEN      512
-#define PIPE_WINDOW (1u << 20) /* sent but not yet echoed, before stdin waits */
-/* Datagram probes awaiting a reply or the timeout, at most: a ring that
- * also remembers answered ones (duplicates, late replies) as long as it
- * can. When it is full the next probe waits for the oldest to be settled,
- * so memory stays bounded at any count and interval (-c 0 -i 0). */
-#define PROBE_RING_MIN 64
-#define PROBE_RING_MAX (1 << 16)
-/* The sequence number in a datagram header: 31 bits, wrapping. */
-#define SEQ_MASK 0x7fffffffLL
-/* --all: sessions (sockets) open at once across all targets; the rest
- * wait their turn, so that a name with hundreds of addresses neither runs
- * out of descriptors nor starves the resolver of them. */
-#define ALL_INFLIGHT_MAX 32
-
 struct target;
-
-/* What became of a datagram probe, kept in the ring (uint8_t each). */
-enum probe_slot_state {
-	SLOT_PENDING = 0, /* sent, no reply yet, not yet timed out */
-	SLOT_ANSWERED,    /* a reply came (so another is a duplicate) */
-	SLOT_LOST         /* reported lost: a reply now is late */
-};
 
 struct session {
 	struct session *next;
@@ -46,7 +25,7 @@ struct session {
 	long long maxseq; /* highest sequence number answered (reordering) */
 	bool blocked;     /* a probe waits for room in the ring */
 	uint64_t *sent_at; /* rings of cap entries, seq & (cap - 1) */
-	uint8_t *got;      /* enum probe_slot_state */
+	uint8_t *got;      /* enum probe_slot_state, in probe.c */
 	long long cap;
 	double rmin, rmax, rsum, rsq;
 	unsigned char *tx, *rx;

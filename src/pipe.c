@@ -5,6 +5,8 @@
 #include "client_int.h"
 #include "payload.h"
 
+#define PIPE_WINDOW (1u << 20) /* sent but not yet echoed, before stdin waits */
+
 static void pipe_update(struct session *s);
 
 static void

@@ -5,6 +5,22 @@
 #include "client_int.h"
 #include "payload.h"
 
+/* Datagram probes awaiting a reply or the timeout, at most: a ring that
+ * also remembers answered ones (duplicates, late replies) as long as it
+ * can. When it is full the next probe waits for the oldest to be settled,
+ * so memory stays bounded at any count and interval (-c 0 -i 0). */
+#define PROBE_RING_MIN 64
+#define PROBE_RING_MAX (1 << 16)
+/* The sequence number in a datagram header: 31 bits, wrapping. */
+#define SEQ_MASK 0x7fffffffLL
+
+/* What became of a datagram probe, kept in the ring (uint8_t each). */
+enum probe_slot_state {
+	SLOT_PENDING = 0, /* sent, no reply yet, not yet timed out */
+	SLOT_ANSWERED,    /* a reply came (so another is a duplicate) */
+	SLOT_LOST         /* reported lost: a reply now is late */
+};
+
 #define AT(s, seq)  ((s)->sent_at[(seq) & ((s)->cap - 1)])
 #define GOT(s, seq) ((s)->got[(seq) & ((s)->cap - 1)])
 
