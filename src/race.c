@@ -11,6 +11,7 @@
 
 static void session_connected(struct session *s);
 static void target_pump(struct target *t);
+static void target_kick(struct target *t);
 static void all_kick(struct client *c);
 static int session_start(struct target *t, const struct addr *a);
 
@@ -138,8 +139,8 @@ summarize(struct session *s, struct session_summary *sum)
 static void
 target_check(struct target *t)
 {
-	/* A connect that fails at once (a unix path with no socket) ends the
-	 * target inside target_pump, which then checks again. */
+	/* Checked again by a deferred pump (target_kick) or another
+	 * session after the target ended. */
 	if (t->done)
 		return;
 	for (struct session *s = t->sessions; s != NULL; s = s->next)
@@ -182,8 +183,6 @@ session_finish(struct session *s)
 	}
 	target_check(t);
 }
-
-static void target_kick(struct target *t);
 
 static void
 session_failed(struct session *s, int e)
