@@ -13,7 +13,10 @@ if [ $v6 = yes ]; then start_server -l localhost:0; else start_server -l 127.0.0
 P=$(port IPv4 stream)
 start_dnsmasq --host-record=v6only.test,::1 --host-record=v4only.test,127.0.0.1 \
 	--host-record=both.test,127.0.0.1,::1 \
-	--host-record=mixed.test,127.0.0.1,::1 --host-record=mixed.test,127.0.0.2
+	--host-record=mixed.test,127.0.0.1,::1 --host-record=mixed.test,127.0.0.2 \
+	--host-record=mc.test,224.0.0.1,ff02::1 --host-record=mc.test,224.0.0.2,ff02::2 \
+	--host-record=mc4.test,224.0.0.1 --host-record=mc4.test,224.0.0.2 \
+	--host-record=mc4.test,224.0.0.3
 a() { bounded 60 "$ANYECHO" --dns-server 127.0.0.1:$DNS_PORT -c 2 -i 10ms "$@" 2>&1; }
 
 out=$(a v4only.test $P) || fail "v4only: $out"
@@ -39,5 +42,23 @@ if [ $v6 = yes ]; then
 	out=$(a -A -u both.test $P) || fail "--all -u both: $out"
 	expect_in "--all -u" "$out" "IPv6: 1 of 1 address reachable"
 fi
+# Multicast addresses: a TCP connect to each fails at once, inside the
+# call that starts it. Every address is still tried and reported, in the
+# race and with --all, before the table or the error (issue 9: the
+# connection race used to recurse through such failures).
+out=$(a -A mc4.test $P); rc=$?
+expect_eq "--all mc4 exit" $rc 1
+expect_in "--all mc4" "$out" "IPv4: 0 of 3 addresses reachable"
+expect_eq "--all mc4 rows" "$(printf '%s\n' "$out" | grep -c "^224\.0\.0\.[123]:$P ")" 3
+out=$(a -A mc.test mc4.test $P); rc=$?
+expect_eq "--all mc mc4 exit" $rc 1
+expect_in "--all mc: v6" "$out" "IPv6: 0 of 2 addresses reachable"
+expect_in "--all mc: v4" "$out" "IPv4: 0 of 2 addresses reachable"
+expect_in "--all mc4 after mc" "$out" "IPv4: 0 of 3 addresses reachable"
+out=$(a mc.test $P); rc=$?
+expect_eq "race mc exit" $rc 1
+for m in ff02::1 ff02::2 224.0.0.1 224.0.0.2; do
+	expect_in "race mc tried $m" "$out" "$m port $P"
+done
 stop_server || fail "server exit status $?"
 echo ok

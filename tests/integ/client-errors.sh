@@ -20,6 +20,17 @@ part "unix"
 out=$(ae -c 1 "unix:$T/none" 2>&1); rc=$?
 expect_eq "no socket exit" $rc 1
 expect_eq "no socket" "$out" "anyecho: unix:$T/none: no socket at unix:$T/none"
+# --all over several targets whose connects fail at once: each has its
+# table, and each table counts its own address (issue 9).
+out=$(ae -A -c 1 "unix:$T/n1" "unix:$T/n2" "unix:$T/n3" 2>&1); rc=$?
+expect_eq "--all no sockets exit" $rc 1
+expect_eq "--all no sockets tables" "$(printf '%s\n' "$out" | grep -c "^unix: 0 of 1 address reachable (no socket)$")" 3
+if part "multicast" ipv4; then
+	# TCP to a multicast address: the connect fails inside the call.
+	out=$(ae -A -c 1 224.0.0.1 224.0.0.2 2>&1); rc=$?
+	expect_eq "--all multicast exit" $rc 1
+	expect_eq "--all multicast tables" "$(printf '%s\n' "$out" | grep -c "^IPv4: 0 of 1 address reachable")" 2
+fi
 # A terminal escape in what the user typed is not replayed to the terminal.
 esc=$(printf '\033')
 out=$(ae -c 1 "unix:$T/x${esc}[31m" 2>&1)

@@ -1,0 +1,105 @@
+/* The client's insides, shared by its modules (race.c, probe.c, pipe.c,
+ * client.c) and by nothing else: anyecho.c sees only client.h. */
+#ifndef AE_CLIENT_INT_H
+#define AE_CLIENT_INT_H
+
+#include "addriter.h"
+#include "client.h"
+
+#define ERRLEN      512
+struct target;
+
+struct session {
+	struct session *next;
+	struct target *t;
+	struct addr addr;
+	int fd;
+	bool connected, done;
+	uint64_t t0_us;
+	double connect_ms;
+	struct evtimer ctimer; /* connect timeout */
+	struct evtimer ptimer; /* next probe */
+	struct evtimer rtimer; /* reply timeout (stream, pipe) or loss sweep (dgram) */
+	/* probes */
+	long long nsent, received, mismatched, dups, late, unrecognised, reordered, sweep;
+	long long maxseq; /* highest sequence number answered (reordering) */
+	bool blocked;     /* a probe waits for room in the ring */
+	uint64_t *sent_at; /* rings of cap entries, seq & (cap - 1) */
+	uint8_t *got;      /* enum probe_slot_state, in probe.c */
+	long long cap;
+	double rmin, rmax, rsum, rsq;
+	unsigned char *tx, *rx;
+	size_t txoff, rxlen;
+	bool awaiting;
+	bool last_ok;     /* the last stream reply was counted intact */
+	double last_rtt;
+	bool draining;    /* stream: after the last reply, awaiting the close */
+	int rd_end;       /* stream read side ended between probes: -1 EOF, or errno */
+	/* pipe */
+	unsigned char *unacked;
+	size_t unacked_len, txlen;
+	uint64_t bytes_sent, bytes_received;
+	bool stdin_eof;
+	bool closing;     /* input ended and sent: the -W deadline runs */
+	char err[ERRLEN];
+};
+
+struct target {
+	struct target *next;
+	struct client *c;
+	char text[ADDR_STRLEN + ADDR_HOSTMAX];
+	struct addr_spec spec;
+	int port;
+	struct resolve_query *q[2];
+	struct addriter it;
+	struct evtimer pace;
+	struct evtimer deadline;  /* race: the whole race within the connect timeout */
+	bool raced;               /* the deadline was armed: once, at the first attempt */
+	bool expired;
+	struct addr_list queued;  /* --all: addresses waiting for a free slot */
+	size_t nqueued_started;
+	struct session *sessions;
+	struct session *winner;
+	bool done;
+	char err[ERRLEN];  /* every failed connection attempt */
+	char rerr[ERRLEN]; /* every failed lookup */
+};
+
+struct client {
+	struct evloop *loop;
+	struct resolver *res;
+	struct client_opts o;
+	struct client_report rep;
+	struct target *targets, **tail;
+	int active;
+	int inflight, inflight_max; /* --all sessions open, and the bound */
+	struct evtimer kick;        /* --all: the deferred all_pump() */
+	bool stopping;
+	uint64_t seed;
+	unsigned char rxbuf[65536];
+};
+
+/* race.c: targets, their sessions (one per connection attempt), the race */
+void session_arm_at_us(struct client *c, struct evtimer *t, uint64_t due);
+const char *session_where(const struct addr *a, char *buf, size_t len);
+void session_connect_error(struct session *s, int e);
+void session_close(struct session *s);
+void session_free(struct session *s);
+/* The session is over: its summary goes out, its target may end. */
+void session_finish(struct session *s);
+void race_client_init(struct client *c);
+void race_target_init(struct target *t);
+/* Resolve and race; the target ends through its summary if all fails. */
+void race_target_start(struct target *t);
+/* Free what the target holds (the struct itself stays). */
+void race_target_free(struct target *t);
+/* SIGINT: finish what is connected, abandon the rest. */
+void race_target_stop(struct target *t);
+
+/* probe.c: verified probes over a connected session */
+void probe_start(struct session *s);
+
+/* pipe.c: standard input through a connected stream session */
+void pipe_start(struct session *s);
+
+#endif

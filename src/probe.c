@@ -1,0 +1,524 @@
+/* The probe engine: numbered, verified probes over a connected stream or
+ * datagram session; results through the client's report callbacks. */
+#include "common.h"
+
+#include "client_int.h"
+#include "payload.h"
+
+/* Datagram probes awaiting a reply or the timeout, at most: a ring that
+ * also remembers answered ones (duplicates, late replies) as long as it
+ * can. When it is full the next probe waits for the oldest to be settled,
+ * so memory stays bounded at any count and interval (-c 0 -i 0). */
+#define PROBE_RING_MIN 64
+#define PROBE_RING_MAX (1 << 16)
+/* The sequence number in a datagram header: 31 bits, wrapping. */
+#define SEQ_MASK 0x7fffffffLL
+
+/* What became of a datagram probe, kept in the ring (uint8_t each). */
+enum probe_slot_state {
+	SLOT_PENDING = 0, /* sent, no reply yet, not yet timed out */
+	SLOT_ANSWERED,    /* a reply came (so another is a duplicate) */
+	SLOT_LOST         /* reported lost: a reply now is late */
+};
+
+#define AT(s, seq)  ((s)->sent_at[(seq) & ((s)->cap - 1)])
+#define GOT(s, seq) ((s)->got[(seq) & ((s)->cap - 1)])
+
+/* The oldest probe whose slot must be kept: unsettled datagrams; for a
+ * stream only the probe in flight. */
+static long long
+oldest_needed(const struct session *s)
+{
+	return s->addr.socktype == SOCK_DGRAM ? s->sweep : s->nsent;
+}
+
+/* Room in the ring for probe seq: 0, or 1 when it is full (the probe
+ * must wait), or -1 when out of memory. Growing keeps what it can. */
+static int
+probe_slot(struct session *s, long long seq)
+{
+	long long cap, from;
+	uint64_t *at;
+	uint8_t *got;
+
+	if (seq - oldest_needed(s) < s->cap)
+		return 0;
+	if (s->cap >= PROBE_RING_MAX)
+		return 1;
+	cap = s->cap ? s->cap * 2 : PROBE_RING_MIN;
+	at = calloc((size_t)cap, sizeof(*at));
+	got = calloc((size_t)cap, 1);
+	if (at == NULL || got == NULL) {
+		free(at);
+		free(got);
+		return -1;
+	}
+	from = seq - s->cap > 0 ? seq - s->cap : 0;
+	for (long long k = from; k < seq; k++) {
+		at[k & (cap - 1)] = AT(s, k);
+		got[k & (cap - 1)] = GOT(s, k);
+	}
+	free(s->sent_at);
+	free(s->got);
+	s->sent_at = at;
+	s->got = got;
+	s->cap = cap;
+	return 0;
+}
+
+static void
+report(struct session *s, long long seq, int bytes, double rtt, enum probe_status st,
+    const char *err)
+{
+	struct probe_result r = { s->t->text, &s->addr, seq + 1, bytes, rtt, st, err };
+
+	s->t->c->rep.probe(s->t->c->rep.arg, &r);
+}
+
+static void
+record_rtt(struct session *s, double rtt)
+{
+	if (s->received == 0 || rtt < s->rmin)
+		s->rmin = rtt;
+	if (rtt > s->rmax)
+		s->rmax = rtt;
+	s->rsum += rtt;
+	s->rsq += rtt * rtt;
+	s->received++;
+}
+
+static bool
+more_probes(const struct session *s)
+{
+	const struct client *c = s->t->c;
+
+	return !c->stopping && (c->o.count == 0 || s->nsent < c->o.count);
+}
+
+static void probe_send(struct session *s);
+static void on_stream_io(struct evloop *loop, int fd, int events, void *arg);
+
+static void
+on_next_probe(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	probe_send(arg);
+}
+
+/* The next probe goes an interval after the last one was sent. */
+static void
+schedule_next(struct session *s)
+{
+	struct client *c = s->t->c;
+
+	session_arm_at_us(c, &s->ptimer, AT(s, s->nsent - 1) + (uint64_t)c->o.interval_ms * 1000);
+}
+
+/* The session's stream socket: read always (bytes nobody asked for are
+ * surplus), write while a probe is still going out. */
+static void
+stream_watch(struct session *s)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	int mask = (s->rd_end == 0 ? EV_READ : 0) | (s->awaiting && s->txoff < size ? EV_WRITE : 0);
+
+	evloop_fd_set(s->t->c->loop, s->fd, mask, on_stream_io, s);
+}
+
+/* After the last reply: half-close and wait, at most the reply timeout,
+ * for the server to close, so that bytes sent after the echo are seen. */
+static void
+stream_drain(struct session *s)
+{
+	struct client *c = s->t->c;
+
+	s->draining = true;
+	if (s->rd_end != 0 || shutdown(s->fd, SHUT_WR) == -1) {
+		session_finish(s);
+		return;
+	}
+	evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
+	stream_watch(s);
+}
+
+/* Stream: the reply is complete. */
+static void
+stream_reply_done(struct session *s)
+{
+	struct client *c = s->t->c;
+	long long seq = s->nsent - 1;
+	size_t size = (size_t)c->o.size;
+	double rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
+	size_t d = payload_first_diff(s->tx, s->rx, size);
+
+	s->awaiting = false;
+	s->last_ok = d == size;
+	s->last_rtt = rtt;
+	evloop_timer_cancel(c->loop, &s->rtimer);
+	if (d < size) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
+		s->mismatched++;
+		snprintf(s->err, sizeof(s->err), "%s", msg);
+		report(s, seq, (int)size, rtt, PROBE_MISMATCH, msg);
+	} else {
+		record_rtt(s, rtt);
+		report(s, seq, (int)size, rtt, PROBE_OK, NULL);
+	}
+	if (more_probes(s))
+		schedule_next(s);
+	else
+		stream_drain(s);
+}
+
+/* Bytes beyond the probe's echo: the last probe's echo was too long. The
+ * stream is now out of step with the probes, so the session ends. */
+static void
+stream_surplus(struct session *s, size_t extra)
+{
+	struct client *c = s->t->c;
+	long long seq = s->nsent - 1;
+	size_t size = (size_t)c->o.size, d = size;
+	double rtt = s->last_rtt;
+	char msg[96];
+
+	if (s->awaiting) {
+		rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
+		d = payload_first_diff(s->tx, s->rx, size);
+		s->awaiting = false;
+		s->last_ok = false;
+		s->mismatched++;
+	} else if (s->last_ok) {
+		/* Reported intact, counted received: it was not. (min and
+		 * max keep it; the average and deviation do not.) */
+		s->received--;
+		s->rsum -= rtt;
+		s->rsq -= rtt * rtt;
+		s->mismatched++;
+	}
+	if (d < size)
+		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
+	else
+		snprintf(msg, sizeof(msg), "echo has %zu byte%s more than sent", extra,
+		    extra == 1 ? "" : "s");
+	snprintf(s->err, sizeof(s->err), "%s", msg);
+	report(s, seq, (int)(size + extra), rtt, PROBE_MISMATCH, msg);
+	session_finish(s);
+}
+
+/* Received bytes: the echo owed, then anything more is surplus.
+ * Returns -1 when the session ended. */
+static int
+stream_bytes(struct session *s, const unsigned char *p, size_t n)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	size_t owed = s->awaiting ? size - s->rxlen : 0, k = n < owed ? n : owed;
+
+	memcpy(s->rx + s->rxlen, p, k);
+	s->rxlen += k;
+	if (n > k) {
+		stream_surplus(s, n - k);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+stream_lost(struct session *s, const char *why)
+{
+	char w[ADDR_STRLEN + 16];
+
+	session_where(&s->addr, w, sizeof(w));
+	if (strcmp(why, "timeout") == 0)
+		snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms", w,
+		    s->t->c->o.timeout_ms);
+	else
+		snprintf(s->err, sizeof(s->err), "connection to %s %s after %zu of %d bytes", w,
+		    why, s->rxlen, s->t->c->o.size);
+	report(s, s->nsent - 1, (int)s->rxlen, 0, PROBE_LOST, s->err);
+	session_finish(s);
+}
+
+/* The read side ended: the echo owed is lost; after the last reply it is
+ * the close awaited; between probes the next probe will say it. */
+static void
+stream_ended(struct session *s, int e)
+{
+	if (s->draining)
+		session_finish(s);
+	else if (s->awaiting)
+		stream_lost(s, e == 0 ? "was closed" : "was reset");
+	else {
+		s->rd_end = e == 0 ? -1 : e;
+		stream_watch(s);
+	}
+}
+
+static void
+on_stream_timeout(struct evloop *loop, void *arg)
+{
+	struct session *s = arg;
+
+	(void)loop;
+	if (s->draining) /* the server kept the connection open: its right */
+		session_finish(s);
+	else
+		stream_lost(s, "timeout");
+}
+
+static void
+on_stream_io(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct session *s = arg;
+	struct client *c = s->t->c;
+	size_t size = (size_t)c->o.size;
+	ssize_t n;
+
+	(void)loop;
+	if ((events & EV_WRITE) && s->awaiting && s->txoff < size) {
+		n = send(fd, s->tx + s->txoff, size - s->txoff, MSG_NOSIGNAL);
+		if (n > 0)
+			s->txoff += (size_t)n;
+		else if (errno != EAGAIN && errno != EINTR) {
+			stream_lost(s, errno == ECONNRESET || errno == EPIPE ? "was reset" : "failed");
+			return;
+		}
+	}
+	if ((events & EV_READ) && s->rd_end == 0) {
+		n = recv(fd, c->rxbuf, sizeof(c->rxbuf), 0);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			stream_ended(s, n == 0 ? 0 : errno);
+			return;
+		}
+		if (n > 0 && stream_bytes(s, c->rxbuf, (size_t)n) == -1)
+			return;
+	}
+	if (s->awaiting && s->rxlen >= size) {
+		stream_reply_done(s);
+		if (s->done)
+			return;
+	}
+	stream_watch(s);
+}
+
+static void dgram_sweep(struct session *s);
+
+static void
+on_sweep(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	dgram_sweep(arg);
+}
+
+static void
+dgram_arm_sweep(struct session *s)
+{
+	struct client *c = s->t->c;
+
+	if (s->sweep < s->nsent)
+		session_arm_at_us(c, &s->rtimer, AT(s, s->sweep) + (uint64_t)c->o.timeout_ms * 1000);
+}
+
+/* Finished when no more probes go out and every one sent is accounted for. */
+static void
+dgram_maybe_finish(struct session *s)
+{
+	while (s->sweep < s->nsent && GOT(s, s->sweep) != SLOT_PENDING)
+		s->sweep++;
+	if (!more_probes(s) && s->sweep >= s->nsent)
+		session_finish(s);
+	else if (s->blocked && s->nsent - s->sweep < s->cap) {
+		s->blocked = false;
+		probe_send(s);
+	} else
+		dgram_arm_sweep(s);
+}
+
+static void
+dgram_sweep(struct session *s)
+{
+	struct client *c = s->t->c;
+	uint64_t now = evloop_clock_us(), limit = (uint64_t)c->o.timeout_ms * 1000;
+	char w[ADDR_STRLEN + 16], msg[ADDR_STRLEN + 64];
+
+	session_where(&s->addr, w, sizeof(w));
+	for (; s->sweep < s->nsent && AT(s, s->sweep) + limit <= now; s->sweep++) {
+		if (GOT(s, s->sweep) != SLOT_PENDING)
+			continue;
+		GOT(s, s->sweep) = SLOT_LOST;
+		snprintf(msg, sizeof(msg), "no reply from %s within %d ms", w, c->o.timeout_ms);
+		if (s->err[0] == '\0')
+			snprintf(s->err, sizeof(s->err), "%s", msg);
+		report(s, s->sweep, c->o.size, 0, PROBE_LOST, msg);
+	}
+	dgram_maybe_finish(s);
+}
+
+/* The probe a header's 31-bit sequence number stands for: the latest
+ * one sent with those bits; -1 when none was. */
+static long long
+dgram_full_seq(const struct session *s, int hdr)
+{
+	long long last = s->nsent - 1, full;
+
+	if (hdr < 0 || last < 0)
+		return -1;
+	full = last - (((last & SEQ_MASK) - hdr) & SEQ_MASK);
+	return full >= 0 ? full : -1;
+}
+
+static void
+dgram_unrecognised(struct session *s, size_t n)
+{
+	/* not a probe's echo: counted apart, so loss stays a count of probes */
+	s->unrecognised++;
+	snprintf(s->err, sizeof(s->err), "unrecognised reply of %zu bytes", n);
+	report(s, -1, (int)n, 0, PROBE_UNRECOGNISED, s->err);
+}
+
+static void
+dgram_reply(struct session *s, const unsigned char *p, size_t n)
+{
+	struct client *c = s->t->c;
+	size_t size = (size_t)c->o.size, d;
+	int hdr = payload_dgram_seq(p, n);
+	long long seq = dgram_full_seq(s, hdr);
+	double rtt;
+	char msg[96];
+
+	if (seq < 0) {
+		dgram_unrecognised(s, n);
+		return;
+	}
+	d = payload_dgram_diff(c->seed, hdr, p, n, size);
+	if (s->nsent - seq > s->cap) {
+		/* Older than the ring remembers: settled long ago. */
+		if (n != size || d < size) {
+			dgram_unrecognised(s, n);
+			return;
+		}
+		s->late++;
+		report(s, seq, (int)n, 0, PROBE_LATE, "reply after the timeout");
+		return;
+	}
+	rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
+	if (GOT(s, seq) == SLOT_ANSWERED) {
+		s->dups++;
+		report(s, seq, (int)n, rtt, PROBE_DUPLICATE, "duplicate reply");
+		return;
+	}
+	/* A first reply to a probe older than one answered already. */
+	if (seq < s->maxseq)
+		s->reordered++;
+	else
+		s->maxseq = seq;
+	if (GOT(s, seq) == SLOT_LOST || rtt > c->o.timeout_ms) {
+		s->late++;
+		GOT(s, seq) = SLOT_ANSWERED;
+		report(s, seq, (int)n, rtt, PROBE_LATE, "reply after the timeout");
+		return;
+	}
+	GOT(s, seq) = SLOT_ANSWERED;
+	if (n != size || d < size) {
+		s->mismatched++;
+		if (n != size)
+			snprintf(msg, sizeof(msg), "echo of %zu bytes, %zu were sent", n, size);
+		else
+			snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
+		snprintf(s->err, sizeof(s->err), "%s", msg);
+		report(s, seq, (int)n, rtt, PROBE_MISMATCH, msg);
+		return;
+	}
+	record_rtt(s, rtt);
+	report(s, seq, (int)n, rtt, PROBE_OK, NULL);
+}
+
+static void
+on_dgram_io(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct session *s = arg;
+	struct client *c = s->t->c;
+
+	(void)loop;
+	(void)events;
+	for (int i = 0; i < 64 && !s->done; i++) {
+		ssize_t n = recv(fd, c->rxbuf, sizeof(c->rxbuf), MSG_TRUNC);
+		if (n == -1) {
+			if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) {
+				/* An ICMP error: the probe it answers is lost; say why. */
+				session_connect_error(s, errno);
+				continue;
+			}
+			break;
+		}
+		dgram_reply(s, c->rxbuf, (size_t)n > sizeof(c->rxbuf) ? sizeof(c->rxbuf) : (size_t)n);
+	}
+	if (!s->done)
+		dgram_maybe_finish(s);
+}
+
+static void
+probe_send(struct session *s)
+{
+	struct client *c = s->t->c;
+	size_t size = (size_t)c->o.size;
+	long long seq = s->nsent;
+	int slot = probe_slot(s, seq);
+
+	if (slot == -1) {
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		session_finish(s);
+		return;
+	}
+	if (slot == 1) { /* sent again when the sweep makes room */
+		s->blocked = true;
+		return;
+	}
+	AT(s, seq) = evloop_clock_us();
+	GOT(s, seq) = SLOT_PENDING;
+	s->nsent++;
+	if (s->addr.socktype == SOCK_DGRAM) {
+		payload_dgram_build(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
+		if (send(s->fd, s->tx, size, MSG_NOSIGNAL) == -1 && errno != EAGAIN)
+			session_connect_error(s, errno); /* counted lost by the sweep */
+		if (more_probes(s))
+			schedule_next(s);
+		dgram_maybe_finish(s);
+		return;
+	}
+	payload_fill(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
+	s->txoff = s->rxlen = 0;
+	s->awaiting = true;
+	if (s->rd_end != 0) { /* the server closed after the last reply */
+		stream_lost(s, s->rd_end == -1 ? "was closed" : "was reset");
+		return;
+	}
+	evloop_timer_arm(c->loop, &s->rtimer, (uint64_t)c->o.timeout_ms);
+	on_stream_io(c->loop, s->fd, EV_WRITE, s);
+}
+
+/* The session connected: its first probe goes now. */
+void
+probe_start(struct session *s)
+{
+	struct client *c = s->t->c;
+	size_t size = (size_t)c->o.size;
+
+	/* Datagram replies land in the client's rxbuf; a stream echo gathers
+	 * in rx, one byte longer than the probe so an over-long echo shows. */
+	s->tx = malloc(size);
+	if (s->addr.socktype != SOCK_DGRAM)
+		s->rx = malloc(size + 1);
+	if (s->tx == NULL || (s->addr.socktype != SOCK_DGRAM && s->rx == NULL)) {
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		session_finish(s);
+		return;
+	}
+	evtimer_init(&s->ptimer, on_next_probe, s);
+	if (s->addr.socktype == SOCK_DGRAM) {
+		evtimer_init(&s->rtimer, on_sweep, s);
+		evloop_fd_set(c->loop, s->fd, EV_READ, on_dgram_io, s);
+	} else
+		evtimer_init(&s->rtimer, on_stream_timeout, s);
+	probe_send(s);
+}

@@ -1,0 +1,547 @@
+/* The connection race: targets, their lookups, and the sessions (one per
+ * connection attempt) that race for them; Happy Eyeballs pacing comes
+ * from addriter.c. Nothing here recurses: a failure that happens inside
+ * a start defers the next pump to a zero-delay timer. */
+#include "common.h"
+
+#include <math.h>
+
+#include "client_int.h"
+#include "sock.h"
+
+static void session_connected(struct session *s);
+static void target_pump(struct target *t);
+static void target_kick(struct target *t);
+static void all_kick(struct client *c);
+static int session_start(struct target *t, const struct addr *a);
+
+/* Arm a timer for a deadline in monotonic microseconds, rounded up. */
+void
+session_arm_at_us(struct client *c, struct evtimer *t, uint64_t due)
+{
+	uint64_t now = evloop_clock_us();
+
+	evloop_timer_arm(c->loop, t, due > now ? (due - now + 999) / 1000 : 0);
+}
+
+const char *
+session_where(const struct addr *a, char *buf, size_t len)
+{
+	char host[ADDR_STRLEN];
+
+	addr_format_host(a, host, sizeof(host));
+	if (a->family == AF_UNIX)
+		snprintf(buf, len, "%s", host);
+	else
+		snprintf(buf, len, "%s port %d", host, addr_port(a));
+	return buf;
+}
+
+/* Words for a failed connection, naming where. */
+void
+session_connect_error(struct session *s, int e)
+{
+	char w[ADDR_STRLEN + 16];
+
+	session_where(&s->addr, w, sizeof(w));
+	switch (e) {
+	case ECONNREFUSED: snprintf(s->err, sizeof(s->err), "connection refused by %s", w); break;
+	case ETIMEDOUT:
+		snprintf(s->err, sizeof(s->err), "no answer from %s within %d ms", w,
+		    s->t->c->o.connect_timeout_ms);
+		break;
+	case ENETUNREACH: snprintf(s->err, sizeof(s->err), "network unreachable for %s", w); break;
+	case EHOSTUNREACH: snprintf(s->err, sizeof(s->err), "host unreachable: %s", w); break;
+	case ENOENT: snprintf(s->err, sizeof(s->err), "no socket at %s", w); break;
+	case EAGAIN: snprintf(s->err, sizeof(s->err), "listen queue full at %s", w); break;
+	case EAFNOSUPPORT:
+		snprintf(s->err, sizeof(s->err), "%s not supported here (%s)",
+		    addr_family_name(s->addr.family), w);
+		break;
+	default: snprintf(s->err, sizeof(s->err), "connect to %s: %s", w, strerror(e));
+	}
+}
+
+/* ---- sessions: one socket to one address ---- */
+
+void
+session_close(struct session *s)
+{
+	struct evloop *loop = s->t->c->loop;
+
+	evloop_timer_cancel(loop, &s->ctimer);
+	evloop_timer_cancel(loop, &s->ptimer);
+	evloop_timer_cancel(loop, &s->rtimer);
+	if (s->fd != -1) {
+		evloop_fd_del(loop, s->fd);
+		close(s->fd);
+		s->fd = -1;
+	}
+}
+
+void
+session_free(struct session *s)
+{
+	session_close(s);
+	free(s->sent_at);
+	free(s->got);
+	free(s->tx);
+	free(s->rx);
+	free(s->unacked);
+	free(s);
+}
+
+static void
+target_done(struct target *t)
+{
+	struct client *c = t->c;
+
+	if (t->done)
+		return;
+	t->done = true;
+	evloop_timer_cancel(c->loop, &t->pace);
+	evloop_timer_cancel(c->loop, &t->deadline);
+	if (c->rep.target_done != NULL && c->o.mode == CLIENT_ALL)
+		c->rep.target_done(c->rep.arg, t->text);
+	if (--c->active == 0)
+		evloop_stop(c->loop);
+}
+
+static void
+summarize(struct session *s, struct session_summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->target = s->t->text;
+	sum->addr = &s->addr;
+	sum->connected = s->connected;
+	sum->connect_ms = s->connect_ms;
+	sum->sent = s->nsent;
+	sum->received = s->received;
+	sum->mismatched = s->mismatched;
+	sum->duplicates = s->dups;
+	sum->late = s->late;
+	sum->unrecognised = s->unrecognised;
+	sum->reordered = s->reordered;
+	if (s->received > 0) {
+		double avg = s->rsum / s->received, var = s->rsq / s->received - avg * avg;
+		sum->rtt_min = s->rmin;
+		sum->rtt_max = s->rmax;
+		sum->rtt_avg = avg;
+		sum->rtt_mdev = var > 0 ? sqrt(var) : 0;
+	}
+	sum->error = s->err[0] != '\0' ? s->err : NULL;
+	sum->pipe = s->t->c->o.pipe;
+	sum->bytes_sent = s->bytes_sent;
+	sum->bytes_received = s->bytes_received;
+}
+
+/* Are all sessions of the target over? Then so is the target. */
+static void
+target_check(struct target *t)
+{
+	/* Checked again by a deferred pump (target_kick) or another
+	 * session after the target ended. */
+	if (t->done)
+		return;
+	for (struct session *s = t->sessions; s != NULL; s = s->next)
+		if (!s->done)
+			return;
+	if (t->q[0] != NULL || t->q[1] != NULL)
+		return;
+	if (t->nqueued_started < t->queued.n)
+		return;
+	if (t->c->o.mode != CLIENT_ALL && t->winner == NULL) {
+		struct session_summary sum;
+		if (!addriter_exhausted(&t->it) && !t->expired)
+			return;
+		/* Every attempt failed: the target's summary says why, each. */
+		memset(&sum, 0, sizeof(sum));
+		sum.target = t->text;
+		sum.error = t->err[0] != '\0' ? t->err : "no address to connect to";
+		t->c->rep.summary(t->c->rep.arg, &sum);
+	}
+	target_done(t);
+}
+
+void
+session_finish(struct session *s)
+{
+	struct session_summary sum;
+	struct target *t = s->t;
+
+	if (s->done)
+		return;
+	session_close(s);
+	s->done = true;
+	if (s->connected || t->c->o.mode == CLIENT_ALL) {
+		summarize(s, &sum);
+		t->c->rep.summary(t->c->rep.arg, &sum);
+	}
+	if (t->c->o.mode == CLIENT_ALL) {
+		t->c->inflight--;
+		all_kick(t->c);
+	}
+	target_check(t);
+}
+
+static void
+session_failed(struct session *s, int e)
+{
+	struct target *t = s->t;
+	size_t len = strlen(t->err);
+
+	session_connect_error(s, e);
+	/* In a race the target's error lists every attempt. */
+	snprintf(t->err + len, sizeof(t->err) - len, "%s%s", len ? "; " : "", s->err);
+	if (t->c->o.mode == CLIENT_ALL) {
+		session_finish(s);
+		return;
+	}
+	session_close(s);
+	s->done = true;
+	addriter_failed(&t->it, evloop_now(t->c->loop));
+	target_kick(t);
+}
+
+/* Pump the target's race from the loop, not from here: a failure may
+ * come from inside target_pump() (a connect that fails at once), and
+ * pumping there would recurse once per address. */
+static void
+target_kick(struct target *t)
+{
+	evloop_timer_arm(t->c->loop, &t->pace, 0);
+}
+
+static void
+on_connect_timeout(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	session_failed(arg, ETIMEDOUT);
+}
+
+static void
+on_connect(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct session *s = arg;
+
+	(void)loop;
+	(void)events;
+	if (sock_connect_result(fd) == -1)
+		session_failed(s, errno);
+	else
+		session_connected(s);
+}
+
+/* Returns -1 only when no session could be made at all. */
+static int
+session_start(struct target *t, const struct addr *a)
+{
+	struct client *c = t->c;
+	struct session *s = calloc(1, sizeof(*s));
+	int inprog = 0;
+
+	if (s == NULL) {
+		size_t len = strlen(t->err);
+		snprintf(t->err + len, sizeof(t->err) - len, "%sout of memory", len ? "; " : "");
+		return -1;
+	}
+	s->t = t;
+	s->addr = *a;
+	s->fd = -1;
+	evtimer_init(&s->ctimer, on_connect_timeout, s);
+	s->next = t->sessions;
+	t->sessions = s;
+	s->t0_us = evloop_clock_us();
+	if (c->o.mode == CLIENT_ALL)
+		c->inflight++;
+	else if (c->o.mode == CLIENT_RACE && !t->raced) {
+		/* A flag, not evtimer_armed(): a deadline that is due but not
+		 * yet run looks unarmed and would be pushed back. */
+		t->raced = true;
+		evloop_timer_arm(c->loop, &t->deadline, (uint64_t)c->o.connect_timeout_ms);
+	}
+	s->fd = sock_connect(a, &inprog);
+	if (s->fd != -1 && inprog && a->family == AF_UNIX && a->socktype != SOCK_DGRAM) {
+		/* A unix stream connect never goes on in the background: it
+		 * is done, or (EAGAIN) the listener's queue is full and it
+		 * never will be; a later writability would look connected. */
+		close(s->fd);
+		s->fd = -1;
+		session_failed(s, EAGAIN);
+	} else if (s->fd == -1)
+		session_failed(s, errno);
+	else if (!inprog)
+		session_connected(s);
+	else {
+		evloop_fd_set(c->loop, s->fd, EV_WRITE, on_connect, s);
+		evloop_timer_arm(c->loop, &s->ctimer, (uint64_t)c->o.connect_timeout_ms);
+	}
+	return 0;
+}
+
+/* ---- targets: resolution and the connection race ---- */
+
+static void
+on_pace(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	target_pump(arg);
+}
+
+static void
+target_pump(struct target *t)
+{
+	struct client *c = t->c;
+
+	while (t->winner == NULL && !c->stopping && !t->expired) {
+		const struct addr *a;
+		uint64_t wait = 0;
+		enum addriter_step st = addriter_next(&t->it, evloop_now(c->loop), &a, &wait);
+
+		if (st == ADDRITER_START) {
+			/* The attempt was counted in flight: one that could not
+			 * even start has failed, or the race would wait forever. */
+			if (session_start(t, a) == -1)
+				addriter_failed(&t->it, evloop_now(c->loop));
+			continue;
+		}
+		if (st == ADDRITER_WAIT)
+			evloop_timer_arm(c->loop, &t->pace, wait);
+		break;
+	}
+	target_check(t);
+}
+
+/* The race is over: attempts still connecting fail, addresses not tried
+ * are counted in the error, and the target ends. */
+static void
+on_race_deadline(struct evloop *loop, void *arg)
+{
+	struct target *t = arg;
+	size_t started = 0, known, len;
+
+	(void)loop;
+	t->expired = true;
+	for (int i = 0; i < 2; i++) {
+		resolve_cancel(t->q[i]);
+		t->q[i] = NULL;
+	}
+	for (struct session *s = t->sessions; s != NULL; s = s->next) {
+		started++;
+		if (s->done)
+			continue;
+		len = strlen(t->err);
+		session_connect_error(s, ETIMEDOUT);
+		snprintf(t->err + len, sizeof(t->err) - len, "%s%s", len ? "; " : "", s->err);
+		session_close(s);
+		s->done = true;
+	}
+	known = addriter_count(&t->it);
+	if (known > started) { /* put first: a long list of attempts gets cut */
+		char head[96];
+		size_t hl, tl = strlen(t->err);
+		snprintf(head, sizeof(head), "%zu of %zu addresses not tried within %d ms%s",
+		    known - started, known, t->c->o.connect_timeout_ms, tl ? "; " : "");
+		hl = strlen(head);
+		if (hl + tl >= sizeof(t->err))
+			tl = sizeof(t->err) - 1 - hl;
+		memmove(t->err + hl, t->err, tl);
+		memcpy(t->err, head, hl);
+		t->err[hl + tl] = '\0';
+	}
+	target_check(t);
+}
+
+/* --all: start queued addresses, target by target, while slots are free.
+ * A session that ends frees its slot through all_kick(), never by calling
+ * this from inside it: a start that fails at once must not recurse. */
+static void
+all_pump(struct client *c)
+{
+	for (struct target *t = c->targets; t != NULL; t = t->next) {
+		while (!c->stopping && c->inflight < c->inflight_max &&
+		    t->nqueued_started < t->queued.n)
+			session_start(t, &t->queued.v[t->nqueued_started++]);
+		target_check(t);
+	}
+}
+
+static void
+on_kick(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	all_pump(arg);
+}
+
+static void
+all_kick(struct client *c)
+{
+	evloop_timer_arm(c->loop, &c->kick, 0);
+}
+
+static void
+target_resolve_failed(struct target *t, const char *errmsg)
+{
+	struct session_summary sum;
+
+	memset(&sum, 0, sizeof(sum));
+	sum.target = t->text;
+	sum.error = errmsg;
+	sum.resolve_failed = true;
+	t->c->rep.summary(t->c->rep.arg, &sum);
+	target_done(t);
+}
+
+static void
+on_resolved(struct target *t, int i, enum resolve_status st, struct addr_list *list,
+    const char *errmsg)
+{
+	struct client *c = t->c;
+	bool all_in;
+
+	t->q[i] = NULL;
+	all_in = t->q[0] == NULL && t->q[1] == NULL;
+	if (st != RESOLVE_OK) {
+		size_t len = strlen(t->rerr);
+		snprintf(t->rerr + len, sizeof(t->rerr) - len, "%s%s", len ? "; " : "", errmsg);
+	}
+	if (c->o.mode == CLIENT_ALL)
+		for (size_t k = 0; k < list->n; k++)
+			addr_list_add(&t->queued, &list->v[k]); /* out of memory: not tried */
+	else
+		addriter_answer(&t->it, i == 0, list, evloop_now(c->loop));
+	addr_list_free(list);
+	if (all_in && t->sessions == NULL && t->queued.n == 0 && addriter_count(&t->it) == 0) {
+		/* Every lookup failed: a resolution failure (exit 2). */
+		target_resolve_failed(t, t->rerr);
+		return;
+	}
+	if (c->o.mode == CLIENT_ALL)
+		all_pump(c);
+	else
+		target_pump(t);
+}
+
+static void
+on_resolved6(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+{
+	on_resolved(arg, 0, st, list, errmsg);
+}
+
+static void
+on_resolved4(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+{
+	on_resolved(arg, 1, st, list, errmsg);
+}
+
+/* Names get an AAAA and an A lookup of their own, so that connecting can
+ * start on the first answer (RFC 8305 3). Literals, localhost and unix
+ * paths are answered locally by one lookup. */
+static int
+target_resolve(struct target *t)
+{
+	struct client *c = t->c;
+	struct addr_hints h = { c->o.family, c->o.socktype == SOCK_DGRAM ? ADDR_DGRAM : ADDR_STREAM,
+		false, t->port };
+	bool split = t->spec.kind == ADDR_KIND_HOST && t->spec.literal == 0 && c->o.family == AF_UNSPEC;
+
+	/* One lookup (q[1]) unless split: then AAAA is pending too. */
+	addriter_init(&t->it, split, true, c->o.attempt_delay_ms, c->o.mode == CLIENT_SEQUENTIAL);
+	if (!split) {
+		t->q[1] = resolve_start(c->res, &t->spec, &h, on_resolved4, t);
+		return t->q[1] == NULL ? -1 : 0;
+	}
+	h.family = AF_INET6;
+	t->q[0] = resolve_start(c->res, &t->spec, &h, on_resolved6, t);
+	h.family = AF_INET;
+	t->q[1] = resolve_start(c->res, &t->spec, &h, on_resolved4, t);
+	return t->q[0] == NULL || t->q[1] == NULL ? -1 : 0;
+}
+
+/* ---- the winner ---- */
+
+static void
+session_connected(struct session *s)
+{
+	struct target *t = s->t;
+	struct client *c = t->c;
+
+	evloop_timer_cancel(c->loop, &s->ctimer);
+	s->connected = true;
+	s->connect_ms = (double)(evloop_clock_us() - s->t0_us) / 1000.0;
+	if (c->o.mode != CLIENT_ALL) {
+		/* First to connect wins; the others are cancelled. */
+		t->winner = s;
+		evloop_timer_cancel(c->loop, &t->pace);
+		evloop_timer_cancel(c->loop, &t->deadline);
+		for (struct session *o = t->sessions; o != NULL; o = o->next)
+			if (o != s && !o->done) {
+				session_close(o);
+				o->done = true;
+			}
+	}
+	if (c->o.pipe)
+		pipe_start(s);
+	else
+		probe_start(s);
+}
+
+/* ---- the race module's side of the client ---- */
+
+void
+race_client_init(struct client *c)
+{
+	evtimer_init(&c->kick, on_kick, c);
+}
+
+void
+race_target_init(struct target *t)
+{
+	evtimer_init(&t->pace, on_pace, t);
+	evtimer_init(&t->deadline, on_race_deadline, t);
+}
+
+void
+race_target_start(struct target *t)
+{
+	t->c->active++;
+	if (target_resolve(t) == -1)
+		target_resolve_failed(t, "out of memory");
+}
+
+void
+race_target_free(struct target *t)
+{
+	struct client *c = t->c;
+
+	resolve_cancel(t->q[0]);
+	resolve_cancel(t->q[1]);
+	while (t->sessions != NULL) {
+		struct session *s = t->sessions;
+		t->sessions = s->next;
+		session_free(s);
+	}
+	evloop_timer_cancel(c->loop, &t->pace);
+	evloop_timer_cancel(c->loop, &t->deadline);
+	addriter_free(&t->it);
+	addr_list_free(&t->queued);
+}
+
+void
+race_target_stop(struct target *t)
+{
+	for (struct session *s = t->sessions; s != NULL; s = s->next)
+		if (s->connected && !s->done)
+			session_finish(s);
+	if (t->done)
+		return;
+	resolve_cancel(t->q[0]);
+	resolve_cancel(t->q[1]);
+	t->q[0] = t->q[1] = NULL;
+	for (struct session *s = t->sessions; s != NULL; s = s->next)
+		if (!s->done) {
+			session_close(s);
+			s->done = true;
+		}
+	target_done(t);
+}

@@ -1,0 +1,23 @@
+/* anyecho's output, text or JSON: the client core's report callbacks,
+ * and the worst outcome seen, from which anyecho.c picks its exit status. */
+#ifndef AE_REPORT_H
+#define AE_REPORT_H
+
+#include "client.h"
+
+struct report_opts {
+	bool json;    /* one JSON object per line */
+	bool quiet;   /* summaries only */
+	bool verbose; /* more detail */
+	bool all;     /* --all: rows gathered into a table per target */
+};
+
+/* Worst first last: a later value outranks an earlier one. */
+enum report_outcome { REPORT_ALL_WELL, REPORT_FAILED, REPORT_UNRESOLVED };
+
+/* Fill rep with the callbacks that print what o asks for. */
+void report_setup(const struct report_opts *o, struct client_report *rep);
+enum report_outcome report_outcome(void);
+void report_free(void);
+
+#endif
