@@ -273,7 +273,13 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 /* Source ports get no answer below 1024, where the system's services live
  * (OpenBSD's inetd rule: echoing to chargen, daytime, DNS, NTP... starts a
  * loop that one spoofed datagram sets off), nor from these services above
- * it that answer whatever they get. */
+ * it that answer whatever they get. A port listed here is refused to every
+ * client too, so none lies in Linux's ephemeral range (32768-60999); one
+ * (memcached) lies in FreeBSD's (10000-65535) and is kept: memcached
+ * answers its own replies, so a loop with it never ends, while a FreeBSD
+ * client loses one source port in 55,536 (its retry from a new socket is
+ * answered). Discovery services that answer only their own probes (DVR
+ * 37810, Ubiquiti 10001) bounce once and stop: not listed. */
 #define GUARD_LOW_PORTS 1024
 static const uint16_t guard_ports[] = {
 	1434,  /* MS SQL monitor */
@@ -283,19 +289,35 @@ static const uint16_t guard_ports[] = {
 	3702,  /* WS-Discovery */
 	5353,  /* mDNS */
 	5683,  /* CoAP */
-	10001, /* Ubiquiti discovery */
 	11211, /* memcached */
-	37810  /* DVR DHCPDiscover */
 };
 
-void
+int
 echo_guard_add_port(struct echo_guard *g, int port)
 {
+	uint16_t *own;
+
 	for (size_t i = 0; i < g->nown; i++)
 		if (g->own[i] == port)
-			return;
-	if (g->nown < ECHO_GUARD_PORTS)
-		g->own[g->nown++] = (uint16_t)port;
+			return 0;
+	if (g->nown == g->capown) {
+		size_t cap = g->capown ? 2 * g->capown : 8;
+		own = realloc(g->own, cap * sizeof(*own));
+		if (own == NULL)
+			return -1;
+		g->own = own;
+		g->capown = cap;
+	}
+	g->own[g->nown++] = (uint16_t)port;
+	return 0;
+}
+
+void
+echo_guard_free_ports(struct echo_guard *g)
+{
+	free(g->own);
+	g->own = NULL;
+	g->nown = g->capown = 0;
 }
 
 void
@@ -313,22 +335,72 @@ echo_guard_set_broadcasts(struct echo_guard *g, const uint32_t *a, size_t n)
 	__atomic_store_n(&g->bseq, seq + 2, __ATOMIC_RELEASE);
 }
 
+static uint32_t
+ifa_v4(const struct sockaddr *sa)
+{
+	return ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+}
+
+/* Is a (host order) the address of some interface? */
+static bool
+local_unicast(const struct ifaddrs *ifs, uint32_t a)
+{
+	for (const struct ifaddrs *i = ifs; i != NULL; i = i->ifa_next)
+		if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET &&
+		    ifa_v4(i->ifa_addr) == a)
+			return true;
+	return false;
+}
+
+/* The broadcast address of one interface entry worth refusing, or 0. An
+ * address added without one ("ip addr add X/24", no brd) is reported by
+ * glibc with its own address as broadcast, and so is a /32 whose brd is
+ * itself (GCE): refusing those would refuse all traffic to the host. /31
+ * and /32 networks have no broadcast address at all (RFC 3021). */
+static uint32_t
+ifa_broadcast(const struct ifaddrs *i)
+{
+	const struct sockaddr *b = i->ifa_broadaddr, *m = i->ifa_netmask;
+	uint32_t a;
+
+	if (!(i->ifa_flags & IFF_BROADCAST) || b == NULL || b->sa_family != AF_INET ||
+	    i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+		return 0;
+	if (m != NULL && m->sa_family == AF_INET && ifa_v4(m) >= 0xfffffffeu)
+		return 0;
+	a = ifa_v4(b);
+	return a == ifa_v4(i->ifa_addr) ? 0 : a;
+}
+
+size_t
+echo_guard_pick_broadcasts(const struct ifaddrs *ifs, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (const struct ifaddrs *i = ifs; i != NULL && n < max; i = i->ifa_next) {
+		uint32_t b = ifa_broadcast(i);
+		bool dup = false;
+		/* never any host's own address, whatever an entry claims */
+		if (b == 0 || local_unicast(ifs, b))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			dup = dup || out[k] == b;
+		if (!dup)
+			out[n++] = b;
+	}
+	return n;
+}
+
 int
 echo_guard_load_broadcasts(struct echo_guard *g)
 {
-	struct ifaddrs *ifs, *i;
+	struct ifaddrs *ifs;
 	uint32_t a[ECHO_GUARD_BCAST];
-	size_t n = 0;
+	size_t n;
 
 	if (getifaddrs(&ifs) == -1)
 		return -1;
-	for (i = ifs; i != NULL && n < AE_NELEM(a); i = i->ifa_next) {
-		const struct sockaddr *b = i->ifa_broadaddr;
-		if (!(i->ifa_flags & IFF_BROADCAST) || b == NULL || b->sa_family != AF_INET ||
-		    i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
-			continue;
-		a[n++] = ntohl(((const struct sockaddr_in *)b)->sin_addr.s_addr);
-	}
+	n = echo_guard_pick_broadcasts(ifs, a, AE_NELEM(a));
 	freeifaddrs(ifs);
 	echo_guard_set_broadcasts(g, a, n);
 	return (int)n;

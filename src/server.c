@@ -860,6 +860,7 @@ server_free(struct server *s)
 		close(s->reserve_fd);
 	pthread_mutex_destroy(&s->accept_lock);
 	ratelimit_free(s->guard.rl);
+	echo_guard_free_ports(&s->guard);
 	srclimit_free(s->sources);
 	free(s);
 }
@@ -1028,8 +1029,14 @@ server_bind(struct server *s, const struct addr_list *list, server_report_cb *re
 		}
 		if (e->family != AF_UNIX && addr_port(e) == 0 && shared == 0)
 			shared = addr_port(&b);
-		if (b.socktype == SOCK_DGRAM && b.family != AF_UNIX)
-			echo_guard_add_port(&s->guard, addr_port(&b));
+		if (b.socktype == SOCK_DGRAM && b.family != AF_UNIX &&
+		    echo_guard_add_port(&s->guard, addr_port(&b)) == -1) {
+			int saved = errno; /* out of memory at start: stop */
+			snprintf(err, sizeof(err), "reflection guard: %s", strerror(saved));
+			report(arg, &b, err);
+			errno = saved;
+			return -1;
+		}
 		report(arg, &b, NULL);
 		bound++;
 	}
@@ -1046,8 +1053,9 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 		return -1;
 	if (connected)
 		return conn_new(w, fd, a);
-	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX)
-		echo_guard_add_port(&s->guard, addr_port(a));
+	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX &&
+	    echo_guard_add_port(&s->guard, addr_port(a)) == -1)
+		return -1;
 	ep = endpoint_new(fd, a, false);
 	if (ep == NULL || listener_add(w, ep) == -1) {
 		free(ep);
