@@ -589,9 +589,11 @@ on_dgram(struct evloop *loop, int fd, int events, void *arg)
 	} else if (evloop_fd_set(loop, fd, want | l->excl, on_dgram, l) == -1) {
 		evloop_timer_arm(loop, &l->pause, DGRAM_PAUSE_MS);
 	} else if (want & EV_WRITE && l->a.family == AF_UNIX) {
-		/* A unix datagram socket is reported writable only once a
-		 * quarter of its buffer is free: peers that never read may
-		 * hold more than that for good, so look again in a while. */
+		/* Only where the kernel cannot tell what we have queued
+		 * (no SIOCOUTQ) does a unix datagram socket wait here. It
+		 * is reported writable only below a quarter of its buffer:
+		 * peers that never read may hold more than that for good,
+		 * so look again in a while. */
 		evloop_timer_arm(loop, &l->pause, DGRAM_RETRY_MS);
 	}
 	log_refusals(l);
