@@ -61,7 +61,9 @@ uint64_t evloop_clock_ms(void);
 uint64_t evloop_clock_us(void);
 
 /* Deliver signo through the loop instead of an async handler. Signals are
- * process-wide: only one loop per process may call this. */
+ * process-wide: only one loop per process may call this. Signals that
+ * arrive together are coalesced: cb runs once per wake-up however many of
+ * signo came, so a storm costs a handler call per loop iteration. */
 int evloop_signal(struct evloop *loop, int signo, evloop_signal_cb *cb, void *arg);
 
 /* One pass: wait at most max_wait_ms (-1: until an event or timer), then

@@ -247,6 +247,52 @@ test_signal(void **state)
 }
 
 static void
+on_sig_count(struct evloop *loop, int signo, void *arg)
+{
+	int *calls = arg;
+
+	(void)loop;
+	(void)signo;
+	(*calls)++;
+}
+
+static void
+assert_quiet(struct evloop *loop, int *calls)
+{
+	int before = *calls;
+
+	assert_int_equal(evloop_once(loop, 10), 0);
+	assert_int_equal(*calls, before);
+}
+
+/* A storm of one signal: one handler call per wake-up, and a wake-up reads
+ * a bounded part of the storm, leaving the rest for the next one. */
+static void
+test_signal_storm(void **state)
+{
+	struct evloop *loop = *state;
+	int calls = 0;
+
+	assert_int_equal(evloop_signal(loop, SIGUSR2, on_sig_count, &calls), 0);
+	for (int i = 0; i < 100; i++)
+		raise(SIGUSR2);
+	assert_int_equal(evloop_once(loop, 1000), 0);
+	assert_int_equal(calls, 1);
+	for (int i = 0; i < 3000; i++)
+		raise(SIGUSR2);
+	assert_int_equal(evloop_once(loop, 1000), 0);
+	assert_int_equal(calls, 2);
+	assert_int_equal(evloop_once(loop, 1000), 0); /* the rest is still there */
+	assert_int_equal(calls, 3);
+	/* 3000 signals: at most a dozen more calls, then none. */
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(evloop_once(loop, 0), 0);
+	assert_true(calls <= 16);
+	assert_quiet(loop, &calls);
+	signal(SIGUSR2, SIG_DFL);
+}
+
+static void
 test_run_returns_when_idle(void **state)
 {
 	assert_int_equal(evloop_run(*state), 0);
@@ -298,6 +344,7 @@ main(void)
 		ON_BOTH(test_timer_rearm_moves),
 		ON_BOTH(test_remove_during_callback),
 		ON_BOTH(test_signal),
+		ON_BOTH(test_signal_storm),
 		ON_BOTH(test_run_returns_when_idle),
 		ON_BOTH(test_exclusive),
 	};
