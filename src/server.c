@@ -26,6 +26,7 @@ struct endpoint {
 	int fd;
 	int refs; /* listeners holding it; atomic */
 	bool owns_path;
+	struct sock_path_id path_id; /* the file our bind made */
 	struct addr a;
 };
 
@@ -602,7 +603,7 @@ on_dgram(struct evloop *loop, int fd, int events, void *arg)
 }
 
 static struct endpoint *
-endpoint_new(int fd, const struct addr *a, bool owns_path)
+endpoint_new(int fd, const struct addr *a, const struct sock_path_id *id)
 {
 	struct endpoint *ep = calloc(1, sizeof(*ep));
 
@@ -610,7 +611,9 @@ endpoint_new(int fd, const struct addr *a, bool owns_path)
 		return NULL;
 	ep->fd = fd;
 	ep->a = *a;
-	ep->owns_path = owns_path;
+	ep->owns_path = id != NULL;
+	if (id != NULL)
+		ep->path_id = *id;
 	return ep;
 }
 
@@ -622,9 +625,11 @@ endpoint_release(struct endpoint *ep, bool unlink_path)
 {
 	if (__atomic_sub_fetch(&ep->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	close(ep->fd);
+	/* Before close: while our socket lives, no server of ours can
+	 * take the path, so it is still ours when sock_unlink checks. */
 	if (unlink_path && ep->owns_path)
-		sock_unlink(&ep->a);
+		sock_unlink(&ep->a, &ep->path_id);
+	close(ep->fd);
 	free(ep);
 }
 
@@ -951,17 +956,18 @@ static int
 bind_entry(struct server *s, const struct addr *e, struct addr *bound, char *err, size_t errlen)
 {
 	struct endpoint *ep;
-	int fd = sock_listen(e, &s->o.sock, err, errlen);
+	struct sock_path_id id;
+	int fd = sock_listen(e, &s->o.sock, &id, err, errlen);
 
 	if (fd == -1)
 		return -1;
 	if (sock_local(fd, e, bound) == -1 || bound->len == 0)
 		*bound = *e;
-	ep = endpoint_new(fd, bound, is_unix_path(e));
+	ep = endpoint_new(fd, bound, is_unix_path(e) ? &id : NULL);
 	if (ep == NULL || listener_add(&s->w[0], ep) == -1) {
 		snprintf(err, errlen, "%s", strerror(errno));
+		sock_unlink(e, &id);
 		close(fd);
-		sock_unlink(e);
 		free(ep);
 		return -1;
 	}
@@ -1058,7 +1064,7 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX &&
 	    echo_guard_add_port(&s->guard, addr_port(a)) == -1)
 		return -1;
-	ep = endpoint_new(fd, a, false);
+	ep = endpoint_new(fd, a, NULL);
 	if (ep == NULL || listener_add(w, ep) == -1) {
 		free(ep);
 		return -1;
