@@ -95,8 +95,16 @@ evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *a
 	if (fd >= loop->nfds && evloop_grow_fds(loop, fd) == -1)
 		return -1;
 	e = &loop->fds[fd];
-	if (e->events != events && loop->ops->update(loop, fd, e->events, events) == -1)
+	if (e->events != events && loop->ops->update(loop, fd, e->events, events) == -1) {
+		/* A failed change may leave the fd watched the old way, or
+		 * (epoll's remove-and-add for EV_EXCLUSIVE) not at all: forget
+		 * it, so that the caller's retry adds it afresh instead of
+		 * matching a mask the kernel no longer has. */
+		int saved = errno;
+		evloop_fd_del(loop, fd);
+		errno = saved;
 		return -1;
+	}
 	if (e->events == 0)
 		loop->nwatched++;
 	e->events = events;
