@@ -85,7 +85,7 @@ uint32_t echo_stream_pending(const struct echo_stream *es);
 struct echo_guard {
 	bool off;
 	size_t nown, capown;
-	uint16_t *own; /* our own UDP ports: added before workers start */
+	uint16_t *own;                  /* our own UDP ports, added before workers start */
 	struct ratelimit *rl;           /* per-source budget, or NULL */
 	/* Directed broadcast addresses (host order), read by every worker
 	 * while one may replace them: a sequence lock, odd while changing. */
