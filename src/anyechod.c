@@ -511,35 +511,63 @@ drop_privileges(const char *user)
 	return 0;
 }
 
+/* SIGHUP does real work (a syslog reconnect, a getifaddrs dump, a log
+ * line): a storm of them must not stall the first worker nor flood the
+ * log. It runs at most once a second; one that comes sooner is done when
+ * the second is up, so the last signal is never lost. (SIGUSR1, one log
+ * line, is only coalesced by the loop: scripts poll it for counters.) */
+#define SIG_WORK_MS 1000
+
+struct sig_work {
+	struct evtimer later;
+	uint64_t last; /* ms, when it last ran; 0: never */
+	void (*run)(struct server *);
+	struct server *srv;
+};
+
 static void
-on_stop(struct evloop *loop, int signo, void *arg)
+sig_work_later(struct evloop *loop, void *arg)
 {
-	(void)loop;
-	log_info("%s: stopping (grace %d ms)", strsignal(signo), opt.so.grace_ms);
-	server_shutdown(arg);
+	struct sig_work *w = arg;
+
+	w->last = evloop_now(loop);
+	w->run(w->srv);
 }
 
 static void
-on_hup(struct evloop *loop, int signo, void *arg)
+sig_work_due(struct evloop *loop, struct sig_work *w)
 {
-	(void)loop;
-	(void)signo;
+	uint64_t now = evloop_now(loop);
+
+	if (evtimer_armed(&w->later))
+		return; /* already due: that run will see this signal's state */
+	if (w->last == 0 || now >= w->last + SIG_WORK_MS) {
+		w->last = now;
+		w->run(w->srv);
+	} else
+		evloop_timer_arm(loop, &w->later, w->last + SIG_WORK_MS - now);
+}
+
+static void
+hup_run(struct server *srv)
+{
 	log_reopen();
-	server_reload(arg);
+	server_reload(srv);
 	log_info("SIGHUP: logs reopened, interfaces' broadcast addresses re-read");
 }
 
 static void
 on_usr1(struct evloop *loop, int signo, void *arg)
 {
+	struct server *srv = arg;
 	struct echo_stats st;
 	uint64_t owed, max;
 	int open;
 
 	(void)loop;
 	(void)signo;
-	server_stats(arg, &st, &open);
-	server_owed(arg, &owed, &max);
+	server_stats(srv, &st, &open);
+	server_owed(srv, &owed, &max);
 	log_info("connections %llu (open %d, refused %llu, idle-closed %llu, source-refused %llu), "
 	    "bytes %llu, owed %llu of %llu (budget-paused %llu, stall-closed %llu), "
 	    "datagrams %llu (refused %llu, rate-limited %llu, dropped %llu), errors %llu",
@@ -552,11 +580,32 @@ on_usr1(struct evloop *loop, int signo, void *arg)
 	    (unsigned long long)st.errors);
 }
 
+static struct sig_work hup_work = { .run = hup_run };
+
+static void
+on_stop(struct evloop *loop, int signo, void *arg)
+{
+	log_info("%s: stopping (grace %d ms)", strsignal(signo), opt.so.grace_ms);
+	/* Work still due would keep the loop alive up to a second. */
+	evloop_timer_cancel(loop, &hup_work.later);
+	server_shutdown(arg);
+}
+
+static void
+on_hup(struct evloop *loop, int signo, void *arg)
+{
+	(void)signo;
+	(void)arg;
+	sig_work_due(loop, &hup_work);
+}
+
 static int
 setup_signals(struct server *srv)
 {
 	struct evloop *loop = server_loop(srv);
 
+	hup_work.srv = srv;
+	evtimer_init(&hup_work.later, sig_work_later, &hup_work);
 	signal(SIGPIPE, SIG_IGN);
 	if (evloop_signal(loop, SIGTERM, on_stop, srv) == -1 ||
 	    evloop_signal(loop, SIGINT, on_stop, srv) == -1 ||

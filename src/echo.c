@@ -407,7 +407,13 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 /* Source ports get no answer below 1024, where the system's services live
  * (OpenBSD's inetd rule: echoing to chargen, daytime, DNS, NTP... starts a
  * loop that one spoofed datagram sets off), nor from these services above
- * it that answer whatever they get. */
+ * it that answer whatever they get. A port listed here is refused to every
+ * client too, so none lies in Linux's ephemeral range (32768-60999); one
+ * (memcached) lies in FreeBSD's (10000-65535) and is kept: memcached
+ * answers its own replies, so a loop with it never ends, while a FreeBSD
+ * client loses one source port in 55,536 (its retry from a new socket is
+ * answered). Discovery services that answer only their own probes (DVR
+ * 37810, Ubiquiti 10001) bounce once and stop: not listed. */
 #define GUARD_LOW_PORTS 1024
 static const uint16_t guard_ports[] = {
 	1434,  /* MS SQL monitor */
@@ -417,19 +423,35 @@ static const uint16_t guard_ports[] = {
 	3702,  /* WS-Discovery */
 	5353,  /* mDNS */
 	5683,  /* CoAP */
-	10001, /* Ubiquiti discovery */
 	11211, /* memcached */
-	37810  /* DVR DHCPDiscover */
 };
 
-void
+int
 echo_guard_add_port(struct echo_guard *g, int port)
 {
+	uint16_t *own;
+
 	for (size_t i = 0; i < g->nown; i++)
 		if (g->own[i] == port)
-			return;
-	if (g->nown < ECHO_GUARD_PORTS)
-		g->own[g->nown++] = (uint16_t)port;
+			return 0;
+	if (g->nown == g->capown) {
+		size_t cap = g->capown ? 2 * g->capown : 8;
+		own = realloc(g->own, cap * sizeof(*own));
+		if (own == NULL)
+			return -1;
+		g->own = own;
+		g->capown = cap;
+	}
+	g->own[g->nown++] = (uint16_t)port;
+	return 0;
+}
+
+void
+echo_guard_free_ports(struct echo_guard *g)
+{
+	free(g->own);
+	g->own = NULL;
+	g->nown = g->capown = 0;
 }
 
 void
@@ -447,22 +469,72 @@ echo_guard_set_broadcasts(struct echo_guard *g, const uint32_t *a, size_t n)
 	__atomic_store_n(&g->bseq, seq + 2, __ATOMIC_RELEASE);
 }
 
+static uint32_t
+ifa_v4(const struct sockaddr *sa)
+{
+	return ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+}
+
+/* Is a (host order) the address of some interface? */
+static bool
+local_unicast(const struct ifaddrs *ifs, uint32_t a)
+{
+	for (const struct ifaddrs *i = ifs; i != NULL; i = i->ifa_next)
+		if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET &&
+		    ifa_v4(i->ifa_addr) == a)
+			return true;
+	return false;
+}
+
+/* The broadcast address of one interface entry worth refusing, or 0. An
+ * address added without one ("ip addr add X/24", no brd) is reported by
+ * glibc with its own address as broadcast, and so is a /32 whose brd is
+ * itself (GCE): refusing those would refuse all traffic to the host. /31
+ * and /32 networks have no broadcast address at all (RFC 3021). */
+static uint32_t
+ifa_broadcast(const struct ifaddrs *i)
+{
+	const struct sockaddr *b = i->ifa_broadaddr, *m = i->ifa_netmask;
+	uint32_t a;
+
+	if (!(i->ifa_flags & IFF_BROADCAST) || b == NULL || b->sa_family != AF_INET ||
+	    i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
+		return 0;
+	if (m != NULL && m->sa_family == AF_INET && ifa_v4(m) >= 0xfffffffeu)
+		return 0;
+	a = ifa_v4(b);
+	return a == ifa_v4(i->ifa_addr) ? 0 : a;
+}
+
+size_t
+echo_guard_pick_broadcasts(const struct ifaddrs *ifs, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	for (const struct ifaddrs *i = ifs; i != NULL && n < max; i = i->ifa_next) {
+		uint32_t b = ifa_broadcast(i);
+		bool dup = false;
+		/* never any host's own address, whatever an entry claims */
+		if (b == 0 || local_unicast(ifs, b))
+			continue;
+		for (size_t k = 0; k < n; k++)
+			dup = dup || out[k] == b;
+		if (!dup)
+			out[n++] = b;
+	}
+	return n;
+}
+
 int
 echo_guard_load_broadcasts(struct echo_guard *g)
 {
-	struct ifaddrs *ifs, *i;
+	struct ifaddrs *ifs;
 	uint32_t a[ECHO_GUARD_BCAST];
-	size_t n = 0;
+	size_t n;
 
 	if (getifaddrs(&ifs) == -1)
 		return -1;
-	for (i = ifs; i != NULL && n < AE_NELEM(a); i = i->ifa_next) {
-		const struct sockaddr *b = i->ifa_broadaddr;
-		if (!(i->ifa_flags & IFF_BROADCAST) || b == NULL || b->sa_family != AF_INET ||
-		    i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
-			continue;
-		a[n++] = ntohl(((const struct sockaddr_in *)b)->sin_addr.s_addr);
-	}
+	n = echo_guard_pick_broadcasts(ifs, a, AE_NELEM(a));
 	freeifaddrs(ifs);
 	echo_guard_set_broadcasts(g, a, n);
 	return (int)n;
@@ -602,11 +674,17 @@ struct mmsghdr {
 #define ECHO_STALL_MS    1000
 
 /* Replies to unix datagram peers are charged to our send buffer until the
- * peer reads them. Large ones may together hold at most a quarter of it
- * (the kernel reports the socket writable only below a quarter), so that a
- * peer that never reads cannot pin the buffer and silence everyone; small
- * ones are bounded by the peer's queue length (net.unix.max_dgram_qlen). */
-#define ECHO_UNIX_SMALL  2048
+ * peer reads them, and the kernel lets each peer hold up to its queue
+ * length (net.unix.max_dgram_qlen, plus one) of them. So every reply is
+ * counted, whatever its size, against a ceiling kept below the point where
+ * the kernel would refuse us (the headroom absorbs what other workers send
+ * meanwhile and our estimate's error): above it the reply is dropped,
+ * never waited for, and the server reads on. The bigger a reply, the less
+ * of the ceiling it may fill, so that non-readers of big replies, however
+ * many, leave room for small ones; one reply may always go when nothing is
+ * pending, so a small buffer still echoes. */
+#define ECHO_UNIX_SMALL  512  /* replies up to this may use the whole ceiling */
+#define ECHO_UNIX_MEDIUM 4096 /* up to this half of it, bigger ones a quarter */
 #define ECHO_UNIX_SNDBUF (4 << 20) /* asked for; the kernel doubles and caps it */
 
 struct echo_stall {
@@ -619,6 +697,7 @@ struct echo_dgram {
 	char *bufs;
 	int nout, sent; /* replies out[sent..nout) wait for the socket */
 	int sndbuf;     /* unix: our send buffer, as the kernel counts it */
+	int ceiling;    /* unix: what replies not yet read may hold of it */
 	uint64_t now;   /* ms, read once per call where needed */
 	int outq;       /* unix: bytes of ours peers have not read; -1: not asked */
 	struct echo_stall stall[ECHO_STALL_SLOTS];
@@ -715,9 +794,10 @@ unix_outq(int fd)
 }
 
 /* EAGAIN from a send to a unix datagram peer means either that our own
- * send buffer is full (back-pressure: wait for writability) or that this
- * one receiver's queue is full while our socket stays writable (drop the
- * reply: waiting for a writability we already have is a busy loop). */
+ * send buffer is full (possible only past the ceiling's headroom, or where
+ * the kernel cannot tell us what we hold) or that this one receiver's
+ * queue is full while our socket stays writable: then that peer does not
+ * read, and is stalled. */
 static bool
 own_buffer_full(const struct echo_dgram *d)
 {
@@ -729,29 +809,59 @@ own_buffer_full(const struct echo_dgram *d)
 	return poll(&p, 1, 0) != 1;
 }
 
-/* May this reply to a unix peer take a place in our send buffer? Large
- * replies together keep under a quarter of it (ECHO_UNIX_SMALL); one may
- * always go when nothing is pending, so a small buffer still echoes. */
+/* What the kernel charges for a unix datagram of len bytes (its skb's
+ * truesize, as SIOCOUTQ counts it): a power-of-two allocation for the data
+ * and its shared info up to 16 KiB, pages beyond that, plus the skb
+ * itself. Measured on Linux 6: 64 B cost 768, 2 KiB 4352, 64 KiB 69888. */
+static size_t
+unix_cost(size_t len)
+{
+	size_t head = 512, lin = len + 320;
+
+	if (lin > 16384)
+		return 16384 + 256 + ((len - (16384 - 320) + 4095) & ~(size_t)4095);
+	while (head < lin)
+		head *= 2;
+	return head + 256;
+}
+
+/* May this reply to a unix peer take a place in our send buffer? */
 static bool
 unix_room(struct echo_dgram *d, size_t len)
 {
-	size_t cost = len + 1024; /* the kernel charges its bookkeeping too */
+	size_t cost = unix_cost(len), limit = (size_t)d->ceiling;
 
-	if (d->family != AF_UNIX || d->sndbuf <= 0)
+	if (d->family != AF_UNIX || d->ceiling <= 0)
 		return true;
-	if (len > ECHO_UNIX_SMALL) {
-		if (d->outq < 0)
-			d->outq = unix_outq(d->fd);
-		if (d->outq > 0 && (size_t)d->outq + cost > (size_t)d->sndbuf / 4)
-			return false;
-	}
-	if (d->outq >= 0)
-		d->outq += (int)cost;
+	if (d->outq < 0)
+		d->outq = unix_outq(d->fd);
+	if (d->outq < 0)
+		return true; /* the kernel cannot tell: EAGAIN decides */
+	if (len > ECHO_UNIX_MEDIUM)
+		limit /= 4;
+	else if (len > ECHO_UNIX_SMALL)
+		limit /= 2;
+	if (d->outq > 0 && (size_t)d->outq + cost > limit)
+		return false;
+	d->outq += (int)cost;
 	return true;
 }
 
-/* A bigger send buffer lets one non-reader's queue fill (and the peer be
- * stalled) before large replies reach the quarter reserved for them.
+/* The ceiling for a send buffer: below it by room for two of the largest
+ * replies (what another worker may send between our look at SIOCOUTQ and
+ * our send), or by half of a buffer too small for that. */
+static int
+unix_ceiling(int sndbuf)
+{
+	int headroom = 2 * (int)unix_cost(ECHO_DGRAM_MAX);
+
+	if (headroom > sndbuf / 2)
+		headroom = sndbuf / 2;
+	return sndbuf - headroom;
+}
+
+/* A bigger send buffer lets more non-readers' queues fill (and those
+ * peers be stalled) before the ceiling is reached.
  * SO_SNDBUFFORCE where privileged, else what net.core.wmem_max allows. */
 static int
 unix_sndbuf(int fd)
@@ -788,8 +898,10 @@ echo_dgram_new(int fd, int family, const struct echo_guard *guard)
 	d->family = family;
 	d->guard = guard;
 	d->outq = -1;
-	if (family == AF_UNIX)
+	if (family == AF_UNIX) {
 		d->sndbuf = unix_sndbuf(fd);
+		d->ceiling = unix_ceiling(d->sndbuf);
+	}
 	for (int i = 0; i < ECHO_BATCH; i++) {
 		d->iov_in[i].iov_base = d->bufs + (size_t)i * ECHO_DGRAM_MAX;
 		d->iov_in[i].iov_len = ECHO_DGRAM_MAX;
@@ -928,6 +1040,17 @@ prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 	d->nout++;
 }
 
+/* EAGAIN on a unix datagram socket whose ceiling we keep: the reply is
+ * dropped, never waited for. Peers that do not read may hold our buffer
+ * for good, and the kernel says writable only below a quarter of it:
+ * waiting would stop the service for every peer. Elsewhere (IP, or no
+ * SIOCOUTQ) EAGAIN is our own full buffer: back-pressure. */
+static bool
+unix_drop_not_wait(const struct echo_dgram *d)
+{
+	return d->family == AF_UNIX && d->ceiling > 0 && unix_outq(d->fd) >= 0;
+}
+
 /* Send waiting replies. 0 when all went (or were dropped by an error that
  * concerns only that reply), 1 when the socket is full. */
 static int
@@ -939,13 +1062,13 @@ send_replies(struct echo_dgram *d, struct echo_stats *st)
 			bool again = would_block();
 			if (errno == EINTR)
 				continue;
-			if (again && (d->family != AF_UNIX || own_buffer_full(d)))
+			if (again && !unix_drop_not_wait(d))
 				return 1;
 			/* Unreachable peer, refused, EPERM from a firewall, a
 			 * unix peer whose queue is full: lose that reply, not
 			 * the socket; a peer that does not read gets no more
 			 * replies for a while. */
-			if (again)
+			if (again && !own_buffer_full(d))
 				stall(d, &d->out[d->sent].msg_hdr);
 			ECHO_STAT_ADD(st, dgrams_dropped, 1);
 			n = 1;

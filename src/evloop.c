@@ -95,8 +95,16 @@ evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *a
 	if (fd >= loop->nfds && evloop_grow_fds(loop, fd) == -1)
 		return -1;
 	e = &loop->fds[fd];
-	if (e->events != events && loop->ops->update(loop, fd, e->events, events) == -1)
+	if (e->events != events && loop->ops->update(loop, fd, e->events, events) == -1) {
+		/* A failed change may leave the fd watched the old way, or
+		 * (epoll's remove-and-add for EV_EXCLUSIVE) not at all: forget
+		 * it, so that the caller's retry adds it afresh instead of
+		 * matching a mask the kernel no longer has. */
+		int saved = errno;
+		evloop_fd_del(loop, fd);
+		errno = saved;
 		return -1;
+	}
 	if (e->events == 0)
 		loop->nwatched++;
 	e->events = events;
@@ -269,19 +277,33 @@ sig_catch(int signo)
 	errno = saved;
 }
 
+/* A storm of one signal (a loop of kill -HUP) must cost the loop one
+ * handler call per wake-up, not one per signal, nor keep it reading while
+ * the storm refills the pipe: each signal's handler runs once per batch,
+ * and a wake-up reads at most SIG_READS pipefuls; what is left wakes the
+ * loop again after the other fds have had their turn. */
+#define SIG_READS 4
+
 static void
 sig_readable(struct evloop *loop, int fd, int events, void *arg)
 {
 	unsigned char buf[64];
+	bool seen[AE_NELEM(sig_handlers)] = { false };
 	ssize_t n;
 
 	(void)events;
 	(void)arg;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	for (int r = 0; r < SIG_READS; r++) {
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
 		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] < AE_NELEM(sig_handlers) && sig_handlers[buf[i]].cb != NULL)
-				sig_handlers[buf[i]].cb(loop, buf[i], sig_handlers[buf[i]].arg);
+			if (buf[i] < AE_NELEM(sig_handlers))
+				seen[buf[i]] = true;
 	}
+	for (size_t s = 0; s < AE_NELEM(seen); s++)
+		if (seen[s] && sig_handlers[s].cb != NULL)
+			sig_handlers[s].cb(loop, (int)s, sig_handlers[s].arg);
 }
 
 static int

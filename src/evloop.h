@@ -42,7 +42,7 @@ void evloop_free(struct evloop *loop);
 /* Watch fd for `events` (EV_READ|EV_WRITE), replacing what was watched;
  * events == 0 stops watching. The callback gets the ready subset, with
  * errors and hang-ups reported as whatever the fd is watched for.
- * Returns 0, or -1 with errno set. */
+ * Returns 0, or -1 with errno set; the fd is then no longer watched. */
 int evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *arg);
 void evloop_fd_del(struct evloop *loop, int fd);
 int evloop_fd_events(const struct evloop *loop, int fd);
@@ -61,7 +61,9 @@ uint64_t evloop_clock_ms(void);
 uint64_t evloop_clock_us(void);
 
 /* Deliver signo through the loop instead of an async handler. Signals are
- * process-wide: only one loop per process may call this. */
+ * process-wide: only one loop per process may call this. Signals that
+ * arrive together are coalesced: cb runs once per wake-up however many of
+ * signo came, so a storm costs a handler call per loop iteration. */
 int evloop_signal(struct evloop *loop, int signo, evloop_signal_cb *cb, void *arg);
 
 /* One pass: wait at most max_wait_ms (-1: until an event or timer), then

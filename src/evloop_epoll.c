@@ -62,9 +62,10 @@ ep_update(struct evloop *loop, int fd, int oldev, int newev)
 	if (exclusive(newev))
 		ee.events |= EPOLLEXCLUSIVE;
 	/* EPOLL_CTL_MOD refuses EPOLLEXCLUSIVE (EINVAL), in and out: remove
-	 * and add again. Until the add succeeds the fd is not watched. */
+	 * and add again. Until the add succeeds the fd is not watched (and
+	 * evloop_fd_set() then forgets it). ENOENT: already not watched. */
 	if (op == EPOLL_CTL_MOD && (exclusive(oldev) || exclusive(newev))) {
-		if (epoll_ctl(be->epfd, EPOLL_CTL_DEL, fd, &ee) == -1)
+		if (epoll_ctl(be->epfd, EPOLL_CTL_DEL, fd, &ee) == -1 && errno != ENOENT)
 			return -1;
 		op = EPOLL_CTL_ADD;
 	}

@@ -4,6 +4,9 @@
 
 #define SLOTS 16384 /* 128 KiB: few real sources share a slot */
 #define MILLI 1000u /* budgets count thousandths of a reply */
+/* How far one worker's cached clock may lag another's: loops refresh
+ * theirs on every wake-up, so a minute is far beyond any real lag. */
+#define SKEW_MS 60000u
 
 struct ratelimit {
 	uint32_t per_sec;
@@ -82,13 +85,17 @@ ratelimit_allow(struct ratelimit *rl, const struct sockaddr *src, uint64_t now_m
 		uint64_t stamp = now;
 		if (old != 0) {
 			/* Refill for the time since the slot was last used. Each
-			 * worker reads its own cached clock, so ours may be older
-			 * than the stamp another one wrote: time that went back
-			 * refills nothing and leaves the newer stamp in place.
-			 * The 32-bit clock wraps every 49 days, harmlessly. */
-			int32_t since = (int32_t)(uint32_t)(now - (old >> 32));
-			elapsed = since > 0 ? (uint64_t)since : 0;
-			if (since < 0)
+			 * worker reads its own cached clock, so ours may be a
+			 * little older than the stamp another one wrote: a gap
+			 * just short of a wrap (under SKEW_MS) is that, refills
+			 * nothing and leaves the newer stamp in place. Any other
+			 * gap is time that passed: the 32-bit clock wraps every
+			 * 49.7 days, so a slot idle for 25 of them must not read
+			 * as "the clock went back" and stay spent. */
+			uint32_t since = (uint32_t)(now - (old >> 32));
+			bool behind = since > UINT32_MAX - SKEW_MS;
+			elapsed = behind ? 0 : since;
+			if (behind)
 				stamp = old >> 32;
 			budget = old & 0xffffffffu;
 			budget = elapsed >= 1000 ? full : budget + elapsed * rl->per_sec;

@@ -26,6 +26,7 @@ struct endpoint {
 	int fd;
 	int refs; /* listeners holding it; atomic */
 	bool owns_path;
+	struct sock_path_id path_id; /* the file our bind made */
 	struct addr a;
 };
 
@@ -594,9 +595,11 @@ on_dgram(struct evloop *loop, int fd, int events, void *arg)
 	} else if (evloop_fd_set(loop, fd, want | l->excl, on_dgram, l) == -1) {
 		evloop_timer_arm(loop, &l->pause, DGRAM_PAUSE_MS);
 	} else if (want & EV_WRITE && l->a.family == AF_UNIX) {
-		/* A unix datagram socket is reported writable only once a
-		 * quarter of its buffer is free: peers that never read may
-		 * hold more than that for good, so look again in a while. */
+		/* Only where the kernel cannot tell what we have queued
+		 * (no SIOCOUTQ) does a unix datagram socket wait here. It
+		 * is reported writable only below a quarter of its buffer:
+		 * peers that never read may hold more than that for good,
+		 * so look again in a while. */
 		evloop_timer_arm(loop, &l->pause, DGRAM_RETRY_MS);
 	}
 	log_refusals(l);
@@ -605,7 +608,7 @@ on_dgram(struct evloop *loop, int fd, int events, void *arg)
 }
 
 static struct endpoint *
-endpoint_new(int fd, const struct addr *a, bool owns_path)
+endpoint_new(int fd, const struct addr *a, const struct sock_path_id *id)
 {
 	struct endpoint *ep = calloc(1, sizeof(*ep));
 
@@ -613,7 +616,9 @@ endpoint_new(int fd, const struct addr *a, bool owns_path)
 		return NULL;
 	ep->fd = fd;
 	ep->a = *a;
-	ep->owns_path = owns_path;
+	ep->owns_path = id != NULL;
+	if (id != NULL)
+		ep->path_id = *id;
 	return ep;
 }
 
@@ -625,9 +630,11 @@ endpoint_release(struct endpoint *ep, bool unlink_path)
 {
 	if (__atomic_sub_fetch(&ep->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	close(ep->fd);
+	/* Before close: while our socket lives, no server of ours can
+	 * take the path, so it is still ours when sock_unlink checks. */
 	if (unlink_path && ep->owns_path)
-		sock_unlink(&ep->a);
+		sock_unlink(&ep->a, &ep->path_id);
+	close(ep->fd);
 	free(ep);
 }
 
@@ -865,6 +872,7 @@ server_free(struct server *s)
 		close(s->reserve_fd);
 	pthread_mutex_destroy(&s->accept_lock);
 	ratelimit_free(s->guard.rl);
+	echo_guard_free_ports(&s->guard);
 	srclimit_free(s->sources);
 	free(s);
 }
@@ -953,17 +961,18 @@ static int
 bind_entry(struct server *s, const struct addr *e, struct addr *bound, char *err, size_t errlen)
 {
 	struct endpoint *ep;
-	int fd = sock_listen(e, &s->o.sock, err, errlen);
+	struct sock_path_id id;
+	int fd = sock_listen(e, &s->o.sock, &id, err, errlen);
 
 	if (fd == -1)
 		return -1;
 	if (sock_local(fd, e, bound) == -1 || bound->len == 0)
 		*bound = *e;
-	ep = endpoint_new(fd, bound, is_unix_path(e));
+	ep = endpoint_new(fd, bound, is_unix_path(e) ? &id : NULL);
 	if (ep == NULL || listener_add(&s->w[0], ep) == -1) {
 		snprintf(err, errlen, "%s", strerror(errno));
+		sock_unlink(e, &id);
 		close(fd);
-		sock_unlink(e);
 		free(ep);
 		return -1;
 	}
@@ -1033,8 +1042,14 @@ server_bind(struct server *s, const struct addr_list *list, server_report_cb *re
 		}
 		if (e->family != AF_UNIX && addr_port(e) == 0 && shared == 0)
 			shared = addr_port(&b);
-		if (b.socktype == SOCK_DGRAM && b.family != AF_UNIX)
-			echo_guard_add_port(&s->guard, addr_port(&b));
+		if (b.socktype == SOCK_DGRAM && b.family != AF_UNIX &&
+		    echo_guard_add_port(&s->guard, addr_port(&b)) == -1) {
+			int saved = errno; /* out of memory at start: stop */
+			snprintf(err, sizeof(err), "reflection guard: %s", strerror(saved));
+			report(arg, &b, err);
+			errno = saved;
+			return -1;
+		}
 		report(arg, &b, NULL);
 		bound++;
 	}
@@ -1051,9 +1066,10 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 		return -1;
 	if (connected)
 		return conn_new(w, fd, a);
-	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX)
-		echo_guard_add_port(&s->guard, addr_port(a));
-	ep = endpoint_new(fd, a, false);
+	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX &&
+	    echo_guard_add_port(&s->guard, addr_port(a)) == -1)
+		return -1;
+	ep = endpoint_new(fd, a, NULL);
 	if (ep == NULL || listener_add(w, ep) == -1) {
 		free(ep);
 		return -1;

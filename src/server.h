@@ -54,7 +54,9 @@ void server_free(struct server *s);
 /* The protocol-independent loop: try every entry, report each, keep what
  * binds. Returns how many were bound, or -1 with errno EADDRINUSE as soon
  * as an address is in use (another server has it; its report said so):
- * the caller should give up. */
+ * the caller should give up (or -1 with ENOMEM, also reported). Before
+ * server_run(): a unix path's mode is set through the process umask, and
+ * the guard's own ports are read by the workers unlocked. */
 int server_bind(struct server *s, const struct addr_list *list, server_report_cb *report,
     void *arg);
 /* Adopt an inherited socket (socket activation, inetd): a listener or a

@@ -59,11 +59,35 @@ unix_is_path(const struct addr *a)
 	    sun->sun_path[0] != '\0';
 }
 
-void
-sock_unlink(const struct addr *a)
+/* Record which file our bind made, so that we remove that one only. */
+static void
+unix_path_id(const struct addr *a, struct sock_path_id *id)
 {
-	if (unix_is_path(a))
-		unlink(((const struct sockaddr_un *)&a->sa)->sun_path);
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	if (unix_is_path(a) && lstat(((const struct sockaddr_un *)&a->sa)->sun_path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode)) {
+		id->dev = st.st_dev;
+		id->ino = st.st_ino;
+	}
+}
+
+/* A server that stops must not remove a path that is no longer its own:
+ * someone may have removed ours and started another server there. The
+ * check and the unlink are two steps; done while our socket is still open,
+ * no server of ours takes the path between them (it would find it live). */
+void
+sock_unlink(const struct addr *a, const struct sock_path_id *id)
+{
+	const char *path = ((const struct sockaddr_un *)&a->sa)->sun_path;
+	struct stat st;
+
+	if (!unix_is_path(a) || id == NULL || (id->dev == 0 && id->ino == 0))
+		return;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == id->dev &&
+	    st.st_ino == id->ino)
+		unlink(path);
 }
 
 /* A unix path may hold a socket file left by a server that died. Replace
@@ -150,37 +174,37 @@ listen_options(int fd, const struct addr *a, const struct sock_opts *o)
 	return 0;
 }
 
-/* Linux creates a unix socket's file with the socket inode's mode less the
- * umask: set on the socket before bind, the mode is never wider than asked
- * for, not even for an instant. The chmod after bind only widens it to the
- * exact mode where the umask took bits away (and sets what fchmod cannot
- * carry elsewhere). Where fchmod on a socket fails, the chmod alone does. */
-static void
-unix_mode_before(int fd, const struct addr *a, const struct sock_opts *o)
-{
-	if (unix_is_path(a) && o->unix_mode >= 0)
-		(void)fchmod(fd, (mode_t)o->unix_mode);
-}
-
+/* A unix socket's file is made by bind with mode 0777 less the umask
+ * (Linux and the BSDs alike). Setting the umask to the complement of the
+ * mode asked for around bind gives the file exactly that mode from the
+ * moment it exists, with no chmod of a path afterwards (which would follow
+ * a symlink planted there). The umask is per process: binding happens
+ * before any other thread exists (sock.h). */
 static int
-unix_mode_after(const struct addr *a, const struct sock_opts *o)
+bind_with_mode(int fd, const struct addr *a, const struct sock_opts *o)
 {
-	const char *path = ((const struct sockaddr_un *)&a->sa)->sun_path;
-	struct stat st;
+	mode_t old;
+	int rc, saved;
 
 	if (!unix_is_path(a) || o->unix_mode < 0)
-		return 0;
-	if (lstat(path, &st) == 0 && (st.st_mode & 07777) == (mode_t)o->unix_mode)
-		return 0;
-	return chmod(path, (mode_t)o->unix_mode);
+		return bind(fd, (const struct sockaddr *)&a->sa, a->len);
+	old = umask(~(mode_t)o->unix_mode & 0777);
+	rc = bind(fd, (const struct sockaddr *)&a->sa, a->len);
+	saved = errno;
+	umask(old);
+	errno = saved;
+	return rc;
 }
 
 int
-sock_listen(const struct addr *a, const struct sock_opts *o, char *err, size_t errlen)
+sock_listen(const struct addr *a, const struct sock_opts *o, struct sock_path_id *id,
+    char *err, size_t errlen)
 {
+	struct sock_path_id mine;
 	int fd, saved;
 
 	err[0] = '\0';
+	memset(&mine, 0, sizeof(mine));
 	fd = sock_open(a->family, a->socktype, a->protocol);
 	if (fd == -1)
 		goto fail;
@@ -188,17 +212,17 @@ sock_listen(const struct addr *a, const struct sock_opts *o, char *err, size_t e
 		goto fail;
 	if (unix_is_path(a) && unix_prepare(a, err, errlen) == -1)
 		goto fail;
-	unix_mode_before(fd, a, o);
-	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) == -1)
+	if (bind_with_mode(fd, a, o) == -1)
 		goto fail;
-	if (unix_mode_after(a, o) == -1)
-		goto fail_bound;
+	unix_path_id(a, &mine);
 	if (sock_is_connection_type(a->socktype) && listen(fd, o->backlog) == -1)
 		goto fail_bound;
+	if (id != NULL)
+		*id = mine;
 	return fd;
 fail_bound:
 	saved = errno;
-	sock_unlink(a);
+	sock_unlink(a, &mine);
 	errno = saved;
 fail:
 	saved = errno;

@@ -1,6 +1,7 @@
 /* Socket helpers: every socket non-blocking and close-on-exec; listeners
  * with explicit IPV6_V6ONLY, SO_REUSEADDR for TCP only, unix path
- * preparation and modes set before the path exists, and packet info;
+ * preparation, modes set as the path is made, removal of our own path
+ * only, and packet info;
  * connects that start and finish on the loop. Errors: -1 and errno, plus a
  * sentence in err where the caller will want to show one. */
 #ifndef AE_SOCK_H
@@ -16,9 +17,19 @@ struct sock_opts {
 
 int sock_open(int family, int socktype, int protocol);
 int sock_nonblock(int fd);
+/* Which file a bound unix socket path is (zero: none of ours, or not a
+ * path): what sock_unlink() checks before it removes anything. */
+struct sock_path_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 /* Bind (and listen, for connection types). On failure -1, errno kept, and
- * err says what failed and how to fix it. */
-int sock_listen(const struct addr *a, const struct sock_opts *o, char *err, size_t errlen);
+ * err says what failed and how to fix it. A unix path's file is recorded in
+ * *id (may be NULL). Sets the process umask for an instant around a unix
+ * path's bind: call it before other threads create files. */
+int sock_listen(const struct addr *a, const struct sock_opts *o, struct sock_path_id *id,
+    char *err, size_t errlen);
 /* The address a socket is bound to, with a's type and protocol. */
 int sock_local(int fd, const struct addr *like, struct addr *out);
 /* Does the socket carry connections (stream, seqpacket) or datagrams? */
@@ -29,7 +40,10 @@ bool sock_is_connection_type(int socktype);
 int sock_connect(const struct addr *a, int *in_progress);
 /* After writability: 0, or -1 with errno from SO_ERROR. */
 int sock_connect_result(int fd);
-/* Remove a unix socket path; abstract names and other families: nothing. */
-void sock_unlink(const struct addr *a);
+/* Remove a unix socket path if it is still the file id recorded: never
+ * one that another server has bound there since. Abstract names, other
+ * families, an id with nothing recorded: nothing. Call it before closing
+ * the socket, so that no other server can take the path meanwhile. */
+void sock_unlink(const struct addr *a, const struct sock_path_id *id);
 
 #endif

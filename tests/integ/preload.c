@@ -8,7 +8,10 @@
  * with $AE_SHIM_NOMEM_ADD naming a file, epoll_ctl(EPOLL_CTL_ADD) fails
  * with ENOMEM once it exists, as when the kernel is out of memory.
  * With $AE_SHIM_SLOW_NODELAY set, setting TCP_NODELAY (done for each new
- * connection) takes that many milliseconds, to widen race windows. */
+ * connection) takes that many milliseconds, to widen race windows.
+ * With $AE_SHIM_WMEM set, SO_SNDBUF and SO_SNDBUFFORCE ask for at most that
+ * many bytes, as an unprivileged process under net.core.wmem_max would
+ * (Debian's default is 212992), whoever runs the test. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -127,12 +130,20 @@ setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 {
 	int (*real)(int, int, int, const void *, socklen_t) =
 	    (int (*)(int, int, int, const void *, socklen_t))dlsym(RTLD_NEXT, "setsockopt");
-	const char *slow = getenv("AE_SHIM_SLOW_NODELAY");
+	const char *slow = getenv("AE_SHIM_SLOW_NODELAY"), *wmem = getenv("AE_SHIM_WMEM");
 
 	if (slow != NULL && level == IPPROTO_TCP && name == TCP_NODELAY) {
 		long ms = atol(slow);
 		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 		nanosleep(&ts, NULL);
+	}
+	if (wmem != NULL && level == SOL_SOCKET && len == sizeof(int) &&
+	    (name == SO_SNDBUF || name == SO_SNDBUFFORCE)) {
+		int want, max = atoi(wmem);
+		memcpy(&want, v, sizeof(want));
+		if (want > max)
+			want = max;
+		return real(fd, level, SO_SNDBUF, &want, sizeof(want));
 	}
 	return real(fd, level, name, v, len);
 }

@@ -7,7 +7,9 @@
 # limited broadcast 255.255.255.255; a unicast control datagram sent after
 # it from the same socket is answered, so any answer to the broadcast would
 # already be in. SIGHUP re-reads the interfaces: a broadcast address added
-# afterwards is refused too.
+# afterwards is refused too. An address added without a broadcast address
+# (glibc then reports the address itself as its broadcast) and a /32 whose
+# broadcast is itself (as on GCE) are answered: they are the host's own.
 . "$top_srcdir/tests/integ/lib.sh"
 need netns
 need ip "Debian package iproute2"
@@ -26,6 +28,11 @@ ip -n $C link set vc up
 ip -n $S link set vs up
 # 255.255.255.255 leaves by the default route's interface.
 ip -n $C route add default dev vc || hard "default route"
+# The host's own addresses that a careless guard takes for broadcasts.
+ip -n $S addr add 10.7.7.1/24 dev vs || hard "address without brd"
+ip -n $C addr add 10.7.7.2/24 dev vc
+ip -n $S addr add 10.9.9.9/32 brd 10.9.9.9 dev vs || hard "/32 address"
+ip -n $C route add 10.9.9.9/32 dev vc
 
 ip netns exec $S "$ANYECHOD" -l 0.0.0.0:7007 -l '[::]:7008' --dualstack -u --threads 1 \
 	--port-file "$T/ports" 2>"$T/server.log" &
@@ -54,6 +61,31 @@ print("ok: nothing for %s port %d, control answered" % (dst, port))
 PY
 }
 
+# unicast SRC DST PORT: a datagram to one of the server's own addresses
+# must be answered.
+unicast() {
+	ip netns exec $C timeout 20 python3 - "$1" "$2" "$3" <<'PY'
+import socket, sys
+src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind((src, 0))
+u.settimeout(1)
+for _ in range(3):
+    u.sendto(b"unicast", (dst, port))
+    try:
+        if u.recv(100) == b"unicast":
+            print("ok: %s port %d answered" % (dst, port))
+            sys.exit(0)
+    except socket.timeout:
+        pass
+print("FAIL: nothing from %s port %d, the host's own address" % (dst, port))
+sys.exit(1)
+PY
+}
+
+unicast 10.7.7.2 10.7.7.1 7007 || fail "own address without brd, IPv4 socket"
+unicast 10.7.7.2 10.7.7.1 7008 || fail "own address without brd, dual-stack socket"
+unicast 10.7.7.2 10.9.9.9 7007 || fail "own /32 address whose brd is itself"
 probe 192.0.2.255 7007 || fail "directed broadcast, IPv4 socket"
 probe 192.0.2.255 7008 || fail "directed broadcast, dual-stack socket"
 probe 255.255.255.255 7007 || fail "limited broadcast, IPv4 socket"

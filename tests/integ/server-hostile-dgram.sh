@@ -4,8 +4,11 @@
 # (EAGAIN while the server's own socket is writable: drop and stall that
 # peer, never wait for writability); 64 KiB replies pin the server's send
 # buffer until read (a ceiling on what large replies may hold keeps room for
-# everyone's small ones). Five other clients ping meanwhile and must all be
-# answered; the server's CPU is read from /proc over the pinging.
+# everyone's small ones). Hundreds of non-readers of 2 KiB replies, with
+# the server's usual send buffer and with the small one an unprivileged
+# server gets by default, must not silence small pings either. Five other
+# clients ping meanwhile and must all be answered; the server's CPU is read
+# from /proc over the pinging.
 . "$top_srcdir/tests/integ/lib.sh"
 [ -r /proc/self/stat ] || skip "no /proc to read the server's CPU time"
 HOSTILE="python3 $top_srcdir/tests/integ/hostile.py"
@@ -29,7 +32,28 @@ $HOSTILE "$T/d" "$T" $SRV_PID 65536 12 16 30 || fail "64 KiB datagrams, sixteen 
 kill -USR1 $SRV_PID
 wait_for 5 grep -q 'dropped [1-9]' "$T/server.log" ||
 	fail "dropped replies not counted: $(cat "$T/server.log")"
+# Many non-readers of 2 KiB replies: each holds up to 11 of ours (its
+# queue length plus one) until it reads, 47872 bytes as the kernel counts
+# them; 300 hold more than even an 8 MiB send buffer. Replies that size
+# may fill only half of what the server lets unread replies hold, so the
+# small pings of the others are still answered, and nothing waits.
+$HOSTILE "$T/d" "$T" $SRV_PID 2048 12 300 30 || fail "2 KiB datagrams, 300 non-readers"
 # Ordinary service after all that (the non-readers' sockets are closed).
 $PEER dgram unix "$T/d" - 0,1,4096,65536 "$T/c" || fail "unix dgram afterwards"
+stop_server || fail "exit status $?"
+
+# The same with the send buffer an unprivileged server gets from Debian's
+# default net.core.wmem_max (212992: 416 KiB once the kernel doubles it),
+# which twelve such non-readers fill; the shim caps what the server asks.
+build_shim
+rm -f "$T/ports"
+env $SHIM_ENV AE_SHIM_WMEM=212992 "$ANYECHOD" -l "unix-dgram:$T/w" --threads 1 \
+	--port-file "$T/ports" 2>"$T/server.log" &
+SRV_PID=$!
+at_exit "kill -9 $SRV_PID 2>/dev/null"
+wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
+$HOSTILE "$T/w" "$T" $SRV_PID 2048 12 12 30 || fail "2 KiB datagrams, 12 non-readers, small buffer"
+$HOSTILE "$T/w" "$T" $SRV_PID 65536 12 16 30 || fail "64 KiB datagrams, 16 non-readers, small buffer"
+$PEER dgram unix "$T/w" - 0,1,4096,65536 "$T/c2" || fail "unix dgram afterwards, small buffer"
 stop_server || fail "exit status $?"
 echo ok

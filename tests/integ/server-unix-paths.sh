@@ -1,7 +1,9 @@
 #!/bin/sh
 # Unix socket paths: a stale socket file is replaced, a live one refused, a
-# non-socket never touched; --unix-mode sets the permissions; an abstract
-# name works and leaves no file. anyecho is the client: no python3 needed.
+# non-socket never touched; a stopping server removes only its own file,
+# not another's bound there since; --unix-mode sets the permissions; an
+# abstract name works and leaves no file. anyecho is the
+# client: no python3 needed.
 . "$top_srcdir/tests/integ/lib.sh"
 
 echo_on() { # WHAT TARGET: one 100-byte probe comes back
@@ -24,6 +26,19 @@ expect_eq "second server exit" "$rc" 1
 expect_in "second server message" "$out" "$T/s is in use by a running server"
 echo_on "first server hurt by the second" "unix:$T/s"
 stop_server || fail "exit status $?"
+
+# A server that stops removes its own socket file only: here A's file was
+# removed and B bound the path since; stopping A must leave B's in place.
+start_server -l "unix:$T/s"
+A_PID=$SRV_PID
+rm -f "$T/s"
+start_server -l "unix:$T/s"
+kill -TERM $A_PID
+wait_for 10 sh -c "! kill -0 $A_PID 2>/dev/null" || fail "first server did not stop"
+[ -S "$T/s" ] || fail "stopping server A removed server B's socket file"
+echo_on "server B after A stopped" "unix:$T/s"
+stop_server || fail "exit status $?"
+[ ! -e "$T/s" ] || fail "server B left its own socket file behind"
 
 # Not a socket: refuse, and the file is still there.
 echo keep >"$T/f"

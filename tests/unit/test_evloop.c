@@ -4,6 +4,9 @@
 
 #include <setjmp.h>
 #include <signal.h>
+#ifdef HAVE_SYS_EPOLL_H
+#include <sys/epoll.h>
+#endif
 #include <stdarg.h>
 #include <time.h>
 #include <cmocka.h>
@@ -255,6 +258,90 @@ test_signal(void **state)
 }
 
 static void
+on_sig_count(struct evloop *loop, int signo, void *arg)
+{
+	int *calls = arg;
+
+	(void)loop;
+	(void)signo;
+	(*calls)++;
+}
+
+static void
+assert_quiet(struct evloop *loop, int *calls)
+{
+	int before = *calls;
+
+	assert_int_equal(evloop_once(loop, 10), 0);
+	assert_int_equal(*calls, before);
+}
+
+/* A storm of one signal: one handler call per wake-up, and a wake-up reads
+ * a bounded part of the storm, leaving the rest for the next one. */
+static void
+test_signal_storm(void **state)
+{
+	struct evloop *loop = *state;
+	int calls = 0;
+
+	assert_int_equal(evloop_signal(loop, SIGUSR2, on_sig_count, &calls), 0);
+	for (int i = 0; i < 100; i++)
+		raise(SIGUSR2);
+	assert_int_equal(evloop_once(loop, 1000), 0);
+	assert_int_equal(calls, 1);
+	for (int i = 0; i < 3000; i++)
+		raise(SIGUSR2);
+	assert_int_equal(evloop_once(loop, 1000), 0);
+	assert_int_equal(calls, 2);
+	assert_int_equal(evloop_once(loop, 1000), 0); /* the rest is still there */
+	assert_int_equal(calls, 3);
+	/* 3000 signals: at most a dozen more calls, then none. */
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(evloop_once(loop, 0), 0);
+	assert_true(calls <= 16);
+	assert_quiet(loop, &calls);
+	signal(SIGUSR2, SIG_DFL);
+}
+
+/* A change of mask that fails leaves the fd unwatched and forgotten, so
+ * that the caller's retry adds it afresh. With epoll, adding EV_EXCLUSIVE
+ * to a watched fd is a remove and an add; an epoll fd refuses the add
+ * (EINVAL): a loop that kept the old mask then matched a retry against it
+ * and never watched the fd again. */
+static void
+test_failed_change_forgotten(void **state)
+{
+#if defined(HAVE_SYS_EPOLL_H) && defined(EPOLLEXCLUSIVE)
+	struct evloop *loop = evloop_new(EVLOOP_EPOLL);
+	struct epoll_event ee = { .events = EPOLLIN };
+	struct rec r = { 0 };
+	int inner = epoll_create1(EPOLL_CLOEXEC), p[2];
+
+	(void)state;
+	assert_non_null(loop);
+	assert_true(inner >= 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_int_equal(epoll_ctl(inner, EPOLL_CTL_ADD, p[0], &ee), 0); /* inner: readable */
+	assert_int_equal(evloop_fd_set(loop, inner, EV_READ, on_fd, &r), 0);
+	assert_int_equal(evloop_fd_set(loop, inner, EV_READ | EV_EXCLUSIVE, on_fd, &r), -1);
+	assert_int_equal(evloop_fd_events(loop, inner), 0);
+	/* the retry, as the server's would be: watched again */
+	assert_int_equal(evloop_fd_set(loop, inner, EV_READ, on_fd, &r), 0);
+	assert_int_equal(evloop_once(loop, 1000), 0);
+	assert_int_equal(r.calls, 1);
+	evloop_fd_del(loop, inner);
+	evloop_free(loop);
+	close(inner);
+	close(p[0]);
+	close(p[1]);
+#else
+	(void)state;
+	skip();
+#endif
+}
+
+static void
 test_run_returns_when_idle(void **state)
 {
 	assert_int_equal(evloop_run(*state), 0);
@@ -306,6 +393,8 @@ main(void)
 		ON_BOTH(test_timer_rearm_moves),
 		ON_BOTH(test_remove_during_callback),
 		ON_BOTH(test_signal),
+		ON_BOTH(test_signal_storm),
+		cmocka_unit_test(test_failed_change_forgotten),
 		ON_BOTH(test_run_returns_when_idle),
 		ON_BOTH(test_exclusive),
 	};

@@ -111,6 +111,27 @@ test_clock_behind_stamp(void **state)
 	ratelimit_free(rl);
 }
 
+/* An exhausted slot left idle for 25 to 49 days: the 32-bit gap is then
+ * past 2^31 ms, which is no clock skew but time that passed: full again. */
+static void
+test_long_idle(void **state)
+{
+	static const uint64_t idle_days[] = { 1, 24, 25, 40, 49 };
+	const uint64_t day = 86400000ull;
+
+	(void)state;
+	for (size_t i = 0; i < AE_NELEM(idle_days); i++) {
+		struct ratelimit *rl = ratelimit_new(10, 1);
+		uint64_t t = 1000 + idle_days[i] * day;
+		assert_non_null(rl);
+		assert_int_equal(allowed(rl, "192.0.2.9", 1000, 20), 10);
+		assert_int_equal(allowed(rl, "192.0.2.9", t, 20), 10);
+		/* and it refills as ever afterwards */
+		assert_int_equal(allowed(rl, "192.0.2.9", t + 1000, 20), 10);
+		ratelimit_free(rl);
+	}
+}
+
 struct racer {
 	struct ratelimit *rl;
 	uint64_t now;
@@ -176,6 +197,7 @@ main(void)
 		cmocka_unit_test(test_unix_and_bounds),
 		cmocka_unit_test(test_clock_wraps),
 		cmocka_unit_test(test_clock_behind_stamp),
+		cmocka_unit_test(test_long_idle),
 		cmocka_unit_test(test_two_threads_one_budget),
 		cmocka_unit_test(test_two_threads_two_clocks),
 	};
