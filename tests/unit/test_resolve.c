@@ -59,10 +59,15 @@ struct result {
 	enum resolve_status st;
 	char text[512];
 	char err[256];
+	char server[256];
+	bool answered;
+	double ms;
+	int family;
 };
 
 static void
-on_result(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+on_result(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg,
+    const struct resolve_info *info)
 {
 	struct result *r = arg;
 	char buf[ADDR_STRLEN];
@@ -70,6 +75,10 @@ on_result(void *arg, enum resolve_status st, struct addr_list *list, const char 
 
 	r->calls++;
 	r->st = st;
+	snprintf(r->server, sizeof(r->server), "%s", info->server);
+	r->answered = info->answered;
+	r->ms = info->ms;
+	r->family = info->family;
 	if (errmsg != NULL)
 		snprintf(r->err, sizeof(r->err), "%s", errmsg);
 	for (size_t i = 0; i < list->n; i++)
