@@ -520,12 +520,15 @@ on_ares_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 			query_free(q);
 		return;
 	}
+	/* Inside ares_getaddrinfo() no server has answered yet (c-ares 1.34
+	 * fails there when the server's port is closed), and a check could
+	 * deliver from inside resolve_start(). */
 	if (status == ARES_ECONNREFUSED && !q->in_start) {
 		ares_freeaddrinfo(res);
 		query_check(q);
 		return;
 	}
-	if (q->in_start) { /* c-ares answers from the hosts file at once */
+	if (q->in_start && status == ARES_SUCCESS) { /* the hosts file, at once */
 		snprintf(q->server, sizeof(q->server), "hosts file");
 		q->answered = true;
 	} else {
