@@ -500,10 +500,12 @@ check_send(struct resolve_query *q)
 static void
 query_check(struct resolve_query *q)
 {
+	struct resolver *r = q->r; /* c-ares may answer at once: q may be gone */
+
 	q->checking = true;
 	q->ares_busy = true;
 	check_send(q);
-	resolver_rearm(q->r);
+	resolver_rearm(r);
 }
 
 static void
