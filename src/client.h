@@ -59,12 +59,28 @@ struct session_summary {
 	uint64_t bytes_sent, bytes_received;
 };
 
+/* One name lookup: each family's (AAAA, A) when the client asks both, or
+ * the only one (-4, -6). Not for literals, unix paths: no name. */
+struct dns_result {
+	const char *target;
+	const char *name;
+	int family;                   /* AF_INET6 (AAAA), AF_INET (A), AF_UNSPEC (both) */
+	enum resolve_status status;   /* RESOLVE_ECANCELLED: answered elsewhere first */
+	const struct addr_list *list; /* what it found (RESOLVE_OK) */
+	double ms;                    /* until the answer, or until cancelled */
+	const char *server;           /* as struct resolve_info; NULL when cancelled */
+	bool answered;
+	const char *error;            /* words for anything but RESOLVE_OK */
+};
+
 struct client_report {
 	void (*probe)(void *arg, const struct probe_result *r);
 	void (*summary)(void *arg, const struct session_summary *s);
 	/* --all: after every address of a target has its summary */
 	void (*target_done)(void *arg, const char *target);
 	void *arg;
+	/* every name lookup, as it ends (may be NULL) */
+	void (*dns)(void *arg, const struct dns_result *d);
 };
 
 struct client;

@@ -63,6 +63,8 @@ struct target {
 	bool done;
 	char err[ERRLEN];  /* every failed connection attempt */
 	char rerr[ERRLEN]; /* every failed lookup */
+	int qfamily[2];    /* what q[0], q[1] ask for, for their dns records */
+	uint64_t dns_t0_us; /* when they started */
 };
 
 struct client {

@@ -14,6 +14,7 @@ static void target_pump(struct target *t);
 static void target_kick(struct target *t);
 static void all_kick(struct client *c);
 static int session_start(struct target *t, const struct addr *a);
+static void target_cancel_lookups(struct target *t, const char *why);
 
 /* Arm a timer for a deadline in monotonic microseconds, rounded up. */
 void
@@ -322,10 +323,7 @@ on_race_deadline(struct evloop *loop, void *arg)
 
 	(void)loop;
 	t->expired = true;
-	for (int i = 0; i < 2; i++) {
-		resolve_cancel(t->q[i]);
-		t->q[i] = NULL;
-	}
+	target_cancel_lookups(t, "the connect timeout ended the race");
 	for (struct session *s = t->sessions; s != NULL; s = s->next) {
 		started++;
 		if (s->done)
@@ -392,16 +390,62 @@ target_resolve_failed(struct target *t, const char *errmsg)
 	target_done(t);
 }
 
+/* Names only: a literal or a unix path was not looked up. */
+static void
+target_report_dns(struct target *t, int i, enum resolve_status st, const struct addr_list *list,
+    const char *errmsg, const struct resolve_info *info)
+{
+	struct dns_result d;
+	struct addr_list none = { 0 };
+
+	if (t->c->rep.dns == NULL || t->spec.kind != ADDR_KIND_HOST || t->spec.literal != 0 ||
+	    t->spec.host[0] == '\0')
+		return;
+	memset(&d, 0, sizeof(d));
+	d.target = t->text;
+	d.name = t->spec.host;
+	d.family = t->qfamily[i];
+	d.status = st;
+	d.list = list != NULL ? list : &none;
+	d.error = errmsg;
+	if (info != NULL) {
+		d.ms = info->ms;
+		d.server = info->server;
+		d.answered = info->answered;
+	} else
+		d.ms = (double)(evloop_clock_us() - t->dns_t0_us) / 1000.0;
+	t->c->rep.dns(t->c->rep.arg, &d);
+}
+
+/* Lookups still out are not waited for (the target has its answer, or
+ * its race is over); their records say so. */
+static void
+target_cancel_lookups(struct target *t, const char *why)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "not waited for: %s", why);
+	for (int i = 0; i < 2; i++) {
+		if (t->q[i] == NULL)
+			continue;
+		resolve_cancel(t->q[i]);
+		t->q[i] = NULL;
+		target_report_dns(t, i, RESOLVE_ECANCELLED, NULL, msg, NULL);
+	}
+}
+
 static void
 on_resolved(struct target *t, int i, enum resolve_status st, struct addr_list *list,
-    const char *errmsg)
+    const char *errmsg, const struct resolve_info *info)
 {
 	struct client *c = t->c;
 	bool all_in;
 
 	t->q[i] = NULL;
 	all_in = t->q[0] == NULL && t->q[1] == NULL;
-	if (st != RESOLVE_OK) {
+	target_report_dns(t, i, st, list, errmsg, info);
+	/* Both families failing alike (NXDOMAIN) say so once. */
+	if (st != RESOLVE_OK && strstr(t->rerr, errmsg) == NULL) {
 		size_t len = strlen(t->rerr);
 		snprintf(t->rerr + len, sizeof(t->rerr) - len, "%s%s", len ? "; " : "", errmsg);
 	}
@@ -423,15 +467,17 @@ on_resolved(struct target *t, int i, enum resolve_status st, struct addr_list *l
 }
 
 static void
-on_resolved6(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+on_resolved6(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg,
+    const struct resolve_info *info)
 {
-	on_resolved(arg, 0, st, list, errmsg);
+	on_resolved(arg, 0, st, list, errmsg, info);
 }
 
 static void
-on_resolved4(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+on_resolved4(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg,
+    const struct resolve_info *info)
 {
-	on_resolved(arg, 1, st, list, errmsg);
+	on_resolved(arg, 1, st, list, errmsg, info);
 }
 
 /* Names get an AAAA and an A lookup of their own, so that connecting can
@@ -447,6 +493,9 @@ target_resolve(struct target *t)
 
 	/* One lookup (q[1]) unless split: then AAAA is pending too. */
 	addriter_init(&t->it, split, true, c->o.attempt_delay_ms, c->o.mode == CLIENT_SEQUENTIAL);
+	t->dns_t0_us = evloop_clock_us();
+	t->qfamily[0] = AF_INET6;
+	t->qfamily[1] = split ? AF_INET : c->o.family;
 	if (!split) {
 		t->q[1] = resolve_start(c->res, &t->spec, &h, on_resolved4, t);
 		return t->q[1] == NULL ? -1 : 0;
@@ -474,6 +523,9 @@ session_connected(struct session *s)
 		t->winner = s;
 		evloop_timer_cancel(c->loop, &t->pace);
 		evloop_timer_cancel(c->loop, &t->deadline);
+		/* Waiting for the other family would only delay the end
+		 * (an AAAA never answered held the exit for the DNS timeout). */
+		target_cancel_lookups(t, "connected");
 		for (struct session *o = t->sessions; o != NULL; o = o->next)
 			if (o != s && !o->done) {
 				session_close(o);
@@ -535,9 +587,7 @@ race_target_stop(struct target *t)
 			session_finish(s);
 	if (t->done)
 		return;
-	resolve_cancel(t->q[0]);
-	resolve_cancel(t->q[1]);
-	t->q[0] = t->q[1] = NULL;
+	target_cancel_lookups(t, "interrupted");
 	for (struct session *s = t->sessions; s != NULL; s = s->next)
 		if (!s->done) {
 			session_close(s);

@@ -19,6 +19,18 @@ static struct {
 	size_t nrows, caprows;
 } run;
 
+/* Every name lookup's outcome, for the --all table and the race's warning. */
+static struct {
+	struct dnsrow {
+		char *target;
+		int family;
+		enum resolve_status status;
+		char *error;
+		bool warned;
+	} *v;
+	size_t n, cap;
+} dns;
+
 static void
 worse(enum report_outcome status)
 {
@@ -28,10 +40,22 @@ worse(enum report_outcome status)
 
 /* ---- JSON: one object per line ---- */
 
+static void json_strval(const char *v);
+static void dns_warn(const char *target);
+static const struct dnsrow *dns_find(const char *target, int family);
+static void print_dns_row(const char *target, int family);
+static const char *dns_qtype(int family);
+
 static void
 json_str(const char *key, const char *v)
 {
 	printf("\"%s\":", key);
+	json_strval(v);
+}
+
+static void
+json_strval(const char *v)
+{
 	if (v == NULL) {
 		printf("null");
 		return;
@@ -208,6 +232,8 @@ on_summary(void *arg, const struct session_summary *s)
 	else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
 	    s->mismatched > 0 || s->unrecognised > 0)
 		worse(REPORT_FAILED);
+	if (!ro.all && !ro.json && !s->resolve_failed)
+		dns_warn(s->target);
 	if (ro.json)
 		json_summary(s);
 	if (ro.all && s->addr != NULL) {
@@ -250,6 +276,7 @@ print_family_line(const char *target, int family)
 {
 	int total = 0, ok = 0;
 	const char *why = NULL;
+	const struct dnsrow *d = dns_find(target, family);
 
 	for (size_t i = 0; i < run.nrows; i++) {
 		const struct row *r = &run.rows[i];
@@ -261,13 +288,22 @@ print_family_line(const char *target, int family)
 		else if (why == NULL && r->error[0] != '\0')
 			why = short_error(r->error);
 	}
-	if (total == 0)
+	if (total == 0 && (d == NULL || d->status == RESOLVE_OK || d->status == RESOLVE_ECANCELLED))
 		return;
 	if (ro.json) {
 		printf("{\"type\":\"family\",");
 		json_str("target", target);
-		printf(",\"family\":\"%s\",\"reachable\":%d,\"total\":%d}\n", addr_family_name(family),
-		    ok, total);
+		printf(",\"family\":\"%s\",\"reachable\":%d,\"total\":%d,\"dns\":",
+		    addr_family_name(family), ok, total);
+		if (d != NULL)
+			printf("\"%s\"}\n", resolve_status_name(d->status));
+		else
+			printf("null}\n");
+		return;
+	}
+	if (total == 0) {
+		printf("%s: no address (%s: %s)\n", addr_family_name(family), dns_qtype(family),
+		    d->error);
 		return;
 	}
 	printf("%s: %d of %d address%s reachable", addr_family_name(family), ok, total,
@@ -282,14 +318,19 @@ on_target_done(void *arg, const char *target)
 {
 	static const int families[] = { AF_INET6, AF_INET, AF_UNIX };
 	char buf[ADDR_STRLEN], rtt[40], conn[16];
+	size_t i;
 
 	(void)arg;
+	for (i = 0; i < run.nrows && strcmp(run.rows[i].s.target, target) != 0; i++)
+		;
+	if (i == run.nrows)
+		return; /* nothing to tabulate: the name did not resolve, as said */
 	if (!ro.json) {
 		/* 80 columns before the error, whose short form is under 20. */
 		printf("%s\n%-32s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", "FAM", "PROTO",
 		    "CONNECT", "RTT min/avg/max ms", "LOSS", "ERROR");
 		/* Rows by family, IPv6 first, then in the order they finished. */
-		for (size_t i = 0; i < run.nrows * AE_NELEM(families); i++) {
+		for (i = 0; i < run.nrows * AE_NELEM(families); i++) {
 			const struct row *r = &run.rows[i % run.nrows];
 			if (strcmp(r->s.target, target) != 0 ||
 			    r->addr.family != families[i / run.nrows])
@@ -305,9 +346,169 @@ on_target_done(void *arg, const char *target)
 			    addr_type_name(r->addr.socktype), conn, rtt, loss_pct(&r->s),
 			    short_error(r->error));
 		}
+		print_dns_row(target, AF_INET6);
+		print_dns_row(target, AF_INET);
 	}
-	for (size_t i = 0; i < AE_NELEM(families); i++)
+	for (i = 0; i < AE_NELEM(families); i++)
 		print_family_line(target, families[i]);
+}
+
+/* ---- DNS: one record per lookup ---- */
+
+static bool
+same_host(const struct addr *a, const struct addr *b)
+{
+	char x[ADDR_STRLEN], y[ADDR_STRLEN];
+
+	return strcmp(addr_format_host(a, x, sizeof(x)), addr_format_host(b, y, sizeof(y))) == 0;
+}
+
+static const char *
+dns_qtype(int family)
+{
+	return family == AF_INET6 ? "AAAA" : family == AF_INET ? "A" : "A+AAAA";
+}
+
+/* A lookup that found nothing usable: NODATA and cancelled are answers. */
+static bool
+dns_failed(enum resolve_status st)
+{
+	return st != RESOLVE_OK && st != RESOLVE_ENODATA && st != RESOLVE_ECANCELLED;
+}
+
+static void
+json_dns(const struct dns_result *d)
+{
+	char host[ADDR_STRLEN];
+
+	printf("{\"type\":\"dns\",");
+	json_str("target", d->target);
+	printf(",");
+	json_str("name", d->name);
+	printf(",\"query\":\"%s\",\"family\":", dns_qtype(d->family));
+	if (d->family == AF_UNSPEC)
+		printf("null");
+	else
+		printf("\"%s\"", addr_family_name(d->family));
+	printf(",\"status\":\"%s\",\"addresses\":[", resolve_status_name(d->status));
+	for (size_t i = 0, n = 0; i < d->list->n; i++) {
+		/* one entry per address and socket type: each address once */
+		if (i > 0 && same_host(&d->list->v[i], &d->list->v[i - 1]))
+			continue;
+		printf("%s", n++ ? "," : "");
+		json_strval(addr_format_host(&d->list->v[i], host, sizeof(host)));
+	}
+	printf("]");
+	json_ms("time_ms", d->ms, true);
+	printf(",");
+	json_str("server", d->server);
+	printf(",\"answered\":%s,", d->answered ? "true" : "false");
+	json_str("error", d->error);
+	printf("}\n");
+}
+
+/* -v: like dig's status line, one per lookup. */
+static void
+print_dns(const struct dns_result *d)
+{
+	char host[ADDR_STRLEN];
+
+	printf("dns %s %s: ", d->name, dns_qtype(d->family));
+	if (d->status == RESOLVE_OK) {
+		for (size_t i = 0, n = 0; i < d->list->n; i++) {
+			if (i > 0 && same_host(&d->list->v[i], &d->list->v[i - 1]))
+				continue;
+			printf("%s%s", n++ ? ", " : "",
+			    addr_format_host(&d->list->v[i], host, sizeof(host)));
+		}
+	} else if (d->status == RESOLVE_ECANCELLED) {
+		printf("cancelled after %.1f ms (%s)\n", d->ms, d->error);
+		return;
+	} else
+		printf("%s", resolve_status_word(d->status));
+	if (d->answered)
+		printf(" in %.1f ms from %s\n", d->ms, d->server);
+	else
+		printf(" after %.1f ms, asked %s\n", d->ms, d->server);
+}
+
+static void
+dns_keep(const struct dns_result *d)
+{
+	struct dnsrow *r;
+
+	if (dns.n == dns.cap) {
+		size_t cap = dns.cap ? dns.cap * 2 : 8;
+		struct dnsrow *v = realloc(dns.v, cap * sizeof(*v));
+		if (v == NULL)
+			return;
+		dns.v = v;
+		dns.cap = cap;
+	}
+	r = &dns.v[dns.n];
+	r->target = strdup(d->target);
+	r->error = strdup(d->error != NULL ? d->error : "");
+	if (r->target == NULL || r->error == NULL) {
+		free(r->target);
+		free(r->error);
+		return;
+	}
+	r->family = d->family;
+	r->status = d->status;
+	r->warned = false;
+	dns.n++;
+}
+
+static void
+on_dns(void *arg, const struct dns_result *d)
+{
+	(void)arg;
+	/* --all reports every family; a failed one is a failure there. */
+	if (ro.all && dns_failed(d->status))
+		worse(REPORT_FAILED);
+	dns_keep(d);
+	if (ro.json)
+		json_dns(d);
+	else if (ro.verbose && !ro.quiet)
+		print_dns(d);
+}
+
+/* The race reached the target over one family while the other's lookup
+ * failed: say so once, before its summary (the --all table has a row). */
+static void
+dns_warn(const char *target)
+{
+	for (size_t i = 0; i < dns.n; i++) {
+		struct dnsrow *r = &dns.v[i];
+		if (r->warned || !dns_failed(r->status) || strcmp(r->target, target) != 0)
+			continue;
+		r->warned = true;
+		log_warn("%s: %s lookup failed: %s", target, dns_qtype(r->family), r->error);
+	}
+}
+
+static const struct dnsrow *
+dns_find(const char *target, int family)
+{
+	for (size_t i = 0; i < dns.n; i++)
+		if (dns.v[i].family == family && strcmp(dns.v[i].target, target) == 0)
+			return &dns.v[i];
+	return NULL;
+}
+
+/* --all: a family whose lookup gave no address still has its row. */
+static void
+print_dns_row(const char *target, int family)
+{
+	const struct dnsrow *r = dns_find(target, family);
+	char what[48], why[48];
+
+	if (r == NULL || r->status == RESOLVE_OK || r->status == RESOLVE_ECANCELLED)
+		return;
+	snprintf(what, sizeof(what), "(%s lookup)", dns_qtype(family));
+	snprintf(why, sizeof(why), "DNS %s", resolve_status_word(r->status));
+	printf("%-32s %-4s %-6s %8s %-18s %5s  %s\n", what, addr_family_name(family), "-", "-", "-",
+	    "-", why);
 }
 
 void
@@ -318,6 +519,7 @@ report_setup(const struct report_opts *o, struct client_report *rep)
 	rep->summary = on_summary;
 	rep->target_done = on_target_done;
 	rep->arg = NULL;
+	rep->dns = on_dns;
 }
 
 enum report_outcome
@@ -332,4 +534,11 @@ report_free(void)
 	free(run.rows);
 	run.rows = NULL;
 	run.nrows = run.caprows = 0;
+	for (size_t i = 0; i < dns.n; i++) {
+		free(dns.v[i].target);
+		free(dns.v[i].error);
+	}
+	free(dns.v);
+	dns.v = NULL;
+	dns.n = dns.cap = 0;
 }

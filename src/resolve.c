@@ -5,12 +5,21 @@
 #include "log.h"
 #include "resolve.h"
 
+/* A c-ares channel on our loop: its sockets lead back to it. */
+struct rchan {
+	struct resolver *r;
+	ares_channel ch;
+};
+
 struct resolver {
 	struct evloop *loop;
-	ares_channel channel;
-	struct evtimer ares_timer; /* the one timer c-ares asks for */
+	struct rchan main;  /* every lookup */
+	struct rchan check; /* NOCHECKRESP: hands back any answer (query_check) */
+	struct evtimer ares_timer; /* the one timer both channels ask for */
 	int timeout_ms;
 	char servers[256];
+	int io_fd; /* the socket c-ares reads now: an answer's callback runs
+	            * inside that read, so the peer is the server that answered */
 	struct resolve_query *queries; /* every live query, to free at the end */
 };
 
@@ -22,7 +31,10 @@ struct resolve_query {
 	struct addr_hints hints;
 	int port;
 	char name[ADDR_HOSTMAX + 2];
-	uint64_t started; /* for messages: how long we really waited */
+	uint64_t started_us; /* for reports: how long the lookup took */
+	double ms;
+	char server[256]; /* who answered, or the servers asked (r->servers) */
+	bool answered;
 	struct evtimer deadline;
 	struct evtimer deliver; /* results found synchronously wait for the loop */
 	struct addr_list list;
@@ -31,6 +43,7 @@ struct resolve_query {
 	bool ares_busy; /* c-ares holds a pointer to us */
 	bool in_start;  /* inside ares_getaddrinfo(): its callback may run there */
 	bool done;      /* delivered or cancelled: free once c-ares lets go */
+	bool checking;  /* asking again what the servers said (query_check) */
 };
 
 /* ---- errors ---- */
@@ -55,6 +68,50 @@ resolve_status_from_ares(int s)
 	case ARES_EDESTRUCTION: return RESOLVE_ECANCELLED;
 	default: return RESOLVE_EOTHER;
 	}
+}
+
+/* DNS RCODEs (RFC 1035 4.1.1), as c-ares would map them had it looked. */
+enum resolve_status
+resolve_status_classify(int ares_status, int rcode)
+{
+	if (ares_status == ARES_ECONNREFUSED) {
+		switch (rcode) {
+		case 1: return RESOLVE_EBADRESP;  /* FORMERR: it did not understand us */
+		case 2: return RESOLVE_ESERVFAIL;
+		case 3: return RESOLVE_ENOTFOUND;
+		case 4: return RESOLVE_EBADRESP;  /* NOTIMP */
+		case 5: return RESOLVE_EREFUSED;
+		default: break; /* no answer (-1), or one that now says all is well */
+		}
+	}
+	return resolve_status_from_ares(ares_status);
+}
+
+static const char *const status_names[][2] = {
+	[RESOLVE_OK] = { "ok", "ok" },
+	[RESOLVE_ENOTFOUND] = { "nxdomain", "NXDOMAIN" },
+	[RESOLVE_ENODATA] = { "nodata", "NODATA" },
+	[RESOLVE_ETIMEOUT] = { "timeout", "timeout" },
+	[RESOLVE_ESERVFAIL] = { "servfail", "SERVFAIL" },
+	[RESOLVE_EREFUSED] = { "refused", "REFUSED" },
+	[RESOLVE_ECONN] = { "unreachable", "unreachable" },
+	[RESOLVE_EBADRESP] = { "bad_answer", "bad answer" },
+	[RESOLVE_EBADNAME] = { "bad_name", "bad name" },
+	[RESOLVE_ENOMEM] = { "no_memory", "out of memory" },
+	[RESOLVE_ECANCELLED] = { "cancelled", "cancelled" },
+	[RESOLVE_EOTHER] = { "error", "error" },
+};
+
+const char *
+resolve_status_name(enum resolve_status st)
+{
+	return (size_t)st < AE_NELEM(status_names) ? status_names[st][0] : "error";
+}
+
+const char *
+resolve_status_word(enum resolve_status st)
+{
+	return (size_t)st < AE_NELEM(status_names) ? status_names[st][1] : "error";
 }
 
 void
@@ -109,7 +166,9 @@ resolve_describe(char *buf, size_t len, enum resolve_status st, int ares_status,
 static void
 resolver_rearm(struct resolver *r)
 {
-	struct timeval tv, *tvp = ares_timeout(r->channel, NULL, &tv);
+	struct timeval tv1, tv2, *tvp = ares_timeout(r->main.ch, NULL, &tv1);
+
+	tvp = ares_timeout(r->check.ch, tvp, &tv2);
 
 	if (tvp == NULL)
 		evloop_timer_cancel(r->loop, &r->ares_timer);
@@ -124,30 +183,58 @@ on_ares_timer(struct evloop *loop, void *arg)
 	struct resolver *r = arg;
 
 	(void)loop;
-	ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	ares_process_fd(r->main.ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	ares_process_fd(r->check.ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 	resolver_rearm(r);
 }
 
 static void
 on_ares_fd(struct evloop *loop, int fd, int events, void *arg)
 {
-	struct resolver *r = arg;
+	struct rchan *c = arg;
+	struct resolver *r = c->r;
 
 	(void)loop;
-	ares_process_fd(r->channel, (events & EV_READ) ? fd : ARES_SOCKET_BAD,
+	r->io_fd = (events & EV_READ) ? fd : -1;
+	ares_process_fd(c->ch, (events & EV_READ) ? fd : ARES_SOCKET_BAD,
 	    (events & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	r->io_fd = -1;
 	resolver_rearm(r);
 }
 
 static void
 on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
-	struct resolver *r = data;
+	struct rchan *c = data;
 	int ev = (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0);
 
 	/* Failure here means c-ares would wait for an event that never comes;
 	 * the lookup's deadline still ends it with a clear timeout. */
-	(void)evloop_fd_set(r->loop, fd, ev, on_ares_fd, r);
+	(void)evloop_fd_set(c->r->loop, fd, ev, on_ares_fd, c);
+}
+
+/* The server at the other end of a c-ares socket (they are connected),
+ * written as servers_describe() does. */
+static bool
+server_of_fd(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (fd == -1 || getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
+		return false;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%d", ip, ntohs(sin->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%d", ip, ntohs(sin6->sin6_port));
+	} else
+		return false;
+	return true;
 }
 
 #ifdef HAVE_ARES_GET_SERVERS_CSV
@@ -156,7 +243,7 @@ on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 static void
 servers_describe(struct resolver *r)
 {
-	char *csv = ares_get_servers_csv(r->channel);
+	char *csv = ares_get_servers_csv(r->main.ch);
 
 	snprintf(r->servers, sizeof(r->servers), "%s",
 	    csv != NULL && csv[0] != '\0' ? csv : "(none configured)");
@@ -171,7 +258,7 @@ servers_describe(struct resolver *r)
 	size_t off = 0;
 
 	r->servers[0] = '\0';
-	if (ares_get_servers_ports(r->channel, &servers) != ARES_SUCCESS)
+	if (ares_get_servers_ports(r->main.ch, &servers) != ARES_SUCCESS)
 		return;
 	for (s = servers; s != NULL && off < sizeof(r->servers); s = s->next) {
 		char ip[INET6_ADDRSTRLEN];
@@ -187,45 +274,60 @@ servers_describe(struct resolver *r)
 }
 #endif
 
+static int
+rchan_init(struct resolver *r, struct rchan *c, int flags, int tries)
+{
+	struct ares_options ao;
+	int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+
+	c->r = r;
+	memset(&ao, 0, sizeof(ao));
+	ao.sock_state_cb = on_sock_state;
+	ao.sock_state_cb_data = c;
+	/* Spread the tries over the deadline. c-ares versions differ in their
+	 * defaults and back-off; our own deadline timer is what a user sees. */
+	ao.timeout = r->timeout_ms / tries > 0 ? r->timeout_ms / tries : 1;
+	ao.tries = tries;
+	ao.flags = flags;
+	return ares_init_options(&c->ch, &ao, mask);
+}
+
 int
 resolver_new(struct resolver **out, struct evloop *loop, const struct resolve_opts *opts,
     char *err, size_t errlen)
 {
-	struct ares_options ao;
 	struct resolver *r;
 	int tries = opts->tries > 0 ? opts->tries : RESOLVE_TRIES;
-	int rc, status;
+	int status;
 
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return log_errbuf(err, errlen, "out of memory");
 	r->loop = loop;
+	r->io_fd = -1;
 	r->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : RESOLVE_TIMEOUT_MS;
 	evtimer_init(&r->ares_timer, on_ares_timer, r);
 	status = ares_library_init(ARES_LIB_INIT_ALL);
 	if (status != ARES_SUCCESS)
 		goto fail;
-	memset(&ao, 0, sizeof(ao));
-	ao.sock_state_cb = on_sock_state;
-	ao.sock_state_cb_data = r;
-	/* Spread the tries over the deadline. c-ares versions differ in their
-	 * defaults and back-off; our own deadline timer is what a user sees. */
-	ao.timeout = r->timeout_ms / tries > 0 ? r->timeout_ms / tries : 1;
-	ao.tries = tries;
-	status = ares_init_options(&r->channel, &ao,
-	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	status = rchan_init(r, &r->main, 0, tries);
+	if (status == ARES_SUCCESS) {
+		status = rchan_init(r, &r->check, ARES_FLAG_NOCHECKRESP, tries);
+		if (status != ARES_SUCCESS)
+			ares_destroy(r->main.ch);
+	}
 	if (status != ARES_SUCCESS) {
 		ares_library_cleanup();
 		goto fail;
 	}
 	if (opts->servers != NULL &&
-	    (status = ares_set_servers_ports_csv(r->channel, opts->servers)) != ARES_SUCCESS) {
+	    ((status = ares_set_servers_ports_csv(r->main.ch, opts->servers)) != ARES_SUCCESS ||
+	    (status = ares_set_servers_ports_csv(r->check.ch, opts->servers)) != ARES_SUCCESS)) {
 		log_errbuf(err, errlen, "bad DNS server list '%s': %s", opts->servers,
 		    ares_strerror(status));
-		rc = -1;
 		resolver_free(r);
-		return rc;
+		return -1;
 	}
 	servers_describe(r);
 	*out = r;
@@ -259,12 +361,13 @@ static void
 query_deliver(struct resolve_query *q)
 {
 	struct addr_list list = q->list;
+	struct resolve_info info = { q->hints.family, q->ms, q->server, q->answered };
 
 	memset(&q->list, 0, sizeof(q->list));
 	q->done = true;
 	evloop_timer_cancel(q->r->loop, &q->deadline);
 	evloop_timer_cancel(q->r->loop, &q->deliver);
-	q->cb(q->arg, q->status, &list, q->status == RESOLVE_OK ? NULL : q->errmsg);
+	q->cb(q->arg, q->status, &list, q->status == RESOLVE_OK ? NULL : q->errmsg, &info);
 	if (!q->ares_busy)
 		query_free(q);
 }
@@ -276,10 +379,29 @@ on_deliver(struct evloop *loop, void *arg)
 	query_deliver(arg);
 }
 
-static int
-query_elapsed(const struct resolve_query *q)
+static void
+query_stamp(struct resolve_query *q)
 {
-	return (int)(evloop_clock_ms() - q->started);
+	q->ms = (double)(evloop_clock_us() - q->started_us) / 1000.0;
+}
+
+/* Words for a failure. A timeout names the configured time: that is when
+ * we gave up, and the clock's rounding would make 800 ms look like 799. */
+static void
+query_describe(struct resolve_query *q, int ares_status)
+{
+	resolve_describe(q->errmsg, sizeof(q->errmsg), q->status, ares_status, q->name,
+	    q->hints.family, q->server, q->r->timeout_ms);
+}
+
+/* Who answered: the peer of the socket being read, when c-ares says a
+ * server answered at all; otherwise the servers that were asked. */
+static void
+query_note_server(struct resolve_query *q, bool answered)
+{
+	q->answered = answered && server_of_fd(q->r->io_fd, q->server, sizeof(q->server));
+	if (!q->answered)
+		snprintf(q->server, sizeof(q->server), "%s", q->r->servers);
 }
 
 static void
@@ -288,19 +410,23 @@ on_deadline(struct evloop *loop, void *arg)
 	struct resolve_query *q = arg;
 
 	(void)loop;
-	q->status = RESOLVE_ETIMEOUT;
-	resolve_describe(q->errmsg, sizeof(q->errmsg), q->status, ARES_ETIMEOUT, q->name,
-	    q->hints.family, q->r->servers, query_elapsed(q));
+	query_stamp(q);
+	query_note_server(q, false);
+	/* Out of time while asking again (query_check): what c-ares said
+	 * stands, as no answer came. */
+	q->status = q->checking ? RESOLVE_ECONN : RESOLVE_ETIMEOUT;
+	query_describe(q, q->checking ? ARES_ECONNREFUSED : ARES_ETIMEOUT);
 	addr_list_free(&q->list);
 	query_deliver(q);
 }
 
 static void
-query_set_result(struct resolve_query *q, int ares_status, struct ares_addrinfo *res)
+query_set_result(struct resolve_query *q, int ares_status, int rcode, struct ares_addrinfo *res)
 {
 	struct ares_addrinfo_node *n;
 
-	q->status = resolve_status_from_ares(ares_status);
+	query_stamp(q);
+	q->status = resolve_status_classify(ares_status, rcode);
 	for (n = res != NULL ? res->nodes : NULL; n != NULL && q->status == RESOLVE_OK; n = n->ai_next) {
 		if (n->ai_family != AF_INET && n->ai_family != AF_INET6)
 			continue;
@@ -314,15 +440,79 @@ query_set_result(struct resolve_query *q, int ares_status, struct ares_addrinfo 
 		q->status = RESOLVE_ENODATA;
 	if (q->status != RESOLVE_OK) {
 		addr_list_free(&q->list);
-		resolve_describe(q->errmsg, sizeof(q->errmsg), q->status, ares_status, q->name,
-		    q->hints.family, q->r->servers, query_elapsed(q));
+		query_describe(q, ares_status);
 	}
+}
+
+static void
+check_done(struct resolve_query *q, int status, int rcode)
+{
+	q->ares_busy = false;
+	q->checking = false;
+	if (q->done || status == ARES_EDESTRUCTION) {
+		if (q->done)
+			query_free(q);
+		return;
+	}
+	query_note_server(q, rcode >= 0);
+	query_set_result(q, ARES_ECONNREFUSED, rcode, NULL);
+	query_deliver(q);
+}
+
+/* The check asks for the family that failed (A for both): c-ares sends
+ * AAAA and A alike to the same servers. */
+#ifdef HAVE_ARES_QUERY_DNSREC
+static void
+on_check(void *arg, ares_status_t status, size_t timeouts, const ares_dns_record_t *rec)
+{
+	(void)timeouts;
+	check_done(arg, (int)status, rec != NULL ? (int)ares_dns_record_get_rcode(rec) : -1);
+}
+
+static void
+check_send(struct resolve_query *q)
+{
+	ares_query_dnsrec(q->r->check.ch, q->name, ARES_CLASS_IN,
+	    q->hints.family == AF_INET6 ? ARES_REC_TYPE_AAAA : ARES_REC_TYPE_A, on_check, q, NULL);
+}
+#else
+static void
+on_check(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	(void)timeouts;
+	/* RCODE: the low 4 bits of the header's fourth byte (RFC 1035 4.1.1) */
+	check_done(arg, status, abuf != NULL && alen >= 12 ? abuf[3] & 0x0f : -1);
+}
+
+static void
+check_send(struct resolve_query *q)
+{
+	ares_query(q->r->check.ch, q->name, 1 /* IN */, q->hints.family == AF_INET6 ? 28 : 1,
+	    on_check, q);
+}
+#endif
+
+/* c-ares 1.18 says ECONNREFUSED both when no server could be reached and
+ * when every one answered SERVFAIL or REFUSED (it skips such a server and
+ * keeps only its first guess). Ask once more on the channel that hands
+ * back any answer (ARES_FLAG_NOCHECKRESP), within the same deadline, to
+ * tell which; the check's callback delivers. */
+static void
+query_check(struct resolve_query *q)
+{
+	struct resolver *r = q->r; /* c-ares may answer at once: q may be gone */
+
+	q->checking = true;
+	q->ares_busy = true;
+	check_send(q);
+	resolver_rearm(r);
 }
 
 static void
 on_ares_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 {
 	struct resolve_query *q = arg;
+	bool answered;
 
 	(void)timeouts;
 	q->ares_busy = false;
@@ -332,7 +522,23 @@ on_ares_done(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 			query_free(q);
 		return;
 	}
-	query_set_result(q, status, res);
+	/* Inside ares_getaddrinfo() no server has answered yet (c-ares 1.34
+	 * fails there when the server's port is closed), and a check could
+	 * deliver from inside resolve_start(). */
+	if (status == ARES_ECONNREFUSED && !q->in_start) {
+		ares_freeaddrinfo(res);
+		query_check(q);
+		return;
+	}
+	if (q->in_start && status == ARES_SUCCESS) { /* the hosts file, at once */
+		snprintf(q->server, sizeof(q->server), "hosts file");
+		q->answered = true;
+	} else {
+		answered = status != ARES_ETIMEOUT && status != ARES_ECONNREFUSED &&
+		    status != ARES_ECANCELLED;
+		query_note_server(q, answered);
+	}
+	query_set_result(q, status, -1, res);
 	ares_freeaddrinfo(res);
 	if (q->in_start)
 		evloop_timer_arm(q->r->loop, &q->deliver, 0);
@@ -352,8 +558,7 @@ query_ask_dns(struct resolve_query *q)
 	ah.ai_flags = ARES_AI_ENVHOSTS;
 	q->ares_busy = true;
 	q->in_start = true;
-	q->started = evloop_clock_ms();
-	ares_getaddrinfo(q->r->channel, q->name, NULL, &ah, on_ares_done, q);
+	ares_getaddrinfo(q->r->main.ch, q->name, NULL, &ah, on_ares_done, q);
 	q->in_start = false;
 	if (q->ares_busy)
 		evloop_timer_arm(q->r->loop, &q->deadline, (uint64_t)q->r->timeout_ms);
@@ -374,6 +579,7 @@ resolve_start(struct resolver *r, const struct addr_spec *spec, const struct add
 	q->arg = arg;
 	q->hints = *hints;
 	q->port = spec->port >= 0 ? spec->port : hints->port;
+	q->started_us = evloop_clock_us();
 	snprintf(q->name, sizeof(q->name), "%s", spec->host);
 	evtimer_init(&q->deadline, on_deadline, q);
 	evtimer_init(&q->deliver, on_deliver, q);
@@ -387,6 +593,9 @@ resolve_start(struct resolver *r, const struct addr_spec *spec, const struct add
 		query_ask_dns(q);
 		return q;
 	}
+	/* Literals, localhost, unix paths: no server was asked. */
+	snprintf(q->server, sizeof(q->server), "local");
+	q->answered = true;
 	q->status = rc == 1 ? RESOLVE_OK : RESOLVE_ENODATA;
 	evloop_timer_arm(r->loop, &q->deliver, 0);
 	return q;
@@ -414,7 +623,8 @@ resolver_free(struct resolver *r)
 	/* ares_destroy() answers every pending lookup with ARES_EDESTRUCTION;
 	 * on_ares_done() then lets go of it, and query_free() below takes the
 	 * rest. */
-	ares_destroy(r->channel);
+	ares_destroy(r->main.ch);
+	ares_destroy(r->check.ch);
 	while (r->queries != NULL)
 		query_free(r->queries);
 	evloop_timer_cancel(r->loop, &r->ares_timer);
@@ -431,10 +641,12 @@ struct item_ctx {
 };
 
 static void
-on_item(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+on_item(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg,
+    const struct resolve_info *info)
 {
 	struct item_ctx *x = arg;
 
+	(void)info;
 	x->item->status = st;
 	if (st == RESOLVE_OK)
 		x->item->list = *list;

@@ -36,11 +36,22 @@ struct resolve_opts {
 struct resolver;
 struct resolve_query;
 
+/* What a lookup found out besides its addresses, for reports. */
+struct resolve_info {
+	int family;         /* asked for: AF_INET6 (AAAA), AF_INET (A), AF_UNSPEC (both) */
+	double ms;          /* from the start of the lookup to its answer */
+	const char *server; /* "ip:port" of the server that answered, "hosts file",
+	                     * "local" (literals, localhost), or when none answered
+	                     * (timeout, unreachable) the servers that were asked */
+	bool answered;      /* server names the one that answered */
+};
+
 /* list is the caller's to keep or free; on failure it is empty and errmsg
- * says what went wrong in words a person understands. The query is gone
- * once the callback returns. Never called from inside resolve_start(). */
+ * says what went wrong in words a person understands. info and the query
+ * are gone once the callback returns. Never called from inside
+ * resolve_start(). */
 typedef void resolve_cb(void *arg, enum resolve_status status, struct addr_list *list,
-    const char *errmsg);
+    const char *errmsg, const struct resolve_info *info);
 
 int resolver_new(struct resolver **out, struct evloop *loop, const struct resolve_opts *opts,
     char *err, size_t errlen);
@@ -66,6 +77,15 @@ int resolve_items(struct resolver *r, struct resolve_item *items, size_t n,
 
 /* The one place c-ares' statuses become ours and ours become words. */
 enum resolve_status resolve_status_from_ares(int ares_status);
+/* The same, told what the server's answer said when c-ares would not:
+ * rcode is the DNS RCODE of an answer to the same question (-1: none
+ * came). c-ares 1.18 reports ARES_ECONNREFUSED when every server answered
+ * SERVFAIL or REFUSED, just as when none could be reached. */
+enum resolve_status resolve_status_classify(int ares_status, int rcode);
+/* Short names: "nxdomain", "servfail", ... for JSON; "NXDOMAIN",
+ * "SERVFAIL", "timeout", ... for text (upper: a DNS RCODE or NODATA). */
+const char *resolve_status_name(enum resolve_status st);
+const char *resolve_status_word(enum resolve_status st);
 void resolve_describe(char *buf, size_t len, enum resolve_status st, int ares_status,
     const char *name, int family, const char *servers, int timeout_ms);
 

@@ -54,15 +54,70 @@ test_status_map(void **state)
 	assert_string_equal(buf, "no address for x");
 }
 
+/* c-ares 1.18 gives ECONNREFUSED for "no server reached" and for "every
+ * server said SERVFAIL or REFUSED"; the RCODE of an answer tells which. */
+static const struct {
+	int ares, rcode;
+	enum resolve_status st;
+	const char *name, *word;
+} classify_map[] = {
+	{ ARES_ECONNREFUSED, -1, RESOLVE_ECONN, "unreachable", "unreachable" },
+	{ ARES_ECONNREFUSED, 0, RESOLVE_ECONN, "unreachable", "unreachable" },
+	{ ARES_ECONNREFUSED, 1, RESOLVE_EBADRESP, "bad_answer", "bad answer" },
+	{ ARES_ECONNREFUSED, 2, RESOLVE_ESERVFAIL, "servfail", "SERVFAIL" },
+	{ ARES_ECONNREFUSED, 3, RESOLVE_ENOTFOUND, "nxdomain", "NXDOMAIN" },
+	{ ARES_ECONNREFUSED, 4, RESOLVE_EBADRESP, "bad_answer", "bad answer" },
+	{ ARES_ECONNREFUSED, 5, RESOLVE_EREFUSED, "refused", "REFUSED" },
+	/* newer c-ares says it itself; an RCODE does not overrule a status */
+	{ ARES_ESERVFAIL, -1, RESOLVE_ESERVFAIL, "servfail", "SERVFAIL" },
+	{ ARES_EREFUSED, -1, RESOLVE_EREFUSED, "refused", "REFUSED" },
+	{ ARES_ENODATA, 0, RESOLVE_ENODATA, "nodata", "NODATA" },
+	{ ARES_ENOTFOUND, 3, RESOLVE_ENOTFOUND, "nxdomain", "NXDOMAIN" },
+	{ ARES_ETIMEOUT, -1, RESOLVE_ETIMEOUT, "timeout", "timeout" },
+	{ ARES_SUCCESS, 2, RESOLVE_OK, "ok", "ok" },
+	{ ARES_ECANCELLED, -1, RESOLVE_ECANCELLED, "cancelled", "cancelled" },
+	{ ARES_EFILE, -1, RESOLVE_EOTHER, "error", "error" },
+};
+
+static void
+test_classify(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	for (size_t i = 0; i < AE_NELEM(classify_map); i++) {
+		enum resolve_status st = resolve_status_classify(classify_map[i].ares,
+		    classify_map[i].rcode);
+		print_message("%s + rcode %d -> %s\n", ares_strerror(classify_map[i].ares),
+		    classify_map[i].rcode, resolve_status_name(st));
+		assert_int_equal(st, classify_map[i].st);
+		assert_string_equal(resolve_status_name(st), classify_map[i].name);
+		assert_string_equal(resolve_status_word(st), classify_map[i].word);
+	}
+	/* Each status has a name of its own, and the message names it too. */
+	assert_string_equal(resolve_status_name((enum resolve_status)99), "error");
+	resolve_describe(buf, sizeof(buf), resolve_status_classify(ARES_ECONNREFUSED, 5),
+	    ARES_ECONNREFUSED, "n.example", AF_INET, "192.0.2.53:53", 800);
+	assert_string_equal(buf, "DNS server 192.0.2.53:53 refused to resolve n.example");
+	resolve_describe(buf, sizeof(buf), RESOLVE_ETIMEOUT, ARES_ETIMEOUT, "n.example", AF_INET,
+	    "192.0.2.53:53", 800);
+	assert_string_equal(buf, "DNS server 192.0.2.53:53 did not answer within 800 ms for n.example");
+}
+
 struct result {
 	int calls;
 	enum resolve_status st;
 	char text[512];
 	char err[256];
+	char server[256];
+	bool answered;
+	double ms;
+	int family;
 };
 
 static void
-on_result(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg)
+on_result(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg,
+    const struct resolve_info *info)
 {
 	struct result *r = arg;
 	char buf[ADDR_STRLEN];
@@ -70,6 +125,10 @@ on_result(void *arg, enum resolve_status st, struct addr_list *list, const char 
 
 	r->calls++;
 	r->st = st;
+	snprintf(r->server, sizeof(r->server), "%s", info->server);
+	r->answered = info->answered;
+	r->ms = info->ms;
+	r->family = info->family;
 	if (errmsg != NULL)
 		snprintf(r->err, sizeof(r->err), "%s", errmsg);
 	for (size_t i = 0; i < list->n; i++)
@@ -150,6 +209,14 @@ test_never_synchronous(void **state)
 	assert_non_null(strstr(hosts.text, "192.0.2.10:7/stream"));
 	assert_non_null(strstr(hosts.text, "192.0.2.10:7/dgram"));
 	assert_string_equal(v4.text, "192.0.2.10:7/dgram");
+	/* who answered, and what was asked */
+	assert_string_equal(lit.server, "local");
+	assert_true(lit.answered);
+	assert_string_equal(hosts.server, "hosts file");
+	assert_true(hosts.answered);
+	assert_int_equal(hosts.family, AF_UNSPEC);
+	assert_int_equal(v4.family, AF_INET);
+	assert_true(hosts.ms >= 0 && hosts.ms < 2000);
 }
 
 static void
@@ -191,6 +258,10 @@ test_refused_server_named(void **state)
 	assert_int_not_equal(r.st, RESOLVE_OK);
 	assert_non_null(strstr(r.err, "127.0.0.1:1"));
 	assert_true(evloop_clock_ms() - t0 < 2500);
+	/* nobody answered: the report names the servers asked */
+	print_message("%s (%.1f ms)\n", r.err, r.ms);
+	assert_false(r.answered);
+	assert_string_equal(r.server, "127.0.0.1:1");
 }
 
 static void
@@ -211,6 +282,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_map),
+		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_never_synchronous),
 		cmocka_unit_test(test_cancel_is_silent),
 		cmocka_unit_test(test_family_mismatch),

@@ -1,0 +1,113 @@
+#!/bin/sh
+# DNS per family (issue 9, item 2): each name's AAAA and A outcome in -v,
+# -A and --json, against a DNS server that drops AAAA, answers SERVFAIL or
+# REFUSED (tests/integ/dnsresp.py), and dnsmasq for NXDOMAIN and NODATA.
+# Once connected, a pending lookup is cancelled, not waited for; SERVFAIL
+# and REFUSED are named as such (c-ares 1.18 reports both as "connection
+# refused"); every message is printed once; -A shows the failed family.
+. "$top_srcdir/tests/integ/lib.sh"
+need ipv4 "the DNS servers listen on 127.0.0.1"
+
+start_server -l 127.0.0.1:0
+P=$(port IPv4 stream)
+
+# json_check FILE PYTHON...: the JSON lines of FILE as objs, then the checks.
+json_check() {
+	_f=$1; shift
+	bounded 30 python3 -c "import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+dns = {o['query']: o for o in objs if o['type'] == 'dns'}
+$*" "$_f" || fail "JSON checks on $(cat "$_f")"
+}
+
+if part "misbehaving DNS" python3; then
+	bounded 300 python3 "$top_srcdir/tests/integ/dnsresp.py" "$T/dport" "$T/dlog" 240 &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/dport" || hard "dnsresp.py did not start"
+	D=127.0.0.1:$(cat "$T/dport")
+	a() { bounded 60 "$ANYECHO" --dns-server "$D" -c 1 "$@" 2>&1; }
+
+	# AAAA dropped, A answered: connected over IPv4, the AAAA lookup is
+	# cancelled, not waited for (it used to sit out the 4 s DNS timeout).
+	t0=$(now_ms)
+	out=$(a --dns-timeout 4s -v noaaaa.test $P); rc=$?
+	el=$(($(now_ms) - t0))
+	expect_eq "noaaaa exit" $rc 0
+	[ $el -lt 2500 ] || fail "noaaaa took $el ms: waited for the dropped AAAA? $out"
+	expect_in "noaaaa -v AAAA" "$out" "dns noaaaa.test AAAA: cancelled after"
+	expect_in "noaaaa -v A" "$out" "dns noaaaa.test A: 127.0.0.1 in "
+	expect_in "noaaaa -v A server" "$out" "ms from $D"
+	a --dns-timeout 4s --json noaaaa.test $P >"$T/j" || fail "noaaaa --json: $(cat "$T/j")"
+	json_check "$T/j" "
+assert dns['AAAA']['status'] == 'cancelled' and dns['AAAA']['addresses'] == [], dns
+assert dns['A']['status'] == 'ok' and dns['A']['addresses'] == ['127.0.0.1'], dns
+assert dns['A']['server'] == '$D' and isinstance(dns['A']['time_ms'], float), dns
+assert dns['A']['name'] == 'noaaaa.test' and dns['A']['target'] == 'noaaaa.test', dns
+assert dns['A']['family'] == 'IPv4' and dns['AAAA']['family'] == 'IPv6', dns"
+
+	# -A waits for both lookups: the AAAA timeout is a row and a failure.
+	out=$(a --dns-timeout 1s -A noaaaa.test $P); rc=$?
+	expect_eq "-A noaaaa exit" $rc 1
+	expect_in "-A noaaaa v4" "$out" "IPv4: 1 of 1 address reachable"
+	expect_in "-A noaaaa row" "$out" "DNS timeout"
+	expect_in "-A noaaaa v6" "$out" "IPv6: no address (AAAA: DNS server $D did not answer within 1000 ms"
+
+	# SERVFAIL and REFUSED by name, once, exit 3.
+	out=$(a servfail.test $P); rc=$?
+	expect_eq "servfail exit" $rc 3
+	expect_eq "servfail message" "$out" \
+		"anyecho: servfail.test: DNS server $D failed to resolve servfail.test (SERVFAIL)"
+	out=$(a refused.test $P); rc=$?
+	expect_eq "refused exit" $rc 3
+	expect_eq "refused message" "$out" \
+		"anyecho: refused.test: DNS server $D refused to resolve refused.test"
+	out=$(a -v servfail.test $P)
+	expect_in "-v servfail AAAA" "$out" "dns servfail.test AAAA: SERVFAIL in "
+	expect_in "-v servfail A" "$out" "dns servfail.test A: SERVFAIL in "
+	a --json refused.test $P >"$T/j"
+	json_check "$T/j" "
+assert dns['AAAA']['status'] == 'refused' and dns['A']['status'] == 'refused', dns
+assert dns['A']['server'] == '$D', dns"
+
+	# AAAA SERVFAIL, A fine: the race reaches IPv4 and warns; -A shows
+	# the IPv6 row with its cause and fails.
+	out=$(a v6servfail.test $P); rc=$?
+	expect_eq "v6servfail exit" $rc 0
+	expect_in "v6servfail warning" "$out" "anyecho: v6servfail.test: AAAA lookup failed: DNS server $D failed to resolve v6servfail.test (SERVFAIL)"
+	out=$(a -A v6refused.test $P); rc=$?
+	expect_eq "-A v6refused exit" $rc 1
+	expect_in "-A v6refused row" "$out" "DNS REFUSED"
+	expect_in "-A v6refused v6" "$out" "IPv6: no address (AAAA: DNS server $D refused to resolve v6refused.test)"
+	expect_in "-A v6refused v4" "$out" "IPv4: 1 of 1 address reachable"
+	a -A --json v6servfail.test $P >"$T/j"
+	json_check "$T/j" "
+assert dns['AAAA']['status'] == 'servfail' and dns['A']['status'] == 'ok', dns
+fam = {o['family']: o for o in objs if o['type'] == 'family'}
+assert fam['IPv6']['total'] == 0 and fam['IPv6']['dns'] == 'servfail', fam
+assert fam['IPv4']['reachable'] == 1 and fam['IPv4']['dns'] == 'ok', fam"
+fi
+
+if part "dnsmasq" dnsmasq; then
+	start_dnsmasq --host-record=v4only.test,127.0.0.1
+	a() { bounded 60 "$ANYECHO" --dns-server "127.0.0.1:$DNS_PORT" -c 1 "$@" 2>&1; }
+	# NXDOMAIN: one message, no empty table.
+	out=$(a nx.test $P); rc=$?
+	expect_eq "nx exit" $rc 3
+	expect_eq "nx message" "$out" "anyecho: nx.test: name not found: nx.test"
+	out=$(a -A nx.test $P); rc=$?
+	expect_eq "-A nx exit" $rc 3
+	expect_eq "-A nx" "$out" "anyecho: nx.test: name not found: nx.test"
+	a --json nx.test $P >"$T/j"
+	json_check "$T/j" "
+assert dns['AAAA']['status'] == 'nxdomain' and dns['A']['status'] == 'nxdomain', dns"
+	# NODATA: said, and no failure.
+	out=$(a -v v4only.test $P) || fail "v4only: $out"
+	expect_in "-v NODATA" "$out" "dns v4only.test AAAA: NODATA in "
+	out=$(a -A v4only.test $P) || fail "-A v4only: $out"
+	expect_in "-A NODATA" "$out" "IPv6: no address (AAAA: no IPv6 address for v4only.test)"
+	a --json v4only.test $P >"$T/j"
+	json_check "$T/j" "
+assert dns['AAAA']['status'] == 'nodata' and dns['A']['status'] == 'ok', dns"
+fi
+stop_server || fail "server exit status $?"
+echo ok

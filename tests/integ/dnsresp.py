@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""A DNS server on a UDP port of 127.0.0.1 that misbehaves per name, for
+the cases dnsmasq cannot play. The first label of the query name decides:
+  noaaaa      A -> 127.0.0.1; AAAA never answered (dropped)
+  servfail    SERVFAIL for every type
+  refused     REFUSED for every type
+  v6servfail  AAAA -> SERVFAIL; A -> 127.0.0.1
+  v6refused   AAAA -> REFUSED; A -> 127.0.0.1
+  anything else: NXDOMAIN
+Writes its port to PORTFILE, appends "TYPE name" per query to LOGFILE,
+and exits by itself after LIFETIME seconds.
+usage: dnsresp.py PORTFILE LOGFILE LIFETIME"""
+import os
+import socket
+import struct
+import sys
+import time
+
+T_A, T_AAAA = 1, 28
+NOERROR, SERVFAIL, NXDOMAIN, REFUSED = 0, 2, 3, 5
+DROP = None
+
+
+def question(data):
+    """(name, qtype, end of the question) of a query."""
+    labels, i = [], 12
+    while i < len(data) and data[i] != 0:
+        n = data[i]
+        labels.append(data[i + 1:i + 1 + n].decode("ascii", "replace"))
+        i += 1 + n
+    qtype = struct.unpack("!H", data[i + 1:i + 3])[0]
+    return ".".join(labels), qtype, i + 5
+
+
+def decide(name, qtype):
+    """(rcode, answers) or DROP."""
+    first = name.split(".")[0].lower()
+    a = [socket.inet_aton("127.0.0.1")] if qtype == T_A else []
+    if first == "noaaaa":
+        return DROP if qtype == T_AAAA else (NOERROR, a)
+    if first == "servfail":
+        return SERVFAIL, []
+    if first == "refused":
+        return REFUSED, []
+    if first in ("v6servfail", "v6refused"):
+        if qtype == T_AAAA:
+            return (SERVFAIL if first == "v6servfail" else REFUSED), []
+        return NOERROR, a
+    return NXDOMAIN, []
+
+
+def answer(data, qtype, qend, rcode, rdatas):
+    ident, flags = struct.unpack("!HH", data[:4])
+    # QR, the query's opcode and RD, RA, and our rcode
+    flags = 0x8000 | (flags & 0x7900) | 0x0080 | rcode
+    out = struct.pack("!HHHHHH", ident, flags, 1, len(rdatas), 0, 0) + data[12:qend]
+    for rd in rdatas:
+        out += struct.pack("!HHHIH", 0xC00C, qtype, 1, 60, len(rd)) + rd
+    return out
+
+
+def main():
+    port_file, log_file, lifetime = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    with open(port_file + ".tmp", "w") as f:
+        f.write("%d\n" % s.getsockname()[1])
+    os.rename(port_file + ".tmp", port_file)
+    end = time.monotonic() + lifetime
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            data, peer = s.recvfrom(4096)
+        except socket.timeout:
+            break
+        if len(data) < 17:
+            continue
+        name, qtype, qend = question(data)
+        with open(log_file, "a") as f:
+            f.write("%s %s\n" % ({T_A: "A", T_AAAA: "AAAA"}.get(qtype, str(qtype)), name))
+        d = decide(name, qtype)
+        if d is not DROP:
+            s.sendto(answer(data, qtype, qend, d[0], d[1]), peer)
+
+
+main()
