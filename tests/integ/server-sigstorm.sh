@@ -5,6 +5,8 @@
 # thousands), and a SIGHUP that comes within a second of a reload is not
 # lost but done when that second is up.
 . "$top_srcdir/tests/integ/lib.sh"
+need python3
+need ipv4 "the client echoes over UDP on 127.0.0.1"
 
 start_server -l 127.0.0.1:0 -u --threads 1
 P=$(port IPv4 dgram)
