@@ -106,9 +106,10 @@ if part namespaces netns; then
 	out=$(cx -A -c 1 -W 2s -I 2001:db8::11 dual.test "$WPORT") || fail "-A -I v6: $out"
 	echo "$out" | grep -q "^\[2001:db8::2\]:$WPORT  *2001:db8::11 " || fail "-A -I v6 row: $out"
 	echo "$out" | grep -q "^IPv4" && fail "-A -I v6: an IPv4 row or line: $out"
+	# Without -I: whichever of its two addresses the kernel chose.
 	out=$(cx -A -c 1 -W 2s dual.test "$WPORT") || fail "-A: $out"
-	echo "$out" | grep -q "^192.0.2.2:$WPORT  *192.0.2.1 " || fail "-A IPv4 source: $out"
-	echo "$out" | grep -q "^\[2001:db8::2\]:$WPORT  *2001:db8::1 " || fail "-A IPv6 source: $out"
+	echo "$out" | grep -Eq "^192.0.2.2:$WPORT +192.0.2.(1|11) " || fail "-A IPv4 source: $out"
+	echo "$out" | grep -Eq "^\[2001:db8::2\]:$WPORT +2001:db8::(1|11) " || fail "-A IPv6 source: $out"
 	# An interface, both families.
 	out=$(cx -c 1 -W 2s -I vc -6 dual.test "$WPORT") || fail "-I vc -6: $out"
 	expect_in "-I vc -6" "$out" "source [2001:db8::"
@@ -119,15 +120,19 @@ if part namespaces netns; then
 	expect_eq "-I server address exit" $rc 2
 	expect_in "-I server address" "$out" "not an address of this host"
 	# Link-local: the scope comes with the source.
-	ll=$(ip -n $S -6 addr show dev vs scope link | awk '/inet6/ { sub("/.*", "", $2); print $2; exit }')
-	cll=$(ip -n $C -6 addr show dev vc scope link | awk '/inet6/ { sub("/.*", "", $2); print $2; exit }')
-	if [ -n "$ll" ] && [ -n "$cll" ] && wait_for 5 sh -c "ip -n $C -6 addr show dev vc scope link | grep -qv tentative"; then
+	ll=$(ip -n $S -6 addr show dev vs scope link 2>/dev/null | awk '/inet6/ { sub("/.*", "", $2); print $2; exit }')
+	cll=$(ip -n $C -6 addr show dev vc scope link 2>/dev/null | awk '/inet6/ { sub("/.*", "", $2); print $2; exit }')
+	settled() { [ -z "$(ip -n $C -6 addr show dev vc tentative 2>/dev/null)$(ip -n $S -6 addr show dev vs tentative 2>/dev/null)" ]; }
+	if [ -z "$ll" ] || [ -z "$cll" ] || ! wait_for 10 settled; then
+		skip_part link-local "no link-local addresses on the veth pair (or DAD did not end)"
+	else
 		: >"$T/who.log"
 		start_whoami echo $S "$ll%vs"
 		wait_for 5 cx -c 1 -W 1s -I "$cll%vc" "$ll" "$WPORT" >/dev/null
 		out=$(cx -c 1 -W 2s -I "$cll%vc" "$ll" "$WPORT") || fail "-I link-local: $out"
 		expect_in "-I link-local" "$out" "source [$cll%vc]:"
 		saw tcp "$cll%vs" || saw tcp "$cll" || fail "-I link-local: the peer saw: $(cat "$T/who.log")"
+		echo "ok: link-local: $out"
 	fi
 	echo "ok: namespace sources"
 fi

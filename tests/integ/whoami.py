@@ -23,17 +23,22 @@ def main():
     listeners, udps = [], []
     for a in addrs:
         fam = socket.AF_INET6 if ":" in a else socket.AF_INET
+        where = (a, port)
+        if "%" in a:  # a 2-tuple loses the scope
+            host, ifname = a.split("%")
+            where = (host, port, 0, socket.if_nametoindex(ifname))
         t = socket.socket(fam, socket.SOCK_STREAM)
         t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if fam == socket.AF_INET6:
             t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        t.bind((a, port))
+        t.bind(where)
         port = t.getsockname()[1]
+        where = (where[0], port) + where[2:]
         t.listen(64)
         u = socket.socket(fam, socket.SOCK_DGRAM)
         if fam == socket.AF_INET6:
             u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        u.bind((a, port))
+        u.bind(where)
         listeners.append(t)
         udps.append(u)
     tmp = portfile + ".tmp"
