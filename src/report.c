@@ -249,6 +249,18 @@ print_summary(const struct session_summary *s)
 		    s->rtt_max, s->rtt_mdev);
 }
 
+/* The rows' summaries point into the rows: after a realloc, again. */
+static void
+rows_moved(void)
+{
+	for (size_t i = 0; i < run.nrows; i++) {
+		struct row *r = &run.rows[i];
+		r->s.addr = &r->addr;
+		r->s.error = r->error;
+		r->s.local = r->s.local != NULL ? &r->local : NULL;
+	}
+}
+
 static void
 on_summary(void *arg, const struct session_summary *s)
 {
@@ -269,6 +281,7 @@ on_summary(void *arg, const struct session_summary *s)
 				return;
 			run.rows = v;
 			run.caprows = cap;
+			rows_moved();
 		}
 		r = &run.rows[run.nrows++];
 		r->addr = *s->addr;
@@ -330,17 +343,39 @@ print_family_line(const char *target, int family)
 	printf("\n");
 }
 
+/* The SOURCE column as wide as the target's longest source, so that the
+ * table stays within 100 columns where it can. */
+static int
+source_width(const char *target)
+{
+	char buf[ADDR_STRLEN];
+	size_t w = strlen("SOURCE");
+
+	for (size_t i = 0; i < run.nrows; i++) {
+		const struct row *r = &run.rows[i];
+		size_t n;
+		if (strcmp(r->s.target, target) != 0)
+			continue;
+		n = strlen(source_text(&r->s, buf, sizeof(buf), true));
+		if (n > w)
+			w = n;
+	}
+	return (int)w;
+}
+
 static void
 on_target_done(void *arg, const char *target)
 {
 	static const int families[] = { AF_INET6, AF_INET, AF_UNIX };
 	char buf[ADDR_STRLEN], src[ADDR_STRLEN], rtt[40], conn[16], loss[8];
+	int sw = source_width(target);
 
 	(void)arg;
 	if (!ro.json) {
-		/* 80 columns before the error, whose short form is under 20. */
-		printf("%s\n%-32s %-24s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", "SOURCE",
-		    "FAM", "PROTO", "CONNECT", "RTT min/avg/max ms", "LOSS", "ERROR");
+		/* 80 columns before the source and the error, whose short
+		 * form is under 20. */
+		printf("%s\n%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", sw,
+		    "SOURCE", "FAM", "PROTO", "CONNECT", "RTT min/avg/max ms", "LOSS", "ERROR");
 		/* Rows by family, IPv6 first, then in the order they finished. */
 		for (size_t i = 0; i < run.nrows * AE_NELEM(families); i++) {
 			const struct row *r = &run.rows[i % run.nrows];
@@ -357,8 +392,8 @@ on_target_done(void *arg, const char *target)
 				snprintf(loss, sizeof(loss), "-");
 			else
 				snprintf(loss, sizeof(loss), "%.0f%%", loss_pct(&r->s));
-			printf("%-32s %-24s %-4s %-6s %8s %-18s %5s  %s\n",
-			    addr_format(&r->addr, buf, sizeof(buf)),
+			printf("%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n",
+			    addr_format(&r->addr, buf, sizeof(buf)), sw,
 			    source_text(&r->s, src, sizeof(src), true), addr_family_name(r->addr.family),
 			    addr_type_name(r->addr.socktype), conn, rtt, loss, short_error(r->error));
 		}
