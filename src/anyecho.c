@@ -317,6 +317,25 @@ all_digits(const char *s)
 	return true;
 }
 
+/* -I ADDR with an address of the other family as target: a usage error
+ * naming both, rather than "only IPv4 was asked for" when nobody asked. */
+static int
+check_target_family(const char *text)
+{
+	struct addr_spec spec;
+	char err[ADDR_ERRLEN];
+	int fam = opt.co.source.family;
+
+	if (opt.source == NULL || fam == AF_UNSPEC ||
+	    addr_parse(&spec, text, err, sizeof(err)) == -1)
+		return 0; /* a parse error is client_add's to report */
+	if (spec.kind != ADDR_KIND_HOST || spec.literal == 0 || spec.literal == fam)
+		return 0;
+	log_err("%s: an %s address, and the source %s is %s: it cannot reach it", text,
+	    addr_family_name(spec.literal), opt.source, addr_family_name(fam));
+	return -1;
+}
+
 /* "target [port] ...": a number after a target is its port. "-" asks
  * for pipe mode. */
 static int
@@ -337,6 +356,8 @@ add_targets(struct client *c, int argc, char **argv, int *ntargets)
 			log_err("%s: %s", argv[i], err);
 			return -1;
 		}
+		if (check_target_family(argv[i]) == -1)
+			return -1;
 		if (client_add(c, argv[i], port, err, sizeof(err)) == -1) {
 			log_err("%s: %s", argv[i], err);
 			return -1;
