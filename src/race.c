@@ -37,6 +37,15 @@ session_where(const struct addr *a, char *buf, size_t len)
 	return buf;
 }
 
+static bool
+link_local_unscoped(const struct addr *a)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->sa;
+
+	return a->family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) &&
+	    sin6->sin6_scope_id == 0;
+}
+
 /* Words for a failed connection, naming where. */
 void
 session_connect_error(struct session *s, int e)
@@ -58,7 +67,12 @@ session_connect_error(struct session *s, int e)
 		snprintf(s->err, sizeof(s->err), "%s not supported here (%s)",
 		    addr_family_name(s->addr.family), w);
 		break;
-	default: snprintf(s->err, sizeof(s->err), "connect to %s: %s", w, strerror(e));
+	default:
+		if (e == EINVAL && link_local_unscoped(&s->addr))
+			snprintf(s->err, sizeof(s->err), "%s is link-local: give its interface "
+			    "(%%eth0) or -I an interface", w);
+		else
+			snprintf(s->err, sizeof(s->err), "connect to %s: %s", w, strerror(e));
 	}
 }
 

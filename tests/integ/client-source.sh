@@ -140,6 +140,13 @@ if part namespaces netns; then
 		expect_in "-I link-local" "$out" "source [$cll%vc]:"
 		saw tcp "$cll%vs" || saw tcp "$cll" || fail "-I link-local: the peer saw: $(cat "$T/who.log")"
 		echo "ok: link-local: $out"
+		# Through the interface, the target needs no scope either.
+		out=$(cx -c 1 -W 2s -I vc "$ll" "$WPORT") || fail "-I vc to link-local: $out"
+		expect_in "-I vc to link-local" "$out" "source [$cll%vc]:"
+		# Without either: the cause, and the fix.
+		out=$(cx -c 1 "$ll" "$WPORT"); rc=$?
+		expect_eq "unscoped link-local exit" $rc 1
+		expect_in "unscoped link-local" "$out" "is link-local: give its interface"
 	fi
 	echo "ok: namespace sources"
 fi
