@@ -22,6 +22,7 @@ static struct {
 	struct client_opts co;
 	struct addr_hints hints; /* --resolve */
 	bool resolve_only, json, quiet, verbose;
+	const char *source; /* -I, checked once all options are in */
 } opt;
 
 /* The synopsis; with --help (to stdout) also one line per option, as
@@ -30,7 +31,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: anyecho [-46tuAqvV] [-c count] [-s size] [-i interval] [-W timeout]\n"
+	    "usage: anyecho [-46tuAqvVz] [-c count] [-s size] [-i interval] [-W timeout]\n"
+	    "               [-I address|interface]\n"
 	    "               [--connect-timeout time] [--attempt-delay time] [--sequential]\n"
 	    "               [--json] [--dns-server list] [--dns-timeout time] [-p port]\n"
 	    "               target [port] ...\n"
@@ -52,6 +54,10 @@ usage(FILE *f)
 	      "      --sequential        try addresses one after the other\n"
 	      "  -A, --all               probe every address at once, then a table\n"
 	      "      --json              one JSON object per line\n"
+	      "  -I, --source ADDR|IFACE connect from this address (its family only) or\n"
+	      "                          through this interface\n"
+	      "  -z, --connect-only      connect, report the handshake, close (any TCP\n"
+	      "                          service, not only echo)\n"
 	      "      --stdin, -          pipe mode: stdin to the server, its echo to stdout\n"
 	      "  -p, --port PORT         for targets that name none (default 7)\n"
 	      "      --dns-server LIST   DNS servers to ask: ip[:port],...\n"
@@ -134,6 +140,8 @@ static const struct option longopts[] = {
 	{ "all", no_argument, NULL, 'A' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "stdin", no_argument, NULL, OPT_STDIN },
+	{ "source", required_argument, NULL, 'I' },
+	{ "connect-only", no_argument, NULL, 'z' },
 	{ "port", required_argument, NULL, 'p' },
 	{ "resolve", no_argument, NULL, OPT_RESOLVE },
 	{ "passive", no_argument, NULL, OPT_PASSIVE },
@@ -187,6 +195,8 @@ parse_option(int c, const char *arg, unsigned *types)
 	case OPT_SEQUENTIAL: opt.co.mode = CLIENT_SEQUENTIAL; break;
 	case OPT_JSON: opt.json = true; break;
 	case OPT_STDIN: opt.co.pipe = true; break;
+	case 'I': opt.source = arg; break;
+	case 'z': opt.co.connect_only = true; break;
 	case 'p':
 		rc = addr_parse_port(arg, &opt.co.port, err, sizeof(err));
 		opt.hints.port = opt.co.port;
@@ -203,6 +213,50 @@ out:
 	return rc == -1 ? -1 : 0;
 }
 
+/* -I: an address limits the run to its family (a source of the other
+ * family could reach nothing), as -4 or -6 would; an interface does not. */
+static int
+check_source(void)
+{
+	char err[ADDR_ERRLEN + 64];
+	int fam;
+
+	if (opt.source == NULL)
+		return 0;
+	if (source_parse(&opt.co.source, opt.source, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return -1;
+	}
+	fam = opt.co.source.family;
+	if (fam == AF_UNSPEC)
+		return 0;
+	if (opt.co.family != AF_UNSPEC && opt.co.family != fam) {
+		log_err("bad source '%s': an %s address, but %s asks for %s", opt.source,
+		    addr_family_name(fam), opt.co.family == AF_INET ? "-4" : "-6",
+		    addr_family_name(opt.co.family));
+		return -1;
+	}
+	opt.co.family = fam;
+	return 0;
+}
+
+/* -z: a handshake is what is measured, and datagrams have none. */
+static int
+check_connect_only(void)
+{
+	if (!opt.co.connect_only)
+		return 0;
+	if (opt.co.socktype == SOCK_DGRAM) {
+		log_err("-z: datagrams have no handshake to measure; -z is for streams (-t)");
+		return -1;
+	}
+	if (opt.co.pipe) {
+		log_err("-z and --stdin: -z sends nothing");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_options(int argc, char **argv)
 {
@@ -217,7 +271,7 @@ parse_options(int argc, char **argv)
 	opt.co.timeout_ms = 2000;
 	opt.co.connect_timeout_ms = 5000;
 	opt.co.attempt_delay_ms = ADDRITER_ATTEMPT_DELAY_MS;
-	while ((c = getopt_long(argc, argv, "46tuAqvVhc:s:i:W:p:", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "46tuAqvVhzc:s:i:W:p:I:", longopts, NULL)) != -1)
 		if (parse_option(c, optarg, &types) == -1)
 			return -1;
 	opt.hints.types = types ? types : ADDR_STREAM | ADDR_DGRAM;
@@ -228,6 +282,8 @@ parse_options(int argc, char **argv)
 		return -1;
 	}
 	opt.co.socktype = types == ADDR_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
+	if (check_source() == -1 || check_connect_only() == -1)
+		return -1;
 	if (opt.co.socktype == SOCK_DGRAM && opt.co.size > 65507) {
 		log_err("bad size '%d': the largest datagram is 65507 bytes", opt.co.size);
 		return -1;
@@ -261,6 +317,25 @@ all_digits(const char *s)
 	return true;
 }
 
+/* -I ADDR with an address of the other family as target: a usage error
+ * naming both, rather than "only IPv4 was asked for" when nobody asked. */
+static int
+check_target_family(const char *text)
+{
+	struct addr_spec spec;
+	char err[ADDR_ERRLEN];
+	int fam = opt.co.source.family;
+
+	if (opt.source == NULL || fam == AF_UNSPEC ||
+	    addr_parse(&spec, text, err, sizeof(err)) == -1)
+		return 0; /* a parse error is client_add's to report */
+	if (spec.kind != ADDR_KIND_HOST || spec.literal == 0 || spec.literal == fam)
+		return 0;
+	log_err("%s: an %s address, and the source %s is %s: it cannot reach it", text,
+	    addr_family_name(spec.literal), opt.source, addr_family_name(fam));
+	return -1;
+}
+
 /* "target [port] ...": a number after a target is its port. "-" asks
  * for pipe mode. */
 static int
@@ -281,6 +356,8 @@ add_targets(struct client *c, int argc, char **argv, int *ntargets)
 			log_err("%s: %s", argv[i], err);
 			return -1;
 		}
+		if (check_target_family(argv[i]) == -1)
+			return -1;
 		if (client_add(c, argv[i], port, err, sizeof(err)) == -1) {
 			log_err("%s: %s", argv[i], err);
 			return -1;
@@ -297,6 +374,10 @@ check_pipe(int ntargets)
 {
 	if (!opt.co.pipe)
 		return 0;
+	if (opt.co.connect_only) {
+		log_err("-z and --stdin: -z sends nothing");
+		return -1;
+	}
 	if (ntargets != 1 || opt.co.mode == CLIENT_ALL || opt.co.socktype != SOCK_STREAM) {
 		log_err("--stdin needs exactly one target, a stream (-t), and no --all");
 		return -1;

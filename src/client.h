@@ -7,6 +7,7 @@
 #include "addr.h"
 #include "evloop.h"
 #include "resolve.h"
+#include "source.h"
 
 enum client_mode { CLIENT_RACE, CLIENT_SEQUENTIAL, CLIENT_ALL };
 
@@ -23,6 +24,8 @@ struct client_opts {
 	int attempt_delay_ms;   /* Happy Eyeballs */
 	bool pipe;              /* stdin to the server, the echo to stdout */
 	struct resolve_opts resolve;
+	bool connect_only;      /* -z: connect, report the handshake, close */
+	struct source source;   /* -I: bind before connecting */
 };
 
 /* PROBE_UNRECOGNISED: a datagram that is no reply to any probe sent (seq 0) */
@@ -57,6 +60,8 @@ struct session_summary {
 	bool resolve_failed;
 	bool pipe;                       /* pipe mode: bytes, not probes */
 	uint64_t bytes_sent, bytes_received;
+	const struct addr *local; /* the session's own address; NULL: unknown */
+	bool connect_only;        /* -z: no probes were meant to be sent */
 };
 
 /* One name lookup: each family's (AAAA, A) when the client asks both, or

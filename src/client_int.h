@@ -42,6 +42,9 @@ struct session {
 	bool stdin_eof;
 	bool closing;     /* input ended and sent: the -W deadline runs */
 	char err[ERRLEN];
+	struct addr local; /* our end, once connect() has chosen it */
+	bool has_local;
+	bool source_failed; /* -I could not be applied to this socket */
 };
 
 struct target {

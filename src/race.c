@@ -38,6 +38,15 @@ session_where(const struct addr *a, char *buf, size_t len)
 	return buf;
 }
 
+static bool
+link_local_unscoped(const struct addr *a)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->sa;
+
+	return a->family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) &&
+	    sin6->sin6_scope_id == 0;
+}
+
 /* Words for a failed connection, naming where. */
 void
 session_connect_error(struct session *s, int e)
@@ -59,7 +68,12 @@ session_connect_error(struct session *s, int e)
 		snprintf(s->err, sizeof(s->err), "%s not supported here (%s)",
 		    addr_family_name(s->addr.family), w);
 		break;
-	default: snprintf(s->err, sizeof(s->err), "connect to %s: %s", w, strerror(e));
+	default:
+		if (e == EINVAL && link_local_unscoped(&s->addr))
+			snprintf(s->err, sizeof(s->err), "%s is link-local: give its interface "
+			    "(%%eth0) or -I an interface", w);
+		else
+			snprintf(s->err, sizeof(s->err), "connect to %s: %s", w, strerror(e));
 	}
 }
 
@@ -134,6 +148,8 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->pipe = s->t->c->o.pipe;
 	sum->bytes_sent = s->bytes_sent;
 	sum->bytes_received = s->bytes_received;
+	sum->local = s->has_local ? &s->local : NULL;
+	sum->connect_only = s->t->c->o.connect_only;
 }
 
 /* Are all sessions of the target over? Then so is the target. */
@@ -185,13 +201,40 @@ session_finish(struct session *s)
 	target_check(t);
 }
 
+/* -I could not be applied: words naming the source and why. */
+static void
+session_source_error(struct session *s, int e)
+{
+	const struct source *src = &s->t->c->o.source;
+	char w[ADDR_STRLEN + 16], from[ADDR_STRLEN];
+	struct addr sa = { .len = src->len, .family = src->family };
+
+	session_where(&s->addr, w, sizeof(w));
+	if (src->family == AF_UNSPEC) {
+		snprintf(s->err, sizeof(s->err), "cannot bind to interface %s for %s: %s",
+		    src->ifname, w, strerror(e));
+		return;
+	}
+	memcpy(&sa.sa, &src->sa, sizeof(sa.sa));
+	addr_format_host(&sa, from, sizeof(from));
+	if (e == EAFNOSUPPORT)
+		snprintf(s->err, sizeof(s->err), "source %s is %s, cannot reach %s", from,
+		    addr_family_name(src->family), w);
+	else
+		snprintf(s->err, sizeof(s->err), "cannot bind source %s for %s: %s", from, w,
+		    strerror(e));
+}
+
 static void
 session_failed(struct session *s, int e)
 {
 	struct target *t = s->t;
 	size_t len = strlen(t->err);
 
-	session_connect_error(s, e);
+	if (s->source_failed)
+		session_source_error(s, e);
+	else
+		session_connect_error(s, e);
 	/* In a race the target's error lists every attempt. */
 	snprintf(t->err + len, sizeof(t->err) - len, "%s%s", len ? "; " : "", s->err);
 	if (t->c->o.mode == CLIENT_ALL) {
@@ -233,6 +276,28 @@ on_connect(struct evloop *loop, int fd, int events, void *arg)
 		session_connected(s);
 }
 
+/* sock_connect_prep()'s hook: -I, between open and connect. */
+static int
+session_prep(int fd, const struct addr *a, void *arg)
+{
+	struct session *s = arg;
+
+	if (source_apply(&s->t->c->o.source, fd, a) == -1) {
+		s->source_failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* Our end of the session: after connect() the kernel has chosen it (for
+ * datagrams too), so failed attempts show theirs as well. */
+static void
+session_note_local(struct session *s)
+{
+	if (s->addr.family == AF_INET || s->addr.family == AF_INET6)
+		s->has_local = sock_local(s->fd, &s->addr, &s->local) == 0;
+}
+
 /* Returns -1 only when no session could be made at all. */
 static int
 session_start(struct target *t, const struct addr *a)
@@ -261,7 +326,9 @@ session_start(struct target *t, const struct addr *a)
 		t->raced = true;
 		evloop_timer_arm(c->loop, &t->deadline, (uint64_t)c->o.connect_timeout_ms);
 	}
-	s->fd = sock_connect(a, &inprog);
+	s->fd = sock_connect_prep(a, source_set(&c->o.source) ? session_prep : NULL, s, &inprog);
+	if (s->fd != -1)
+		session_note_local(s);
 	if (s->fd != -1 && inprog && a->family == AF_UNIX && a->socktype != SOCK_DGRAM) {
 		/* A unix stream connect never goes on in the background: it
 		 * is done, or (EAGAIN) the listener's queue is full and it
@@ -518,6 +585,7 @@ session_connected(struct session *s)
 	evloop_timer_cancel(c->loop, &s->ctimer);
 	s->connected = true;
 	s->connect_ms = (double)(evloop_clock_us() - s->t0_us) / 1000.0;
+	session_note_local(s);
 	if (c->o.mode != CLIENT_ALL) {
 		/* First to connect wins; the others are cancelled. */
 		t->winner = s;
@@ -532,7 +600,9 @@ session_connected(struct session *s)
 				o->done = true;
 			}
 	}
-	if (c->o.pipe)
+	if (c->o.connect_only)
+		session_finish(s); /* -z: the handshake was the question */
+	else if (c->o.pipe)
 		pipe_start(s);
 	else
 		probe_start(s);

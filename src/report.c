@@ -15,6 +15,7 @@ static struct {
 		struct addr addr;
 		struct session_summary s;
 		char error[160];
+		struct addr local; /* s.local points here */
 	} *rows;
 	size_t nrows, caprows;
 } run;
@@ -135,7 +136,31 @@ loss_pct(const struct session_summary *s)
 static bool
 reachable(const struct session_summary *s)
 {
-	return s->connected && (s->received > 0 || (s->pipe && s->error == NULL));
+	return s->connected &&
+	    (s->received > 0 || s->connect_only || (s->pipe && s->error == NULL));
+}
+
+/* Our end of the session, "192.0.2.1:40312", or "-" when unknown. */
+static const char *
+source_text(const struct session_summary *s, char *buf, size_t len, bool host_only)
+{
+	if (s->local == NULL)
+		return "-";
+	return host_only ? addr_format_host(s->local, buf, len) : addr_format(s->local, buf, len);
+}
+
+static void
+json_source(const struct session_summary *s)
+{
+	char host[ADDR_STRLEN];
+
+	printf(",");
+	json_str("source", s->local != NULL ? addr_format_host(s->local, host, sizeof(host)) : NULL);
+	if (s->local != NULL)
+		printf(",\"source_port\":%d", addr_port(s->local));
+	else
+		printf(",\"source_port\":null");
+	printf(",\"connect_only\":%s", s->connect_only ? "true" : "false");
 }
 
 static void
@@ -150,7 +175,10 @@ json_summary(const struct session_summary *s)
 	       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld",
 	    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
 	    s->reordered);
-	printf(",\"loss_pct\":%.1f", loss_pct(s));
+	if (s->connect_only)
+		printf(",\"loss_pct\":null");
+	else
+		printf(",\"loss_pct\":%.1f", loss_pct(s));
 	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
 	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
 	json_ms("rtt_max_ms", s->rtt_max, s->received > 0);
@@ -158,6 +186,7 @@ json_summary(const struct session_summary *s)
 	if (s->pipe)
 		printf(",\"bytes_sent\":%llu,\"bytes_received\":%llu",
 		    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
+	json_source(s);
 	printf(",");
 	json_str("error", s->error);
 	printf("}\n");
@@ -190,6 +219,20 @@ on_probe(void *arg, const struct probe_result *r)
 		printf("%s: %s\n", r->target, r->error);
 }
 
+/* -z: one line per session, like tcping. */
+static void
+print_connected(const struct session_summary *s)
+{
+	char buf[ADDR_STRLEN];
+
+	printf("%s: %s (%s %s) open, handshake %.3f ms", s->target,
+	    addr_format(s->addr, buf, sizeof(buf)), addr_family_name(s->addr->family),
+	    addr_type_name(s->addr->socktype), s->connect_ms);
+	if (s->local != NULL)
+		printf(", source %s", source_text(s, buf, sizeof(buf), false));
+	printf("\n");
+}
+
 static void
 print_summary(const struct session_summary *s)
 {
@@ -207,8 +250,15 @@ print_summary(const struct session_summary *s)
 		log_err("%s: %s", s->target, s->error != NULL ? s->error : "not reached");
 		return;
 	}
-	printf("--- %s (%s, %s %s) ---\n", s->target, addr_format(s->addr, buf, sizeof(buf)),
+	if (s->connect_only) {
+		print_connected(s);
+		return;
+	}
+	printf("--- %s (%s, %s %s", s->target, addr_format(s->addr, buf, sizeof(buf)),
 	    addr_family_name(s->addr->family), addr_type_name(s->addr->socktype));
+	if (s->local != NULL)
+		printf(", source %s", source_text(s, buf, sizeof(buf), false));
+	printf(") ---\n");
 	printf("%lld sent, %lld received, %lld mismatched, %.0f%% loss, connect %.3f ms", s->sent,
 	    s->received, s->mismatched, loss_pct(s), s->connect_ms);
 	if (s->duplicates > 0 || s->late > 0)
@@ -221,6 +271,18 @@ print_summary(const struct session_summary *s)
 	if (s->received > 0)
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
 		    s->rtt_max, s->rtt_mdev);
+}
+
+/* The rows' summaries point into the rows: after a realloc, again. */
+static void
+rows_moved(void)
+{
+	for (size_t i = 0; i < run.nrows; i++) {
+		struct row *r = &run.rows[i];
+		r->s.addr = &r->addr;
+		r->s.error = r->error;
+		r->s.local = r->s.local != NULL ? &r->local : NULL;
+	}
 }
 
 static void
@@ -245,11 +307,15 @@ on_summary(void *arg, const struct session_summary *s)
 				return;
 			run.rows = v;
 			run.caprows = cap;
+			rows_moved();
 		}
 		r = &run.rows[run.nrows++];
 		r->addr = *s->addr;
 		r->s = *s;
 		r->s.addr = &r->addr;
+		if (s->local != NULL)
+			r->local = *s->local;
+		r->s.local = s->local != NULL ? &r->local : NULL;
 		snprintf(r->error, sizeof(r->error), "%s", s->error != NULL ? s->error : "");
 		r->s.error = r->error;
 		return;
@@ -313,11 +379,32 @@ print_family_line(const char *target, int family)
 	printf("\n");
 }
 
+/* The SOURCE column as wide as the target's longest source, so that the
+ * table stays within 100 columns where it can. */
+static int
+source_width(const char *target)
+{
+	char buf[ADDR_STRLEN];
+	size_t w = strlen("SOURCE");
+
+	for (size_t i = 0; i < run.nrows; i++) {
+		const struct row *r = &run.rows[i];
+		size_t n;
+		if (strcmp(r->s.target, target) != 0)
+			continue;
+		n = strlen(source_text(&r->s, buf, sizeof(buf), true));
+		if (n > w)
+			w = n;
+	}
+	return (int)w;
+}
+
 static void
 on_target_done(void *arg, const char *target)
 {
 	static const int families[] = { AF_INET6, AF_INET, AF_UNIX };
-	char buf[ADDR_STRLEN], rtt[40], conn[16];
+	char buf[ADDR_STRLEN], src[ADDR_STRLEN], rtt[40], conn[16], loss[8];
+	int sw = source_width(target);
 	size_t i;
 
 	(void)arg;
@@ -326,9 +413,10 @@ on_target_done(void *arg, const char *target)
 	if (i == run.nrows)
 		return; /* nothing to tabulate: the name did not resolve, as said */
 	if (!ro.json) {
-		/* 80 columns before the error, whose short form is under 20. */
-		printf("%s\n%-32s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", "FAM", "PROTO",
-		    "CONNECT", "RTT min/avg/max ms", "LOSS", "ERROR");
+		/* 80 columns before the source and the error, whose short
+		 * form is under 20. */
+		printf("%s\n%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", sw,
+		    "SOURCE", "FAM", "PROTO", "CONNECT", "RTT min/avg/max ms", "LOSS", "ERROR");
 		/* Rows by family, IPv6 first, then in the order they finished. */
 		for (i = 0; i < run.nrows * AE_NELEM(families); i++) {
 			const struct row *r = &run.rows[i % run.nrows];
@@ -341,10 +429,14 @@ on_target_done(void *arg, const char *target)
 				    r->s.rtt_max);
 			else
 				snprintf(rtt, sizeof(rtt), "-");
-			printf("%-32s %-4s %-6s %8s %-18s %4.0f%%  %s\n",
-			    addr_format(&r->addr, buf, sizeof(buf)), addr_family_name(r->addr.family),
-			    addr_type_name(r->addr.socktype), conn, rtt, loss_pct(&r->s),
-			    short_error(r->error));
+			if (r->s.connect_only)
+				snprintf(loss, sizeof(loss), "-");
+			else
+				snprintf(loss, sizeof(loss), "%.0f%%", loss_pct(&r->s));
+			printf("%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n",
+			    addr_format(&r->addr, buf, sizeof(buf)), sw,
+			    source_text(&r->s, src, sizeof(src), true), addr_family_name(r->addr.family),
+			    addr_type_name(r->addr.socktype), conn, rtt, loss, short_error(r->error));
 		}
 		print_dns_row(target, AF_INET6);
 		print_dns_row(target, AF_INET);

@@ -262,6 +262,12 @@ unix_autobind(int fd)
 int
 sock_connect(const struct addr *a, int *in_progress)
 {
+	return sock_connect_prep(a, NULL, NULL, in_progress);
+}
+
+int
+sock_connect_prep(const struct addr *a, sock_prep_fn *prep, void *arg, int *in_progress)
+{
 	int fd = sock_open(a->family, a->socktype, a->protocol);
 
 	*in_progress = 0;
@@ -270,6 +276,8 @@ sock_connect(const struct addr *a, int *in_progress)
 	if (a->family != AF_UNIX && a->socktype == SOCK_STREAM)
 		(void)setint(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	if (a->family == AF_UNIX && a->socktype == SOCK_DGRAM && unix_autobind(fd) == -1)
+		goto fail;
+	if (prep != NULL && prep(fd, a, arg) == -1)
 		goto fail;
 	if (connect(fd, (const struct sockaddr *)&a->sa, a->len) == 0)
 		return fd;

@@ -38,6 +38,11 @@ bool sock_is_connection_type(int socktype);
  * EINPROGRESS), or -1. Unix datagram sockets get an address of their own
  * first, so that the peer can answer. */
 int sock_connect(const struct addr *a, int *in_progress);
+/* The same, with prep(fd, a, arg) between open and connect (a bind to a
+ * source address, say); its failure is the connect's, errno kept. */
+typedef int sock_prep_fn(int fd, const struct addr *a, void *arg);
+int sock_connect_prep(const struct addr *a, sock_prep_fn *prep, void *arg,
+    int *in_progress);
 /* After writability: 0, or -1 with errno from SO_ERROR. */
 int sock_connect_result(int fd);
 /* Remove a unix socket path if it is still the file id recorded: never

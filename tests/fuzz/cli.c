@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "server.h"
+#include "source.h"
 #include "fuzz.h"
 #include "log.h"
 
@@ -29,6 +30,25 @@ one_line(const char *in)
 			abort();
 		p += n;
 	}
+}
+
+/* -I: an address of a family with its length, or an interface named by
+ * the whole value; else a refusal naming the value (log_err makes it one
+ * line). */
+static void
+source_check(const char *s, char *err, size_t errlen)
+{
+	struct source src;
+
+	if (source_parse(&src, s, err, errlen) == -1) {
+		if (strncmp(err, "bad source '", 12) != 0)
+			abort();
+		return;
+	}
+	if (src.family == AF_INET ? src.len != sizeof(struct sockaddr_in)
+	    : src.family == AF_INET6 ? src.len != sizeof(struct sockaddr_in6)
+	    : strcmp(src.ifname, s) != 0)
+		abort();
 }
 
 int
@@ -72,5 +92,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else
 		refused(err, "DNS timeout");
+	source_check(s, err, sizeof(err));
 	return 0;
 }
