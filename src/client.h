@@ -32,7 +32,16 @@ enum probe_status {
 	PROBE_MISMATCH,
 	PROBE_DUPLICATE,
 	PROBE_LATE,
-	PROBE_UNRECOGNISED
+	PROBE_UNRECOGNISED,
+	PROBE_ICMP,        /* an ICMP error (or a local send error) ended the probe */
+	PROBE_OTHER_SOURCE /* a datagram from an address other than the one probed */
+};
+
+/* The ICMP error a probe met: what it was and who reported it. */
+struct probe_icmp {
+	int type, code;   /* ICMP or ICMPv6 (family of the address); -1: a local error */
+	const char *from; /* the reporting address, or NULL */
+	int mtu;          /* announced by Packet Too Big / Fragmentation Needed; 0 */
 };
 
 struct probe_result {
@@ -43,6 +52,8 @@ struct probe_result {
 	double rtt_ms;
 	enum probe_status status;
 	const char *error; /* words for anything but PROBE_OK */
+	const struct probe_icmp *icmp; /* PROBE_ICMP, else NULL */
+	const struct addr *from;       /* PROBE_OTHER_SOURCE: where it came from, else NULL */
 };
 
 struct session_summary {

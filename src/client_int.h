@@ -42,6 +42,7 @@ struct session {
 	bool stdin_eof;
 	bool closing;     /* input ended and sent: the -W deadline runs */
 	char err[ERRLEN];
+	bool unconnected; /* datagram: sendto() the address, replies from anywhere */
 };
 
 struct target {

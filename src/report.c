@@ -86,7 +86,27 @@ json_ms(const char *key, double v, bool valid)
 }
 
 static const char *const status_names[] = { "ok", "lost", "mismatch", "duplicate", "late",
-	"unrecognised" };
+	"unrecognised", "icmp_error", "other_source" };
+
+/* New fields of a probe record: the ICMP error and who reported it; the
+ * address a reply came from when it was not the one probed. */
+static void
+json_probe_extra(const struct probe_result *r)
+{
+	char host[ADDR_STRLEN];
+
+	if (r->icmp != NULL) {
+		printf(",\"icmp_type\":%d,\"icmp_code\":%d,", r->icmp->type, r->icmp->code);
+		json_str("icmp_from", r->icmp->from);
+		if (r->icmp->mtu > 0)
+			printf(",\"mtu\":%d", r->icmp->mtu);
+	}
+	if (r->from != NULL) {
+		printf(",");
+		json_str("from", addr_format_host(r->from, host, sizeof(host)));
+		printf(",\"from_port\":%d", addr_port(r->from));
+	}
+}
 
 static void
 json_probe(const struct probe_result *r)
@@ -95,9 +115,11 @@ json_probe(const struct probe_result *r)
 	json_str("target", r->target);
 	json_addr(r->addr);
 	printf(",\"seq\":%lld,\"bytes\":%d", r->seq, r->bytes);
-	json_ms("rtt_ms", r->rtt_ms, r->status != PROBE_LOST && r->seq > 0);
+	json_ms("rtt_ms", r->rtt_ms,
+	    r->status != PROBE_LOST && r->status != PROBE_ICMP && r->seq > 0);
 	printf(",\"status\":\"%s\",", status_names[r->status]);
 	json_str("error", r->error);
+	json_probe_extra(r);
 	printf("}\n");
 }
 
