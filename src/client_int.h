@@ -43,6 +43,7 @@ struct session {
 	bool closing;     /* input ended and sent: the -W deadline runs */
 	char err[ERRLEN];
 	bool unconnected; /* datagram: sendto() the address, replies from anywhere */
+	bool errq;        /* datagram: the error queue is on (IP_RECVERR) and read */
 };
 
 struct target {

@@ -61,6 +61,7 @@ errq_read(int fd, struct errq_msg *m, unsigned char *buf, size_t cap)
 
 	memset(m, 0, sizeof(*m));
 	m->type = m->code = -1;
+	m->origin = ERRQ_OTHER; /* until the control message says */
 	m->from.ss_family = AF_UNSPEC;
 	n = recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
 	if (n == -1)

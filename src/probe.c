@@ -535,7 +535,7 @@ on_dgram_io(struct evloop *loop, int fd, int events, void *arg)
 		ssize_t n;
 
 		/* The error queue first: a read error below only echoes it. */
-		if (errq_read(fd, &m, c->rxbuf, sizeof(c->rxbuf)) == 1) {
+		if (s->errq && errq_read(fd, &m, c->rxbuf, sizeof(c->rxbuf)) == 1) {
 			if (m.origin != ERRQ_LOCAL) /* local ones failed their send() */
 				dgram_icmp(s, &m, c->rxbuf);
 			continue;
@@ -579,7 +579,9 @@ dgram_unconnect(struct session *s)
 
 	if (s->addr.family != AF_INET && s->addr.family != AF_INET6)
 		return;
-	(void)errq_enable(s->fd, s->addr.family);
+	if (errq_enable(s->fd, s->addr.family) == -1)
+		return;
+	s->errq = true;
 	if (getsockname(s->fd, (struct sockaddr *)&local, &len) == -1)
 		return;
 	memset(&unspec, 0, sizeof(unspec));

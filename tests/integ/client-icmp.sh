@@ -26,7 +26,7 @@ for fam in 4 6; do
 	if [ $fam = 4 ]; then srv=198.51.100.2 rtr=192.0.2.254 dead=203.0.113.9
 	else srv=2001:db8:2::2 rtr=2001:db8:1::ff dead=2001:db8:dead::9; fi
 	part "IPv$fam" || continue
-	cx -u -c 1 -W 2s $srv 7007 >/dev/null || fail "IPv$fam: the lab's path is broken"
+	out=$(cx -u -c 1 -W 5s $srv 7007) || fail "IPv$fam: the lab's path is broken: $out"
 
 	quick "port unreachable" $srv 7009
 	expect_in "IPv$fam port unreachable" "$out" "port unreachable"

@@ -16,6 +16,10 @@ for ns in $C $R $S; do
 	ip netns add $ns || hard "namespace $ns"
 	at_exit "ip netns del $ns 2>/dev/null"
 	ip -n $ns link set lo up
+	# No duplicate address detection, link-local addresses included:
+	# while they are tentative the first datagrams of a test vanish.
+	ip netns exec $ns sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 2>/dev/null
 done
 ip -n $C link add vc type veth peer name rc netns $R || hard "veth C-R"
 ip -n $R link add r4 type veth peer name s4 netns $S || hard "veth R-S (IPv4)"
