@@ -23,6 +23,7 @@ struct client_opts {
 	int attempt_delay_ms;   /* Happy Eyeballs */
 	bool pipe;              /* stdin to the server, the echo to stdout */
 	struct resolve_opts resolve;
+	bool pmtu;              /* --pmtu: path MTU search per address (datagram) */
 };
 
 /* PROBE_UNRECOGNISED: a datagram that is no reply to any probe sent (seq 0) */
@@ -70,12 +71,31 @@ struct session_summary {
 	uint64_t bytes_sent, bytes_received;
 };
 
+/* --pmtu: what the search found for one address. Sizes are IP packets. */
+enum pmtu_kind { PMTU_KIND_FULL, PMTU_KIND_ANNOUNCED, PMTU_KIND_FOUND, PMTU_KIND_BLACK_HOLE,
+	PMTU_KIND_NOTHING, PMTU_KIND_ERROR };
+
+struct pmtu_report {
+	const char *target;
+	const struct addr *addr;
+	enum pmtu_kind kind;
+	int min, max;             /* searched: the smallest size, the interface MTU */
+	int largest;              /* largest size echoed; 0: none */
+	int announced;            /* smallest MTU a router announced; 0: none */
+	const char *announced_by; /* who announced it, or NULL */
+	int vanished;             /* smallest size lost without an error; 0: none */
+	int probes;
+	const char *verdict;      /* the sentence */
+};
+
 struct client_report {
 	void (*probe)(void *arg, const struct probe_result *r);
 	void (*summary)(void *arg, const struct session_summary *s);
 	/* --all: after every address of a target has its summary */
 	void (*target_done)(void *arg, const char *target);
 	void *arg;
+	/* --pmtu: once per address, before its summary; may be NULL */
+	void (*pmtu)(void *arg, const struct pmtu_report *r);
 };
 
 struct client;

@@ -652,6 +652,8 @@ probe_start(struct session *s)
 	struct client *c = s->t->c;
 	size_t size = (size_t)c->o.size;
 
+	if (c->o.pmtu && probe_pmtu_start(s))
+		return;
 	/* Datagram replies land in the client's rxbuf; a stream echo gathers
 	 * in rx, one byte longer than the probe so an over-long echo shows. */
 	s->tx = malloc(size);

@@ -88,6 +88,7 @@ session_free(struct session *s)
 	free(s->tx);
 	free(s->rx);
 	free(s->unacked);
+	free(s->pmtu);
 	free(s);
 }
 

@@ -169,7 +169,7 @@ on_probe(void *arg, const struct probe_result *r)
 	char buf[ADDR_STRLEN];
 
 	(void)arg;
-	if (r->status != PROBE_OK)
+	if (r->status != PROBE_OK && !ro.pmtu) /* --pmtu: losses are the search's answers */
 		worse(REPORT_FAILED);
 	if (ro.json) {
 		json_probe(r);
@@ -227,7 +227,16 @@ on_summary(void *arg, const struct session_summary *s)
 	(void)arg;
 	if (s->resolve_failed)
 		worse(REPORT_UNRESOLVED);
-	else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
+	else if (ro.pmtu && s->connected) {
+		/* the verdict said it all; a black hole is a failure */
+		if (s->error != NULL)
+			worse(REPORT_FAILED);
+		if (ro.json)
+			json_summary(s);
+		else if (ro.verbose)
+			print_summary(s);
+		return;
+	} else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
 	    s->mismatched > 0 || s->unrecognised > 0)
 		worse(REPORT_FAILED);
 	if (ro.json)
@@ -332,14 +341,44 @@ on_target_done(void *arg, const char *target)
 		print_family_line(target, families[i]);
 }
 
+/* ---- --pmtu: one verdict per address ---- */
+
+static const char *const pmtu_kinds[] = { "full", "announced", "found", "black_hole", "nothing",
+	"error" };
+
+static void
+on_pmtu(void *arg, const struct pmtu_report *r)
+{
+	char buf[ADDR_STRLEN];
+
+	(void)arg;
+	if (ro.json) {
+		printf("{\"type\":\"pmtu\",");
+		json_str("target", r->target);
+		json_addr(r->addr);
+		printf(",\"verdict\":\"%s\",\"largest\":%d,\"announced\":%d,", pmtu_kinds[r->kind],
+		    r->largest, r->announced);
+		json_str("announced_by", r->announced_by);
+		printf(",\"vanished\":%d,\"min\":%d,\"interface_mtu\":%d,\"probes\":%d,", r->vanished,
+		    r->min, r->max, r->probes);
+		json_str("message", r->verdict);
+		printf("}\n");
+		return;
+	}
+	printf("%s (%s, %s): %s (largest echo %d bytes, interface MTU %d, %d probes)\n", r->target,
+	    addr_format(r->addr, buf, sizeof(buf)), addr_family_name(r->addr->family), r->verdict,
+	    r->largest, r->max, r->probes);
+}
+
 void
 report_setup(const struct report_opts *o, struct client_report *rep)
 {
 	ro = *o;
 	rep->probe = on_probe;
 	rep->summary = on_summary;
-	rep->target_done = on_target_done;
+	rep->target_done = ro.pmtu ? NULL : on_target_done;
 	rep->arg = NULL;
+	rep->pmtu = on_pmtu;
 }
 
 enum report_outcome
