@@ -2,6 +2,10 @@
  * datagram session; results through the client's report callbacks. */
 #include "common.h"
 
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+
 #include "client_int.h"
 #include "errq.h"
 #include "payload.h"
@@ -231,16 +235,50 @@ stream_bytes(struct session *s, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* A TCP probe timed out on an established connection: what the kernel
+ * knows says whose fault it is. Bytes still unacknowledged after
+ * retransmissions, over a connection whose handshake passed, is how a
+ * path MTU black hole looks from the sender: small segments pass, full
+ * ones vanish and no Packet Too Big comes back. Everything acknowledged
+ * and no echo: the path delivered, the server did not answer. */
+static void
+stream_kernel_view(const struct session *s, char *buf, size_t len)
+{
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	int unacked = 0;
+
+	buf[0] = '\0';
+	memset(&ti, 0, sizeof(ti));
+	if (s->addr.family == AF_UNIX ||
+	    getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == -1 ||
+	    ioctl(s->fd, SIOCOUTQ, &unacked) == -1)
+		return;
+	snprintf(buf, len, "; kernel: %d bytes unacknowledged, %u retransmissions, path MTU %u, "
+	    "MSS %u, RTT %.3f ms", unacked, ti.tcpi_total_retrans, ti.tcpi_pmtu, ti.tcpi_snd_mss,
+	    ti.tcpi_rtt / 1000.0);
+	if (unacked > 0 && ti.tcpi_total_retrans > 0) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, len - n, ": sent data is retransmitted and never acknowledged "
+		    "although the connection was made%s", (int)ti.tcpi_snd_mss > 536 ?
+		    ", as in a path MTU black hole (large packets vanish, no Packet Too Big)" : "");
+	} else if (unacked == 0) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, len - n, ": the server acknowledged every byte and sent no echo");
+	}
+}
+
 static void
 stream_lost(struct session *s, const char *why)
 {
-	char w[ADDR_STRLEN + 16];
+	char w[ADDR_STRLEN + 16], kv[320];
 
 	session_where(&s->addr, w, sizeof(w));
-	if (strcmp(why, "timeout") == 0)
-		snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms", w,
-		    s->t->c->o.timeout_ms);
-	else
+	if (strcmp(why, "timeout") == 0) {
+		stream_kernel_view(s, kv, sizeof(kv));
+		snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms%s", w,
+		    s->t->c->o.timeout_ms, kv);
+	} else
 		snprintf(s->err, sizeof(s->err), "connection to %s %s after %zu of %d bytes", w,
 		    why, s->rxlen, s->t->c->o.size);
 	report(s, s->nsent - 1, (int)s->rxlen, 0, PROBE_LOST, s->err);

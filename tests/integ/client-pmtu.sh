@@ -51,5 +51,21 @@ NFT
 	[ -n "$have6" ] && expect_in "IPv6 black hole" "$out" \
 		"[2001:db8:2::2]:7007, IPv6): sizes above 1280 vanish and no Packet Too Big arrives: black hole"
 	echo "ok: black holes named in $el ms"
+
+	# Over TCP: the server's side of the narrow link at 1500, so the
+	# server offers a full-size MSS; the handshake passes, the probe's
+	# full segments vanish at the router. The timeout says what the
+	# kernel sees (TCP_INFO) and names the black hole.
+	ip -n $S link set s4 mtu 1500 && ip -n $S link set s6 mtu 1500 || hard "MTU"
+	# Forget the path MTUs learned in the first part (the kernel caches
+	# them for 10 minutes, TCP would use them).
+	ip -n $C route flush cache; ip -n $C -6 route flush cache
+	for a in 198.51.100.2 ${have6:+2001:db8:2::2}; do
+		out=$(cx -t -c 1 -s 4000 -W 3s $a 7007); rc=$?
+		echo "$out"
+		expect_eq "TCP $a exit" $rc 1
+		expect_in "TCP $a kernel view" "$out" "retransmissions, path MTU"
+		expect_in "TCP $a black hole" "$out" "as in a path MTU black hole"
+	done
 fi
 echo ok
