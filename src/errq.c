@@ -21,29 +21,34 @@ errq_enable(int fd, int family)
 static void
 errq_take(struct errq_msg *m, const struct cmsghdr *cm)
 {
-	struct sock_extended_err ee;
-	const struct sockaddr *off;
+	/* The extended error, then the offender (what SO_EE_OFFENDER points
+	 * at: the bytes right after it), copied out of the control data. */
+	union {
+		struct sock_extended_err ee;
+		unsigned char b[sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)];
+	} u;
+	size_t have = cm->cmsg_len > CMSG_LEN(0) ? cm->cmsg_len - CMSG_LEN(0) : 0;
+	const unsigned char *off = u.b + sizeof(u.ee);
+	sa_family_t fam;
 
-	memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
-	m->errnum = (int)ee.ee_errno;
-	m->info = ee.ee_info;
-	switch (ee.ee_origin) {
+	memset(&u, 0, sizeof(u));
+	memcpy(u.b, CMSG_DATA(cm), have < sizeof(u.b) ? have : sizeof(u.b));
+	m->errnum = (int)u.ee.ee_errno;
+	m->info = u.ee.ee_info;
+	switch (u.ee.ee_origin) {
 	case SO_EE_ORIGIN_LOCAL: m->origin = ERRQ_LOCAL; break;
 	case SO_EE_ORIGIN_ICMP: m->origin = ERRQ_ICMP; break;
 	case SO_EE_ORIGIN_ICMP6: m->origin = ERRQ_ICMP6; break;
 	default: m->origin = ERRQ_OTHER;
 	}
 	if (m->origin == ERRQ_ICMP || m->origin == ERRQ_ICMP6) {
-		m->type = ee.ee_type;
-		m->code = ee.ee_code;
+		m->type = u.ee.ee_type;
+		m->code = u.ee.ee_code;
 	}
-	/* The offender follows the extended error in the control data. */
-	off = SO_EE_OFFENDER((const struct sock_extended_err *)(const void *)CMSG_DATA(cm));
-	if (cm->cmsg_len >= CMSG_LEN(sizeof(ee) + sizeof(struct sockaddr_in)) &&
-	    off->sa_family == AF_INET)
+	memcpy(&fam, off + offsetof(struct sockaddr, sa_family), sizeof(fam));
+	if (fam == AF_INET && have >= sizeof(u.ee) + sizeof(struct sockaddr_in))
 		memcpy(&m->from, off, sizeof(struct sockaddr_in));
-	else if (cm->cmsg_len >= CMSG_LEN(sizeof(ee) + sizeof(struct sockaddr_in6)) &&
-	    off->sa_family == AF_INET6)
+	else if (fam == AF_INET6 && have >= sizeof(u.b))
 		memcpy(&m->from, off, sizeof(struct sockaddr_in6));
 }
 
