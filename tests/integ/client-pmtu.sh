@@ -28,6 +28,13 @@ if part "announced"; then
 	out=$(pm -4 -W 2s --json far.test 7007)
 	expect_in "JSON" "$out" '"verdict":"announced","largest":1000,"announced":1000,"announced_by":"192.0.2.254"'
 	case $out in *IPv6*) fail "-4 searched IPv6 too: $out" ;; esac
+	# An ICMP error other than "too big" ends the search with its cause.
+	out=$(pm -4 -W 2s far.test 7009); rc=$?
+	expect_eq "port unreachable exit" $rc 1
+	expect_in "port unreachable" "$out" \
+		"far.test (198.51.100.2:7009, IPv4): port unreachable (ICMP type 3 code 3) from 198.51.100.2"
+	out=$(pm -t far.test 7007); rc=$?
+	expect_eq "--pmtu -t" $rc 2
 fi
 
 if part "black hole" nft; then
