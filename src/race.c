@@ -52,6 +52,10 @@ session_connect_error(struct session *s, int e)
 		break;
 	case ENETUNREACH: snprintf(s->err, sizeof(s->err), "network unreachable for %s", w); break;
 	case EHOSTUNREACH: snprintf(s->err, sizeof(s->err), "host unreachable: %s", w); break;
+	case EACCES: /* a local route of type prohibit, or a firewall rule (EPERM) */
+	case EPERM:
+		snprintf(s->err, sizeof(s->err), "prohibited here (route or firewall): %s", w);
+		break;
 	case ENOENT: snprintf(s->err, sizeof(s->err), "no socket at %s", w); break;
 	case EAGAIN: snprintf(s->err, sizeof(s->err), "listen queue full at %s", w); break;
 	case EAFNOSUPPORT:

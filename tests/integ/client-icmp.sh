@@ -44,6 +44,23 @@ for fam in 4 6; do
 	expect_in "IPv$fam too big from" "$out" "from $rtr"
 done
 
+if part "local routes"; then
+	# Routes of type unreachable and prohibit in the client's own
+	# namespace: no ICMP, the kernel refuses at once; said so, promptly.
+	ip -n $C route add unreachable 198.18.0.0/24 || hard "route"
+	ip -n $C route add prohibit 198.18.1.0/24 || hard "route"
+	ip -n $C -6 route add unreachable 2001:db8:bad::/64 || hard "route"
+	ip -n $C -6 route add prohibit 2001:db8:bad:1::/64 || hard "route"
+	for a in 198.18.0.1 2001:db8:bad::1; do
+		quick "local unreachable route" $a 7007
+		expect_in "local unreachable $a" "$out" "host unreachable: $a port 7007"
+	done
+	for a in 198.18.1.1 2001:db8:bad:1::1; do
+		quick "local prohibit route" $a 7007
+		expect_in "local prohibit $a" "$out" "prohibited here (route or firewall): $a port 7007"
+	done
+fi
+
 if part "admin-prohibited" nft; then
 	ip netns exec $S nft -f - <<NFT || hard "nft rules"
 table inet f {
