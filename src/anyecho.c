@@ -37,7 +37,8 @@ usage(FILE *f)
 	    "               [--json] [--dns-server list] [--dns-timeout time] [-p port]\n"
 	    "               target [port] ...\n"
 	    "       anyecho [options] --stdin target [port]\n"
-	    "       anyecho [-46tu] [-p port] [--passive] --resolve endpoint ...\n");
+	    "       anyecho [-46tu] [-p port] [--passive] --resolve endpoint ...\n"
+	    "       anyecho [-46u] [-W timeout] [--json] --pmtu target [port] ...\n");
 	if (f != stdout)
 		return;
 	fputs("\nOptions:\n"
@@ -65,6 +66,7 @@ usage(FILE *f)
 	      "      --dns-tries N       send each query this often (default 3)\n"
 	      "      --resolve           resolve only and print the addresses\n"
 	      "      --passive           with --resolve: as a server would\n"
+	      "      --pmtu              path MTU of each address (datagrams)\n"
 	      "  -q, --quiet             summaries only\n"
 	      "  -v, --verbose           more detail\n"
 	      "  -h, --help              this help\n"
@@ -127,6 +129,7 @@ run_resolve(struct evloop *loop, char **names, int n)
 enum {
 	OPT_RESOLVE = 256, OPT_PASSIVE, OPT_CONNECT_TIMEOUT, OPT_ATTEMPT_DELAY, OPT_SEQUENTIAL,
 	OPT_JSON, OPT_STDIN,
+	OPT_PMTU,
 };
 
 static const struct option longopts[] = {
@@ -145,6 +148,7 @@ static const struct option longopts[] = {
 	{ "port", required_argument, NULL, 'p' },
 	{ "resolve", no_argument, NULL, OPT_RESOLVE },
 	{ "passive", no_argument, NULL, OPT_PASSIVE },
+	{ "pmtu", no_argument, NULL, OPT_PMTU },
 	CLI_RESOLVE_LONGOPTS,
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -203,6 +207,7 @@ parse_option(int c, const char *arg, unsigned *types)
 		break;
 	case OPT_RESOLVE: opt.resolve_only = true; break;
 	case OPT_PASSIVE: opt.hints.passive = true; break;
+	case OPT_PMTU: opt.co.pmtu = true; break;
 	case 'h': usage(stdout); exit(0);
 	case 'V': printf("anyecho %s\n", PACKAGE_VERSION); exit(0);
 	default: usage(stderr); return -1;
@@ -280,6 +285,16 @@ parse_options(int argc, char **argv)
 	if (types == (ADDR_STREAM | ADDR_DGRAM)) {
 		log_err("-t and -u: choose one (run twice to test both)");
 		return -1;
+	}
+	if (opt.co.pmtu) {
+		/* Every address on its own, with datagrams: each size must
+		 * leave as one packet, which a stream does not promise. */
+		if (types == ADDR_STREAM || opt.co.pipe) {
+			log_err("--pmtu probes with datagrams: no -t, no --stdin");
+			return -1;
+		}
+		types = ADDR_DGRAM;
+		opt.co.mode = CLIENT_ALL;
 	}
 	opt.co.socktype = types == ADDR_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
 	if (check_source() == -1 || check_connect_only() == -1)
@@ -437,7 +452,8 @@ main(int argc, char **argv)
 		rc = run_resolve(loop, argv + optind, argc - optind);
 		goto out;
 	}
-	ro = (struct report_opts){ opt.json, opt.quiet, opt.verbose, opt.co.mode == CLIENT_ALL };
+	ro = (struct report_opts){ opt.json, opt.quiet, opt.verbose,
+		opt.co.mode == CLIENT_ALL && !opt.co.pmtu, opt.co.pmtu };
 	report_setup(&ro, &rep);
 	if (client_new(&c, loop, &opt.co, &rep, err, sizeof(err)) == -1) {
 		log_err("%s", err);

@@ -26,6 +26,7 @@ struct client_opts {
 	struct resolve_opts resolve;
 	bool connect_only;      /* -z: connect, report the handshake, close */
 	struct source source;   /* -I: bind before connecting */
+	bool pmtu;              /* --pmtu: path MTU search per address (datagram) */
 };
 
 /* PROBE_UNRECOGNISED: a datagram that is no reply to any probe sent (seq 0) */
@@ -35,7 +36,16 @@ enum probe_status {
 	PROBE_MISMATCH,
 	PROBE_DUPLICATE,
 	PROBE_LATE,
-	PROBE_UNRECOGNISED
+	PROBE_UNRECOGNISED,
+	PROBE_ICMP,        /* an ICMP error (or a local send error) ended the probe */
+	PROBE_OTHER_SOURCE /* a datagram from an address other than the one probed */
+};
+
+/* The ICMP error a probe met: what it was and who reported it. */
+struct probe_icmp {
+	int type, code;   /* ICMP or ICMPv6 (family of the address); -1: a local error */
+	const char *from; /* the reporting address, or NULL */
+	int mtu;          /* announced by Packet Too Big / Fragmentation Needed; 0 */
 };
 
 struct probe_result {
@@ -46,6 +56,8 @@ struct probe_result {
 	double rtt_ms;
 	enum probe_status status;
 	const char *error; /* words for anything but PROBE_OK */
+	const struct probe_icmp *icmp; /* PROBE_ICMP, else NULL */
+	const struct addr *from;       /* PROBE_OTHER_SOURCE: where it came from, else NULL */
 };
 
 struct session_summary {
@@ -78,6 +90,23 @@ struct dns_result {
 	const char *error;            /* words for anything but RESOLVE_OK */
 };
 
+/* --pmtu: what the search found for one address. Sizes are IP packets. */
+enum pmtu_kind { PMTU_KIND_FULL, PMTU_KIND_ANNOUNCED, PMTU_KIND_FOUND, PMTU_KIND_BLACK_HOLE,
+	PMTU_KIND_NOTHING, PMTU_KIND_ERROR };
+
+struct pmtu_report {
+	const char *target;
+	const struct addr *addr;
+	enum pmtu_kind kind;
+	int min, max;             /* searched: the smallest size, the interface MTU */
+	int largest;              /* largest size echoed; 0: none */
+	int announced;            /* smallest MTU a router announced; 0: none */
+	const char *announced_by; /* who announced it, or NULL */
+	int vanished;             /* smallest size lost without an error; 0: none */
+	int probes;
+	const char *verdict;      /* the sentence */
+};
+
 struct client_report {
 	void (*probe)(void *arg, const struct probe_result *r);
 	void (*summary)(void *arg, const struct session_summary *s);
@@ -86,6 +115,8 @@ struct client_report {
 	void *arg;
 	/* every name lookup, as it ends (may be NULL) */
 	void (*dns)(void *arg, const struct dns_result *d);
+	/* --pmtu: once per address, before its summary; may be NULL */
+	void (*pmtu)(void *arg, const struct pmtu_report *r);
 };
 
 struct client;

@@ -45,6 +45,9 @@ struct session {
 	struct addr local; /* our end, once connect() has chosen it */
 	bool has_local;
 	bool source_failed; /* -I could not be applied to this socket */
+	bool unconnected; /* datagram: sendto() the address, replies from anywhere */
+	bool errq;        /* datagram: the error queue is on (IP_RECVERR) and read */
+	struct pmtu_run *pmtu; /* --pmtu: the search (probe_pmtu.c); free() frees it */
 };
 
 struct target {
@@ -103,6 +106,10 @@ void race_target_stop(struct target *t);
 
 /* probe.c: verified probes over a connected session */
 void probe_start(struct session *s);
+
+/* probe_pmtu.c: --pmtu, the path MTU search over a connected datagram
+ * session; returns false when the session is not one it can search. */
+bool probe_pmtu_start(struct session *s);
 
 /* pipe.c: standard input through a connected stream session */
 void pipe_start(struct session *s);

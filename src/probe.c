@@ -2,7 +2,12 @@
  * datagram session; results through the client's report callbacks. */
 #include "common.h"
 
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+
 #include "client_int.h"
+#include "errq.h"
 #include "payload.h"
 
 /* Datagram probes awaiting a reply or the timeout, at most: a ring that
@@ -67,12 +72,19 @@ probe_slot(struct session *s, long long seq)
 }
 
 static void
+report_full(struct session *s, long long seq, int bytes, double rtt, enum probe_status st,
+    const char *err, const struct probe_icmp *icmp, const struct addr *from)
+{
+	struct probe_result r = { s->t->text, &s->addr, seq + 1, bytes, rtt, st, err, icmp, from };
+
+	s->t->c->rep.probe(s->t->c->rep.arg, &r);
+}
+
+static void
 report(struct session *s, long long seq, int bytes, double rtt, enum probe_status st,
     const char *err)
 {
-	struct probe_result r = { s->t->text, &s->addr, seq + 1, bytes, rtt, st, err };
-
-	s->t->c->rep.probe(s->t->c->rep.arg, &r);
+	report_full(s, seq, bytes, rtt, st, err, NULL, NULL);
 }
 
 static void
@@ -223,16 +235,50 @@ stream_bytes(struct session *s, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* A TCP probe timed out on an established connection: what the kernel
+ * knows says whose fault it is. Bytes still unacknowledged after
+ * retransmissions, over a connection whose handshake passed, is how a
+ * path MTU black hole looks from the sender: small segments pass, full
+ * ones vanish and no Packet Too Big comes back. Everything acknowledged
+ * and no echo: the path delivered, the server did not answer. */
+static void
+stream_kernel_view(const struct session *s, char *buf, size_t len)
+{
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	int unacked = 0;
+
+	buf[0] = '\0';
+	memset(&ti, 0, sizeof(ti));
+	if (s->addr.family == AF_UNIX ||
+	    getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == -1 ||
+	    ioctl(s->fd, SIOCOUTQ, &unacked) == -1)
+		return;
+	snprintf(buf, len, "; kernel: %d bytes unacknowledged, %u retransmissions, path MTU %u, "
+	    "MSS %u, RTT %.3f ms", unacked, ti.tcpi_total_retrans, ti.tcpi_pmtu, ti.tcpi_snd_mss,
+	    ti.tcpi_rtt / 1000.0);
+	if (unacked > 0 && ti.tcpi_total_retrans > 0) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, len - n, ": sent data is retransmitted and never acknowledged "
+		    "although the connection was made%s", (int)ti.tcpi_snd_mss > 536 ?
+		    ", as in a path MTU black hole (large packets vanish, no Packet Too Big)" : "");
+	} else if (unacked == 0) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, len - n, ": the server acknowledged every byte and sent no echo");
+	}
+}
+
 static void
 stream_lost(struct session *s, const char *why)
 {
-	char w[ADDR_STRLEN + 16];
+	char w[ADDR_STRLEN + 16], kv[320];
 
 	session_where(&s->addr, w, sizeof(w));
-	if (strcmp(why, "timeout") == 0)
-		snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms", w,
-		    s->t->c->o.timeout_ms);
-	else
+	if (strcmp(why, "timeout") == 0) {
+		stream_kernel_view(s, kv, sizeof(kv));
+		snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms%s", w,
+		    s->t->c->o.timeout_ms, kv);
+	} else
 		snprintf(s->err, sizeof(s->err), "connection to %s %s after %zu of %d bytes", w,
 		    why, s->rxlen, s->t->c->o.size);
 	report(s, s->nsent - 1, (int)s->rxlen, 0, PROBE_LOST, s->err);
@@ -433,6 +479,85 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	report(s, seq, (int)n, rtt, PROBE_OK, NULL);
 }
 
+/* An ICMP error (or a local one) from the socket's error queue: the
+ * probe it quotes is over at once, with the cause and who reported it,
+ * rather than waiting -W to be called lost. */
+static void
+dgram_icmp(struct session *s, const struct errq_msg *m, const unsigned char *quoted)
+{
+	struct client *c = s->t->c;
+	long long seq = dgram_full_seq(s, payload_dgram_seq(quoted, m->len));
+	char words[ADDR_STRLEN + 96], from[ADDR_STRLEN] = "";
+	struct probe_icmp icmp = { m->type, m->code, NULL, errq_too_big(m) ? (int)m->info : 0 };
+	struct addr a;
+
+	if (m->from.ss_family == AF_INET || m->from.ss_family == AF_INET6) {
+		memset(&a, 0, sizeof(a));
+		memcpy(&a.sa, &m->from, sizeof(m->from));
+		a.family = m->from.ss_family;
+		addr_format_host(&a, from, sizeof(from));
+		icmp.from = from;
+	}
+	errq_describe(m, words, sizeof(words));
+	snprintf(s->err, sizeof(s->err), "%s", words);
+	if (seq < 0 || s->nsent - seq > s->cap || GOT(s, seq) != SLOT_PENDING) {
+		/* About no probe still waiting: said, not counted. */
+		report_full(s, -1, 0, 0, PROBE_ICMP, words, &icmp, NULL);
+		return;
+	}
+	GOT(s, seq) = SLOT_LOST;
+	report_full(s, seq, c->o.size, 0, PROBE_ICMP, words, &icmp, NULL);
+}
+
+static bool
+same_endpoint(const struct addr *a, const struct sockaddr_storage *b)
+{
+	if (a->family != b->ss_family)
+		return false;
+	if (a->family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)&a->sa, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)&a->sa, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return true; /* unix: connected, the kernel filters */
+}
+
+/* A datagram from elsewhere: a server answering from another address
+ * (multihomed, NAT) or a stranger. Named and counted apart, never as a
+ * reply from the address probed; an intact echo of a probe still waiting
+ * settles it, so that the probe is not also called lost after -W. */
+static void
+dgram_other_source(struct session *s, const struct sockaddr_storage *ss, socklen_t len,
+    const unsigned char *p, size_t n)
+{
+	struct client *c = s->t->c;
+	int hdr = payload_dgram_seq(p, n);
+	long long seq = dgram_full_seq(s, hdr);
+	struct addr from;
+	char fw[ADDR_STRLEN + 16], w[ADDR_STRLEN + 16];
+	double rtt = 0;
+
+	memset(&from, 0, sizeof(from));
+	memcpy(&from.sa, ss, len < sizeof(from.sa) ? len : sizeof(from.sa));
+	from.len = len;
+	from.family = ss->ss_family;
+	from.socktype = SOCK_DGRAM;
+	s->unrecognised++;
+	snprintf(s->err, sizeof(s->err), "reply from %s, not from %s (%zu bytes)",
+	    session_where(&from, fw, sizeof(fw)), session_where(&s->addr, w, sizeof(w)), n);
+	if (seq >= 0 && s->nsent - seq <= s->cap && GOT(s, seq) == SLOT_PENDING &&
+	    n == (size_t)c->o.size && payload_dgram_diff(c->seed, hdr, p, n, n) == n) {
+		GOT(s, seq) = SLOT_ANSWERED;
+		rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
+	} else
+		seq = -1;
+	report_full(s, seq, (int)n, rtt, PROBE_OTHER_SOURCE, s->err, NULL, &from);
+}
+
 static void
 on_dgram_io(struct evloop *loop, int fd, int events, void *arg)
 {
@@ -442,19 +567,74 @@ on_dgram_io(struct evloop *loop, int fd, int events, void *arg)
 	(void)loop;
 	(void)events;
 	for (int i = 0; i < 64 && !s->done; i++) {
-		ssize_t n = recv(fd, c->rxbuf, sizeof(c->rxbuf), MSG_TRUNC);
+		struct errq_msg m;
+		struct sockaddr_storage src;
+		socklen_t slen = sizeof(src);
+		ssize_t n;
+
+		/* The error queue first: a read error below only echoes it. */
+		if (s->errq && errq_read(fd, &m, c->rxbuf, sizeof(c->rxbuf)) == 1) {
+			if (m.origin != ERRQ_LOCAL) /* local ones failed their send() */
+				dgram_icmp(s, &m, c->rxbuf);
+			continue;
+		}
+		n = recvfrom(fd, c->rxbuf, sizeof(c->rxbuf), MSG_TRUNC, (struct sockaddr *)&src, &slen);
 		if (n == -1) {
-			if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) {
-				/* An ICMP error: the probe it answers is lost; say why. */
-				session_connect_error(s, errno);
-				continue;
-			}
+			if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ||
+			    errno == EMSGSIZE || errno == EACCES)
+				continue; /* the error queue has it, with its details */
 			break;
+		}
+		if (s->addr.family != AF_UNIX && slen > 0 && !same_endpoint(&s->addr, &src)) {
+			dgram_other_source(s, &src, slen, c->rxbuf,
+			    (size_t)n > sizeof(c->rxbuf) ? sizeof(c->rxbuf) : (size_t)n);
+			continue;
 		}
 		dgram_reply(s, c->rxbuf, (size_t)n > sizeof(c->rxbuf) ? sizeof(c->rxbuf) : (size_t)n);
 	}
 	if (!s->done)
 		dgram_maybe_finish(s);
+}
+
+/* A datagram probe the kernel would not send: over at once, with why. */
+static void
+dgram_send_failed(struct session *s, long long seq, int e)
+{
+	session_connect_error(s, e);
+	GOT(s, seq) = SLOT_LOST;
+	report(s, seq, s->t->c->o.size, 0, PROBE_LOST, s->err);
+}
+
+/* See replies from any address (a connected socket drops them): the
+ * route and source were chosen by connect(); keep that local address,
+ * dissolve the association and send with sendto(). */
+static void
+dgram_unconnect(struct session *s)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	struct sockaddr unspec;
+
+	if (s->addr.family != AF_INET && s->addr.family != AF_INET6)
+		return;
+	if (errq_enable(s->fd, s->addr.family) == -1)
+		return;
+	s->errq = true;
+	if (getsockname(s->fd, (struct sockaddr *)&local, &len) == -1)
+		return;
+	memset(&unspec, 0, sizeof(unspec));
+	unspec.sa_family = AF_UNSPEC;
+	if (connect(s->fd, &unspec, sizeof(unspec)) == -1)
+		return;
+	if (bind(s->fd, (struct sockaddr *)&local, len) == -1) {
+		/* The port went in between: any port on the same address. */
+		if (local.ss_family == AF_INET)
+			((struct sockaddr_in *)&local)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)&local)->sin6_port = 0;
+		(void)bind(s->fd, (struct sockaddr *)&local, len);
+	}
+	s->unconnected = true;
 }
 
 static void
@@ -478,9 +658,15 @@ probe_send(struct session *s)
 	GOT(s, seq) = SLOT_PENDING;
 	s->nsent++;
 	if (s->addr.socktype == SOCK_DGRAM) {
+		ssize_t n;
 		payload_dgram_build(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
-		if (send(s->fd, s->tx, size, MSG_NOSIGNAL) == -1 && errno != EAGAIN)
-			session_connect_error(s, errno); /* counted lost by the sweep */
+		if (s->unconnected)
+			n = sendto(s->fd, s->tx, size, MSG_NOSIGNAL, (const struct sockaddr *)&s->addr.sa,
+			    s->addr.len);
+		else
+			n = send(s->fd, s->tx, size, MSG_NOSIGNAL);
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
+			dgram_send_failed(s, seq, errno);
 		if (more_probes(s))
 			schedule_next(s);
 		dgram_maybe_finish(s);
@@ -504,6 +690,8 @@ probe_start(struct session *s)
 	struct client *c = s->t->c;
 	size_t size = (size_t)c->o.size;
 
+	if (c->o.pmtu && probe_pmtu_start(s))
+		return;
 	/* Datagram replies land in the client's rxbuf; a stream echo gathers
 	 * in rx, one byte longer than the probe so an over-long echo shows. */
 	s->tx = malloc(size);
@@ -517,6 +705,7 @@ probe_start(struct session *s)
 	evtimer_init(&s->ptimer, on_next_probe, s);
 	if (s->addr.socktype == SOCK_DGRAM) {
 		evtimer_init(&s->rtimer, on_sweep, s);
+		dgram_unconnect(s);
 		evloop_fd_set(c->loop, s->fd, EV_READ, on_dgram_io, s);
 	} else
 		evtimer_init(&s->rtimer, on_stream_timeout, s);

@@ -62,6 +62,10 @@ session_connect_error(struct session *s, int e)
 		break;
 	case ENETUNREACH: snprintf(s->err, sizeof(s->err), "network unreachable for %s", w); break;
 	case EHOSTUNREACH: snprintf(s->err, sizeof(s->err), "host unreachable: %s", w); break;
+	case EACCES: /* a local route of type prohibit, or a firewall rule (EPERM) */
+	case EPERM:
+		snprintf(s->err, sizeof(s->err), "prohibited here (route or firewall): %s", w);
+		break;
 	case ENOENT: snprintf(s->err, sizeof(s->err), "no socket at %s", w); break;
 	case EAGAIN: snprintf(s->err, sizeof(s->err), "listen queue full at %s", w); break;
 	case EAFNOSUPPORT:
@@ -103,6 +107,7 @@ session_free(struct session *s)
 	free(s->tx);
 	free(s->rx);
 	free(s->unacked);
+	free(s->pmtu);
 	free(s);
 }
 

@@ -111,7 +111,27 @@ json_ms(const char *key, double v, bool valid)
 }
 
 static const char *const status_names[] = { "ok", "lost", "mismatch", "duplicate", "late",
-	"unrecognised" };
+	"unrecognised", "icmp_error", "other_source" };
+
+/* New fields of a probe record: the ICMP error and who reported it; the
+ * address a reply came from when it was not the one probed. */
+static void
+json_probe_extra(const struct probe_result *r)
+{
+	char host[ADDR_STRLEN];
+
+	if (r->icmp != NULL) {
+		printf(",\"icmp_type\":%d,\"icmp_code\":%d,", r->icmp->type, r->icmp->code);
+		json_str("icmp_from", r->icmp->from);
+		if (r->icmp->mtu > 0)
+			printf(",\"mtu\":%d", r->icmp->mtu);
+	}
+	if (r->from != NULL) {
+		printf(",");
+		json_str("from", addr_format_host(r->from, host, sizeof(host)));
+		printf(",\"from_port\":%d", addr_port(r->from));
+	}
+}
 
 static void
 json_probe(const struct probe_result *r)
@@ -120,9 +140,11 @@ json_probe(const struct probe_result *r)
 	json_str("target", r->target);
 	json_addr(r->addr);
 	printf(",\"seq\":%lld,\"bytes\":%d", r->seq, r->bytes);
-	json_ms("rtt_ms", r->rtt_ms, r->status != PROBE_LOST && r->seq > 0);
+	json_ms("rtt_ms", r->rtt_ms,
+	    r->status != PROBE_LOST && r->status != PROBE_ICMP && r->seq > 0);
 	printf(",\"status\":\"%s\",", status_names[r->status]);
 	json_str("error", r->error);
+	json_probe_extra(r);
 	printf("}\n");
 }
 
@@ -200,7 +222,7 @@ on_probe(void *arg, const struct probe_result *r)
 	char buf[ADDR_STRLEN];
 
 	(void)arg;
-	if (r->status != PROBE_OK)
+	if (r->status != PROBE_OK && !ro.pmtu) /* --pmtu: losses are the search's answers */
 		worse(REPORT_FAILED);
 	if (ro.json) {
 		json_probe(r);
@@ -291,7 +313,16 @@ on_summary(void *arg, const struct session_summary *s)
 	(void)arg;
 	if (s->resolve_failed)
 		worse(REPORT_UNRESOLVED);
-	else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
+	else if (ro.pmtu && s->connected) {
+		/* the verdict said it all; a black hole is a failure */
+		if (s->error != NULL)
+			worse(REPORT_FAILED);
+		if (ro.json)
+			json_summary(s);
+		else if (ro.verbose)
+			print_summary(s);
+		return;
+	} else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
 	    s->mismatched > 0 || s->unrecognised > 0)
 		worse(REPORT_FAILED);
 	if (!ro.all && !ro.json && !s->resolve_failed)
@@ -603,15 +634,45 @@ print_dns_row(const char *target, int family)
 	    "-", why);
 }
 
+/* ---- --pmtu: one verdict per address ---- */
+
+static const char *const pmtu_kinds[] = { "full", "announced", "found", "black_hole", "nothing",
+	"error" };
+
+static void
+on_pmtu(void *arg, const struct pmtu_report *r)
+{
+	char buf[ADDR_STRLEN];
+
+	(void)arg;
+	if (ro.json) {
+		printf("{\"type\":\"pmtu\",");
+		json_str("target", r->target);
+		json_addr(r->addr);
+		printf(",\"verdict\":\"%s\",\"largest\":%d,\"announced\":%d,", pmtu_kinds[r->kind],
+		    r->largest, r->announced);
+		json_str("announced_by", r->announced_by);
+		printf(",\"vanished\":%d,\"min\":%d,\"interface_mtu\":%d,\"probes\":%d,", r->vanished,
+		    r->min, r->max, r->probes);
+		json_str("message", r->verdict);
+		printf("}\n");
+		return;
+	}
+	printf("%s (%s, %s): %s (largest echo %d bytes, interface MTU %d, %d probes)\n", r->target,
+	    addr_format(r->addr, buf, sizeof(buf)), addr_family_name(r->addr->family), r->verdict,
+	    r->largest, r->max, r->probes);
+}
+
 void
 report_setup(const struct report_opts *o, struct client_report *rep)
 {
 	ro = *o;
 	rep->probe = on_probe;
 	rep->summary = on_summary;
-	rep->target_done = on_target_done;
+	rep->target_done = ro.pmtu ? NULL : on_target_done;
 	rep->arg = NULL;
 	rep->dns = on_dns;
+	rep->pmtu = on_pmtu;
 }
 
 enum report_outcome

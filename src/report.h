@@ -10,6 +10,7 @@ struct report_opts {
 	bool quiet;   /* summaries only */
 	bool verbose; /* more detail */
 	bool all;     /* --all: rows gathered into a table per target */
+	bool pmtu;    /* --pmtu: a verdict per address stands for its summary */
 };
 
 /* Worst first last: a later value outranks an earlier one. */
