@@ -109,12 +109,16 @@ run_resolve(struct evloop *loop, char **names, int n)
 	else if (failed > 0)
 		rc = EXIT_RESOLVE;
 	for (int i = 0; i < n; i++) {
+		char text[ADDR_STRLEN]; /* what the user typed, safe for a terminal */
+
+		snprintf(text, sizeof(text), "%s", items[i].text);
+		log_oneline(text);
 		if (items[i].err[0] != '\0')
-			log_err("%s: %s", items[i].text, items[i].err);
+			log_err("%s: %s", text, items[i].err);
 		for (size_t j = 0; j < items[i].list.n; j++) {
 			const struct addr *a = &items[i].list.v[j];
 			char buf[ADDR_STRLEN];
-			printf("%-24s %-5s %-9s %s\n", items[i].text, addr_family_name(a->family),
+			printf("%-24s %-5s %-9s %s\n", text, addr_family_name(a->family),
 			    addr_type_name(a->socktype), addr_format(a, buf, sizeof(buf)));
 		}
 		addr_list_free(&items[i].list);
@@ -430,6 +434,10 @@ main(int argc, char **argv)
 	int ntargets = 0, rc = EXIT_USAGE;
 	bool piped;
 
+	/* Before anything opens a descriptor: a closed standard fd must not
+	 * be handed to a socket or the loop's signal pipe. */
+	if (cli_std_fds() == -1)
+		return EXIT_FAILED;
 	log_init("anyecho", LOG_LVL_INFO, false);
 	signal(SIGPIPE, SIG_IGN);
 	if (parse_options(argc, argv) == -1)

@@ -123,10 +123,12 @@ static const struct option longopts[] = {
 static int
 parse_option(int c, const char *arg)
 {
-	char err[ADDR_ERRLEN];
+	char err[ADDR_ERRLEN] = "";
 	long v;
 	int rc = cli_resolve_option(c, arg, &opt.ro, err, sizeof(err));
 
+	if (rc == 1 && err[0] != '\0')
+		log_warn("%s", err); /* an old spelling, still taken */
 	if (rc != 0)
 		goto out;
 	switch (c) {
@@ -678,6 +680,10 @@ main(int argc, char **argv)
 	struct server *srv = NULL;
 	int nact, status, rc = EXIT_RUNTIME;
 
+	/* Before anything opens a descriptor: a closed standard fd must not
+	 * be handed to a socket or the loop's signal pipe. */
+	if (cli_std_fds() == -1)
+		return EXIT_RUNTIME;
 	log_init("anyechod", LOG_LVL_INFO, false);
 	if (parse_options(argc, argv) == -1)
 		return EXIT_USAGE;

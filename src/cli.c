@@ -1,6 +1,7 @@
 #include "common.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <limits.h>
 
 #include "cli.h"
@@ -131,4 +132,24 @@ cli_resolve_option(int c, const char *arg, struct resolve_opts *ro, char *err, s
 	default:
 		return 0;
 	}
+}
+
+int
+cli_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (n == -1)
+			return -1;
+		if (n != fd) { /* a lower one was closed too and took it */
+			close(n);
+			errno = EBADF;
+			return -1;
+		}
+	}
+	return 0;
 }

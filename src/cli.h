@@ -35,4 +35,9 @@ enum { CLI_OPT_DNS_SERVER = 0x1000, CLI_OPT_DNS_TIMEOUT, CLI_OPT_DNS_TRIES };
 int cli_resolve_option(int c, const char *arg, struct resolve_opts *ro, char *err,
     size_t errlen);
 
+/* Open /dev/null on whichever of fds 0, 1 and 2 is closed, so that no
+ * socket or pipe the program opens later takes its place (and is then
+ * read as standard input or written as output). 0, or -1 with errno. */
+int cli_std_fds(void);
+
 #endif

@@ -153,7 +153,11 @@ stream_drain(struct session *s)
 	stream_watch(s);
 }
 
-/* Stream: the reply is complete. */
+static void stream_lost(struct session *s, const char *why);
+
+/* Stream: the reply is complete. One that took longer than -W is lost, as
+ * the timer would have said: the loop hands out readiness before due
+ * timers, so both can be ready in one turn. */
 static void
 stream_reply_done(struct session *s)
 {
@@ -163,6 +167,10 @@ stream_reply_done(struct session *s)
 	double rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
 	size_t d = payload_first_diff(s->tx, s->rx, size);
 
+	if (rtt > (double)c->o.timeout_ms) {
+		stream_lost(s, "timeout");
+		return;
+	}
 	s->awaiting = false;
 	s->last_ok = d == size;
 	s->last_rtt = rtt;

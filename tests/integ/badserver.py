@@ -16,6 +16,7 @@ Stream modes, each applied to every chunk received:
   trickle   echo one byte a second, then keep trickling bytes after the echo
   silent    read and discard, never answer
   noeof     echo, but never close: the end of input is ignored
+  slow      echo each chunk after 300 ms
   backlog   a unix stream socket whose listen queue is full (never accepts)
   blackhole N  TCP listeners on 127.0.0.1 to 127.0.0.N, one port, queues
             full: a connect there is never answered (SYNs are dropped)
@@ -45,7 +46,7 @@ def sendall(c, data):
         return False
 
 
-def serve_stream(mode, c):
+def serve_stream(mode, c, portfile):
     c.settimeout(60)
     offset = 0
     first = True
@@ -60,6 +61,8 @@ def serve_stream(mode, c):
             return
         if mode == "silent":
             continue
+        if mode == "slow":
+            time.sleep(0.3)
         if mode == "corrupt":
             b = bytearray(d)
             if offset <= 10 < offset + len(b):
@@ -95,7 +98,7 @@ def stream_server(mode, portfile):
     publish(portfile, str(s.getsockname()[1]))
     while True:
         c, _ = s.accept()
-        threading.Thread(target=serve_stream, args=(mode, c), daemon=True).start()
+        threading.Thread(target=serve_stream, args=(mode, c, portfile), daemon=True).start()
 
 
 def backlog_server(portfile, path):

@@ -128,6 +128,18 @@ csi=$(printf '\233') ucsi=$(printf '\302\233') alpha=$(printf '\316\261')
 out=$(ae -c 1 "unix:$T/x${csi}1m${ucsi}2m$alpha" 2>&1)
 expect_eq "C1" "$out" "anyecho: unix:$T/x?1m?2m$alpha: no socket at unix:$T/x?1m?2m$alpha"
 
+# --resolve prints what the user typed too: not raw to the terminal.
+out=$(ae --resolve "$(printf 'unix:/x\033[2J\033]0;t\007')" 2>&1)
+case $out in *"$(printf '\033')"*|*"$(printf '\007')"*) fail "--resolve replayed control bytes: $(printf '%s' "$out" | od -c | head -3)" ;; esac
+expect_in "--resolve escaped" "$out" "unix:/x?[2J?]0;t?"
+
+# Pipe mode with standard input closed: the loop's own pipe must not take
+# fd 0 and be read as the input. It is empty input: done at once.
+start_server -l "unix:$T/p"
+out=$( (exec <&-; exec timeout -k 5 20 "$ANYECHO" - "unix:$T/p") 2>&1); rc=$?
+expect_eq "closed stdin exit" $rc 0
+stop_server
+
 # --json stays valid JSON (UTF-8) whatever bytes a unix path holds: a byte
 # that is not UTF-8 is shown as '?', as in messages.
 if part "JSON of a non-UTF-8 path" python3; then

@@ -33,6 +33,20 @@ run() {
 # within CASE MS: the run took less than MS milliseconds.
 within() { [ "$ms" -lt "$2" ] || fail "$1: took $ms ms, bound $2 ms"; }
 
+# An echo that arrives after -W is no reply, even when the client sees it
+# and its timer in the same loop turn: the shim returns each wait that has
+# events 400 ms late (a loop busy elsewhere). The probe goes out 400 ms
+# after the connect, its echo comes 300 ms later, inside -W (500 ms), but
+# is read only 400 ms after that, when the timer is due too.
+if part "a late stream echo" cc; then
+	build_shim
+	bad slow
+	(exec env $SHIM_ENV AE_SHIM_BUSY_WAIT=400 timeout 20 "$ANYECHO" -c 1 -W 500ms \
+		127.0.0.1 $BP >"$T/out" 2>&1); rc=$?
+	expect_eq "late stream echo exit" $rc 1
+	expect_in "late stream echo" "$(cat "$T/out")" "no reply from 127.0.0.1 port $BP within 500 ms"
+fi
+
 # A corrupted byte: the offset is reported.
 bad corrupt
 run 10 -c 1 -W 2s 127.0.0.1 $BP

@@ -11,7 +11,10 @@
  * connection) takes that many milliseconds, to widen race windows.
  * With $AE_SHIM_WMEM set, SO_SNDBUF and SO_SNDBUFFORCE ask for at most that
  * many bytes, as an unprivileged process under net.core.wmem_max would
- * (Debian's default is 212992), whoever runs the test. */
+ * (Debian's default is 212992), whoever runs the test.
+ * With $AE_SHIM_BUSY_WAIT set, a wait that returns events returns that many
+ * milliseconds late, as in a loop kept busy elsewhere: readiness and a due
+ * timer then meet in one turn. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -107,13 +110,30 @@ epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 	return real(epfd, op, fd, ev);
 }
 
+static void
+busy(int nready)
+{
+	const char *ms = getenv("AE_SHIM_BUSY_WAIT");
+	struct timespec ts;
+
+	if (ms == NULL || nready <= 0)
+		return;
+	ts.tv_sec = atoi(ms) / 1000;
+	ts.tv_nsec = (long)(atoi(ms) % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 int
 epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
 {
 	int (*real)(int, struct epoll_event *, int, int) =
 	    (int (*)(int, struct epoll_event *, int, int))dlsym(RTLD_NEXT, "epoll_wait");
 
-	return must_fail() ? -1 : real(epfd, ev, n, timeout);
+	int r = must_fail() ? -1 : real(epfd, ev, n, timeout);
+
+	busy(r);
+	return r;
 }
 
 int
@@ -122,7 +142,10 @@ poll(struct pollfd *fds, nfds_t n, int timeout)
 	int (*real)(struct pollfd *, nfds_t, int) =
 	    (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
 
-	return must_fail() ? -1 : real(fds, n, timeout);
+	int r = must_fail() ? -1 : real(fds, n, timeout);
+
+	busy(r);
+	return r;
 }
 
 int
