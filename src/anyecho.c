@@ -109,10 +109,14 @@ run_resolve(struct evloop *loop, char **names, int n)
 	else if (failed > 0)
 		rc = EXIT_RESOLVE;
 	for (int i = 0; i < n; i++) {
-		char text[ADDR_STRLEN]; /* what the user typed, safe for a terminal */
+		/* what the user typed, made safe for a terminal */
+		char *text = log_oneline(strdup(items[i].text));
 
-		snprintf(text, sizeof(text), "%s", items[i].text);
-		log_oneline(text);
+		if (text == NULL) {
+			log_err("%s", strerror(ENOMEM));
+			rc = EXIT_FAILED;
+			break;
+		}
 		if (items[i].err[0] != '\0')
 			log_err("%s: %s", text, items[i].err);
 		for (size_t j = 0; j < items[i].list.n; j++) {
@@ -121,8 +125,10 @@ run_resolve(struct evloop *loop, char **names, int n)
 			printf("%-24s %-5s %-9s %s\n", text, addr_family_name(a->family),
 			    addr_type_name(a->socktype), addr_format(a, buf, sizeof(buf)));
 		}
-		addr_list_free(&items[i].list);
+		free(text);
 	}
+	for (int i = 0; i < n; i++)
+		addr_list_free(&items[i].list);
 	resolver_free(res);
 	free(items);
 	return rc;
