@@ -57,6 +57,7 @@ struct session_summary {
 	bool resolve_failed;
 	bool pipe;                       /* pipe mode: bytes, not probes */
 	uint64_t bytes_sent, bytes_received;
+	bool input_ended;                /* pipe mode: all of stdin was sent */
 };
 
 /* One name lookup: each family's (AAAA, A) when the client asks both, or

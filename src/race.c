@@ -134,6 +134,7 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->pipe = s->t->c->o.pipe;
 	sum->bytes_sent = s->bytes_sent;
 	sum->bytes_received = s->bytes_received;
+	sum->input_ended = s->stdin_eof && s->txlen == 0;
 }
 
 /* Are all sessions of the target over? Then so is the target. */
