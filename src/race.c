@@ -92,6 +92,10 @@ session_free(struct session *s)
 	free(s);
 }
 
+/* The one way a target ends, at most once (t->done). Three callers:
+ * target_check() once its sessions and lookups are all over,
+ * target_resolve_failed() (no session ever started) and race_target_stop()
+ * (SIGINT). Only target_check() waits for every address's outcome. */
 static void
 target_done(struct target *t)
 {
