@@ -163,9 +163,14 @@ on_pipe_stdin(struct evloop *loop, int fd, int events, void *arg)
 	(void)loop;
 	(void)events;
 	n = read(fd, s->tx, room < 65536 ? room : 65536);
-	if (n <= 0) {
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == -1) { /* not an end of input: what is left of it is lost */
+		snprintf(s->err, sizeof(s->err), "standard input: %s", strerror(errno));
+		session_finish(s);
+		return;
+	}
+	if (n == 0) {
 		s->stdin_eof = true;
 	} else {
 		memcpy(s->unacked + s->unacked_len, s->tx, (size_t)n);

@@ -184,6 +184,12 @@ expect_eq "interrupted pipe, all echoed, exit" $rc 0
 expect_eq "interrupted pipe, all echoed, stdout" "$(cat "$T/out")" "hi"
 expect_eq "interrupted pipe, all echoed, stderr" "$(cat "$T/err")" ""
 
+# Standard input that cannot be read (a directory: EISDIR) is no end of
+# input (before: "0 bytes sent, 0 echoed intact", exit 0).
+(exec timeout -k 2 10 "$ANYECHO" -W 1s --stdin 127.0.0.1 $BP <"$T" >"$T/out" 2>"$T/err"); rc=$?
+expect_eq "unreadable stdin exit" $rc 1
+expect_eq "unreadable stdin" "$(cat "$T/err")" "anyecho: 127.0.0.1: standard input: Is a directory"
+
 # Datagram replies newest first: received, and counted as reordered.
 bad dgram-reorder
 run 10 -u -c 3 -i 20ms -W 2s 127.0.0.1 $BP
