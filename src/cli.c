@@ -58,8 +58,12 @@ cli_size(const char *what, const char *s, long lo, long hi, long *out, char *err
 	return 0;
 }
 
-int
-cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, size_t errlen)
+#define DURATION_SYNTAX "expected a time such as 30, 30s, 5m or 250ms"
+
+/* A time such as 30, 30s, 5m or 250ms into milliseconds: -1 when it is
+ * not written as one (the range is the caller's, with its own words). */
+static int
+duration_ms(const char *s, double *ms)
 {
 	const char *u = s + strspn(s, "0123456789.");
 	double v, unit = 1000;
@@ -70,14 +74,26 @@ cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, s
 	else if (strcmp(u, "m") == 0)
 		unit = 60000;
 	else if (*u != '\0' && strcmp(u, "s") != 0)
-		return log_errbuf(err, errlen, "bad %s '%s': expected a time such as 30, 30s, 5m or 250ms",
-		    what, s);
+		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (u == s || end != u || errno != 0 || v * unit > (double)max_ms)
+	if (u == s || end != u || errno != 0)
+		return -1;
+	*ms = v * unit;
+	return 0;
+}
+
+int
+cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, size_t errlen)
+{
+	double v;
+
+	if (duration_ms(s, &v) == -1)
+		return log_errbuf(err, errlen, "bad %s '%s': " DURATION_SYNTAX, what, s);
+	if (v > (double)max_ms)
 		return log_errbuf(err, errlen, "bad %s '%s': expected a time from 0 to %ld ms", what, s,
 		    max_ms);
-	*ms = (int)(v * unit);
+	*ms = (int)v;
 	return 0;
 }
 
@@ -89,6 +105,7 @@ int
 cli_dns_timeout(const char *s, int *ms, char *err, size_t errlen)
 {
 	long v;
+	double d;
 
 	err[0] = '\0';
 	if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s) && strlen(s) <= 7) {
@@ -105,11 +122,13 @@ cli_dns_timeout(const char *s, int *ms, char *err, size_t errlen)
 			return 0;
 		}
 	}
-	if (cli_duration("DNS timeout", s, CLI_DNS_MAX_MS, ms, err, errlen) == -1)
-		return -1;
-	if (*ms < 1)
+	if (duration_ms(s, &d) == -1)
+		return log_errbuf(err, errlen, "bad DNS timeout '%s': " DURATION_SYNTAX, s);
+	/* The range in one wording, however the time was written. */
+	if (d < 1 || d > CLI_DNS_MAX_MS)
 		return log_errbuf(err, errlen, "bad DNS timeout '%s': expected a time from 1 ms to %d s",
 		    s, CLI_DNS_MAX_MS / 1000);
+	*ms = (int)d;
 	return 0;
 }
 

@@ -118,7 +118,11 @@ void
 client_stop(struct client *c)
 {
 	c->stopping = true;
-	for (struct target *t = c->targets; t != NULL; t = t->next)
+	for (struct target *t = c->targets; t != NULL; t = t->next) {
+		/* Not finished as it stands: its input may not be through. */
+		if (c->o.pipe && t->winner != NULL)
+			pipe_stop(t->winner);
 		race_target_stop(t);
+	}
 	evloop_stop(c->loop);
 }

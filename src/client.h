@@ -74,6 +74,7 @@ struct session_summary {
 	uint64_t bytes_sent, bytes_received;
 	const struct addr *local; /* the session's own address; NULL: unknown */
 	bool connect_only;        /* -z: no probes were meant to be sent */
+	bool input_ended;                /* pipe mode: all of stdin was sent */
 };
 
 /* One name lookup: each family's (AAAA, A) when the client asks both, or

@@ -113,5 +113,7 @@ bool probe_pmtu_start(struct session *s);
 
 /* pipe.c: standard input through a connected stream session */
 void pipe_start(struct session *s);
+/* SIGINT: end the session, a failure unless all input went through. */
+void pipe_stop(struct session *s);
 
 #endif

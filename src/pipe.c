@@ -2,6 +2,8 @@
  * standard output, with a bounded window of bytes sent but not echoed. */
 #include "common.h"
 
+#include <poll.h>
+
 #include "client_int.h"
 #include "payload.h"
 
@@ -9,16 +11,62 @@
 
 static void pipe_update(struct session *s);
 
-static void
-pipe_end(struct session *s)
+/* The input has ended and all of it went out. */
+static bool
+input_done(const struct session *s)
 {
-	char w[ADDR_STRLEN + 16];
+	return s->stdin_eof && s->txlen == 0;
+}
 
-	session_where(&s->addr, w, sizeof(w));
-	if (s->err[0] == '\0' && s->unacked_len > 0) /* what waits in tx is counted there too */
-		snprintf(s->err, sizeof(s->err), "echo from %s ended %zu bytes short", w,
+/* The session ends now, cut short by WHY ("server ... closed", "connection
+ * reset by ...", "interrupted") unless it already has its error. Ending
+ * before the end of input is a failure even when all sent so far came
+ * back: the copy is cut short. After it, only bytes still owed are. */
+static void
+pipe_end(struct session *s, const char *why)
+{
+	if (s->err[0] == '\0' && !input_done(s))
+		snprintf(s->err, sizeof(s->err),
+		    "%s before the end of input (%llu bytes sent, %llu echoed)", why,
+		    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
+	else if (s->err[0] == '\0' && s->unacked_len > 0)
+		snprintf(s->err, sizeof(s->err), "%s with the echo %zu bytes short", why,
 		    s->unacked_len);
 	session_finish(s);
+}
+
+/* The server closed while we had not seen the end of input: it may be
+ * there, unread (a file, a writer gone while the echo came back). Only
+ * an end already there counts; a byte read here is input never sent. */
+static void
+peek_input_end(struct session *s)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	char b;
+
+	if (!s->stdin_eof && s->txlen == 0 && poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLIN | POLLHUP)) && read(STDIN_FILENO, &b, 1) == 0)
+		s->stdin_eof = true;
+}
+
+/* The connection ended, by EOF (e 0) or error e: words for it. */
+static void
+pipe_lost(struct session *s, int e)
+{
+	char w[ADDR_STRLEN + 16], why[ADDR_STRLEN + 96];
+
+	session_where(&s->addr, w, sizeof(w));
+	peek_input_end(s);
+	if (e == 0 && input_done(s) && s->unacked_len > 0 && s->err[0] == '\0')
+		snprintf(s->err, sizeof(s->err), "echo from %s ended %zu bytes short", w,
+		    s->unacked_len);
+	if (e == 0 || e == EPIPE)
+		snprintf(why, sizeof(why), "server %s closed", w);
+	else if (e == ECONNRESET)
+		snprintf(why, sizeof(why), "connection reset by %s", w);
+	else
+		snprintf(why, sizeof(why), "connection to %s failed (%s)", w, strerror(e));
+	pipe_end(s, why);
 }
 
 /* While input flows: no progress within -W is the end. Once the input
@@ -85,15 +133,18 @@ on_pipe_sock(struct evloop *loop, int fd, int events, void *arg)
 			memmove(s->tx, s->tx + n, s->txlen - (size_t)n);
 			s->txlen -= (size_t)n;
 		} else if (errno != EAGAIN && errno != EINTR) {
-			pipe_end(s);
+			pipe_lost(s, errno);
 			return;
 		}
 	}
 	if (events & EV_READ) {
 		n = recv(fd, c->rxbuf, sizeof(c->rxbuf), 0);
-		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR) ||
-		    (n > 0 && pipe_received(s, c->rxbuf, (size_t)n) == -1)) {
-			pipe_end(s);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+			pipe_lost(s, n == 0 ? 0 : errno);
+			return;
+		}
+		if (n > 0 && pipe_received(s, c->rxbuf, (size_t)n) == -1) {
+			session_finish(s); /* its error is said */
 			return;
 		}
 		if (n > 0 && !s->closing)
@@ -112,9 +163,14 @@ on_pipe_stdin(struct evloop *loop, int fd, int events, void *arg)
 	(void)loop;
 	(void)events;
 	n = read(fd, s->tx, room < 65536 ? room : 65536);
-	if (n <= 0) {
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			return;
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == -1) { /* not an end of input: what is left of it is lost */
+		snprintf(s->err, sizeof(s->err), "standard input: %s", strerror(errno));
+		session_finish(s);
+		return;
+	}
+	if (n == 0) {
 		s->stdin_eof = true;
 	} else {
 		memcpy(s->unacked + s->unacked_len, s->tx, (size_t)n);
@@ -162,4 +218,13 @@ pipe_start(struct session *s)
 		return;
 	}
 	pipe_update(s);
+}
+
+/* SIGINT, SIGTERM: the session ends as if cut, so that an input not yet
+ * through is a failure; all of it through and echoed is not. */
+void
+pipe_stop(struct session *s)
+{
+	if (!s->done)
+		pipe_end(s, "interrupted");
 }

@@ -701,10 +701,11 @@ probe_start(struct session *s)
 	if (c->o.pmtu && probe_pmtu_start(s))
 		return;
 	/* Datagram replies land in the client's rxbuf; a stream echo gathers
-	 * in rx, one byte longer than the probe so an over-long echo shows. */
+	 * in rx, the probe's size: stream_bytes() keeps no byte past it (one
+	 * more is surplus, counted there). */
 	s->tx = malloc(size);
 	if (s->addr.socktype != SOCK_DGRAM)
-		s->rx = malloc(size + 1);
+		s->rx = malloc(size);
 	if (s->tx == NULL || (s->addr.socktype != SOCK_DGRAM && s->rx == NULL)) {
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		session_finish(s);

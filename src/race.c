@@ -111,6 +111,10 @@ session_free(struct session *s)
 	free(s);
 }
 
+/* The one way a target ends, at most once (t->done). Three callers:
+ * target_check() once its sessions and lookups are all over,
+ * target_resolve_failed() (no session ever started) and race_target_stop()
+ * (SIGINT). Only target_check() waits for every address's outcome. */
 static void
 target_done(struct target *t)
 {
@@ -155,6 +159,7 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->bytes_received = s->bytes_received;
 	sum->local = s->has_local ? &s->local : NULL;
 	sum->connect_only = s->t->c->o.connect_only;
+	sum->input_ended = s->stdin_eof && s->txlen == 0;
 }
 
 /* Are all sessions of the target over? Then so is the target. */

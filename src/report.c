@@ -158,8 +158,10 @@ loss_pct(const struct session_summary *s)
 static bool
 reachable(const struct session_summary *s)
 {
-	return s->connected &&
-	    (s->received > 0 || s->connect_only || (s->pipe && s->error == NULL));
+	if (s->pipe) /* all the input went through and came back */
+		return s->connected && s->error == NULL && s->input_ended &&
+		    s->bytes_received == s->bytes_sent;
+	return s->connected && (s->received > 0 || s->connect_only);
 }
 
 /* Our end of the session, "192.0.2.1:40312", or "-" when unknown. */
@@ -193,14 +195,19 @@ json_summary(const struct session_summary *s)
 	json_addr(s->addr);
 	printf(",\"reachable\":%s", reachable(s) ? "true" : "false");
 	json_ms("connect_ms", s->connect_ms, s->connected);
-	printf(",\"sent\":%lld,\"received\":%lld,\"mismatched\":%lld,\"duplicates\":%lld"
-	       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld",
-	    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
-	    s->reordered);
-	if (s->connect_only)
-		printf(",\"loss_pct\":null");
-	else
-		printf(",\"loss_pct\":%.1f", loss_pct(s));
+	if (s->pipe) /* bytes, not probes: no probe counts to give */
+		printf(",\"sent\":null,\"received\":null,\"mismatched\":null,\"duplicates\":null"
+		       ",\"late\":null,\"unrecognised\":null,\"reordered\":null,\"loss_pct\":null");
+	else {
+		printf(",\"sent\":%lld,\"received\":%lld,\"mismatched\":%lld,\"duplicates\":%lld"
+		       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld",
+		    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
+		    s->reordered);
+		if (s->connect_only)
+			printf(",\"loss_pct\":null");
+		else
+			printf(",\"loss_pct\":%.1f", loss_pct(s));
+	}
 	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
 	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
 	json_ms("rtt_max_ms", s->rtt_max, s->received > 0);

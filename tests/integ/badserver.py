@@ -17,6 +17,8 @@ Stream modes, each applied to every chunk received:
   silent    read and discard, never answer
   noeof     echo, but never close: the end of input is ignored
   slow      echo each chunk after 300 ms
+  echoclose echo the first chunk, then close (input still to come)
+  echoreset echo the first chunk, then reset the connection (SO_LINGER 0)
   backlog   a unix stream socket whose listen queue is full (never accepts)
   blackhole N  TCP listeners on 127.0.0.1 to 127.0.0.N, one port, queues
             full: a connect there is never answered (SYNs are dropped)
@@ -27,6 +29,7 @@ Datagram modes:
 """
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -82,6 +85,14 @@ def serve_stream(mode, c, portfile):
                 time.sleep(1)
             return
         if not sendall(c, d):
+            return
+        if mode == "echoclose":
+            c.close()
+            return
+        if mode == "echoreset":
+            time.sleep(0.2)  # the echo is in the client's queue: the reset comes after it
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
             return
         if mode == "stream" and first:
             time.sleep(0.2)

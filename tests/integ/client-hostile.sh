@@ -126,6 +126,84 @@ expect_eq "noeof probes exit" $rc 0
 expect_in "noeof probes" "$out" "2 sent, 2 received, 0 mismatched, 0% loss"
 within "noeof probes" 6000
 
+# runpipe LIMIT GAP ARGS...: as run, but stdin is a pipe that gives
+# "hello" at once and "world" GAP seconds later.
+runpipe() {
+	_lim=$1 _gap=$2; shift 2
+	(printf 'hello\n'; sleep "$_gap"; printf 'world\n') 2>/dev/null |
+		(ulimit -f 8192; exec timeout -k 2 "$_lim" "$ANYECHO" "$@" >"$T/out" 2>"$T/err")
+	rc=$?
+	out=$(cat "$T/out" "$T/err")
+}
+
+# The server echoes the first chunk, then closes or resets, while the input
+# goes on: the copy is cut short, a failure. (Before: exit 0, "6 bytes
+# sent, 6 echoed intact", and "reachable":true,"error":null in --json.)
+bad echoclose
+runpipe 10 2 -v --stdin 127.0.0.1 $BP
+expect_eq "pipe echo-then-close exit" $rc 1
+expect_eq "pipe echo-then-close stdout" "$(cat "$T/out")" "hello"
+expect_eq "pipe echo-then-close" "$(cat "$T/err")" \
+	"anyecho: 127.0.0.1: server 127.0.0.1 port $BP closed before the end of input (6 bytes sent, 6 echoed)"
+runpipe 10 2 --json --stdin 127.0.0.1 $BP
+expect_eq "pipe echo-then-close json exit" $rc 1
+expect_in "pipe echo-then-close json" "$out" '"reachable":false'
+# The same server, the input one line from a file: its end was there
+# (perhaps unread) when the server closed, and all of it came back.
+printf 'hello\n' >"$T/in"
+run 10 --stdin 127.0.0.1 $BP
+expect_eq "pipe echo-then-close, input ended, exit" $rc 0
+expect_eq "pipe echo-then-close, input ended" "$out" "hello"
+bad echoreset
+runpipe 10 2 --json --stdin 127.0.0.1 $BP
+expect_eq "pipe echo-then-reset exit" $rc 1
+expect_in "pipe echo-then-reset" "$out" '"reachable":false'
+expect_in "pipe echo-then-reset error" "$out" \
+	"\"error\":\"connection reset by 127.0.0.1 port $BP before the end of input"
+# Probe counters mean nothing in pipe mode: null, not "sent":0 and 100% loss.
+expect_in "pipe json probe fields" "$out" '"sent":null,"received":null'
+expect_in "pipe json loss" "$out" '"loss_pct":null'
+
+# SIGINT (or SIGTERM) in pipe mode: input not yet ended is a failure, with
+# what was sent and echoed (before: exit 0, "error":null). Once the input
+# ended and all of it came back intact, an interrupt only cuts the wait for
+# the server's close: exit 0, as without it.
+# sigint SERVERMODE INPUT ARGS...: anyecho in the background against a new
+# server, stdin from INPUT, SIGINT after 2 s; sets rc (stdout in $T/out,
+# stderr in $T/err).
+sigint() {
+	bad "$1"
+	_in=$2; shift 2
+	"$ANYECHO" "$@" 127.0.0.1 $BP <"$_in" >"$T/out" 2>"$T/err" &
+	_p=$!
+	(sleep 20; kill -9 $_p) 2>/dev/null &
+	at_exit "kill $! $_p 2>/dev/null"
+	sleep 2
+	kill -INT $_p
+	wait $_p; rc=$?
+}
+mkfifo "$T/fifo" || hard "mkfifo failed"
+(printf 'hi\n'; exec sleep 10) >"$T/fifo" 2>/dev/null &
+at_exit "kill $! 2>/dev/null"
+sigint silent "$T/fifo" -W 10s --json --stdin
+out=$(cat "$T/out" "$T/err")
+expect_eq "interrupted pipe exit" $rc 1
+expect_in "interrupted pipe" "$out" '"reachable":false'
+expect_in "interrupted pipe bytes" "$out" '"bytes_sent":3,"bytes_received":0'
+expect_in "interrupted pipe error" "$out" \
+	'"error":"interrupted before the end of input (3 bytes sent, 0 echoed)"'
+printf 'hi\n' >"$T/in"
+sigint noeof "$T/in" -W 10s --stdin
+expect_eq "interrupted pipe, all echoed, exit" $rc 0
+expect_eq "interrupted pipe, all echoed, stdout" "$(cat "$T/out")" "hi"
+expect_eq "interrupted pipe, all echoed, stderr" "$(cat "$T/err")" ""
+
+# Standard input that cannot be read (a directory: EISDIR) is no end of
+# input (before: "0 bytes sent, 0 echoed intact", exit 0).
+(exec timeout -k 2 10 "$ANYECHO" -W 1s --stdin 127.0.0.1 $BP <"$T" >"$T/out" 2>"$T/err"); rc=$?
+expect_eq "unreadable stdin exit" $rc 1
+expect_eq "unreadable stdin" "$(cat "$T/err")" "anyecho: 127.0.0.1: standard input: Is a directory"
+
 # Datagram replies newest first: received, and counted as reordered.
 bad dgram-reorder
 run 10 -u -c 3 -i 20ms -W 2s 127.0.0.1 $BP

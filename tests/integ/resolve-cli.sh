@@ -18,6 +18,8 @@ check_err "anyecho: 127.1: bad IPv4 address '127.1'" --resolve 127.1
 check_err "anyecho: x:nosuch: unknown service 'nosuch' (not in /etc/services)" --resolve x:nosuch
 check_err "anyecho: bad DNS timeout 'abc': expected a time such as 30, 30s, 5m or 250ms" --resolve --dns-timeout abc x
 check_err "anyecho: bad DNS timeout '0': expected a time from 1 ms to 600 s" --resolve --dns-timeout 0 x
+check_err "anyecho: bad DNS timeout '700s': expected a time from 1 ms to 600 s" --resolve --dns-timeout 700s x
+check_err "anyecho: bad DNS timeout '600001ms': expected a time from 1 ms to 600 s" --resolve --dns-timeout 600001ms x
 # --dns-timeout reads durations like every other option (a bare number is
 # seconds); a bare 100 or more is still milliseconds, as documented before.
 out=$("$ANYECHO" --resolve --dns-timeout 800 127.0.0.1 2>&1) || fail "old --dns-timeout: $out"

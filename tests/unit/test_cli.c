@@ -126,6 +126,8 @@ test_dns_timeout(void **state)
 	};
 	static const char *const bad[] = { "", "0", "0ms", "600001", "601s", "11m", "abc", "-5",
 		"99999999999" };
+	/* out of range: one wording, however the time was written */
+	static const char *const range[] = { "0", "0ms", "600001", "601s", "11m", "99999999999" };
 	char err[256];
 	int ms;
 
@@ -138,6 +140,10 @@ test_dns_timeout(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(cli_dns_timeout(bad[i], &ms, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "bad DNS timeout '"));
+	}
+	for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
+		assert_int_equal(cli_dns_timeout(range[i], &ms, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "': expected a time from 1 ms to 600 s"));
 	}
 }
 
