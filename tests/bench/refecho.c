@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: refecho PORT-FILE UNIX-DIR\n");
 		return 2;
 	}
+	/* a peer that leaves while we write must not end the server */
+	signal(SIGPIPE, SIG_IGN);
 	/* 10,000 idle connections need as many descriptors, as anyechod raises */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = rl.rlim_max;
