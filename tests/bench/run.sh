@@ -34,7 +34,9 @@
 # env: BENCH_SECONDS (3) per round, BENCH_ROUNDS (3), BENCH_THREADS (1: one
 #      anyechod worker, as refecho has one thread), BENCH_ONLY (workload
 #      names, or NAME/FAMILY such as pingpong/unix; default all), BENCH_PIN
-#      (1; 0: no pinning), BENCH_IDLE_CONNS (10000), BENCH_ANYECHOD_ARGS
+#      (1; 0: no pinning), BENCH_BUSY (0; 1: the load polls, never sleeps),
+#      BENCH_IDLE_CONNS (10000), BENCH_ANYECHOD_ARGS, BENCH_ANYECHOD (the
+#      binary, default BUILDDIR/src/anyechod: to set two builds side by side)
 set -u
 B=${1:?usage: run.sh BUILDDIR}
 SECS=${BENCH_SECONDS:-3}
@@ -70,7 +72,7 @@ start_servers() {
 	"$B/tests/bench/refecho" "$1/ref.ports" "$1" 2>"$1/ref.log" &
 	REF=$!
 	# shellcheck disable=SC2086
-	"$B/src/anyechod" -q -l 127.0.0.1:0 -l '[::1]:0' -l "unix-stream:$1/any.stream" \
+	"${BENCH_ANYECHOD:-$B/src/anyechod}" -q -l 127.0.0.1:0 -l '[::1]:0' -l "unix-stream:$1/any.stream" \
 		-l "unix-dgram:$1/any.dgram" --threads "$THREADS" --port-file "$1/any.ports" \
 		${BENCH_ANYECHOD_ARGS:-} 2>"$1/any.log" &
 	ANY=$!
