@@ -17,8 +17,8 @@
 #                 the server's RSS growth per connection (IPv4; each round
 #                 on servers started afresh)
 # Each runs ROUNDS times per server, the servers alternating (the order
-# flips every round). echoload pins the server to one CPU and itself to
-# another. A row gives the medians over the rounds of: each server's rate,
+# flips every round). With one worker, echoload pins the server to one CPU
+# and itself to another. A row gives the medians over the rounds of: each server's rate,
 # the ratio anyechod / refecho of throughput (at least 1.0 is level) and of
 # the server's CPU time per request from /proc (at most 1.0 is level), each
 # ratio taken within a round (the two servers ran back to back) then the
@@ -28,23 +28,27 @@
 #
 # Every echoed byte is checked; a wrong byte, or a stall (a connection or
 # socket with bytes outstanding and nothing back for over 1 s, during the
-# run or in the drain after it), ends the run with exit 1.
+# run or in the drain after it), fails that row with the reason, and the
+# run, once the other rows are done, with exit 1.
 #
 # usage: run.sh BUILDDIR
 # env: BENCH_SECONDS (3) per round, BENCH_ROUNDS (3), BENCH_THREADS (1: one
 #      anyechod worker, as refecho has one thread), BENCH_ONLY (workload
 #      names, or NAME/FAMILY such as pingpong/unix; default all), BENCH_PIN
-#      (1; 0: no pinning), BENCH_BUSY (0; 1: the load polls, never sleeps),
-#      BENCH_IDLE_CONNS (10000), BENCH_ANYECHOD_ARGS, BENCH_ANYECHOD (the
-#      binary, default BUILDDIR/src/anyechod: to set two builds side by side)
+#      (1; 0: no pinning; none either with BENCH_THREADS above 1),
+#      BENCH_BUSY (0; 1: the load polls, never sleeps), BENCH_IDLE_CONNS
+#      (10000), BENCH_ANYECHOD_ARGS, BENCH_ANYECHOD (the binary, default
+#      BUILDDIR/src/anyechod: to set two builds side by side)
 set -u
 B=${1:?usage: run.sh BUILDDIR}
 SECS=${BENCH_SECONDS:-3}
 ROUNDS=${BENCH_ROUNDS:-3}
 THREADS=${BENCH_THREADS:-1}
 IDLE=${BENCH_IDLE_CONNS:-10000}
+failed=
 PIN=-a
-[ "${BENCH_PIN:-1}" = 0 ] && PIN=
+# pinning puts every server thread on one CPU: only for one worker
+[ "${BENCH_PIN:-1}" = 0 ] || [ "$THREADS" != 1 ] && PIN=
 [ "${BENCH_BUSY:-0}" = 1 ] && PIN="$PIN -b"
 T=$(mktemp -d "${TMPDIR:-/tmp}/anyecho-bench.XXXXXX") || exit 99
 pids=
@@ -111,7 +115,8 @@ load() {
 	if ! out=$(timeout $((SECS + 60)) "$B/tests/bench/echoload" $PIN -P "$pid" "$@" \
 		2>"$T/err"); then
 		echo "bench: $label against $s failed: $(cat "$T/err")" >&2
-		exit 1
+		failed="$failed $label"
+		return 1
 	fi
 	echo "$s $out" >>"$T/res"
 }
@@ -182,7 +187,10 @@ scenario() {
 		for s in $order; do
 			eval "t=\$$(echo "$s" | cut -c1)t"
 			# shellcheck disable=SC2086
-			load "$T/s" "$s" -t "$SECS" "$@" $t
+			load "$T/s" "$s" -t "$SECS" "$@" $t || {
+				printf "%-22s FAILED: %s\n" "$label" "$(cat "$T/err")"
+				return 0
+			}
 		done
 		r=$((r + 1))
 	done
@@ -204,7 +212,11 @@ idle() {
 		start_servers "$T/i$r"
 		for s in ref any; do
 			# shellcheck disable=SC2046
-			load "$T/i$r" "$s" -I -c "$IDLE" $(target "$T/i$r" "$s" IPv4 stream)
+			load "$T/i$r" "$s" -I -c "$IDLE" $(target "$T/i$r" "$s" IPv4 stream) || {
+				printf "%-22s FAILED: %s\n" "$label" "$(cat "$T/err")"
+				stop_servers
+				return 0
+			}
 		done
 		stop_servers
 		r=$((r + 1))
@@ -237,3 +249,7 @@ scenario connect IPv4 conn/s -C -c 8 -s 64
 stop_servers
 idle
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "$failed" ]; then
+	echo "bench: FAILED:$failed (a wrong byte or a stall is a bug: see above)" >&2
+	exit 1
+fi
