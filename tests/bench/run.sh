@@ -18,13 +18,13 @@
 #                 on servers started afresh)
 # Each runs ROUNDS times per server, the servers alternating (the order
 # flips every round). With one worker, echoload pins the server to one CPU
-# and itself to another. A row gives the medians over the rounds of: each server's rate,
-# the ratio anyechod / refecho of throughput (at least 1.0 is level) and of
-# the server's CPU time per request from /proc (at most 1.0 is level), each
-# ratio taken within a round (the two servers ran back to back) then the
-# median; the load generator's own CPU per request; datagrams lost. The CPU
-# ratio is the fairer figure on a loaded machine, where the rate moves with
-# what else runs.
+# and itself to another. A row gives the medians over the rounds of: each
+# server's rate, the ratio anyechod / refecho of throughput (at least 1.0 is
+# level) and of the server's CPU time per request from /proc (at most 1.0 is
+# level), each ratio taken within a round (the two servers ran back to back)
+# then the median; the load generator's own CPU per request; datagrams lost
+# (summed). The CPU ratio is the figure to judge by on a loaded machine,
+# where the rate moves with what else runs.
 #
 # Every echoed byte is checked; a wrong byte, or a stall (a connection or
 # socket with bytes outstanding and nothing back for over 1 s, during the
