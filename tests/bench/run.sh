@@ -106,7 +106,8 @@ family_name() {
 	case $1 in IPv4) echo ipv4 ;; IPv6) echo ipv6 ;; *) echo unix ;; esac
 }
 
-# load DIR SERVER ECHOLOAD-ARGS... (address last): one round, one line.
+# load DIR SERVER ECHOLOAD-ARGS... (address last): one round, one line in
+# $T/res; on failure the reason is in $T/err.
 load() {
 	d=$1 s=$2
 	shift 2
@@ -114,8 +115,7 @@ load() {
 	# shellcheck disable=SC2086
 	if ! out=$(timeout $((SECS + 60)) "$B/tests/bench/echoload" $PIN -P "$pid" "$@" \
 		2>"$T/err"); then
-		echo "bench: $label against $s failed: $(cat "$T/err")" >&2
-		failed="$failed $label"
+		failed="$failed $label($s)"
 		return 1
 	fi
 	echo "$s $out" >>"$T/res"
@@ -250,6 +250,6 @@ stop_servers
 idle
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "$failed" ]; then
-	echo "bench: FAILED:$failed (a wrong byte or a stall is a bug: see above)" >&2
+	echo "bench: FAILED:$failed (a wrong byte or a stall is a bug: see the table)" >&2
 	exit 1
 fi
