@@ -17,7 +17,9 @@
  * A stall is a failure: a flow with bytes (or datagrams) outstanding that
  * gets nothing back for STALL_MS ends the run with exit 1, and so does a
  * stream flow whose outstanding bytes do not all come back after the
- * measured interval (sending stops then, and the echo must drain).
+ * measured interval (sending stops then, and the echo must drain). When
+ * the server or the load waited for a CPU for most of that time, the
+ * machine starved them: exit 3 instead, to be run again.
  *
  * usage: echoload [-abCIu] [-c conns] [-s size] [-w window] [-t seconds]
  *                 [-P pid] (numeric-host port | unix:PATH)
@@ -84,13 +86,81 @@ die(const char *what)
 	exit(1);
 }
 
+/* Run-queue waits, sampled every CHECK_MS, tell a stall of the server from
+ * one of the machine: a server that waited for a CPU (runnable, not run)
+ * for most of the stalled time was starved, not stuck. */
+#define CHECK_MS 100
+#define NSAMPLES 64
+static struct sample {
+	uint64_t t, server_wait, load_wait; /* ms; ns; ns */
+} samples[NSAMPLES];
+static unsigned nsamples;
+
+/* Nanoseconds the threads of PID (0: ourselves) waited on a run queue. */
+static uint64_t
+runq_wait_ns(long pid)
+{
+	char path[64], line[512];
+	unsigned long long run, wait, total = 0;
+	struct dirent *d;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(path, sizeof(path), pid ? "/proc/%ld/task" : "/proc/self/task", pid);
+	if ((dir = opendir(path)) == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(line, sizeof(line), "%s/%s/schedstat", path, d->d_name);
+		if ((f = fopen(line, "r")) == NULL)
+			continue;
+		if (fscanf(f, "%llu %llu", &run, &wait) == 2)
+			total += wait;
+		fclose(f);
+	}
+	closedir(dir);
+	return total;
+}
+
+static void
+sample(uint64_t now)
+{
+	struct sample *sp = &samples[nsamples % NSAMPLES];
+
+	sp->t = now;
+	sp->server_wait = opt.pid ? runq_wait_ns(opt.pid) : 0;
+	sp->load_wait = runq_wait_ns(0);
+	nsamples++;
+}
+
+/* Exit 1: the server stalled. Exit 3: the machine starved the server or the
+ * load of CPU for most of that time, so it proves nothing; run again. */
 static void
 stalled(unsigned i, const struct flow *f, uint64_t now, const char *unit)
 {
+	const struct sample *last = &samples[(nsamples - 1) % NSAMPLES], *from = last;
+	uint64_t sw, lw;
+
+	for (unsigned k = 1; k < NSAMPLES && k < nsamples; k++) {
+		const struct sample *sp = &samples[(nsamples - 1 - k) % NSAMPLES];
+		from = sp;
+		if (sp->t <= f->last_ms)
+			break;
+	}
+	sw = (last->server_wait - from->server_wait) / 1000000;
+	lw = (last->load_wait - from->load_wait) / 1000000;
 	fprintf(stderr,
-	    "echoload: STALL: flow %u has %llu %s outstanding and nothing came back for %llu ms%s\n",
+	    "echoload: STALL: flow %u has %llu %s outstanding and nothing came back for %llu ms%s; "
+	    "over the last %llu ms the server waited %llu ms for a CPU, the load %llu ms\n",
 	    i, (unsigned long long)(f->tx - f->rx), unit, (unsigned long long)(now - f->last_ms),
-	    draining ? " (after the measured interval)" : "");
+	    draining ? " (after the measured interval)" : "",
+	    (unsigned long long)(last->t - from->t), (unsigned long long)sw,
+	    (unsigned long long)lw);
+	if (2 * (sw > lw ? sw : lw) > last->t - from->t) {
+		fprintf(stderr, "echoload: the machine is overloaded: not the server's fault\n");
+		exit(3);
+	}
 	exit(1);
 }
 
@@ -477,6 +547,8 @@ run(struct flow *fl)
 	double c0 = server_cpu(), l0 = load_cpu(), secs, sc, lc;
 	int n;
 
+	sample(now);
+
 	for (;;) {
 		n = epoll_wait(ep, evs, 1024, opt.busy ? 0 : 10);
 		if (n == -1 && errno != EINTR)
@@ -485,7 +557,8 @@ run(struct flow *fl)
 			break; /* what is ready now is taken by the drain */
 		if (n > 0)
 			dispatch(fl, evs, n, now);
-		if (now - last_check >= 100) {
+		if (now - last_check >= CHECK_MS) {
+			sample(now);
 			if (opt.udp)
 				udp_sweep(fl, now);
 			else
@@ -498,7 +571,13 @@ run(struct flow *fl)
 	lc = load_cpu() - l0;
 	/* Sending stops; what is outstanding must come back. */
 	draining = true;
-	while (!opt.udp && stream_check(fl, now) > 0) {
+	for (last_check = now; !opt.udp; now = now_ms()) {
+		if (now - last_check >= CHECK_MS) {
+			sample(now);
+			last_check = now;
+		}
+		if (stream_check(fl, now) == 0)
+			break;
 		if (now - end > DRAIN_MS) {
 			errno = 0;
 			die("the echo did not drain (still progressing) within 10 s");
