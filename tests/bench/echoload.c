@@ -18,8 +18,9 @@
  * gets nothing back for STALL_MS ends the run with exit 1, and so does a
  * stream flow whose outstanding bytes do not all come back after the
  * measured interval (sending stops then, and the echo must drain). When
- * the server or the load waited for a CPU for most of that time, the
- * machine starved them: exit 3 instead, to be run again.
+ * the server and the load waited for a CPU for most of that time, or the
+ * kernel dropped packets meanwhile (an overloaded machine drops even on
+ * loopback), it proves nothing: exit 3 instead, to be run again.
  *
  * usage: echoload [-abCIu] [-c conns] [-s size] [-w window] [-t seconds]
  *                 [-P pid] (numeric-host port | unix:PATH)
@@ -92,7 +93,7 @@ die(const char *what)
 #define CHECK_MS 100
 #define NSAMPLES 64
 static struct sample {
-	uint64_t t, server_wait, load_wait; /* ms; ns; ns */
+	uint64_t t, server_wait, load_wait, drops; /* ms; ns; ns; packets */
 } samples[NSAMPLES];
 static unsigned nsamples;
 
@@ -123,6 +124,24 @@ runq_wait_ns(long pid)
 	return total;
 }
 
+/* Packets the kernel dropped for want of room in a CPU's input backlog
+ * (/proc/net/softnet_stat, second column): loopback traffic too, and TCP
+ * then waits for a retransmission timeout, 200 ms doubling. */
+static uint64_t
+softnet_drops(void)
+{
+	unsigned long processed, dropped;
+	uint64_t total = 0;
+	FILE *f = fopen("/proc/net/softnet_stat", "r");
+
+	if (f == NULL)
+		return 0;
+	while (fscanf(f, "%lx %lx%*[^\n]", &processed, &dropped) == 2)
+		total += dropped;
+	fclose(f);
+	return total;
+}
+
 static void
 sample(uint64_t now)
 {
@@ -131,17 +150,21 @@ sample(uint64_t now)
 	sp->t = now;
 	sp->server_wait = opt.pid ? runq_wait_ns(opt.pid) : 0;
 	sp->load_wait = runq_wait_ns(0);
+	sp->drops = softnet_drops();
 	nsamples++;
 }
 
-/* Exit 1: the server stalled. Exit 3: the machine starved the server or the
- * load of CPU for most of that time, so it proves nothing; run again. */
+/* Exit 1: the server stalled. Exit 3: the server and the load together
+ * waited for a CPU over half of that time, or the kernel dropped packets:
+ * the machine was overloaded, which proves nothing; run again. */
 static void
 stalled(unsigned i, const struct flow *f, uint64_t now, const char *unit)
 {
-	const struct sample *last = &samples[(nsamples - 1) % NSAMPLES], *from = last;
+	const struct sample *last, *from;
 	uint64_t sw, lw;
 
+	sample(now); /* the load itself may not have run for a while */
+	last = from = &samples[(nsamples - 1) % NSAMPLES];
 	for (unsigned k = 1; k < NSAMPLES && k < nsamples; k++) {
 		const struct sample *sp = &samples[(nsamples - 1 - k) % NSAMPLES];
 		from = sp;
@@ -152,12 +175,13 @@ stalled(unsigned i, const struct flow *f, uint64_t now, const char *unit)
 	lw = (last->load_wait - from->load_wait) / 1000000;
 	fprintf(stderr,
 	    "echoload: STALL: flow %u has %llu %s outstanding and nothing came back for %llu ms%s; "
-	    "over the last %llu ms the server waited %llu ms for a CPU, the load %llu ms\n",
+	    "over the last %llu ms the server waited %llu ms for a CPU, the load %llu ms, "
+	    "the kernel dropped %llu packets (softnet backlog)\n",
 	    i, (unsigned long long)(f->tx - f->rx), unit, (unsigned long long)(now - f->last_ms),
 	    draining ? " (after the measured interval)" : "",
 	    (unsigned long long)(last->t - from->t), (unsigned long long)sw,
-	    (unsigned long long)lw);
-	if (2 * (sw > lw ? sw : lw) > last->t - from->t) {
+	    (unsigned long long)lw, (unsigned long long)(last->drops - from->drops));
+	if (2 * (sw + lw) > last->t - from->t || last->drops != from->drops) {
 		fprintf(stderr, "echoload: the machine is overloaded: not the server's fault\n");
 		exit(3);
 	}

@@ -30,8 +30,9 @@
 # socket with bytes outstanding and nothing back for over 1 s, during the
 # run or in the drain after it), fails that row with the reason, and the
 # run, once the other rows are done, with exit 1. A stall while the server
-# or the load waited for a CPU most of the time (a machine overloaded by
-# other work) is not the server's: that round runs again (twice at most).
+# and the load waited for a CPU most of the time, or while the kernel
+# dropped packets (a machine overloaded by other work) is not the server's:
+# that round runs again (twice at most).
 #
 # usage: run.sh BUILDDIR
 # env: BENCH_SECONDS (3) per round, BENCH_ROUNDS (3), BENCH_THREADS (1: one
@@ -110,8 +111,7 @@ family_name() {
 
 # load DIR SERVER ECHOLOAD-ARGS... (address last): one round, one line in
 # $T/res; on failure the reason is in $T/err. A stall that echoload blames
-# on the machine (exit 3: the server or the load waited for a CPU most of
-# the time) runs the round again, twice at most.
+# on the machine (exit 3: overloaded) runs the round again, twice at most.
 load() {
 	d=$1 s=$2 try=0
 	shift 2
@@ -127,7 +127,7 @@ load() {
 		fi
 		try=$((try + 1))
 		[ $rc -eq 3 ] && [ $try -le 2 ] || break
-		echo "bench: $label against $s: the machine starved it, again:" \
+		echo "bench: $label against $s: the machine was overloaded, again:" \
 			"$(head -1 "$T/err")" >&2
 	done
 	failed="$failed $label($s)"
