@@ -667,11 +667,14 @@ struct mmsghdr {
 #endif
 
 /* Unix datagram peers whose receive queue was found full: replies to them
- * are dropped without a system call until the entry expires. A direct-mapped
- * table of name hashes: a newcomer evicts an old entry, which then costs one
- * more failed send before it is stalled again. */
+ * are dropped without a system call until the entry expires. Short: a peer
+ * that reads but keeps more in flight than its queue holds (a burst past
+ * net.unix.max_dgram_qlen) must lose that burst, not a second of replies,
+ * and a peer that never reads still costs only one failed send per period.
+ * A direct-mapped table of name hashes: a newcomer evicts an old entry,
+ * which then costs one more failed send before it is stalled again. */
 #define ECHO_STALL_SLOTS 64
-#define ECHO_STALL_MS    1000
+#define ECHO_STALL_MS    50
 
 /* Replies to unix datagram peers are charged to our send buffer until the
  * peer reads them, and the kernel lets each peer hold up to its queue
