@@ -23,6 +23,8 @@ Datagram modes:
   dgram-reorder  hold each batch of 3 datagrams, answer them newest first
   dgram-other    answer every datagram from another socket (another port)
   dgram-silent   read every datagram, answer none
+  dgram-late MS  answer every datagram MS milliseconds after it came
+  dgram-drop N   answer every datagram but the Nth
 """
 import os
 import socket
@@ -146,9 +148,18 @@ def dgram_server(mode, portfile):
     other.bind(("127.0.0.1", 0))
     publish(portfile, str(u.getsockname()[1]))
     batch = []
+    n = 0
     while True:
         d, peer = u.recvfrom(65536)
+        n += 1
         if mode == "dgram-silent":
+            continue
+        if mode == "dgram-late":
+            threading.Timer(int(sys.argv[3]) / 1000.0, u.sendto, (d, peer)).start()
+            continue
+        if mode == "dgram-drop":
+            if n != int(sys.argv[3]):
+                u.sendto(d, peer)
             continue
         if mode == "dgram-other":
             other.sendto(d, peer)

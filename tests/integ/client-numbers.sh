@@ -1,0 +1,87 @@
+#!/bin/sh
+# Honest numbers (issue 9, item 6): loss to one decimal where not whole,
+# replies after -W counted late (with their RTT), not lost, and the target
+# still reachable; JSON records carry a timestamp and `reachable` is a
+# boolean everywhere; several targets: every probe line names its target;
+# -A rows in resolver order and a family line with every distinct cause.
+. "$top_srcdir/tests/integ/lib.sh"
+need python3
+need timeout
+need ipv4 "the servers listen on 127.0.0.1"
+
+BAD="python3 $top_srcdir/tests/integ/badserver.py"
+# bad MODE [ARG]: start a hostile server; sets BP (its port).
+bad() {
+	rm -f "$T/bp"
+	$BAD "$1" "$T/bp" ${2:+"$2"} 2>"$T/bad.err" &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/bp" || hard "badserver $1 did not start: $(cat "$T/bad.err")"
+	BP=$(cat "$T/bp")
+}
+run() {
+	_lim=$1; shift
+	timeout -k 2 "$_lim" "$ANYECHO" "$@" >"$T/out" 2>&1 </dev/null
+	rc=$?
+	out=$(cat "$T/out")
+}
+
+# 299 of 300: not "0% loss" (2 ms is the least interval a user may ask).
+bad dgram-drop 7
+run 60 -u -q -c 300 -i 2ms -W 1s 127.0.0.1 $BP
+expect_eq "299 of 300 exit" $rc 1
+expect_in "299 of 300" "$out" "300 sent, 299 received, 0 mismatched, 0.3% loss"
+run 60 --json -u -q -c 300 -i 2ms -W 1s 127.0.0.1 $BP
+expect_in "299 of 300 json" "$out" '"loss_pct":0.3'
+
+# Every echo comes back, 600 ms after -W: late, with its time, not lost.
+bad dgram-late 900
+run 30 -u -c 2 -i 100ms -W 300ms 127.0.0.1 $BP
+expect_eq "late exit" $rc 0
+expect_in "late summary" "$out" "2 sent, 0 received, 0 mismatched, 0% loss"
+expect_in "late count" "$out" "2 late"
+expect_in "late line" "$out" "seq=1 time="
+expect_in "late line" "$out" "(late: after the 300 ms timeout)"
+run 30 --json -u -c 2 -i 100ms -W 300ms 127.0.0.1 $BP
+expect_in "late json" "$out" '"status":"late"'
+expect_in "late json reachable" "$out" '"reachable":true'
+rtt=$(echo "$out" | grep '"status":"late"' | head -1 | sed 's/.*"rtt_ms":\([0-9]*\).*/\1/')
+[ "$rtt" -ge 800 ] 2>/dev/null || fail "late reply without its time (rtt_ms '$rtt'): $out"
+# Every record carries a timestamp (Unix seconds).
+n=$(echo "$out" | grep -c .)
+expect_eq "timestamps" "$(echo "$out" | grep -c '"timestamp":[0-9]\{10\}\.[0-9]\{3\}')" "$n"
+
+# Two targets: each probe line says which.
+start_server -l 127.0.0.1:0 -t
+P=$(port IPv4 stream)
+run 30 -c 1 127.0.0.1 $P localhost $P
+expect_in "named probe line" "$out" "127.0.0.1: 64 bytes from 127.0.0.1:$P"
+expect_in "named probe line" "$out" "localhost: 64 bytes from 127.0.0.1:$P"
+# Over TCP the summary counts retransmissions (TCP_INFO).
+run 30 -c 2 -i 10ms 127.0.0.1 $P
+expect_in "retransmissions" "$out" ", 0 retransmissions"
+run 30 --json -c 1 127.0.0.1 $P
+expect_in "retransmissions json" "$out" '"tcp_retransmits":0'
+
+# -A: rows in the resolver's order, not in the order they finished; the
+# family line names every distinct cause. 127.0.0.1 never answers a
+# connect (queue full), 127.0.0.2 refuses.
+bad blackhole 1
+printf '127.0.0.2 two.test\n127.0.0.1 two.test\n' >"$T/two.hosts"
+CARES_HOSTS=$T/two.hosts
+export CARES_HOSTS
+order=$(timeout 10 "$ANYECHO" --resolve -t -4 two.test $BP | awk '{ print $4 }' | tr '\n' ' ')
+run 30 -A -4 -c 1 --connect-timeout 600ms two.test $BP
+expect_eq "--all exit" $rc 1
+rows=$(echo "$out" | awk '/^127\.0\.0\./ { print $1 }' | tr '\n' ' ')
+expect_eq "--all rows in resolver order" "$rows" "$order"
+expect_in "--all causes" "$out" "IPv4: 0 of 2 addresses reachable ("
+case $out in *"no answer"*"connection refused"*|*"connection refused"*"no answer"*) ;;
+*) fail "--all family line lacks a cause: $out" ;; esac
+echo "$out" | grep '^IPv4: ' | grep -q 'no answer' && echo "$out" | grep '^IPv4: ' |
+	grep -q 'connection refused' || fail "family line does not list both causes: $out"
+run 30 --json -A -4 -c 1 --connect-timeout 600ms two.test $BP
+expect_in "family json" "$out" '"type":"family"'
+echo "$out" | grep '"type":"family"' | grep -q '"reachable":false' ||
+	fail "family record: reachable is not a boolean: $out"
+unset CARES_HOSTS
+echo ok
