@@ -43,6 +43,8 @@ struct probe_result {
 	double rtt_ms;
 	enum probe_status status;
 	const char *error; /* words for anything but PROBE_OK */
+	bool retransmitted; /* TCP: the kernel retransmitted during this probe */
+	int timeout_ms;     /* PROBE_LATE: the -W it missed */
 };
 
 struct session_summary {
@@ -57,6 +59,29 @@ struct session_summary {
 	bool resolve_failed;
 	bool pipe;                       /* pipe mode: bytes, not probes */
 	uint64_t bytes_sent, bytes_received;
+	/* The race (not --all): connect_ms runs from the target's first
+	 * attempt; handshake_ms is the winner's own. */
+	int attempts;
+	double handshake_ms;
+	int preferred_family;       /* family of the first attempt */
+	bool fallback;              /* the preferred family failed, another won */
+	const char *fallback_error; /* what became of the preferred family */
+	long long retransmits;      /* TCP_INFO tcpi_total_retrans during the run; -1: n/a */
+	size_t index;               /* --all: the address's place in the resolver's answer */
+};
+
+/* One connection attempt of a race (default and --sequential mode). */
+enum attempt_outcome { ATTEMPT_CONNECTED, ATTEMPT_FAILED, ATTEMPT_CANCELLED };
+
+struct attempt_result {
+	const char *target;
+	const struct addr *addr;
+	int number;      /* from 1, in the order started */
+	double start_ms; /* after the target's first attempt */
+	double time_ms;  /* from its start to its outcome */
+	enum attempt_outcome outcome;
+	const char *error; /* the cause; NULL when connected */
+	bool pipe;         /* pipe mode: stdout carries the echo */
 };
 
 struct client_report {
@@ -65,6 +90,8 @@ struct client_report {
 	/* --all: after every address of a target has its summary */
 	void (*target_done)(void *arg, const char *target);
 	void *arg;
+	/* each connection attempt's outcome (not --all); may be NULL */
+	void (*attempt)(void *arg, const struct attempt_result *r);
 };
 
 struct client;

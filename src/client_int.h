@@ -42,6 +42,19 @@ struct session {
 	bool stdin_eof;
 	bool closing;     /* input ended and sent: the -W deadline runs */
 	char err[ERRLEN];
+	/* attempts (race.c) */
+	int number;          /* the attempt's place in its target's race */
+	bool reported;       /* its attempt record went out */
+	bool probing;        /* datagram: probes run before the first reply */
+	bool unanswered;     /* ... and ended with none: summarised, not reached */
+	double handshake_ms; /* its own connect time */
+	size_t index;        /* --all: place in the resolver's answer */
+	/* honest numbers (probe.c) */
+	long long lost_open;    /* datagram probes reported lost and not yet late */
+	uint64_t linger_until;  /* datagram: after the last, wait -W for late replies */
+	long long retrans0;     /* TCP: tcpi_total_retrans when probing began; -1 n/a */
+	long long retrans_probe; /* ... when the probe in flight was sent */
+	long long retransmits;   /* ... during the run */
 };
 
 struct target {
@@ -63,6 +76,10 @@ struct target {
 	bool done;
 	char err[ERRLEN];  /* every failed connection attempt */
 	char rerr[ERRLEN]; /* every failed lookup */
+	uint64_t first_us;  /* the first attempt's start */
+	int nattempts;
+	int pref_family;    /* the first attempt's family */
+	char ferr[ERRLEN];  /* what became of the preferred family's attempts */
 };
 
 struct client {
@@ -95,6 +112,11 @@ void race_target_start(struct target *t);
 void race_target_free(struct target *t);
 /* SIGINT: finish what is connected, abandon the rest. */
 void race_target_stop(struct target *t);
+
+/* A datagram session's first reply came: it connects (and may win). */
+void session_answered(struct session *s);
+/* A datagram attempt not yet answered got an ICMP error (errno e). */
+void session_attempt_failed(struct session *s, int e);
 
 /* probe.c: verified probes over a connected session */
 void probe_start(struct session *s);

@@ -2,6 +2,8 @@
  * datagram session; results through the client's report callbacks. */
 #include "common.h"
 
+#include <netinet/tcp.h>
+
 #include "client_int.h"
 #include "payload.h"
 
@@ -67,12 +69,55 @@ probe_slot(struct session *s, long long seq)
 }
 
 static void
+report_rt(struct session *s, long long seq, int bytes, double rtt, enum probe_status st,
+    const char *err, bool retransmitted)
+{
+	struct probe_result r = { s->t->text, &s->addr, seq + 1, bytes, rtt, st, err, retransmitted,
+		s->t->c->o.timeout_ms };
+
+	s->t->c->rep.probe(s->t->c->rep.arg, &r);
+}
+
+static void
 report(struct session *s, long long seq, int bytes, double rtt, enum probe_status st,
     const char *err)
 {
-	struct probe_result r = { s->t->text, &s->addr, seq + 1, bytes, rtt, st, err };
+	report_rt(s, seq, bytes, rtt, st, err, false);
+}
 
-	s->t->c->rep.probe(s->t->c->rep.arg, &r);
+/* TCP's own count of retransmitted segments on the connection (Linux
+ * TCP_INFO), or -1 where there is none (unix sockets, other kernels). */
+static long long
+tcp_total_retrans(const struct session *s)
+{
+#if defined(TCP_INFO) && defined(__linux__)
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (s->fd == -1 || s->addr.socktype != SOCK_STREAM ||
+	    (s->addr.family != AF_INET && s->addr.family != AF_INET6))
+		return -1;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
+	    len < offsetof(struct tcp_info, tcpi_total_retrans) + sizeof(ti.tcpi_total_retrans))
+		return -1;
+	return (long long)ti.tcpi_total_retrans;
+#else
+	(void)s;
+	return -1;
+#endif
+}
+
+/* Retransmissions since probing began, kept in the session for its
+ * summary (the socket is closed by then). Returns the kernel's count. */
+static long long
+tcp_retrans_update(struct session *s)
+{
+	long long now = tcp_total_retrans(s);
+
+	if (now >= 0 && s->retrans0 >= 0)
+		s->retransmits = now - s->retrans0;
+	return now;
 }
 
 static void
@@ -150,6 +195,9 @@ stream_reply_done(struct session *s)
 	size_t size = (size_t)c->o.size;
 	double rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
 	size_t d = payload_first_diff(s->tx, s->rx, size);
+	long long rt = tcp_retrans_update(s);
+	/* The RTT includes a retransmission: it measures TCP's recovery. */
+	bool retransmitted = rt >= 0 && s->retrans_probe >= 0 && rt > s->retrans_probe;
 
 	s->awaiting = false;
 	s->last_ok = d == size;
@@ -160,10 +208,10 @@ stream_reply_done(struct session *s)
 		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
 		s->mismatched++;
 		snprintf(s->err, sizeof(s->err), "%s", msg);
-		report(s, seq, (int)size, rtt, PROBE_MISMATCH, msg);
+		report_rt(s, seq, (int)size, rtt, PROBE_MISMATCH, msg, retransmitted);
 	} else {
 		record_rtt(s, rtt);
-		report(s, seq, (int)size, rtt, PROBE_OK, NULL);
+		report_rt(s, seq, (int)size, rtt, PROBE_OK, NULL, retransmitted);
 	}
 	if (more_probes(s))
 		schedule_next(s);
@@ -228,6 +276,7 @@ stream_lost(struct session *s, const char *why)
 {
 	char w[ADDR_STRLEN + 16];
 
+	tcp_retrans_update(s);
 	session_where(&s->addr, w, sizeof(w));
 	if (strcmp(why, "timeout") == 0)
 		snprintf(s->err, sizeof(s->err), "no reply from %s within %d ms", w,
@@ -325,8 +374,21 @@ dgram_maybe_finish(struct session *s)
 {
 	while (s->sweep < s->nsent && GOT(s, s->sweep) != SLOT_PENDING)
 		s->sweep++;
-	if (!more_probes(s) && s->sweep >= s->nsent)
+	if (!more_probes(s) && s->sweep >= s->nsent) {
+		/* Replies to probes reported lost may still come: wait one
+		 * more -W for them (as ping waits for the last), no longer. */
+		struct client *c = s->t->c;
+		uint64_t now = evloop_clock_us();
+		if (s->lost_open > 0 && !c->stopping) {
+			if (s->linger_until == 0)
+				s->linger_until = now + (uint64_t)c->o.timeout_ms * 1000;
+			if (now < s->linger_until) {
+				session_arm_at_us(c, &s->rtimer, s->linger_until);
+				return;
+			}
+		}
 		session_finish(s);
+	}
 	else if (s->blocked && s->nsent - s->sweep < s->cap) {
 		s->blocked = false;
 		probe_send(s);
@@ -346,6 +408,7 @@ dgram_sweep(struct session *s)
 		if (GOT(s, s->sweep) != SLOT_PENDING)
 			continue;
 		GOT(s, s->sweep) = SLOT_LOST;
+		s->lost_open++;
 		snprintf(msg, sizeof(msg), "no reply from %s within %d ms", w, c->o.timeout_ms);
 		if (s->err[0] == '\0')
 			snprintf(s->err, sizeof(s->err), "%s", msg);
@@ -390,6 +453,8 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		dgram_unrecognised(s, n);
 		return;
 	}
+	if (!s->connected) /* the first reply: the address is reached */
+		session_answered(s);
 	d = payload_dgram_diff(c->seed, hdr, p, n, size);
 	if (s->nsent - seq > s->cap) {
 		/* Older than the ring remembers: settled long ago. */
@@ -413,6 +478,10 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	else
 		s->maxseq = seq;
 	if (GOT(s, seq) == SLOT_LOST || rtt > c->o.timeout_ms) {
+		/* Every probe said lost came back after all: no loss to report. */
+		if (GOT(s, seq) == SLOT_LOST && --s->lost_open == 0 &&
+		    strncmp(s->err, "no reply from ", 14) == 0)
+			s->err[0] = '\0';
 		s->late++;
 		GOT(s, seq) = SLOT_ANSWERED;
 		report(s, seq, (int)n, rtt, PROBE_LATE, "reply after the timeout");
@@ -445,7 +514,12 @@ on_dgram_io(struct evloop *loop, int fd, int events, void *arg)
 		ssize_t n = recv(fd, c->rxbuf, sizeof(c->rxbuf), MSG_TRUNC);
 		if (n == -1) {
 			if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) {
-				/* An ICMP error: the probe it answers is lost; say why. */
+				/* An ICMP error: the probe it answers is lost; say why.
+				 * An attempt not yet answered has failed: race on. */
+				if (!s->connected) {
+					session_attempt_failed(s, errno);
+					return;
+				}
 				session_connect_error(s, errno);
 				continue;
 			}
@@ -487,6 +561,7 @@ probe_send(struct session *s)
 		return;
 	}
 	payload_fill(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
+	s->retrans_probe = tcp_total_retrans(s);
 	s->txoff = s->rxlen = 0;
 	s->awaiting = true;
 	if (s->rd_end != 0) { /* the server closed after the last reply */
@@ -515,6 +590,8 @@ probe_start(struct session *s)
 		return;
 	}
 	evtimer_init(&s->ptimer, on_next_probe, s);
+	s->retrans0 = tcp_total_retrans(s);
+	s->retransmits = s->retrans0 >= 0 ? 0 : -1;
 	if (s->addr.socktype == SOCK_DGRAM) {
 		evtimer_init(&s->rtimer, on_sweep, s);
 		evloop_fd_set(c->loop, s->fd, EV_READ, on_dgram_io, s);

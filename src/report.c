@@ -3,6 +3,8 @@
  * status. It prints; the client core (client.h) never does. */
 #include "common.h"
 
+#include <time.h>
+
 #include "log.h"
 #include "report.h"
 
@@ -57,6 +59,16 @@ json_str(const char *key, const char *v)
 	putchar('"');
 }
 
+/* Every record ends with when it was written: Unix seconds, to the ms. */
+static void
+json_end(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	printf(",\"timestamp\":%lld.%03ld}\n", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+}
+
 static void
 json_addr(const struct addr *a)
 {
@@ -98,20 +110,50 @@ json_probe(const struct probe_result *r)
 	json_ms("rtt_ms", r->rtt_ms, r->status != PROBE_LOST && r->seq > 0);
 	printf(",\"status\":\"%s\",", status_names[r->status]);
 	json_str("error", r->error);
-	printf("}\n");
+	printf(",\"retransmitted\":%s", r->retransmitted ? "true" : "false");
+	json_end();
+}
+
+/* Probes that never came back: a late reply came back, so it is not one. */
+static long long
+lost(const struct session_summary *s)
+{
+	long long n = s->sent - s->received - s->mismatched - s->late;
+
+	return n > 0 ? n : 0;
 }
 
 static double
 loss_pct(const struct session_summary *s)
 {
-	return s->sent > 0 ? 100.0 * (double)(s->sent - s->received - s->mismatched) / (double)s->sent
-			   : 100.0;
+	return s->sent > 0 ? 100.0 * (double)lost(s) / (double)s->sent : 100.0;
 }
 
+/* Loss as people read it: whole numbers as they are, the rest to one
+ * decimal, and never rounded to 0 or 100 when it is neither (1 of 10000
+ * lost is "<0.1%", not "0.0%"). */
+static const char *
+loss_text(const struct session_summary *s, char *buf, size_t len)
+{
+	double p = loss_pct(s);
+	long long n = lost(s);
+
+	if (s->sent > 0 && n > 0 && p < 0.05)
+		snprintf(buf, len, "<0.1%%");
+	else if (s->sent > 0 && n < s->sent && p > 99.95)
+		snprintf(buf, len, ">99.9%%");
+	else if (s->sent > 0 && (n * 100) % s->sent != 0)
+		snprintf(buf, len, "%.1f%%", p);
+	else
+		snprintf(buf, len, "%.0f%%", p);
+	return buf;
+}
+
+/* A reply that came back after -W still came back. */
 static bool
 reachable(const struct session_summary *s)
 {
-	return s->connected && (s->received > 0 || (s->pipe && s->error == NULL));
+	return s->connected && (s->received > 0 || s->late > 0 || (s->pipe && s->error == NULL));
 }
 
 static void
@@ -127,6 +169,19 @@ json_summary(const struct session_summary *s)
 	    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
 	    s->reordered);
 	printf(",\"loss_pct\":%.1f", loss_pct(s));
+	printf(",\"attempts\":%d", s->attempts);
+	json_ms("handshake_ms", s->handshake_ms, s->connected && s->attempts > 0);
+	printf(",\"preferred_family\":");
+	if (s->preferred_family == AF_INET || s->preferred_family == AF_INET6)
+		printf("\"%s\"", addr_family_name(s->preferred_family));
+	else
+		printf("null");
+	printf(",\"fallback\":%s,", s->fallback ? "true" : "false");
+	json_str("fallback_error", s->fallback_error);
+	if (s->retransmits >= 0)
+		printf(",\"tcp_retransmits\":%lld", s->retransmits);
+	else
+		printf(",\"tcp_retransmits\":null");
 	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
 	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
 	json_ms("rtt_max_ms", s->rtt_max, s->received > 0);
@@ -136,10 +191,55 @@ json_summary(const struct session_summary *s)
 		    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
 	printf(",");
 	json_str("error", s->error);
-	printf("}\n");
+	json_end();
+}
+
+static const char *const outcome_names[] = { "connected", "failed", "cancelled" };
+
+static void
+json_attempt(const struct attempt_result *r)
+{
+	printf("{\"type\":\"attempt\",");
+	json_str("target", r->target);
+	json_addr(r->addr);
+	printf(",\"attempt\":%d,\"start_ms\":%.3f,\"time_ms\":%.3f,\"outcome\":\"%s\",",
+	    r->number, r->start_ms, r->time_ms, outcome_names[r->outcome]);
+	json_str("error", r->error);
+	json_end();
 }
 
 /* ---- text ---- */
+
+/* Each connection attempt: -v text (stderr: stdout may carry a pipe's
+ * echo), and always a JSON record (but not into a pipe's echo). */
+static void
+on_attempt(void *arg, const struct attempt_result *r)
+{
+	char w[ADDR_STRLEN + 16], host[ADDR_STRLEN];
+
+	(void)arg;
+	if (ro.json) {
+		if (!r->pipe)
+			json_attempt(r);
+		return;
+	}
+	if (!ro.verbose)
+		return;
+	addr_format_host(r->addr, host, sizeof(host));
+	if (r->addr->family == AF_UNIX)
+		snprintf(w, sizeof(w), "%s", host);
+	else
+		snprintf(w, sizeof(w), "%s port %d", host, addr_port(r->addr));
+	if (r->outcome == ATTEMPT_CONNECTED)
+		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: connected in %.3f ms", r->target,
+		    r->number, w, addr_family_name(r->addr->family), addr_type_name(r->addr->socktype),
+		    r->start_ms, r->time_ms);
+	else
+		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: %s after %.1f ms: %s", r->target,
+		    r->number, w, addr_family_name(r->addr->family), addr_type_name(r->addr->socktype),
+		    r->start_ms, r->outcome == ATTEMPT_FAILED ? "failed" : "cancelled", r->time_ms,
+		    r->error != NULL ? r->error : "unknown");
+}
 
 static void
 on_probe(void *arg, const struct probe_result *r)
@@ -147,7 +247,9 @@ on_probe(void *arg, const struct probe_result *r)
 	char buf[ADDR_STRLEN];
 
 	(void)arg;
-	if (r->status != PROBE_OK)
+	/* Loss is the summary's to judge: a probe reported lost may yet
+	 * come back late, and a late reply is no failure. */
+	if (r->status != PROBE_OK && r->status != PROBE_LATE && r->status != PROBE_LOST)
 		worse(REPORT_FAILED);
 	if (ro.json) {
 		json_probe(r);
@@ -156,10 +258,21 @@ on_probe(void *arg, const struct probe_result *r)
 	if (ro.quiet || ro.all)
 		return;
 	addr_format(r->addr, buf, sizeof(buf));
+	if (ro.name_target)
+		printf("%s: ", r->target);
 	if (r->status == PROBE_OK)
-		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms\n", r->bytes, buf,
+		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms%s\n", r->bytes, buf,
 		    addr_family_name(r->addr->family), addr_type_name(r->addr->socktype), r->seq,
-		    r->rtt_ms);
+		    r->rtt_ms, r->retransmitted ? " (retransmitted)" : "");
+	else if (r->status == PROBE_LATE && r->rtt_ms > 0)
+		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms (late: after the %d ms "
+		       "timeout)\n",
+		    r->bytes, buf, addr_family_name(r->addr->family), addr_type_name(r->addr->socktype),
+		    r->seq, r->rtt_ms, r->timeout_ms);
+	else if (ro.name_target && r->seq > 0)
+		printf("seq=%lld: %s\n", r->seq, r->error);
+	else if (ro.name_target)
+		printf("%s\n", r->error);
 	else if (r->seq > 0)
 		printf("%s: seq=%lld: %s\n", r->target, r->seq, r->error);
 	else
@@ -169,7 +282,7 @@ on_probe(void *arg, const struct probe_result *r)
 static void
 print_summary(const struct session_summary *s)
 {
-	char buf[ADDR_STRLEN];
+	char buf[ADDR_STRLEN], pct[16];
 
 	if (s->pipe) {
 		if (s->error != NULL)
@@ -185,14 +298,18 @@ print_summary(const struct session_summary *s)
 	}
 	printf("--- %s (%s, %s %s) ---\n", s->target, addr_format(s->addr, buf, sizeof(buf)),
 	    addr_family_name(s->addr->family), addr_type_name(s->addr->socktype));
-	printf("%lld sent, %lld received, %lld mismatched, %.0f%% loss, connect %.3f ms", s->sent,
-	    s->received, s->mismatched, loss_pct(s), s->connect_ms);
+	printf("%lld sent, %lld received, %lld mismatched, %s loss, connect %.3f ms", s->sent,
+	    s->received, s->mismatched, loss_text(s, pct, sizeof(pct)), s->connect_ms);
+	if (s->attempts > 1)
+		printf(" (%d attempts)", s->attempts);
 	if (s->duplicates > 0 || s->late > 0)
 		printf(", %lld duplicates, %lld late", s->duplicates, s->late);
 	if (s->unrecognised > 0)
 		printf(", %lld unrecognised", s->unrecognised);
 	if (s->reordered > 0)
 		printf(", %lld reordered", s->reordered);
+	if (s->retransmits >= 0)
+		printf(", %lld retransmission%s", s->retransmits, s->retransmits == 1 ? "" : "s");
 	printf("\n");
 	if (s->received > 0)
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
@@ -205,9 +322,17 @@ on_summary(void *arg, const struct session_summary *s)
 	(void)arg;
 	if (s->resolve_failed)
 		worse(REPORT_UNRESOLVED);
-	else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
-	    s->mismatched > 0 || s->unrecognised > 0)
+	else if (!reachable(s) || s->error != NULL || lost(s) > 0 || s->mismatched > 0 ||
+	    s->unrecognised > 0)
 		worse(REPORT_FAILED);
+	if (s->fallback) {
+		/* Reached, but not as it should be: a script sees exit 4. */
+		worse(REPORT_FALLBACK);
+		log_warn("%s: %s failed (%s); reached over %s", s->target,
+		    addr_family_name(s->preferred_family),
+		    s->fallback_error != NULL ? s->fallback_error : "slower than the attempt delay",
+		    addr_family_name(s->addr->family));
+	}
 	if (ro.json)
 		json_summary(s);
 	if (ro.all && s->addr != NULL) {
@@ -245,11 +370,37 @@ short_error(const char *e)
 	return e;
 }
 
+/* Every distinct short cause among the family's failed rows, in order. */
+static void
+family_causes(const char *target, int family, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < run.nrows; i++) {
+		const struct row *r = &run.rows[i];
+		const char *why;
+		bool seen = false;
+		if (strcmp(r->s.target, target) != 0 || r->addr.family != family ||
+		    reachable(&r->s) || r->error[0] == '\0')
+			continue;
+		why = short_error(r->error);
+		for (size_t k = 0; k < i && !seen; k++) {
+			const struct row *o = &run.rows[k];
+			seen = strcmp(o->s.target, target) == 0 && o->addr.family == family &&
+			    !reachable(&o->s) && o->error[0] != '\0' &&
+			    strcmp(short_error(o->error), why) == 0;
+		}
+		if (!seen) {
+			size_t l = strlen(buf);
+			snprintf(buf + l, len - l, "%s%s", l ? ", " : "", why);
+		}
+	}
+}
+
 static void
 print_family_line(const char *target, int family)
 {
 	int total = 0, ok = 0;
-	const char *why = NULL;
+	char why[512];
 
 	for (size_t i = 0; i < run.nrows; i++) {
 		const struct row *r = &run.rows[i];
@@ -258,52 +409,76 @@ print_family_line(const char *target, int family)
 		total++;
 		if (reachable(&r->s))
 			ok++;
-		else if (why == NULL && r->error[0] != '\0')
-			why = short_error(r->error);
 	}
 	if (total == 0)
 		return;
+	family_causes(target, family, why, sizeof(why));
 	if (ro.json) {
+		/* "reachable" is a boolean in every record; the count apart. */
 		printf("{\"type\":\"family\",");
 		json_str("target", target);
-		printf(",\"family\":\"%s\",\"reachable\":%d,\"total\":%d}\n", addr_family_name(family),
-		    ok, total);
+		printf(",\"family\":\"%s\",\"reachable\":%s,\"reachable_count\":%d,\"total\":%d,",
+		    addr_family_name(family), ok > 0 ? "true" : "false", ok, total);
+		json_str("errors", why[0] != '\0' ? why : NULL);
+		json_end();
 		return;
 	}
 	printf("%s: %d of %d address%s reachable", addr_family_name(family), ok, total,
 	    total == 1 ? "" : "es");
-	if (ok < total && why != NULL)
+	if (ok < total && why[0] != '\0')
 		printf(" (%s)", why);
 	printf("\n");
+}
+
+/* The row of the target and family that comes next in the resolver's
+ * order after index `after` (SIZE_MAX: the first); NULL when none. */
+static const struct row *
+next_row(const char *target, int family, size_t *after)
+{
+	const struct row *best = NULL;
+
+	for (size_t i = 0; i < run.nrows; i++) {
+		const struct row *r = &run.rows[i];
+		if (strcmp(r->s.target, target) != 0 || r->addr.family != family)
+			continue;
+		if (*after != SIZE_MAX && r->s.index <= *after)
+			continue;
+		if (best == NULL || r->s.index < best->s.index)
+			best = r;
+	}
+	if (best != NULL)
+		*after = best->s.index;
+	return best;
 }
 
 static void
 on_target_done(void *arg, const char *target)
 {
 	static const int families[] = { AF_INET6, AF_INET, AF_UNIX };
-	char buf[ADDR_STRLEN], rtt[40], conn[16];
+	char buf[ADDR_STRLEN], rtt[40], conn[16], pct[16];
 
 	(void)arg;
 	if (!ro.json) {
 		/* 80 columns before the error, whose short form is under 20. */
 		printf("%s\n%-32s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", "FAM", "PROTO",
 		    "CONNECT", "RTT min/avg/max ms", "LOSS", "ERROR");
-		/* Rows by family, IPv6 first, then in the order they finished. */
-		for (size_t i = 0; i < run.nrows * AE_NELEM(families); i++) {
-			const struct row *r = &run.rows[i % run.nrows];
-			if (strcmp(r->s.target, target) != 0 ||
-			    r->addr.family != families[i / run.nrows])
-				continue;
-			snprintf(conn, sizeof(conn), r->s.connected ? "%.1f ms" : "-", r->s.connect_ms);
-			if (r->s.received > 0)
-				snprintf(rtt, sizeof(rtt), "%.2f/%.2f/%.2f", r->s.rtt_min, r->s.rtt_avg,
-				    r->s.rtt_max);
-			else
-				snprintf(rtt, sizeof(rtt), "-");
-			printf("%-32s %-4s %-6s %8s %-18s %4.0f%%  %s\n",
-			    addr_format(&r->addr, buf, sizeof(buf)), addr_family_name(r->addr.family),
-			    addr_type_name(r->addr.socktype), conn, rtt, loss_pct(&r->s),
-			    short_error(r->error));
+		/* Rows by family, IPv6 first, then in the resolver's order. */
+		for (size_t f = 0; f < AE_NELEM(families); f++) {
+			size_t after = SIZE_MAX;
+			for (const struct row *r = next_row(target, families[f], &after); r != NULL;
+			    r = next_row(target, families[f], &after)) {
+				snprintf(conn, sizeof(conn), r->s.connected ? "%.1f ms" : "-",
+				    r->s.connect_ms);
+				if (r->s.received > 0)
+					snprintf(rtt, sizeof(rtt), "%.2f/%.2f/%.2f", r->s.rtt_min,
+					    r->s.rtt_avg, r->s.rtt_max);
+				else
+					snprintf(rtt, sizeof(rtt), "-");
+				printf("%-32s %-4s %-6s %8s %-18s %5s  %s\n",
+				    addr_format(&r->addr, buf, sizeof(buf)),
+				    addr_family_name(r->addr.family), addr_type_name(r->addr.socktype),
+				    conn, rtt, loss_text(&r->s, pct, sizeof(pct)), short_error(r->error));
+			}
 		}
 	}
 	for (size_t i = 0; i < AE_NELEM(families); i++)
@@ -318,6 +493,7 @@ report_setup(const struct report_opts *o, struct client_report *rep)
 	rep->summary = on_summary;
 	rep->target_done = on_target_done;
 	rep->arg = NULL;
+	rep->attempt = on_attempt;
 }
 
 enum report_outcome

@@ -10,10 +10,11 @@ struct report_opts {
 	bool quiet;   /* summaries only */
 	bool verbose; /* more detail */
 	bool all;     /* --all: rows gathered into a table per target */
+	bool name_target; /* several targets: every probe line names its own */
 };
 
 /* Worst first last: a later value outranks an earlier one. */
-enum report_outcome { REPORT_ALL_WELL, REPORT_FAILED, REPORT_UNRESOLVED };
+enum report_outcome { REPORT_ALL_WELL, REPORT_FALLBACK, REPORT_FAILED, REPORT_UNRESOLVED };
 
 /* Fill rep with the callbacks that print what o asks for. */
 void report_setup(const struct report_opts *o, struct client_report *rep);
