@@ -110,4 +110,21 @@ expect_in "sequential json" "$out" '"outcome":"failed"'
 out=$(cx -u --sequential -c 1 -W 1s --connect-timeout 1s dual.test 7007); rc=$?
 expect_eq "UDP sequential exit" $rc 4
 expect_in "UDP sequential winner" "$out" "1 sent, 1 received"
+
+# TCP retransmissions: everything the server sends to the client vanishes
+# for a while during the run (a blackhole route on the server's side: on
+# the client's side, the kernel's own send fails and TCP does not count a
+# retransmission that never left), so the client's TCP retransmits; the summary counts it (TCP_INFO) and the probe that waited
+# for it is marked. Probes at 0, 1, 2, 3 s; the hole from 0.5 to 2.2 s.
+(sleep 0.5; ip -n $S route add blackhole 192.0.2.1/32; sleep 1.7
+	ip -n $S route del blackhole 192.0.2.1/32) &
+hole=$!
+at_exit "kill $hole 2>/dev/null; ip -n $S route del blackhole 192.0.2.1/32 2>/dev/null"
+out=$(cx -c 4 -i 1s -W 8s 192.0.2.2 7007); rc=$?
+wait $hole
+expect_eq "retransmission exit" $rc 0
+expect_in "retransmitted probe" "$out" "(retransmitted)"
+n=$(echo "$out" | sed -n 's/.*, \([0-9]*\) retransmissions\{0,1\}$/\1/p')
+[ "${n:-0}" -ge 1 ] || fail "no retransmission counted: $out"
+echo "ok: $n retransmissions counted"
 echo ok
