@@ -189,6 +189,8 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->fallback_error = sum->fallback && s->t->ferr[0] != '\0' ? s->t->ferr : NULL;
 	sum->retransmits = s->retransmits;
 	sum->index = s->index;
+	if (s->unanswered) /* a datagram address that never answered */
+		sum->connect_ms = sum->handshake_ms = -1;
 }
 
 /* Are all sessions of the target over? Then so is the target. */
@@ -302,11 +304,32 @@ target_kick(struct target *t)
 	evloop_timer_arm(t->c->loop, &t->pace, 0);
 }
 
+/* A datagram attempt that is its target's last hope keeps probing past
+ * the connect timeout (`-c 0` watching a server that is down for a while):
+ * it holds the race as the winner; its first reply connects it, and if
+ * none comes its summary shows the loss. */
+static bool
+hold_last_probing(struct target *t, struct session *s)
+{
+	struct evloop *loop = t->c->loop;
+
+	if (s == NULL || !s->probing || s->done || s->connected || !last_hope(t, s))
+		return false;
+	t->winner = s;
+	evloop_timer_cancel(loop, &s->ctimer);
+	evloop_timer_cancel(loop, &t->deadline);
+	evloop_timer_cancel(loop, &t->pace);
+	return true;
+}
+
 static void
 on_connect_timeout(struct evloop *loop, void *arg)
 {
+	struct session *s = arg;
+
 	(void)loop;
-	session_failed(arg, ETIMEDOUT);
+	if (!hold_last_probing(s->t, s))
+		session_failed(s, ETIMEDOUT);
 }
 
 static void
@@ -426,9 +449,17 @@ static void
 on_race_deadline(struct evloop *loop, void *arg)
 {
 	struct target *t = arg;
-	size_t started = 0, known;
+	struct session *open = NULL;
+	size_t started = 0, known, nopen = 0;
 
 	(void)loop;
+	for (struct session *s = t->sessions; s != NULL; s = s->next)
+		if (!s->done) {
+			open = s;
+			nopen++;
+		}
+	if (nopen == 1 && hold_last_probing(t, open))
+		return;
 	t->expired = true;
 	for (int i = 0; i < 2; i++) {
 		resolve_cancel(t->q[i]);
@@ -671,7 +702,7 @@ void
 race_target_stop(struct target *t)
 {
 	for (struct session *s = t->sessions; s != NULL; s = s->next)
-		if (s->connected && !s->done)
+		if ((s->connected || s == t->winner) && !s->done)
 			session_finish(s);
 	if (t->done)
 		return;

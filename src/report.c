@@ -163,14 +163,15 @@ json_summary(const struct session_summary *s)
 	json_str("target", s->target);
 	json_addr(s->addr);
 	printf(",\"reachable\":%s", reachable(s) ? "true" : "false");
-	json_ms("connect_ms", s->connect_ms, s->connected);
+	json_ms("connect_ms", s->connect_ms, s->connected && s->connect_ms >= 0);
 	printf(",\"sent\":%lld,\"received\":%lld,\"mismatched\":%lld,\"duplicates\":%lld"
 	       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld",
 	    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
 	    s->reordered);
 	printf(",\"loss_pct\":%.1f", loss_pct(s));
 	printf(",\"attempts\":%d", s->attempts);
-	json_ms("handshake_ms", s->handshake_ms, s->connected && s->attempts > 0);
+	json_ms("handshake_ms", s->handshake_ms,
+	    s->connected && s->attempts > 0 && s->handshake_ms >= 0);
 	printf(",\"preferred_family\":");
 	if (s->preferred_family == AF_INET || s->preferred_family == AF_INET6)
 		printf("\"%s\"", addr_family_name(s->preferred_family));
@@ -298,8 +299,12 @@ print_summary(const struct session_summary *s)
 	}
 	printf("--- %s (%s, %s %s) ---\n", s->target, addr_format(s->addr, buf, sizeof(buf)),
 	    addr_family_name(s->addr->family), addr_type_name(s->addr->socktype));
-	printf("%lld sent, %lld received, %lld mismatched, %s loss, connect %.3f ms", s->sent,
-	    s->received, s->mismatched, loss_text(s, pct, sizeof(pct)), s->connect_ms);
+	printf("%lld sent, %lld received, %lld mismatched, %s loss", s->sent, s->received,
+	    s->mismatched, loss_text(s, pct, sizeof(pct)));
+	if (s->connect_ms >= 0)
+		printf(", connect %.3f ms", s->connect_ms);
+	else
+		printf(", no reply to connect");
 	if (s->attempts > 1)
 		printf(" (%d attempts)", s->attempts);
 	if (s->duplicates > 0 || s->late > 0)

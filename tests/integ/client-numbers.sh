@@ -52,6 +52,17 @@ rtt=$(echo "$out" | grep '"status":"late"' | head -1 | sed 's/.*"rtt_ms":\([0-9]
 n=$(echo "$out" | grep -c .)
 expect_eq "timestamps" "$(echo "$out" | grep -c '"timestamp":[0-9]\{10\}\.[0-9]\{3\}')" "$n"
 
+# A datagram address that is the only one keeps its probes going past the
+# connect timeout (UDP races on the first reply, but with nothing to fall
+# back to, the probes are the answer), and its summary has no connect time.
+bad dgram-silent
+run 30 -u -c 4 -i 300ms -W 300ms --connect-timeout 500ms 127.0.0.1 $BP
+expect_eq "silent exit" $rc 1
+expect_in "silent" "$out" "4 sent, 0 received, 0 mismatched, 100% loss, no reply to connect"
+expect_in "silent" "$out" "127.0.0.1: seq=4: no reply from 127.0.0.1 port $BP within 300 ms"
+run 30 --json -u -c 1 -W 300ms 127.0.0.1 $BP
+expect_in "silent json" "$out" '"connect_ms":null'
+
 # Two targets: each probe line says which.
 start_server -l 127.0.0.1:0 -t
 P=$(port IPv4 stream)
