@@ -129,24 +129,26 @@ loss_pct(const struct session_summary *s)
 	return s->sent > 0 ? 100.0 * (double)lost(s) / (double)s->sent : 100.0;
 }
 
-/* Loss as people read it: whole numbers as they are, the rest to one
- * decimal, and never rounded to 0 or 100 when it is neither (1 of 10000
- * lost is "<0.1%", not "0.0%"). */
-static const char *
-loss_text(const struct session_summary *s, char *buf, size_t len)
+const char *
+report_loss_text(long long sent, long long nlost, char *buf, size_t len)
 {
-	double p = loss_pct(s);
-	long long n = lost(s);
+	double p = sent > 0 ? 100.0 * (double)nlost / (double)sent : 100.0;
 
-	if (s->sent > 0 && n > 0 && p < 0.05)
+	if (sent > 0 && nlost > 0 && p < 0.05)
 		snprintf(buf, len, "<0.1%%");
-	else if (s->sent > 0 && n < s->sent && p > 99.95)
+	else if (sent > 0 && nlost < sent && p >= 99.95)
 		snprintf(buf, len, ">99.9%%");
-	else if (s->sent > 0 && (n * 100) % s->sent != 0)
+	else if (sent > 0 && (nlost * 100) % sent != 0)
 		snprintf(buf, len, "%.1f%%", p);
 	else
 		snprintf(buf, len, "%.0f%%", p);
 	return buf;
+}
+
+static const char *
+loss_text(const struct session_summary *s, char *buf, size_t len)
+{
+	return report_loss_text(s->sent, lost(s), buf, len);
 }
 
 /* A reply that came back after -W still came back. */
