@@ -184,8 +184,8 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->handshake_ms = s->handshake_ms;
 	sum->preferred_family = s->t->pref_family;
 	sum->fallback = s->t->c->o.mode != CLIENT_ALL && s->connected && !s->unanswered &&
-	    is_ip(s->addr.family) &&
-	    is_ip(s->t->pref_family) && s->addr.family != s->t->pref_family;
+	    is_ip(s->addr.family) && is_ip(s->t->pref_family) &&
+	    s->addr.family != s->t->pref_family;
 	sum->fallback_error = sum->fallback && s->t->ferr[0] != '\0' ? s->t->ferr : NULL;
 	sum->retransmits = s->retransmits;
 	sum->index = s->index;
@@ -606,7 +606,6 @@ session_connected(struct session *s)
 {
 	struct target *t = s->t;
 	struct client *c = t->c;
-
 	uint64_t now = evloop_clock_us();
 
 	evloop_timer_cancel(c->loop, &s->ctimer);

@@ -181,7 +181,7 @@ json_summary(const struct session_summary *s)
 		printf("null");
 	printf(",\"fallback\":%s,", s->fallback ? "true" : "false");
 	json_str("fallback_error", s->fallback_error);
-	if (s->retransmits >= 0)
+	if (s->connected && s->retransmits >= 0)
 		printf(",\"tcp_retransmits\":%lld", s->retransmits);
 	else
 		printf(",\"tcp_retransmits\":null");
