@@ -50,9 +50,9 @@ struct session {
 	double handshake_ms; /* its own connect time */
 	size_t index;        /* --all: place in the resolver's answer */
 	/* honest numbers (probe.c) */
-	long long lost_open;    /* datagram probes reported lost and not yet late */
-	uint64_t linger_until;  /* datagram: after the last, wait -W for late replies */
-	long long retrans0;     /* TCP: tcpi_total_retrans when probing began; -1 n/a */
+	long long lost_open;     /* datagram probes reported lost and not yet late */
+	uint64_t linger_until;   /* datagram: after the last, wait -W for late replies */
+	long long retrans0;      /* TCP: tcpi_total_retrans when probing began; -1 n/a */
 	long long retrans_probe; /* ... when the probe in flight was sent */
 	long long retransmits;   /* ... during the run */
 };
@@ -76,10 +76,10 @@ struct target {
 	bool done;
 	char err[ERRLEN];  /* every failed connection attempt */
 	char rerr[ERRLEN]; /* every failed lookup */
-	uint64_t first_us;  /* the first attempt's start */
+	uint64_t first_us; /* the first attempt's start */
 	int nattempts;
-	int pref_family;    /* the first attempt's family */
-	char ferr[ERRLEN];  /* what became of the preferred family's attempts */
+	int pref_family;   /* the first attempt's family */
+	char ferr[ERRLEN]; /* what became of the preferred family's attempts */
 };
 
 struct client {

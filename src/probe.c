@@ -388,8 +388,7 @@ dgram_maybe_finish(struct session *s)
 			}
 		}
 		session_finish(s);
-	}
-	else if (s->blocked && s->nsent - s->sweep < s->cap) {
+	} else if (s->blocked && s->nsent - s->sweep < s->cap) {
 		s->blocked = false;
 		probe_send(s);
 	} else

@@ -625,7 +625,8 @@ session_connected(struct session *s)
 		for (struct session *o = t->sessions; o != NULL; o = o->next)
 			if (o != s && !o->done) {
 				char ow[ADDR_STRLEN + 16];
-				snprintf(why, sizeof(why), "no answer from %s yet when %s connected",
+				snprintf(why, sizeof(why),
+				    "no answer from %s yet when %s connected",
 				    session_where(&o->addr, ow, sizeof(ow)), w);
 				attempt_report(o, ATTEMPT_CANCELLED, why);
 				session_close(o);
@@ -712,7 +713,8 @@ race_target_stop(struct target *t)
 		if (!s->done) {
 			attempt_report(s, ATTEMPT_CANCELLED, "interrupted");
 			append_err(t->err, sizeof(t->err), "interrupted while connecting to ");
-			session_where(&s->addr, t->err + strlen(t->err), sizeof(t->err) - strlen(t->err));
+			session_where(&s->addr, t->err + strlen(t->err),
+			    sizeof(t->err) - strlen(t->err));
 			session_close(s);
 			s->done = true;
 		}

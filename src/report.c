@@ -219,6 +219,7 @@ static void
 on_attempt(void *arg, const struct attempt_result *r)
 {
 	char w[ADDR_STRLEN + 16], host[ADDR_STRLEN];
+	const char *fam, *type;
 
 	(void)arg;
 	if (ro.json) {
@@ -233,14 +234,15 @@ on_attempt(void *arg, const struct attempt_result *r)
 		snprintf(w, sizeof(w), "%s", host);
 	else
 		snprintf(w, sizeof(w), "%s port %d", host, addr_port(r->addr));
+	fam = addr_family_name(r->addr->family);
+	type = addr_type_name(r->addr->socktype);
 	if (r->outcome == ATTEMPT_CONNECTED)
-		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: connected in %.3f ms", r->target,
-		    r->number, w, addr_family_name(r->addr->family), addr_type_name(r->addr->socktype),
-		    r->start_ms, r->time_ms);
+		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: connected in %.3f ms",
+		    r->target, r->number, w, fam, type, r->start_ms, r->time_ms);
 	else
-		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: %s after %.1f ms: %s", r->target,
-		    r->number, w, addr_family_name(r->addr->family), addr_type_name(r->addr->socktype),
-		    r->start_ms, r->outcome == ATTEMPT_FAILED ? "failed" : "cancelled", r->time_ms,
+		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: %s after %.1f ms: %s",
+		    r->target, r->number, w, fam, type, r->start_ms,
+		    r->outcome == ATTEMPT_FAILED ? "failed" : "cancelled", r->time_ms,
 		    r->error != NULL ? r->error : "unknown");
 }
 
@@ -270,8 +272,8 @@ on_probe(void *arg, const struct probe_result *r)
 	else if (r->status == PROBE_LATE && r->rtt_ms > 0)
 		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms (late: after the %d ms "
 		       "timeout)\n",
-		    r->bytes, buf, addr_family_name(r->addr->family), addr_type_name(r->addr->socktype),
-		    r->seq, r->rtt_ms, r->timeout_ms);
+		    r->bytes, buf, addr_family_name(r->addr->family),
+		    addr_type_name(r->addr->socktype), r->seq, r->rtt_ms, r->timeout_ms);
 	else if (ro.name_target && r->seq > 0)
 		printf("seq=%lld: %s\n", r->seq, r->error);
 	else if (ro.name_target)
@@ -483,8 +485,9 @@ on_target_done(void *arg, const char *target)
 					snprintf(rtt, sizeof(rtt), "-");
 				printf("%-32s %-4s %-6s %8s %-18s %5s  %s\n",
 				    addr_format(&r->addr, buf, sizeof(buf)),
-				    addr_family_name(r->addr.family), addr_type_name(r->addr.socktype),
-				    conn, rtt, loss_text(&r->s, pct, sizeof(pct)), short_error(r->error));
+				    addr_family_name(r->addr.family),
+				    addr_type_name(r->addr.socktype), conn, rtt,
+				    loss_text(&r->s, pct, sizeof(pct)), short_error(r->error));
 			}
 		}
 	}

@@ -24,9 +24,10 @@ test_loss_text(void **state)
 	char buf[16];
 
 	(void)state;
-	for (size_t i = 0; i < AE_NELEM(cases); i++)
-		assert_string_equal(report_loss_text(cases[i].sent, cases[i].lost, buf, sizeof(buf)),
-		    cases[i].want);
+	for (size_t i = 0; i < AE_NELEM(cases); i++) {
+		const char *got = report_loss_text(cases[i].sent, cases[i].lost, buf, sizeof(buf));
+		assert_string_equal(got, cases[i].want);
+	}
 }
 
 int
