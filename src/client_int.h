@@ -55,6 +55,8 @@ struct session {
 	long long retrans0;      /* TCP: tcpi_total_retrans when probing began; -1 n/a */
 	long long retrans_probe; /* ... when the probe in flight was sent */
 	long long retransmits;   /* ... during the run */
+	bool overdue;            /* stream: the echo missed -W; one more -W, then lost */
+	bool last_late;          /* stream: the last echo was late (not received) */
 };
 
 struct target {

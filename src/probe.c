@@ -200,10 +200,17 @@ stream_reply_done(struct session *s)
 	bool retransmitted = rt >= 0 && s->retrans_probe >= 0 && rt > s->retrans_probe;
 
 	s->awaiting = false;
-	s->last_ok = d == size;
+	s->last_ok = d == size && !s->overdue;
+	s->last_late = d == size && s->overdue;
 	s->last_rtt = rtt;
 	evloop_timer_cancel(c->loop, &s->rtimer);
-	if (d < size) {
+	if (d == size && s->overdue) {
+		/* Late, but back and intact: counted apart, like a datagram's. */
+		s->overdue = false;
+		s->late++;
+		report_rt(s, seq, (int)size, rtt, PROBE_LATE, "reply after the timeout",
+		    retransmitted);
+	} else if (d < size) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
 		s->mismatched++;
@@ -242,6 +249,9 @@ stream_surplus(struct session *s, size_t extra)
 		s->received--;
 		s->rsum -= rtt;
 		s->rsq -= rtt * rtt;
+		s->mismatched++;
+	} else if (s->last_late) { /* likewise for one counted late */
+		s->late--;
 		s->mismatched++;
 	}
 	if (d < size)
@@ -311,7 +321,12 @@ on_stream_timeout(struct evloop *loop, void *arg)
 	(void)loop;
 	if (s->draining) /* the server kept the connection open: its right */
 		session_finish(s);
-	else
+	else if (!s->overdue) {
+		/* TCP delivers or resets: an echo past -W may still come, and
+		 * is late, not lost, if it does within one more -W. */
+		s->overdue = true;
+		evloop_timer_arm(s->t->c->loop, &s->rtimer, (uint64_t)s->t->c->o.timeout_ms);
+	} else
 		stream_lost(s, "timeout");
 }
 
@@ -561,6 +576,7 @@ probe_send(struct session *s)
 	}
 	payload_fill(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
 	s->retrans_probe = tcp_total_retrans(s);
+	s->overdue = false;
 	s->txoff = s->rxlen = 0;
 	s->awaiting = true;
 	if (s->rd_end != 0) { /* the server closed after the last reply */

@@ -15,6 +15,7 @@ Stream modes, each applied to every chunk received:
   stream    echo the first chunk, then send bytes without end
   trickle   echo one byte a second, then keep trickling bytes after the echo
   silent    read and discard, never answer
+  late MS   echo each chunk MS milliseconds after it came
   noeof     echo, but never close: the end of input is ignored
   backlog   a unix stream socket whose listen queue is full (never accepts)
   blackhole N  TCP listeners on 127.0.0.1 to 127.0.0.N, one port, queues
@@ -62,6 +63,8 @@ def serve_stream(mode, c):
             return
         if mode == "silent":
             continue
+        if mode == "late":
+            time.sleep(int(sys.argv[3]) / 1000.0)
         if mode == "corrupt":
             b = bytearray(d)
             if offset <= 10 < offset + len(b):

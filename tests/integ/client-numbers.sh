@@ -52,6 +52,15 @@ rtt=$(echo "$out" | grep '"status":"late"' | head -1 | sed 's/.*"rtt_ms":\([0-9]
 n=$(echo "$out" | grep -c .)
 expect_eq "timestamps" "$(echo "$out" | grep -c '"timestamp":[0-9]\{10\}\.[0-9]\{3\}')" "$n"
 
+# Over TCP too: an echo 200 ms after -W is late (one more -W is waited
+# for it), with its time; the connection goes on.
+bad late 500
+run 30 -c 2 -i 100ms -W 300ms 127.0.0.1 $BP
+expect_eq "stream late exit" $rc 0
+expect_in "stream late" "$out" "2 sent, 0 received, 0 mismatched, 0% loss"
+expect_in "stream late count" "$out" "2 late"
+expect_in "stream late line" "$out" "seq=2 time="
+
 # A datagram address that is the only one keeps its probes going past the
 # connect timeout (UDP races on the first reply, but with nothing to fall
 # back to, the probes are the answer), and its summary has no connect time.
