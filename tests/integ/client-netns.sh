@@ -127,4 +127,40 @@ expect_in "retransmitted probe" "$out" "(retransmitted)"
 n=$(echo "$out" | sed -n 's/.*, \([0-9]*\) retransmissions\{0,1\}$/\1/p')
 [ "${n:-0}" -ge 1 ] || fail "no retransmission counted: $out"
 echo "ok: $n retransmissions counted"
+
+# The same break made by nftables on the server's input (IPv6 from the
+# client dropped, as a firewall does), then rejected with a TCP reset: a
+# dropped attempt is cancelled after the attempt delay, a rejected one
+# fails at once with its cause; both exit 4.
+if part nftables nft; then
+	ip -n $S route del blackhole 2001:db8::1/128 || hard "removing the blackhole route"
+	ip netns exec $S nft -f - <<'NFT' || hard "nft rules"
+table inet aetest {
+	chain input {
+		type filter hook input priority 0;
+		ip6 saddr 2001:db8::1 meta l4proto { tcp, udp } drop
+	}
+}
+NFT
+	out=$(cx -v -c 1 -W 1s dual.test 7007); rc=$?
+	expect_eq "nft drop exit" $rc 4
+	expect_in "nft drop attempt" "$out" \
+		"attempt 1 to 2001:db8::2 port 7007 (IPv6 stream) at +0.0 ms: cancelled after "
+	out=$(cx -u -v -c 1 -W 1s dual.test 7007); rc=$?
+	expect_eq "nft drop UDP exit" $rc 4
+	expect_in "nft drop UDP" "$out" "1 sent, 1 received, 0 mismatched, 0% loss"
+	ip netns exec $S nft flush chain inet aetest input
+	ip netns exec $S nft add rule inet aetest input ip6 saddr 2001:db8::1 \
+		meta l4proto tcp reject with tcp reset
+	out=$(cx -v -c 1 -W 1s dual.test 7007); rc=$?
+	expect_eq "nft reject exit" $rc 4
+	expect_in "nft reject attempt" "$out" \
+		"attempt 1 to 2001:db8::2 port 7007 (IPv6 stream) at +0.0 ms: failed after "
+	expect_in "nft reject cause" "$out" "connection refused by 2001:db8::2 port 7007"
+	expect_in "nft reject attempt" "$out" "attempt 2 to 192.0.2.2 port 7007 (IPv4 stream) at +"
+	expect_in "nft reject warning" "$out" \
+		"dual.test: IPv6 failed (connection refused by 2001:db8::2 port 7007); reached over IPv4"
+	off=$(ms_after "$out" "attempt 2 to 192.0.2.2 port 7007 (IPv4 stream) at +")
+	[ "$off" -lt 200 ] || echo "note: the rejected attempt took $off ms to fail (a loaded machine?)"
+fi
 echo ok
