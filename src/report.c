@@ -170,7 +170,11 @@ json_summary(const struct session_summary *s)
 	       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld",
 	    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
 	    s->reordered);
-	printf(",\"loss_pct\":%.1f", loss_pct(s));
+	/* One decimal, but a loss is never written as 0.0 or 100.0. */
+	if (lost(s) > 0 && lost(s) < s->sent && (loss_pct(s) < 0.05 || loss_pct(s) >= 99.95))
+		printf(",\"loss_pct\":%.6g", loss_pct(s));
+	else
+		printf(",\"loss_pct\":%.1f", loss_pct(s));
 	printf(",\"attempts\":%d", s->attempts);
 	json_ms("handshake_ms", s->handshake_ms,
 	    s->connected && s->attempts > 0 && s->handshake_ms >= 0);
