@@ -241,6 +241,7 @@ target_check(struct target *t)
 		sum.attempts = t->nattempts;
 		sum.preferred_family = t->pref_family;
 		sum.retransmits = -1;
+		sum.connect_only = t->c->o.connect_only;
 		t->c->rep.summary(t->c->rep.arg, &sum);
 	}
 	target_done(t);
@@ -856,6 +857,7 @@ race_target_stop(struct target *t)
 		sum.attempts = t->nattempts;
 		sum.preferred_family = t->pref_family;
 		sum.retransmits = -1;
+		sum.connect_only = t->c->o.connect_only;
 		t->c->rep.summary(t->c->rep.arg, &sum);
 	}
 	target_done(t);
