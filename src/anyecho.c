@@ -15,6 +15,7 @@
 #define EXIT_FAILED  1 /* unreachable, lost or wrong */
 #define EXIT_USAGE   2 /* usage error, a malformed endpoint included */
 #define EXIT_RESOLVE 3 /* a name that did not resolve (was 2 before 0.1.0) */
+#define EXIT_FALLBACK 4 /* reached, but the preferred family (IPv6) failed */
 /* Like ping (iputils MIN_USER_INTERVAL_MS): shorter needs root. */
 #define MIN_USER_INTERVAL_MS 2
 
@@ -72,7 +73,8 @@ usage(FILE *f)
 	      "  -h, --help              this help\n"
 	      "  -V, --version           the version\n"
 	      "TIME: seconds, or a number and a unit: 800ms, 1.5s, 2m.\n"
-	      "Exit: 0 all well, 1 unreachable or a bad echo, 2 usage, 3 name not resolved.\n",
+	      "Exit: 0 all well, 1 unreachable or a bad echo, 2 usage, 3 name not resolved,\n"
+	      "      4 reached, but the preferred family (IPv6) failed.\n",
 	    f);
 }
 
@@ -415,6 +417,7 @@ outcome_status(enum report_outcome o)
 {
 	switch (o) {
 	case REPORT_ALL_WELL: return 0;
+	case REPORT_FALLBACK: return EXIT_FALLBACK;
 	case REPORT_FAILED: return EXIT_FAILED;
 	case REPORT_UNRESOLVED: return EXIT_RESOLVE;
 	}
@@ -467,7 +470,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ro = (struct report_opts){ opt.json, opt.quiet, opt.verbose,
-		opt.co.mode == CLIENT_ALL && !opt.co.pmtu, opt.co.pmtu };
+		opt.co.mode == CLIENT_ALL && !opt.co.pmtu, opt.co.pmtu, false };
 	report_setup(&ro, &rep);
 	if (client_new(&c, loop, &opt.co, &rep, err, sizeof(err)) == -1) {
 		log_err("%s", err);
@@ -481,6 +484,8 @@ main(int argc, char **argv)
 	}
 	if (check_pipe(ntargets) == -1)
 		goto out;
+	ro.name_target = ntargets > 1;
+	report_setup(&ro, &rep);
 	if (opt.co.pipe) {
 		/* client_new copied the options before "-" was seen. */
 		client_free(c);

@@ -58,6 +58,8 @@ struct probe_result {
 	const char *error; /* words for anything but PROBE_OK */
 	const struct probe_icmp *icmp; /* PROBE_ICMP, else NULL */
 	const struct addr *from;       /* PROBE_OTHER_SOURCE: where it came from, else NULL */
+	bool retransmitted; /* TCP: the kernel retransmitted during this probe */
+	int timeout_ms;     /* PROBE_LATE: the -W it missed */
 };
 
 struct session_summary {
@@ -75,6 +77,15 @@ struct session_summary {
 	const struct addr *local; /* the session's own address; NULL: unknown */
 	bool connect_only;        /* -z: no probes were meant to be sent */
 	bool input_ended;                /* pipe mode: all of stdin was sent */
+	/* The race (not --all): connect_ms runs from the target's first
+	 * attempt; handshake_ms is the winner's own. */
+	int attempts;
+	double handshake_ms;
+	int preferred_family;       /* family of the first attempt */
+	bool fallback;              /* the preferred family failed, another won */
+	const char *fallback_error; /* what became of the preferred family */
+	long long retransmits;      /* TCP_INFO tcpi_total_retrans during the run; -1: n/a */
+	size_t index;               /* --all: the address's place in the resolver's answer */
 };
 
 /* One name lookup: each family's (AAAA, A) when the client asks both, or
@@ -108,6 +119,20 @@ struct pmtu_report {
 	const char *verdict;      /* the sentence */
 };
 
+/* One connection attempt of a race (default and --sequential mode). */
+enum attempt_outcome { ATTEMPT_CONNECTED, ATTEMPT_FAILED, ATTEMPT_CANCELLED };
+
+struct attempt_result {
+	const char *target;
+	const struct addr *addr;
+	int number;      /* from 1, in the order started */
+	double start_ms; /* after the target's first attempt */
+	double time_ms;  /* from its start to its outcome */
+	enum attempt_outcome outcome;
+	const char *error; /* the cause; NULL when connected */
+	bool pipe;         /* pipe mode: stdout carries the echo */
+};
+
 struct client_report {
 	void (*probe)(void *arg, const struct probe_result *r);
 	void (*summary)(void *arg, const struct session_summary *s);
@@ -118,6 +143,8 @@ struct client_report {
 	void (*dns)(void *arg, const struct dns_result *d);
 	/* --pmtu: once per address, before its summary; may be NULL */
 	void (*pmtu)(void *arg, const struct pmtu_report *r);
+	/* each connection attempt's outcome (not --all); may be NULL */
+	void (*attempt)(void *arg, const struct attempt_result *r);
 };
 
 struct client;

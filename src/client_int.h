@@ -48,6 +48,21 @@ struct session {
 	bool unconnected; /* datagram: sendto() the address, replies from anywhere */
 	bool errq;        /* datagram: the error queue is on (IP_RECVERR) and read */
 	struct pmtu_run *pmtu; /* --pmtu: the search (probe_pmtu.c); free() frees it */
+	/* attempts (race.c) */
+	int number;          /* the attempt's place in its target's race */
+	bool reported;       /* its attempt record went out */
+	bool probing;        /* datagram: probes run before the first reply */
+	bool unanswered;     /* ... and ended with none: summarised, not reached */
+	double handshake_ms; /* its own connect time */
+	size_t index;        /* --all: place in the resolver's answer */
+	/* honest numbers (probe.c) */
+	long long lost_open;     /* datagram probes reported lost and not yet late */
+	uint64_t linger_until;   /* datagram: after the last, wait -W for late replies */
+	long long retrans0;      /* TCP: tcpi_total_retrans when probing began; -1 n/a */
+	long long retrans_probe; /* ... when the probe in flight was sent */
+	long long retransmits;   /* ... during the run */
+	bool overdue;            /* stream: the echo missed -W; one more -W, then lost */
+	bool last_late;          /* stream: the last echo was late (not received) */
 };
 
 struct target {
@@ -71,6 +86,10 @@ struct target {
 	char rerr[ERRLEN]; /* every failed lookup */
 	int qfamily[2];    /* what q[0], q[1] ask for, for their dns records */
 	uint64_t dns_t0_us; /* when they started */
+	uint64_t first_us; /* the first attempt's start */
+	int nattempts;
+	int pref_family;   /* the first attempt's family */
+	char ferr[ERRLEN]; /* what became of the preferred family's attempts */
 };
 
 struct client {
@@ -103,6 +122,13 @@ void race_target_start(struct target *t);
 void race_target_free(struct target *t);
 /* SIGINT: finish what is connected, abandon the rest. */
 void race_target_stop(struct target *t);
+
+/* A datagram session's first reply came: it connects (and may win). */
+void session_answered(struct session *s);
+/* A datagram attempt not yet answered got an ICMP error (errno e; 0: the
+ * cause is in s->err). Ends it and returns true, or false when it is the
+ * target's last hope: then the caller reports the error as a probe's. */
+bool session_attempt_failed(struct session *s, int e);
 
 /* probe.c: verified probes over a connected session */
 void probe_start(struct session *s);

@@ -73,9 +73,10 @@ probe_slot(struct session *s, long long seq)
 
 static void
 report_full(struct session *s, long long seq, int bytes, double rtt, enum probe_status st,
-    const char *err, const struct probe_icmp *icmp, const struct addr *from)
+    const char *err, const struct probe_icmp *icmp, const struct addr *from, bool retransmitted)
 {
-	struct probe_result r = { s->t->text, &s->addr, seq + 1, bytes, rtt, st, err, icmp, from };
+	struct probe_result r = { s->t->text, &s->addr, seq + 1, bytes, rtt, st, err, icmp, from,
+		retransmitted, s->t->c->o.timeout_ms };
 
 	s->t->c->rep.probe(s->t->c->rep.arg, &r);
 }
@@ -84,7 +85,49 @@ static void
 report(struct session *s, long long seq, int bytes, double rtt, enum probe_status st,
     const char *err)
 {
-	report_full(s, seq, bytes, rtt, st, err, NULL, NULL);
+	report_full(s, seq, bytes, rtt, st, err, NULL, NULL, false);
+}
+
+static void
+report_rt(struct session *s, long long seq, int bytes, double rtt, enum probe_status st,
+    const char *err, bool retransmitted)
+{
+	report_full(s, seq, bytes, rtt, st, err, NULL, NULL, retransmitted);
+}
+
+/* TCP's own count of retransmitted segments on the connection (Linux
+ * TCP_INFO), or -1 where there is none (unix sockets, other kernels). */
+static long long
+tcp_total_retrans(const struct session *s)
+{
+#if defined(TCP_INFO) && defined(__linux__)
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (s->fd == -1 || s->addr.socktype != SOCK_STREAM ||
+	    (s->addr.family != AF_INET && s->addr.family != AF_INET6))
+		return -1;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
+	    len < offsetof(struct tcp_info, tcpi_total_retrans) + sizeof(ti.tcpi_total_retrans))
+		return -1;
+	return (long long)ti.tcpi_total_retrans;
+#else
+	(void)s;
+	return -1;
+#endif
+}
+
+/* Retransmissions since probing began, kept in the session for its
+ * summary (the socket is closed by then). Returns the kernel's count. */
+static long long
+tcp_retrans_update(struct session *s)
+{
+	long long now = tcp_total_retrans(s);
+
+	if (now >= 0 && s->retrans0 >= 0)
+		s->retransmits = now - s->retrans0;
+	return now;
 }
 
 static void
@@ -166,24 +209,39 @@ stream_reply_done(struct session *s)
 	size_t size = (size_t)c->o.size;
 	double rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
 	size_t d = payload_first_diff(s->tx, s->rx, size);
+	long long rt = tcp_retrans_update(s);
+	/* The RTT includes a retransmission: it measures TCP's recovery. */
+	bool retransmitted = rt >= 0 && s->retrans_probe >= 0 && rt > s->retrans_probe;
 
-	if (rtt > (double)c->o.timeout_ms) {
+	/* Past -W the echo is late even when its timer has not run yet (the
+	 * loop hands out readiness before due timers, so both can be ready in
+	 * one turn); past the one more -W it is lost, as the timer says. */
+	bool late = s->overdue || rtt > (double)c->o.timeout_ms;
+
+	if (rtt > 2.0 * c->o.timeout_ms) {
 		stream_lost(s, "timeout");
 		return;
 	}
 	s->awaiting = false;
-	s->last_ok = d == size;
+	s->last_ok = d == size && !late;
+	s->last_late = d == size && late;
 	s->last_rtt = rtt;
 	evloop_timer_cancel(c->loop, &s->rtimer);
-	if (d < size) {
+	s->overdue = false;
+	if (d == size && late) {
+		/* Late, but back and intact: counted apart, like a datagram's. */
+		s->late++;
+		report_rt(s, seq, (int)size, rtt, PROBE_LATE, "reply after the timeout",
+		    retransmitted);
+	} else if (d < size) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
 		s->mismatched++;
 		snprintf(s->err, sizeof(s->err), "%s", msg);
-		report(s, seq, (int)size, rtt, PROBE_MISMATCH, msg);
+		report_rt(s, seq, (int)size, rtt, PROBE_MISMATCH, msg, retransmitted);
 	} else {
 		record_rtt(s, rtt);
-		report(s, seq, (int)size, rtt, PROBE_OK, NULL);
+		report_rt(s, seq, (int)size, rtt, PROBE_OK, NULL, retransmitted);
 	}
 	if (more_probes(s))
 		schedule_next(s);
@@ -214,6 +272,9 @@ stream_surplus(struct session *s, size_t extra)
 		s->received--;
 		s->rsum -= rtt;
 		s->rsq -= rtt * rtt;
+		s->mismatched++;
+	} else if (s->last_late) { /* likewise for one counted late */
+		s->late--;
 		s->mismatched++;
 	}
 	if (d < size)
@@ -281,6 +342,7 @@ stream_lost(struct session *s, const char *why)
 {
 	char w[ADDR_STRLEN + 16], kv[320];
 
+	tcp_retrans_update(s);
 	session_where(&s->addr, w, sizeof(w));
 	if (strcmp(why, "timeout") == 0) {
 		stream_kernel_view(s, kv, sizeof(kv));
@@ -316,7 +378,12 @@ on_stream_timeout(struct evloop *loop, void *arg)
 	(void)loop;
 	if (s->draining) /* the server kept the connection open: its right */
 		session_finish(s);
-	else
+	else if (!s->overdue) {
+		/* TCP delivers or resets: an echo past -W may still come, and
+		 * is late, not lost, if it does within one more -W. */
+		s->overdue = true;
+		evloop_timer_arm(s->t->c->loop, &s->rtimer, (uint64_t)s->t->c->o.timeout_ms);
+	} else
 		stream_lost(s, "timeout");
 }
 
@@ -379,9 +446,21 @@ dgram_maybe_finish(struct session *s)
 {
 	while (s->sweep < s->nsent && GOT(s, s->sweep) != SLOT_PENDING)
 		s->sweep++;
-	if (!more_probes(s) && s->sweep >= s->nsent)
+	if (!more_probes(s) && s->sweep >= s->nsent) {
+		/* Replies to probes reported lost may still come: wait one
+		 * more -W for them (as ping waits for the last), no longer. */
+		struct client *c = s->t->c;
+		uint64_t now = evloop_clock_us();
+		if (s->lost_open > 0 && !c->stopping) {
+			if (s->linger_until == 0)
+				s->linger_until = now + (uint64_t)c->o.timeout_ms * 1000;
+			if (now < s->linger_until) {
+				session_arm_at_us(c, &s->rtimer, s->linger_until);
+				return;
+			}
+		}
 		session_finish(s);
-	else if (s->blocked && s->nsent - s->sweep < s->cap) {
+	} else if (s->blocked && s->nsent - s->sweep < s->cap) {
 		s->blocked = false;
 		probe_send(s);
 	} else
@@ -400,6 +479,7 @@ dgram_sweep(struct session *s)
 		if (GOT(s, s->sweep) != SLOT_PENDING)
 			continue;
 		GOT(s, s->sweep) = SLOT_LOST;
+		s->lost_open++;
 		snprintf(msg, sizeof(msg), "no reply from %s within %d ms", w, c->o.timeout_ms);
 		if (s->err[0] == '\0')
 			snprintf(s->err, sizeof(s->err), "%s", msg);
@@ -444,6 +524,8 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		dgram_unrecognised(s, n);
 		return;
 	}
+	if (!s->connected) /* the first reply: the address is reached */
+		session_answered(s);
 	d = payload_dgram_diff(c->seed, hdr, p, n, size);
 	if (s->nsent - seq > s->cap) {
 		/* Older than the ring remembers: settled long ago. */
@@ -467,6 +549,10 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	else
 		s->maxseq = seq;
 	if (GOT(s, seq) == SLOT_LOST || rtt > c->o.timeout_ms) {
+		/* Every probe said lost came back after all: no loss to report. */
+		if (GOT(s, seq) == SLOT_LOST && --s->lost_open == 0 &&
+		    strncmp(s->err, "no reply from ", 14) == 0)
+			s->err[0] = '\0';
 		s->late++;
 		GOT(s, seq) = SLOT_ANSWERED;
 		report(s, seq, (int)n, rtt, PROBE_LATE, "reply after the timeout");
@@ -510,11 +596,25 @@ dgram_icmp(struct session *s, const struct errq_msg *m, const unsigned char *quo
 	snprintf(s->err, sizeof(s->err), "%s", words);
 	if (seq < 0 || s->nsent - seq > s->cap || GOT(s, seq) != SLOT_PENDING) {
 		/* About no probe still waiting: said, not counted. */
-		report_full(s, -1, 0, 0, PROBE_ICMP, words, &icmp, NULL);
+		report_full(s, -1, 0, 0, PROBE_ICMP, words, &icmp, NULL, false);
 		return;
 	}
 	GOT(s, seq) = SLOT_LOST;
-	report_full(s, seq, c->o.size, 0, PROBE_ICMP, words, &icmp, NULL);
+	report_full(s, seq, c->o.size, 0, PROBE_ICMP, words, &icmp, NULL, false);
+}
+
+/* An ICMP error for a datagram attempt no reply has connected yet: the
+ * attempt fails at once with the error's words, so that the race goes on
+ * to the next address. Its target's last hope is not ended here: its
+ * probes go on and report the error (false). */
+static bool
+dgram_attempt_icmp(struct session *s, const struct errq_msg *m)
+{
+	char words[ERRLEN];
+
+	errq_describe(m, words, sizeof(words));
+	snprintf(s->err, sizeof(s->err), "%s", words);
+	return session_attempt_failed(s, 0);
 }
 
 static bool
@@ -563,7 +663,7 @@ dgram_other_source(struct session *s, const struct sockaddr_storage *ss, socklen
 		rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
 	} else
 		seq = -1;
-	report_full(s, seq, (int)n, rtt, PROBE_OTHER_SOURCE, s->err, NULL, &from);
+	report_full(s, seq, (int)n, rtt, PROBE_OTHER_SOURCE, s->err, NULL, &from, false);
 }
 
 static void
@@ -582,15 +682,27 @@ on_dgram_io(struct evloop *loop, int fd, int events, void *arg)
 
 		/* The error queue first: a read error below only echoes it. */
 		if (s->errq && errq_read(fd, &m, c->rxbuf, sizeof(c->rxbuf)) == 1) {
-			if (m.origin != ERRQ_LOCAL) /* local ones failed their send() */
-				dgram_icmp(s, &m, c->rxbuf);
+			if (m.origin == ERRQ_LOCAL) /* local ones failed their send() */
+				continue;
+			/* An attempt not yet answered has failed: race on. */
+			if (!s->connected && dgram_attempt_icmp(s, &m))
+				return;
+			dgram_icmp(s, &m, c->rxbuf);
 			continue;
 		}
 		n = recvfrom(fd, c->rxbuf, sizeof(c->rxbuf), MSG_TRUNC, (struct sockaddr *)&src, &slen);
 		if (n == -1) {
 			if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH ||
-			    errno == EMSGSIZE || errno == EACCES)
-				continue; /* the error queue has it, with its details */
+			    errno == EMSGSIZE || errno == EACCES) {
+				if (s->errq)
+					continue; /* the error queue has it, with its details */
+				/* No error queue: an attempt not yet answered has
+				 * failed (race on); otherwise the probe is lost. */
+				if (!s->connected && session_attempt_failed(s, errno))
+					return;
+				session_connect_error(s, errno);
+				continue;
+			}
 			break;
 		}
 		if (s->addr.family != AF_UNIX && slen > 0 && !same_endpoint(&s->addr, &src)) {
@@ -681,6 +793,8 @@ probe_send(struct session *s)
 		return;
 	}
 	payload_fill(c->seed, (int)(seq & SEQ_MASK), s->tx, size);
+	s->retrans_probe = tcp_total_retrans(s);
+	s->overdue = false;
 	s->txoff = s->rxlen = 0;
 	s->awaiting = true;
 	if (s->rd_end != 0) { /* the server closed after the last reply */
@@ -712,6 +826,8 @@ probe_start(struct session *s)
 		return;
 	}
 	evtimer_init(&s->ptimer, on_next_probe, s);
+	s->retrans0 = tcp_total_retrans(s);
+	s->retransmits = s->retrans0 >= 0 ? 0 : -1;
 	if (s->addr.socktype == SOCK_DGRAM) {
 		evtimer_init(&s->rtimer, on_sweep, s);
 		dgram_unconnect(s);

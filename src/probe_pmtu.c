@@ -78,7 +78,7 @@ pmtu_probe_line(struct session *s, int size, double rtt, enum probe_status st, c
 {
 	char w[ADDR_STRLEN + 16], msg[ERRLEN + ADDR_STRLEN + 32];
 	struct probe_result r = { s->t->text, &s->addr, s->pmtu->seq + 1, size, rtt, st, NULL,
-		icmp, NULL };
+		icmp, NULL, false, s->t->c->o.timeout_ms };
 
 	/* Two addresses search at once: each line says which, and the size. */
 	if (why != NULL) {

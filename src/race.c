@@ -10,6 +10,7 @@
 #include "sock.h"
 
 static void session_connected(struct session *s);
+static void session_failed(struct session *s, int e);
 static void target_pump(struct target *t);
 static void target_kick(struct target *t);
 static void all_kick(struct client *c);
@@ -81,6 +82,46 @@ session_connect_error(struct session *s, int e)
 	}
 }
 
+/* ---- attempts: every connection attempt of a race, reported ---- */
+
+static void
+append_err(char *buf, size_t size, const char *msg)
+{
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, size - len, "%s%s", len ? "; " : "", msg);
+}
+
+/* The attempt's outcome, once: to the report, and, for the preferred
+ * family, to what the fallback warning will say. Not in --all, where
+ * each address's summary is its outcome. */
+static void
+attempt_report(struct session *s, enum attempt_outcome o, const char *why)
+{
+	struct target *t = s->t;
+	struct client *c = t->c;
+	uint64_t now = evloop_clock_us();
+	struct attempt_result r;
+
+	if (c->o.mode == CLIENT_ALL || s->reported || s->number == 0)
+		return;
+	s->reported = true;
+	if (o != ATTEMPT_CONNECTED && s->addr.family == t->pref_family)
+		append_err(t->ferr, sizeof(t->ferr), why);
+	if (c->rep.attempt == NULL)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.target = t->text;
+	r.addr = &s->addr;
+	r.number = s->number;
+	r.start_ms = (double)(s->t0_us - t->first_us) / 1000.0;
+	r.time_ms = (double)(now - s->t0_us) / 1000.0;
+	r.outcome = o;
+	r.error = o == ATTEMPT_CONNECTED ? NULL : why;
+	r.pipe = c->o.pipe;
+	c->rep.attempt(c->rep.arg, &r);
+}
+
 /* ---- sessions: one socket to one address ---- */
 
 void
@@ -131,6 +172,12 @@ target_done(struct target *t)
 		evloop_stop(c->loop);
 }
 
+static bool
+is_ip(int family)
+{
+	return family == AF_INET || family == AF_INET6;
+}
+
 static void
 summarize(struct session *s, struct session_summary *sum)
 {
@@ -160,6 +207,17 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->local = s->has_local ? &s->local : NULL;
 	sum->connect_only = s->t->c->o.connect_only;
 	sum->input_ended = s->stdin_eof && s->txlen == 0;
+	sum->attempts = s->t->nattempts;
+	sum->handshake_ms = s->handshake_ms;
+	sum->preferred_family = s->t->pref_family;
+	sum->fallback = s->t->c->o.mode != CLIENT_ALL && s->connected && !s->unanswered &&
+	    is_ip(s->addr.family) && is_ip(s->t->pref_family) &&
+	    s->addr.family != s->t->pref_family;
+	sum->fallback_error = sum->fallback && s->t->ferr[0] != '\0' ? s->t->ferr : NULL;
+	sum->retransmits = s->retransmits;
+	sum->index = s->index;
+	if (s->unanswered) /* a datagram address that never answered */
+		sum->connect_ms = sum->handshake_ms = -1;
 }
 
 /* Are all sessions of the target over? Then so is the target. */
@@ -185,9 +243,29 @@ target_check(struct target *t)
 		memset(&sum, 0, sizeof(sum));
 		sum.target = t->text;
 		sum.error = t->err[0] != '\0' ? t->err : "no address to connect to";
+		sum.attempts = t->nattempts;
+		sum.preferred_family = t->pref_family;
+		sum.retransmits = -1;
+		sum.connect_only = t->c->o.connect_only;
 		t->c->rep.summary(t->c->rep.arg, &sum);
 	}
 	target_done(t);
+}
+
+/* Is s the target's last chance: no other attempt open, no address
+ * left to try, no lookup to wait for? */
+static bool
+last_hope(const struct target *t, const struct session *s)
+{
+	for (const struct session *o = t->sessions; o != NULL; o = o->next)
+		if (o != s && !o->done)
+			return false;
+	if (t->q[0] != NULL || t->q[1] != NULL)
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (t->it.taken[i] < t->it.q[i].n || t->it.pending[i])
+			return false;
+	return true;
 }
 
 void
@@ -198,6 +276,19 @@ session_finish(struct session *s)
 
 	if (s->done)
 		return;
+	if (!s->connected && s->probing && t->c->o.mode != CLIENT_ALL) {
+		/* Every probe settled and none came back. With another address
+		 * to try it is a failed attempt; as the last one, its probes
+		 * are the target's result (100 % loss). */
+		if (!last_hope(t, s)) {
+			session_failed(s, 0);
+			return;
+		}
+		attempt_report(s, ATTEMPT_FAILED, s->err[0] != '\0' ? s->err : "no reply");
+		s->connected = true;
+		s->unanswered = true;
+		t->winner = s;
+	}
 	session_close(s);
 	s->done = true;
 	if (s->connected || t->c->o.mode == CLIENT_ALL) {
@@ -239,14 +330,15 @@ static void
 session_failed(struct session *s, int e)
 {
 	struct target *t = s->t;
-	size_t len = strlen(t->err);
 
+	/* e 0: the cause is in s->err already (a datagram's silence) */
 	if (s->source_failed)
-		session_source_error(s, e);
-	else
-		session_connect_error(s, e);
+		session_source_error(s, e != 0 ? e : EINVAL);
+	else if (e != 0 || s->err[0] == '\0')
+		session_connect_error(s, e != 0 ? e : ETIMEDOUT);
 	/* In a race the target's error lists every attempt. */
-	snprintf(t->err + len, sizeof(t->err) - len, "%s%s", len ? "; " : "", s->err);
+	append_err(t->err, sizeof(t->err), s->err);
+	attempt_report(s, ATTEMPT_FAILED, s->err);
 	if (t->c->o.mode == CLIENT_ALL) {
 		session_finish(s);
 		return;
@@ -266,11 +358,32 @@ target_kick(struct target *t)
 	evloop_timer_arm(t->c->loop, &t->pace, 0);
 }
 
+/* A datagram attempt that is its target's last hope keeps probing past
+ * the connect timeout (`-c 0` watching a server that is down for a while):
+ * it holds the race as the winner; its first reply connects it, and if
+ * none comes its summary shows the loss. */
+static bool
+hold_last_probing(struct target *t, struct session *s)
+{
+	struct evloop *loop = t->c->loop;
+
+	if (s == NULL || !s->probing || s->done || s->connected || !last_hope(t, s))
+		return false;
+	t->winner = s;
+	evloop_timer_cancel(loop, &s->ctimer);
+	evloop_timer_cancel(loop, &t->deadline);
+	evloop_timer_cancel(loop, &t->pace);
+	return true;
+}
+
 static void
 on_connect_timeout(struct evloop *loop, void *arg)
 {
+	struct session *s = arg;
+
 	(void)loop;
-	session_failed(arg, ETIMEDOUT);
+	if (!hold_last_probing(s->t, s))
+		session_failed(s, ETIMEDOUT);
 }
 
 static void
@@ -324,13 +437,23 @@ session_start(struct target *t, const struct addr *a)
 	s->t = t;
 	s->addr = *a;
 	s->fd = -1;
+	s->retransmits = -1;
 	evtimer_init(&s->ctimer, on_connect_timeout, s);
 	s->next = t->sessions;
 	t->sessions = s;
 	s->t0_us = evloop_clock_us();
-	if (c->o.mode == CLIENT_ALL)
+	if (c->o.mode != CLIENT_ALL) {
+		s->number = ++t->nattempts;
+		if (s->number == 1) {
+			t->first_us = s->t0_us;
+			t->pref_family = a->family;
+		}
+	}
+	if (c->o.mode == CLIENT_ALL) {
+		/* all_pump() counted it started: its place in the answer */
+		s->index = t->nqueued_started - 1;
 		c->inflight++;
-	else if (c->o.mode == CLIENT_RACE && !t->raced) {
+	} else if (c->o.mode == CLIENT_RACE && !t->raced) {
 		/* A flag, not evtimer_armed(): a deadline that is due but not
 		 * yet run looks unarmed and would be pushed back. */
 		t->raced = true;
@@ -348,7 +471,15 @@ session_start(struct target *t, const struct addr *a)
 		session_failed(s, EAGAIN);
 	} else if (s->fd == -1)
 		session_failed(s, errno);
-	else if (!inprog)
+	else if (!inprog && a->socktype == SOCK_DGRAM && a->family != AF_UNIX &&
+	    c->o.mode != CLIENT_ALL) {
+		/* A datagram connect() only sets the peer: the address is
+		 * reached when the first probe comes back (session_answered),
+		 * and until then the race goes on. */
+		s->probing = true;
+		evloop_timer_arm(c->loop, &s->ctimer, (uint64_t)c->o.connect_timeout_ms);
+		probe_start(s);
+	} else if (!inprog)
 		session_connected(s);
 	else {
 		evloop_fd_set(c->loop, s->fd, EV_WRITE, on_connect, s);
@@ -396,18 +527,26 @@ static void
 on_race_deadline(struct evloop *loop, void *arg)
 {
 	struct target *t = arg;
-	size_t started = 0, known, len;
+	struct session *open = NULL;
+	size_t started = 0, known, nopen = 0;
 
 	(void)loop;
+	for (struct session *s = t->sessions; s != NULL; s = s->next)
+		if (!s->done) {
+			open = s;
+			nopen++;
+		}
+	if (nopen == 1 && hold_last_probing(t, open))
+		return;
 	t->expired = true;
 	target_cancel_lookups(t, "the connect timeout ended the race");
 	for (struct session *s = t->sessions; s != NULL; s = s->next) {
 		started++;
 		if (s->done)
 			continue;
-		len = strlen(t->err);
 		session_connect_error(s, ETIMEDOUT);
-		snprintf(t->err + len, sizeof(t->err) - len, "%s%s", len ? "; " : "", s->err);
+		append_err(t->err, sizeof(t->err), s->err);
+		attempt_report(s, ATTEMPT_FAILED, s->err);
 		session_close(s);
 		s->done = true;
 	}
@@ -435,8 +574,10 @@ all_pump(struct client *c)
 {
 	for (struct target *t = c->targets; t != NULL; t = t->next) {
 		while (!c->stopping && c->inflight < c->inflight_max &&
-		    t->nqueued_started < t->queued.n)
-			session_start(t, &t->queued.v[t->nqueued_started++]);
+		    t->nqueued_started < t->queued.n) {
+			t->nqueued_started++;
+			session_start(t, &t->queued.v[t->nqueued_started - 1]);
+		}
 		target_check(t);
 	}
 }
@@ -591,12 +732,17 @@ session_connected(struct session *s)
 {
 	struct target *t = s->t;
 	struct client *c = t->c;
+	uint64_t now = evloop_clock_us();
 
 	evloop_timer_cancel(c->loop, &s->ctimer);
 	s->connected = true;
-	s->connect_ms = (double)(evloop_clock_us() - s->t0_us) / 1000.0;
+	s->handshake_ms = (double)(now - s->t0_us) / 1000.0;
+	/* In a race, the time the user waited: from the first attempt. */
+	s->connect_ms = c->o.mode == CLIENT_ALL ? s->handshake_ms
+						: (double)(now - t->first_us) / 1000.0;
 	session_note_local(s);
 	if (c->o.mode != CLIENT_ALL) {
+		char why[ERRLEN], w[ADDR_STRLEN + 16];
 		/* First to connect wins; the others are cancelled. */
 		t->winner = s;
 		evloop_timer_cancel(c->loop, &t->pace);
@@ -604,18 +750,48 @@ session_connected(struct session *s)
 		/* Waiting for the other family would only delay the end
 		 * (an AAAA never answered held the exit for the DNS timeout). */
 		target_cancel_lookups(t, "connected");
+		attempt_report(s, ATTEMPT_CONNECTED, NULL);
+		session_where(&s->addr, w, sizeof(w));
 		for (struct session *o = t->sessions; o != NULL; o = o->next)
 			if (o != s && !o->done) {
+				char ow[ADDR_STRLEN + 16];
+				snprintf(why, sizeof(why),
+				    "no answer from %s yet when %s connected",
+				    session_where(&o->addr, ow, sizeof(ow)), w);
+				attempt_report(o, ATTEMPT_CANCELLED, why);
 				session_close(o);
 				o->done = true;
 			}
 	}
+	if (s->probing) /* a datagram session: its probes run already */
+		return;
 	if (c->o.connect_only)
 		session_finish(s); /* -z: the handshake was the question */
 	else if (c->o.pipe)
 		pipe_start(s);
 	else
 		probe_start(s);
+}
+
+bool
+session_attempt_failed(struct session *s, int e)
+{
+	if (s->t->c->o.mode == CLIENT_ALL) {
+		session_finish(s);
+		return true;
+	}
+	/* The target's last hope probes on: its probes report the error. */
+	if (last_hope(s->t, s))
+		return false;
+	session_failed(s, e);
+	return true;
+}
+
+void
+session_answered(struct session *s)
+{
+	if (!s->connected)
+		session_connected(s);
 }
 
 /* ---- the race module's side of the client ---- */
@@ -663,15 +839,31 @@ void
 race_target_stop(struct target *t)
 {
 	for (struct session *s = t->sessions; s != NULL; s = s->next)
-		if (s->connected && !s->done)
+		if ((s->connected || s == t->winner) && !s->done)
 			session_finish(s);
 	if (t->done)
 		return;
 	target_cancel_lookups(t, "interrupted");
 	for (struct session *s = t->sessions; s != NULL; s = s->next)
 		if (!s->done) {
+			attempt_report(s, ATTEMPT_CANCELLED, "interrupted");
+			append_err(t->err, sizeof(t->err), "interrupted while connecting to ");
+			session_where(&s->addr, t->err + strlen(t->err),
+			    sizeof(t->err) - strlen(t->err));
 			session_close(s);
 			s->done = true;
 		}
+	if (t->c->o.mode != CLIENT_ALL && t->winner == NULL) {
+		/* Stopped before any address answered: not "all well". */
+		struct session_summary sum;
+		memset(&sum, 0, sizeof(sum));
+		sum.target = t->text;
+		sum.error = t->err[0] != '\0' ? t->err : "interrupted before any address was tried";
+		sum.attempts = t->nattempts;
+		sum.preferred_family = t->pref_family;
+		sum.retransmits = -1;
+		sum.connect_only = t->c->o.connect_only;
+		t->c->rep.summary(t->c->rep.arg, &sum);
+	}
 	target_done(t);
 }

@@ -3,6 +3,8 @@
  * status. It prints; the client core (client.h) never does. */
 #include "common.h"
 
+#include <time.h>
+
 #include "log.h"
 #include "report.h"
 
@@ -82,6 +84,16 @@ json_strval(const char *v)
 	putchar('"');
 }
 
+/* Every record ends with when it was written: Unix seconds, to the ms. */
+static void
+json_end(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	printf(",\"timestamp\":%lld.%03ld}\n", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+}
+
 static void
 json_addr(const struct addr *a)
 {
@@ -145,23 +157,55 @@ json_probe(const struct probe_result *r)
 	printf(",\"status\":\"%s\",", status_names[r->status]);
 	json_str("error", r->error);
 	json_probe_extra(r);
-	printf("}\n");
+	printf(",\"retransmitted\":%s", r->retransmitted ? "true" : "false");
+	json_end();
+}
+
+/* Probes that never came back: a late reply came back, so it is not one. */
+static long long
+lost(const struct session_summary *s)
+{
+	long long n = s->sent - s->received - s->mismatched - s->late;
+
+	return n > 0 ? n : 0;
 }
 
 static double
 loss_pct(const struct session_summary *s)
 {
-	return s->sent > 0 ? 100.0 * (double)(s->sent - s->received - s->mismatched) / (double)s->sent
-			   : 100.0;
+	return s->sent > 0 ? 100.0 * (double)lost(s) / (double)s->sent : 100.0;
 }
 
+const char *
+report_loss_text(long long sent, long long nlost, char *buf, size_t len)
+{
+	double p = sent > 0 ? 100.0 * (double)nlost / (double)sent : 100.0;
+
+	if (sent > 0 && nlost > 0 && p < 0.05)
+		snprintf(buf, len, "<0.1%%");
+	else if (sent > 0 && nlost < sent && p >= 99.95)
+		snprintf(buf, len, ">99.9%%");
+	else if (sent > 0 && (nlost * 100) % sent != 0)
+		snprintf(buf, len, "%.1f%%", p);
+	else
+		snprintf(buf, len, "%.0f%%", p);
+	return buf;
+}
+
+static const char *
+loss_text(const struct session_summary *s, char *buf, size_t len)
+{
+	return report_loss_text(s->sent, lost(s), buf, len);
+}
+
+/* A reply that came back after -W still came back. */
 static bool
 reachable(const struct session_summary *s)
 {
 	if (s->pipe) /* all the input went through and came back */
 		return s->connected && s->error == NULL && s->input_ended &&
 		    s->bytes_received == s->bytes_sent;
-	return s->connected && (s->received > 0 || s->connect_only);
+	return s->connected && (s->received > 0 || s->late > 0 || s->connect_only);
 }
 
 /* Our end of the session, "192.0.2.1:40312", or "-" when unknown. */
@@ -194,7 +238,7 @@ json_summary(const struct session_summary *s)
 	json_str("target", s->target);
 	json_addr(s->addr);
 	printf(",\"reachable\":%s", reachable(s) ? "true" : "false");
-	json_ms("connect_ms", s->connect_ms, s->connected);
+	json_ms("connect_ms", s->connect_ms, s->connected && s->connect_ms >= 0);
 	if (s->pipe) /* bytes, not probes: no probe counts to give */
 		printf(",\"sent\":null,\"received\":null,\"mismatched\":null,\"duplicates\":null"
 		       ",\"late\":null,\"unrecognised\":null,\"reordered\":null,\"loss_pct\":null");
@@ -203,11 +247,29 @@ json_summary(const struct session_summary *s)
 		       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld",
 		    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
 		    s->reordered);
+		/* One decimal, but a loss is never written as 0.0 or 100.0. */
 		if (s->connect_only)
 			printf(",\"loss_pct\":null");
+		else if (lost(s) > 0 && lost(s) < s->sent &&
+		    (loss_pct(s) < 0.05 || loss_pct(s) >= 99.95))
+			printf(",\"loss_pct\":%.6g", loss_pct(s));
 		else
 			printf(",\"loss_pct\":%.1f", loss_pct(s));
 	}
+	printf(",\"attempts\":%d", s->attempts);
+	json_ms("handshake_ms", s->handshake_ms,
+	    s->connected && s->attempts > 0 && s->handshake_ms >= 0);
+	printf(",\"preferred_family\":");
+	if (s->preferred_family == AF_INET || s->preferred_family == AF_INET6)
+		printf("\"%s\"", addr_family_name(s->preferred_family));
+	else
+		printf("null");
+	printf(",\"fallback\":%s,", s->fallback ? "true" : "false");
+	json_str("fallback_error", s->fallback_error);
+	if (s->connected && s->retransmits >= 0)
+		printf(",\"tcp_retransmits\":%lld", s->retransmits);
+	else
+		printf(",\"tcp_retransmits\":null");
 	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
 	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
 	json_ms("rtt_max_ms", s->rtt_max, s->received > 0);
@@ -218,10 +280,57 @@ json_summary(const struct session_summary *s)
 	json_source(s);
 	printf(",");
 	json_str("error", s->error);
-	printf("}\n");
+	json_end();
+}
+
+static const char *const outcome_names[] = { "connected", "failed", "cancelled" };
+
+static void
+json_attempt(const struct attempt_result *r)
+{
+	printf("{\"type\":\"attempt\",");
+	json_str("target", r->target);
+	json_addr(r->addr);
+	printf(",\"attempt\":%d,\"start_ms\":%.3f,\"time_ms\":%.3f,\"outcome\":\"%s\",",
+	    r->number, r->start_ms, r->time_ms, outcome_names[r->outcome]);
+	json_str("error", r->error);
+	json_end();
 }
 
 /* ---- text ---- */
+
+/* Each connection attempt: -v text (stderr: stdout may carry a pipe's
+ * echo), and always a JSON record (but not into a pipe's echo). */
+static void
+on_attempt(void *arg, const struct attempt_result *r)
+{
+	char w[ADDR_STRLEN + 16], host[ADDR_STRLEN];
+	const char *fam, *type;
+
+	(void)arg;
+	if (ro.json) {
+		if (!r->pipe)
+			json_attempt(r);
+		return;
+	}
+	if (!ro.verbose)
+		return;
+	addr_format_host(r->addr, host, sizeof(host));
+	if (r->addr->family == AF_UNIX)
+		snprintf(w, sizeof(w), "%s", host);
+	else
+		snprintf(w, sizeof(w), "%s port %d", host, addr_port(r->addr));
+	fam = addr_family_name(r->addr->family);
+	type = addr_type_name(r->addr->socktype);
+	if (r->outcome == ATTEMPT_CONNECTED)
+		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: connected in %.3f ms",
+		    r->target, r->number, w, fam, type, r->start_ms, r->time_ms);
+	else
+		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: %s after %.1f ms: %s",
+		    r->target, r->number, w, fam, type, r->start_ms,
+		    r->outcome == ATTEMPT_FAILED ? "failed" : "cancelled", r->time_ms,
+		    r->error != NULL ? r->error : "unknown");
+}
 
 static void
 on_probe(void *arg, const struct probe_result *r)
@@ -229,7 +338,11 @@ on_probe(void *arg, const struct probe_result *r)
 	char buf[ADDR_STRLEN];
 
 	(void)arg;
-	if (r->status != PROBE_OK && !ro.pmtu) /* --pmtu: losses are the search's answers */
+	/* Loss is the summary's to judge: a probe reported lost may yet
+	 * come back late, and a late reply is no failure. --pmtu: losses are
+	 * the search's answers. */
+	if (r->status != PROBE_OK && r->status != PROBE_LATE && r->status != PROBE_LOST &&
+	    !ro.pmtu)
 		worse(REPORT_FAILED);
 	if (ro.json) {
 		json_probe(r);
@@ -238,10 +351,21 @@ on_probe(void *arg, const struct probe_result *r)
 	if (ro.quiet || ro.all)
 		return;
 	addr_format(r->addr, buf, sizeof(buf));
+	if (ro.name_target)
+		printf("%s: ", r->target);
 	if (r->status == PROBE_OK)
-		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms\n", r->bytes, buf,
+		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms%s\n", r->bytes, buf,
 		    addr_family_name(r->addr->family), addr_type_name(r->addr->socktype), r->seq,
-		    r->rtt_ms);
+		    r->rtt_ms, r->retransmitted ? " (retransmitted)" : "");
+	else if (r->status == PROBE_LATE && r->rtt_ms > 0)
+		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms (late: after the %d ms "
+		       "timeout)\n",
+		    r->bytes, buf, addr_family_name(r->addr->family),
+		    addr_type_name(r->addr->socktype), r->seq, r->rtt_ms, r->timeout_ms);
+	else if (ro.name_target && r->seq > 0)
+		printf("seq=%lld: %s\n", r->seq, r->error);
+	else if (ro.name_target)
+		printf("%s\n", r->error);
 	else if (r->seq > 0)
 		printf("%s: seq=%lld: %s\n", r->target, r->seq, r->error);
 	else
@@ -265,7 +389,7 @@ print_connected(const struct session_summary *s)
 static void
 print_summary(const struct session_summary *s)
 {
-	char buf[ADDR_STRLEN];
+	char buf[ADDR_STRLEN], pct[16];
 
 	if (s->pipe) {
 		if (s->error != NULL)
@@ -288,14 +412,22 @@ print_summary(const struct session_summary *s)
 	if (s->local != NULL)
 		printf(", source %s", source_text(s, buf, sizeof(buf), false));
 	printf(") ---\n");
-	printf("%lld sent, %lld received, %lld mismatched, %.0f%% loss, connect %.3f ms", s->sent,
-	    s->received, s->mismatched, loss_pct(s), s->connect_ms);
+	printf("%lld sent, %lld received, %lld mismatched, %s loss", s->sent, s->received,
+	    s->mismatched, loss_text(s, pct, sizeof(pct)));
+	if (s->connect_ms >= 0)
+		printf(", connect %.3f ms", s->connect_ms);
+	else
+		printf(", no reply to connect");
+	if (s->attempts > 1)
+		printf(" (%d attempts)", s->attempts);
 	if (s->duplicates > 0 || s->late > 0)
 		printf(", %lld duplicates, %lld late", s->duplicates, s->late);
 	if (s->unrecognised > 0)
 		printf(", %lld unrecognised", s->unrecognised);
 	if (s->reordered > 0)
 		printf(", %lld reordered", s->reordered);
+	if (s->retransmits >= 0)
+		printf(", %lld retransmission%s", s->retransmits, s->retransmits == 1 ? "" : "s");
 	printf("\n");
 	if (s->received > 0)
 		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
@@ -329,9 +461,17 @@ on_summary(void *arg, const struct session_summary *s)
 		else if (ro.verbose)
 			print_summary(s);
 		return;
-	} else if (!reachable(s) || s->error != NULL || s->received + s->mismatched < s->sent ||
-	    s->mismatched > 0 || s->unrecognised > 0)
+	} else if (!reachable(s) || s->error != NULL || lost(s) > 0 || s->mismatched > 0 ||
+	    s->unrecognised > 0)
 		worse(REPORT_FAILED);
+	if (s->fallback) {
+		/* Reached, but not as it should be: a script sees exit 4. */
+		worse(REPORT_FALLBACK);
+		log_warn("%s: %s failed (%s); reached over %s", s->target,
+		    addr_family_name(s->preferred_family),
+		    s->fallback_error != NULL ? s->fallback_error : "slower than the attempt delay",
+		    addr_family_name(s->addr->family));
+	}
 	if (!ro.all && !ro.json && !s->resolve_failed)
 		dns_warn(s->target);
 	if (ro.json)
@@ -375,11 +515,37 @@ short_error(const char *e)
 	return e;
 }
 
+/* Every distinct short cause among the family's failed rows, in order. */
+static void
+family_causes(const char *target, int family, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < run.nrows; i++) {
+		const struct row *r = &run.rows[i];
+		const char *why;
+		bool seen = false;
+		if (strcmp(r->s.target, target) != 0 || r->addr.family != family ||
+		    reachable(&r->s) || r->error[0] == '\0')
+			continue;
+		why = short_error(r->error);
+		for (size_t k = 0; k < i && !seen; k++) {
+			const struct row *o = &run.rows[k];
+			seen = strcmp(o->s.target, target) == 0 && o->addr.family == family &&
+			    !reachable(&o->s) && o->error[0] != '\0' &&
+			    strcmp(short_error(o->error), why) == 0;
+		}
+		if (!seen) {
+			size_t l = strlen(buf);
+			snprintf(buf + l, len - l, "%s%s", l ? ", " : "", why);
+		}
+	}
+}
+
 static void
 print_family_line(const char *target, int family)
 {
 	int total = 0, ok = 0;
-	const char *why = NULL;
+	char why[512];
 	const struct dnsrow *d = dns_find(target, family);
 
 	for (size_t i = 0; i < run.nrows; i++) {
@@ -389,20 +555,23 @@ print_family_line(const char *target, int family)
 		total++;
 		if (reachable(&r->s))
 			ok++;
-		else if (why == NULL && r->error[0] != '\0')
-			why = short_error(r->error);
 	}
 	if (total == 0 && (d == NULL || d->status == RESOLVE_OK || d->status == RESOLVE_ECANCELLED))
 		return;
+	family_causes(target, family, why, sizeof(why));
 	if (ro.json) {
+		/* "reachable" is a boolean in every record; the count apart. */
 		printf("{\"type\":\"family\",");
 		json_str("target", target);
-		printf(",\"family\":\"%s\",\"reachable\":%d,\"total\":%d,\"dns\":",
-		    addr_family_name(family), ok, total);
+		printf(",\"family\":\"%s\",\"reachable\":%s,\"reachable_count\":%d,\"total\":%d,",
+		    addr_family_name(family), ok > 0 ? "true" : "false", ok, total);
+		json_str("errors", why[0] != '\0' ? why : NULL);
+		printf(",\"dns\":");
 		if (d != NULL)
-			printf("\"%s\"}\n", resolve_status_name(d->status));
+			printf("\"%s\"", resolve_status_name(d->status));
 		else
-			printf("null}\n");
+			printf("null");
+		json_end();
 		return;
 	}
 	if (total == 0) {
@@ -412,7 +581,7 @@ print_family_line(const char *target, int family)
 	}
 	printf("%s: %d of %d address%s reachable", addr_family_name(family), ok, total,
 	    total == 1 ? "" : "es");
-	if (ok < total && why != NULL)
+	if (ok < total && why[0] != '\0')
 		printf(" (%s)", why);
 	printf("\n");
 }
@@ -437,11 +606,32 @@ source_width(const char *target)
 	return (int)w;
 }
 
+/* The row of the target and family that comes next in the resolver's
+ * order after index `after` (SIZE_MAX: the first); NULL when none. */
+static const struct row *
+next_row(const char *target, int family, size_t *after)
+{
+	const struct row *best = NULL;
+
+	for (size_t i = 0; i < run.nrows; i++) {
+		const struct row *r = &run.rows[i];
+		if (strcmp(r->s.target, target) != 0 || r->addr.family != family)
+			continue;
+		if (*after != SIZE_MAX && r->s.index <= *after)
+			continue;
+		if (best == NULL || r->s.index < best->s.index)
+			best = r;
+	}
+	if (best != NULL)
+		*after = best->s.index;
+	return best;
+}
+
 static void
 on_target_done(void *arg, const char *target)
 {
 	static const int families[] = { AF_INET6, AF_INET, AF_UNIX };
-	char buf[ADDR_STRLEN], src[ADDR_STRLEN], rtt[40], conn[16], loss[8];
+	char buf[ADDR_STRLEN], src[ADDR_STRLEN], rtt[40], conn[16], pct[16];
 	int sw = source_width(target);
 	size_t i;
 
@@ -455,26 +645,28 @@ on_target_done(void *arg, const char *target)
 		 * form is under 20. */
 		printf("%s\n%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", sw,
 		    "SOURCE", "FAM", "PROTO", "CONNECT", "RTT min/avg/max ms", "LOSS", "ERROR");
-		/* Rows by family, IPv6 first, then in the order they finished. */
-		for (i = 0; i < run.nrows * AE_NELEM(families); i++) {
-			const struct row *r = &run.rows[i % run.nrows];
-			if (strcmp(r->s.target, target) != 0 ||
-			    r->addr.family != families[i / run.nrows])
-				continue;
-			snprintf(conn, sizeof(conn), r->s.connected ? "%.1f ms" : "-", r->s.connect_ms);
-			if (r->s.received > 0)
-				snprintf(rtt, sizeof(rtt), "%.2f/%.2f/%.2f", r->s.rtt_min, r->s.rtt_avg,
-				    r->s.rtt_max);
-			else
-				snprintf(rtt, sizeof(rtt), "-");
-			if (r->s.connect_only)
-				snprintf(loss, sizeof(loss), "-");
-			else
-				snprintf(loss, sizeof(loss), "%.0f%%", loss_pct(&r->s));
-			printf("%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n",
-			    addr_format(&r->addr, buf, sizeof(buf)), sw,
-			    source_text(&r->s, src, sizeof(src), true), addr_family_name(r->addr.family),
-			    addr_type_name(r->addr.socktype), conn, rtt, loss, short_error(r->error));
+		/* Rows by family, IPv6 first, then in the resolver's order. */
+		for (size_t f = 0; f < AE_NELEM(families); f++) {
+			size_t after = SIZE_MAX;
+			for (const struct row *r = next_row(target, families[f], &after); r != NULL;
+			    r = next_row(target, families[f], &after)) {
+				snprintf(conn, sizeof(conn), r->s.connected ? "%.1f ms" : "-",
+				    r->s.connect_ms);
+				if (r->s.received > 0)
+					snprintf(rtt, sizeof(rtt), "%.2f/%.2f/%.2f", r->s.rtt_min,
+					    r->s.rtt_avg, r->s.rtt_max);
+				else
+					snprintf(rtt, sizeof(rtt), "-");
+				if (r->s.connect_only)
+					snprintf(pct, sizeof(pct), "-");
+				else
+					loss_text(&r->s, pct, sizeof(pct));
+				printf("%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n",
+				    addr_format(&r->addr, buf, sizeof(buf)), sw,
+				    source_text(&r->s, src, sizeof(src), true),
+				    addr_family_name(r->addr.family), addr_type_name(r->addr.socktype),
+				    conn, rtt, pct, short_error(r->error));
+			}
 		}
 		print_dns_row(target, AF_INET6);
 		print_dns_row(target, AF_INET);
@@ -534,7 +726,7 @@ json_dns(const struct dns_result *d)
 	json_str("server", d->server);
 	printf(",\"answered\":%s,", d->answered ? "true" : "false");
 	json_str("error", d->error);
-	printf("}\n");
+	json_end();
 }
 
 /* -v: like dig's status line, one per lookup. */
@@ -662,7 +854,7 @@ on_pmtu(void *arg, const struct pmtu_report *r)
 		printf(",\"vanished\":%d,\"min\":%d,\"interface_mtu\":%d,\"probes\":%d,", r->vanished,
 		    r->min, r->max, r->probes);
 		json_str("message", r->verdict);
-		printf("}\n");
+		json_end();
 		return;
 	}
 	printf("%s (%s, %s): %s (largest echo %d bytes, interface MTU %d, %d probes)\n", r->target,
@@ -680,6 +872,7 @@ report_setup(const struct report_opts *o, struct client_report *rep)
 	rep->arg = NULL;
 	rep->dns = on_dns;
 	rep->pmtu = on_pmtu;
+	rep->attempt = on_attempt;
 }
 
 enum report_outcome

@@ -11,14 +11,19 @@ struct report_opts {
 	bool verbose; /* more detail */
 	bool all;     /* --all: rows gathered into a table per target */
 	bool pmtu;    /* --pmtu: a verdict per address stands for its summary */
+	bool name_target; /* several targets: every probe line names its own */
 };
 
 /* Worst first last: a later value outranks an earlier one. */
-enum report_outcome { REPORT_ALL_WELL, REPORT_FAILED, REPORT_UNRESOLVED };
+enum report_outcome { REPORT_ALL_WELL, REPORT_FALLBACK, REPORT_FAILED, REPORT_UNRESOLVED };
 
 /* Fill rep with the callbacks that print what o asks for. */
 void report_setup(const struct report_opts *o, struct client_report *rep);
 enum report_outcome report_outcome(void);
 void report_free(void);
+/* Loss as people read it: whole numbers as they are, the rest to one
+ * decimal, never rounded to 0 or 100 when it is neither ("<0.1%",
+ * ">99.9%"); 100% when nothing was sent. Returns buf. */
+const char *report_loss_text(long long sent, long long lost, char *buf, size_t len);
 
 #endif

@@ -15,6 +15,7 @@ Stream modes, each applied to every chunk received:
   stream    echo the first chunk, then send bytes without end
   trickle   echo one byte a second, then keep trickling bytes after the echo
   silent    read and discard, never answer
+  late MS   echo each chunk MS milliseconds after it came
   noeof     echo, but never close: the end of input is ignored
   slow      echo each chunk after 300 ms
   echoclose echo the first chunk, then close (input still to come)
@@ -26,6 +27,8 @@ Datagram modes:
   dgram-reorder  hold each batch of 3 datagrams, answer them newest first
   dgram-other    answer every datagram from another socket (another port)
   dgram-silent   read every datagram, answer none
+  dgram-late MS  answer every datagram MS milliseconds after it came
+  dgram-drop N   answer every datagram but the Nth
 """
 import os
 import socket
@@ -66,6 +69,8 @@ def serve_stream(mode, c, portfile):
             continue
         if mode == "slow":
             time.sleep(0.3)
+        if mode == "late":
+            time.sleep(int(sys.argv[3]) / 1000.0)
         if mode == "corrupt":
             b = bytearray(d)
             if offset <= 10 < offset + len(b):
@@ -160,9 +165,18 @@ def dgram_server(mode, portfile):
     other.bind(("127.0.0.1", 0))
     publish(portfile, str(u.getsockname()[1]))
     batch = []
+    n = 0
     while True:
         d, peer = u.recvfrom(65536)
+        n += 1
         if mode == "dgram-silent":
+            continue
+        if mode == "dgram-late":
+            threading.Timer(int(sys.argv[3]) / 1000.0, u.sendto, (d, peer)).start()
+            continue
+        if mode == "dgram-drop":
+            if n != int(sys.argv[3]):
+                u.sendto(d, peer)
             continue
         if mode == "dgram-other":
             other.sendto(d, peer)

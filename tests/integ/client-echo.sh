@@ -78,10 +78,14 @@ objs = [json.loads(l) for l in lines]
 probes = [o for o in objs if o["type"] == "probe"]
 sums = [o for o in objs if o["type"] == "summary"]
 fams = [o for o in objs if o["type"] == "family"]
+atts = [o for o in objs if o["type"] == "attempt"]
+assert all(isinstance(o["timestamp"], float) for o in objs), objs
+assert len(atts) == 1 and atts[0]["outcome"] == "connected" and atts[0]["attempt"] == 1, atts
+assert atts[0]["start_ms"] == 0.0 and atts[0]["error"] is None, atts
 assert len(probes) == 6 and len(sums) == 3 and len(fams) == 2, (len(probes), len(sums), len(fams))
 for p in probes:
     assert set(p) == {"type", "target", "address", "port", "family", "protocol", "seq", "bytes",
-                      "rtt_ms", "status", "error"}, p
+                      "rtt_ms", "status", "error", "retransmitted", "timestamp"}, p
     assert p["status"] == "ok" and p["error"] is None and p["bytes"] == 64, p
     assert isinstance(p["rtt_ms"], float) and 0 <= p["rtt_ms"] < 2000, p
     assert p["port"] == int(sys.argv[2]) and p["seq"] in (1, 2), p
@@ -93,7 +97,8 @@ for s in sums:
     assert s["loss_pct"] == 0.0 and s["rtt_min_ms"] <= s["rtt_avg_ms"] <= s["rtt_max_ms"], s
 assert {(s["family"], s["protocol"]) for s in sums} == {("IPv6", "stream"), ("IPv4", "stream"),
                                                        ("IPv4", "dgram")}
-assert {(f["family"], f["reachable"], f["total"]) for f in fams} == {("IPv6", 1, 1), ("IPv4", 1, 1)}
+assert {(f["family"], f["reachable"], f["reachable_count"], f["total"]) for f in fams} == \
+    {("IPv6", True, 1, 1), ("IPv4", True, 1, 1)}
 print("ok: %d JSON objects checked" % len(objs))
 PY
 stop_server || fail "server exit status $?"

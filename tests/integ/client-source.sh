@@ -31,11 +31,15 @@ saw() { wait_for 5 grep -q "^$1 $2 " "$T/who.log"; }
 ae() { bounded 30 "$ANYECHO" "$@" 2>&1; }
 
 # ---- bad values: one line naming the value and the reason, exit 2
-out=$(ae -I 192.0.2.99 -c 1 127.0.0.1 9); rc=$?
-expect_eq "-I foreign address exit" $rc 2
-expect_eq "-I foreign address lines" "$(echo "$out" | wc -l)" 1
-expect_in "-I foreign address" "$out" "192.0.2.99"
-expect_in "-I foreign address" "$out" "not an address of this host"
+# With loopback down the kernel has no local table and a trial bind to
+# any address succeeds: nothing to tell a foreign address by.
+if part "foreign address" ipv4; then
+	out=$(ae -I 192.0.2.99 -c 1 127.0.0.1 9); rc=$?
+	expect_eq "-I foreign address exit" $rc 2
+	expect_eq "-I foreign address lines" "$(echo "$out" | wc -l)" 1
+	expect_in "-I foreign address" "$out" "192.0.2.99"
+	expect_in "-I foreign address" "$out" "not an address of this host"
+fi
 out=$(ae -I no-such-if0 -c 1 127.0.0.1 9); rc=$?
 expect_eq "-I unknown interface exit" $rc 2
 expect_eq "-I unknown interface lines" "$(echo "$out" | wc -l)" 1

@@ -1,0 +1,114 @@
+#!/bin/sh
+# Honest numbers (issue 9, item 6): loss to one decimal where not whole,
+# replies after -W counted late (with their RTT), not lost, and the target
+# still reachable; JSON records carry a timestamp and `reachable` is a
+# boolean everywhere; several targets: every probe line names its target;
+# -A rows in resolver order and a family line with every distinct cause.
+. "$top_srcdir/tests/integ/lib.sh"
+need timeout
+need ipv4 "the servers listen on 127.0.0.1"
+
+BAD="python3 $top_srcdir/tests/integ/badserver.py"
+# bad MODE [ARG]: start a hostile server; sets BP (its port).
+bad() {
+	rm -f "$T/bp"
+	$BAD "$1" "$T/bp" ${2:+"$2"} 2>"$T/bad.err" &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/bp" || hard "badserver $1 did not start: $(cat "$T/bad.err")"
+	BP=$(cat "$T/bp")
+}
+run() {
+	_lim=$1; shift
+	timeout -k 2 "$_lim" "$ANYECHO" "$@" >"$T/out" 2>&1 </dev/null
+	rc=$?
+	out=$(cat "$T/out")
+}
+
+# Two targets: each probe line says which.
+part "anyechod" ipv4
+start_server -l 127.0.0.1:0 -t
+P=$(port IPv4 stream)
+run 30 -c 1 127.0.0.1 $P localhost $P
+expect_in "named probe line" "$out" "127.0.0.1: 64 bytes from 127.0.0.1:$P"
+expect_in "named probe line" "$out" "localhost: 64 bytes from 127.0.0.1:$P"
+# Over TCP the summary counts retransmissions (TCP_INFO).
+run 30 -c 2 -i 10ms 127.0.0.1 $P
+expect_in "retransmissions" "$out" ", 0 retransmissions"
+run 30 --json -c 1 127.0.0.1 $P
+expect_in "retransmissions json" "$out" '"tcp_retransmits":0'
+
+# The rest against hostile servers (tests/integ/badserver.py).
+if ! part "hostile servers" python3; then
+	echo ok
+	exit 0
+fi
+# 299 of 300: not "0% loss" (2 ms is the least interval a user may ask).
+bad dgram-drop 7
+run 60 -u -q -c 300 -i 2ms -W 1s 127.0.0.1 $BP
+expect_eq "299 of 300 exit" $rc 1
+expect_in "299 of 300" "$out" "300 sent, 299 received, 0 mismatched, 0.3% loss"
+bad dgram-drop 7
+run 60 --json -u -q -c 300 -i 2ms -W 1s 127.0.0.1 $BP
+expect_in "299 of 300 json" "$out" '"loss_pct":0.3'
+
+# Every echo comes back 200 ms after -W (within the one more -W the client
+# waits after the last probe): late, with its time, not lost.
+bad dgram-late 500
+run 30 -u -c 2 -i 100ms -W 300ms 127.0.0.1 $BP
+expect_eq "late exit" $rc 0
+expect_in "late summary" "$out" "2 sent, 0 received, 0 mismatched, 0% loss"
+expect_in "late count" "$out" "2 late"
+expect_in "late line" "$out" "seq=1 time="
+expect_in "late line" "$out" "(late: after the 300 ms timeout)"
+run 30 --json -u -c 2 -i 100ms -W 300ms 127.0.0.1 $BP
+expect_in "late json" "$out" '"status":"late"'
+expect_in "late json reachable" "$out" '"reachable":true'
+rtt=$(echo "$out" | grep '"status":"late"' | head -1 | sed 's/.*"rtt_ms":\([0-9]*\).*/\1/')
+[ "$rtt" -ge 450 ] 2>/dev/null || fail "late reply without its time (rtt_ms '$rtt'): $out"
+# Every record carries a timestamp (Unix seconds).
+n=$(echo "$out" | grep -c .)
+expect_eq "timestamps" "$(echo "$out" | grep -c '"timestamp":[0-9]\{10\}\.[0-9]\{3\}')" "$n"
+
+# Over TCP too: an echo 200 ms after -W is late (one more -W is waited
+# for it), with its time; the connection goes on.
+bad late 500
+run 30 -c 2 -i 100ms -W 300ms 127.0.0.1 $BP
+expect_eq "stream late exit" $rc 0
+expect_in "stream late" "$out" "2 sent, 0 received, 0 mismatched, 0% loss"
+expect_in "stream late count" "$out" "2 late"
+expect_in "stream late line" "$out" "seq=2 time="
+
+# A datagram address that is the only one keeps its probes going past the
+# connect timeout (UDP races on the first reply, but with nothing to fall
+# back to, the probes are the answer), and its summary has no connect time.
+bad dgram-silent
+run 30 -u -c 4 -i 300ms -W 300ms --connect-timeout 500ms 127.0.0.1 $BP
+expect_eq "silent exit" $rc 1
+expect_in "silent" "$out" "4 sent, 0 received, 0 mismatched, 100% loss, no reply to connect"
+expect_in "silent" "$out" "127.0.0.1: seq=4: no reply from 127.0.0.1 port $BP within 300 ms"
+run 30 --json -u -c 1 -W 300ms 127.0.0.1 $BP
+expect_in "silent json" "$out" '"connect_ms":null'
+
+# -A: rows in the resolver's order, not in the order they finished; the
+# family line names every distinct cause. 127.0.0.1 never answers a
+# connect (queue full) and comes first, 127.0.0.2 refuses at once.
+bad blackhole 1
+printf '127.0.0.1 two.test\n127.0.0.2 two.test\n' >"$T/two.hosts"
+CARES_HOSTS=$T/two.hosts
+export CARES_HOSTS
+order=$(timeout 10 "$ANYECHO" --resolve -t -4 -p $BP two.test | awk '{ print $4 }' | tr '\n' ' ')
+run 30 -A -4 -c 1 --connect-timeout 600ms two.test $BP
+expect_eq "--all exit" $rc 1
+rows=$(echo "$out" | awk '/^127\.0\.0\./ { print $1 }' | tr '\n' ' ')
+expect_eq "--all rows in resolver order" "$rows" "$order"
+expect_in "--all causes" "$out" "IPv4: 0 of 2 addresses reachable ("
+case $out in *"no answer"*"connection refused"*|*"connection refused"*"no answer"*) ;;
+*) fail "--all family line lacks a cause: $out" ;; esac
+echo "$out" | grep '^IPv4: ' | grep -q 'no answer' && echo "$out" | grep '^IPv4: ' |
+	grep -q 'connection refused' || fail "family line does not list both causes: $out"
+run 30 --json -A -4 -c 1 --connect-timeout 600ms two.test $BP
+expect_in "family json" "$out" '"type":"family"'
+echo "$out" | grep '"type":"family"' | grep -q '"reachable":false' ||
+	fail "family record: reachable is not a boolean: $out"
+unset CARES_HOSTS
+echo ok
