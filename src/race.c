@@ -220,6 +220,23 @@ summarize(struct session *s, struct session_summary *sum)
 		sum->connect_ms = sum->handshake_ms = -1;
 }
 
+/* The race ended without a winner (every attempt failed, or the run was
+ * stopped): the target's summary carries the cause. */
+static void
+target_failed_summary(struct target *t, const char *fallback)
+{
+	struct session_summary sum;
+
+	memset(&sum, 0, sizeof(sum));
+	sum.target = t->text;
+	sum.error = t->err[0] != '\0' ? t->err : fallback;
+	sum.attempts = t->nattempts;
+	sum.preferred_family = t->pref_family;
+	sum.retransmits = -1;
+	sum.connect_only = t->c->o.connect_only;
+	t->c->rep.summary(t->c->rep.arg, &sum);
+}
+
 /* Are all sessions of the target over? Then so is the target. */
 static void
 target_check(struct target *t)
@@ -236,18 +253,10 @@ target_check(struct target *t)
 	if (t->nqueued_started < t->queued.n)
 		return;
 	if (t->c->o.mode != CLIENT_ALL && t->winner == NULL) {
-		struct session_summary sum;
 		if (!addriter_exhausted(&t->it) && !t->expired)
 			return;
 		/* Every attempt failed: the target's summary says why, each. */
-		memset(&sum, 0, sizeof(sum));
-		sum.target = t->text;
-		sum.error = t->err[0] != '\0' ? t->err : "no address to connect to";
-		sum.attempts = t->nattempts;
-		sum.preferred_family = t->pref_family;
-		sum.retransmits = -1;
-		sum.connect_only = t->c->o.connect_only;
-		t->c->rep.summary(t->c->rep.arg, &sum);
+		target_failed_summary(t, "no address to connect to");
 	}
 	target_done(t);
 }
@@ -853,17 +862,7 @@ race_target_stop(struct target *t)
 			session_close(s);
 			s->done = true;
 		}
-	if (t->c->o.mode != CLIENT_ALL && t->winner == NULL) {
-		/* Stopped before any address answered: not "all well". */
-		struct session_summary sum;
-		memset(&sum, 0, sizeof(sum));
-		sum.target = t->text;
-		sum.error = t->err[0] != '\0' ? t->err : "interrupted before any address was tried";
-		sum.attempts = t->nattempts;
-		sum.preferred_family = t->pref_family;
-		sum.retransmits = -1;
-		sum.connect_only = t->c->o.connect_only;
-		t->c->rep.summary(t->c->rep.arg, &sum);
-	}
+	if (t->c->o.mode != CLIENT_ALL && t->winner == NULL) /* not "all well" */
+		target_failed_summary(t, "interrupted before any address was tried");
 	target_done(t);
 }
