@@ -176,14 +176,29 @@ loss_pct(const struct session_summary *s)
 	return s->sent > 0 ? 100.0 * (double)lost(s) / (double)s->sent : 100.0;
 }
 
+
+/* A loss that one decimal would round to 0.0 % or 100.0 % (-1, +1), or
+ * neither (0). In integers: x87's extended precision (i386) put 1 of 2000
+ * on the wrong side of a floating-point 0.05. */
+static int
+loss_edge(long long sent, long long nlost)
+{
+	if (sent <= 0 || nlost <= 0 || nlost >= sent)
+		return 0;
+	if (nlost * 2000 < sent)
+		return -1;
+	return (sent - nlost) * 2000 <= sent ? 1 : 0;
+}
+
 const char *
 report_loss_text(long long sent, long long nlost, char *buf, size_t len)
 {
 	double p = sent > 0 ? 100.0 * (double)nlost / (double)sent : 100.0;
+	int edge = loss_edge(sent, nlost);
 
-	if (sent > 0 && nlost > 0 && p < 0.05)
+	if (edge < 0)
 		snprintf(buf, len, "<0.1%%");
-	else if (sent > 0 && nlost < sent && p >= 99.95)
+	else if (edge > 0)
 		snprintf(buf, len, ">99.9%%");
 	else if (sent > 0 && (nlost * 100) % sent != 0)
 		snprintf(buf, len, "%.1f%%", p);
@@ -250,8 +265,7 @@ json_summary(const struct session_summary *s)
 		/* One decimal, but a loss is never written as 0.0 or 100.0. */
 		if (s->connect_only)
 			printf(",\"loss_pct\":null");
-		else if (lost(s) > 0 && lost(s) < s->sent &&
-		    (loss_pct(s) < 0.05 || loss_pct(s) >= 99.95))
+		else if (loss_edge(s->sent, lost(s)) != 0)
 			printf(",\"loss_pct\":%.6g", loss_pct(s));
 		else
 			printf(",\"loss_pct\":%.1f", loss_pct(s));

@@ -65,10 +65,11 @@ test_sizes(void **state)
 {
 	static const struct { const char *s; long want; } ok[] = {
 		{ "0", 0 }, { "512", 512 }, { "64K", 65536 }, { "64k", 65536 }, { "1M", 1048576 },
-		{ "2G", 2147483648L }, { "0M", 0 },
+		{ "1G", 1073741824L }, { "1024M", 1073741824L }, { "0M", 0 },
 	};
+	/* The top is 1G: a long holds it on 32-bit systems too (i386). */
 	static const char *const bad[] = {
-		"", "K", "-1", "1T", "1MB", "1 M", " 1M", "1.5M", "0x10", "+1K", "3G",
+		"", "K", "-1", "1T", "1MB", "1 M", " 1M", "1.5M", "0x10", "+1K", "2G", "1025M",
 		"99999999999999999999K", "9999999999999999G",
 	};
 	char err[256];
@@ -76,11 +77,11 @@ test_sizes(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		assert_int_equal(cli_size("s", ok[i].s, 0, 2147483648L, &v, err, sizeof(err)), 0);
+		assert_int_equal(cli_size("s", ok[i].s, 0, 1073741824L, &v, err, sizeof(err)), 0);
 		assert_int_equal(v, ok[i].want);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(cli_size("s", bad[i], 0, 2147483648L, &v, err, sizeof(err)), -1);
+		assert_int_equal(cli_size("s", bad[i], 0, 1073741824L, &v, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "bad s '"));
 	}
 }
