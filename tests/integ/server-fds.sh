@@ -3,6 +3,7 @@
 # exceeded, however the connections race; out of file descriptors, the
 # workers neither spin nor hang clients, and serve again once fds are back.
 . "$top_srcdir/tests/integ/lib.sh"
+need python3 "the clients are Python"
 need ipv4 "TCP and UDP on 127.0.0.1"
 
 # held PORT N MAX: open N connections at once from 8 threads; at most MAX

@@ -10,6 +10,7 @@
 # clients ping meanwhile and must all be answered; the server's CPU is read
 # from /proc over the pinging.
 . "$top_srcdir/tests/integ/lib.sh"
+need python3 "the clients are Python"
 [ -r /proc/self/stat ] || skip "no /proc to read the server's CPU time"
 HOSTILE="python3 $top_srcdir/tests/integ/hostile.py"
 

@@ -5,6 +5,7 @@
 # its place back; SIGUSR1 counts the refusals. Two workers: the count is
 # shared between them.
 . "$top_srcdir/tests/integ/lib.sh"
+need python3 "the clients are Python"
 need ipv4 "TCP and UDP on 127.0.0.1"
 
 v6=

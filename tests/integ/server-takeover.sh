@@ -5,6 +5,7 @@
 # socket of the same user asking for SO_REUSEPORT, or (as root) another
 # user's socket asking for SO_REUSEADDR, cannot bind the UDP port.
 . "$top_srcdir/tests/integ/lib.sh"
+need python3 "the clients are Python"
 need ipv4 "TCP and UDP on 127.0.0.1"
 
 start_server -l 127.0.0.1:0 --threads 2
