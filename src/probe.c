@@ -23,7 +23,8 @@
 enum probe_slot_state {
 	SLOT_PENDING = 0, /* sent, no reply yet, not yet timed out */
 	SLOT_ANSWERED,    /* a reply came (so another is a duplicate) */
-	SLOT_LOST         /* reported lost: a reply now is late */
+	SLOT_LOST,        /* reported lost: a reply now is late */
+	SLOT_FORGOTTEN    /* before the ring grew: nothing known of it */
 };
 
 #define AT(s, seq)  ((s)->sent_at[(seq) & ((s)->cap - 1)])
@@ -38,7 +39,10 @@ oldest_needed(const struct session *s)
 }
 
 /* Room in the ring for probe seq: 0, or 1 when it is full (the probe
- * must wait), or -1 when out of memory. Growing keeps what it can. */
+ * must wait), or -1 when out of memory. Growing copies every slot the old
+ * ring held, in order; the new slots before those stand for probes whose
+ * slots were reused long ago, so they are marked forgotten: a zero there
+ * would read as pending since time 0, and a duplicate as a late reply. */
 static int
 probe_slot(struct session *s, long long seq)
 {
@@ -58,6 +62,7 @@ probe_slot(struct session *s, long long seq)
 		free(got);
 		return -1;
 	}
+	memset(got, SLOT_FORGOTTEN, (size_t)cap);
 	from = seq - s->cap > 0 ? seq - s->cap : 0;
 	for (long long k = from; k < seq; k++) {
 		at[k & (cap - 1)] = AT(s, k);
@@ -527,14 +532,17 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	if (!s->connected) /* the first reply: the address is reached */
 		session_answered(s);
 	d = payload_dgram_diff(c->seed, hdr, p, n, size);
-	if (s->nsent - seq > s->cap) {
-		/* Older than the ring remembers: settled long ago. */
+	if (s->nsent - seq > s->cap || GOT(s, seq) == SLOT_FORGOTTEN) {
+		/* Older than the ring remembers: settled long ago, answered or
+		 * said lost, we cannot tell. Most likely a duplicate; counting
+		 * it late would take a loss back that was never undone. */
 		if (n != size || d < size) {
 			dgram_unrecognised(s, n);
 			return;
 		}
-		s->late++;
-		report(s, seq, (int)n, 0, PROBE_LATE, "reply after the timeout");
+		s->dups++;
+		report(s, seq, (int)n, 0, PROBE_DUPLICATE,
+		    "duplicate reply (or one to a probe too old to track)");
 		return;
 	}
 	rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;

@@ -29,6 +29,7 @@ Datagram modes:
   dgram-silent   read every datagram, answer none
   dgram-late MS  answer every datagram MS milliseconds after it came
   dgram-drop N   answer every datagram but the Nth
+  dgram-dupdrop N  answer every datagram but the Nth, each answer again 1 s later
 """
 import os
 import socket
@@ -177,6 +178,11 @@ def dgram_server(mode, portfile):
         if mode == "dgram-drop":
             if n != int(sys.argv[3]):
                 u.sendto(d, peer)
+            continue
+        if mode == "dgram-dupdrop":
+            if n != int(sys.argv[3]):
+                u.sendto(d, peer)
+                threading.Timer(1.0, u.sendto, (d, peer)).start()
             continue
         if mode == "dgram-other":
             other.sendto(d, peer)

@@ -51,6 +51,19 @@ bad dgram-drop 7
 run 60 --json -u -q -c 300 -i 2ms -W 1s 127.0.0.1 $BP
 expect_in "299 of 300 json" "$out" '"loss_pct":0.3'
 
+# Every answer twice (the second 1 s later), the 50th never: the one loss
+# stays a loss, the second answers are duplicates, not late replies, and
+# no line shows a time the run never took (the ring grows meanwhile).
+bad dgram-dupdrop 50
+run 60 -u -c 200 -i 2ms -W 2s 127.0.0.1 $BP
+expect_eq "dupdrop exit" $rc 1
+expect_in "dupdrop lost" "$out" "127.0.0.1: seq=50: no reply"
+expect_in "dupdrop summary" "$out" "200 sent, 199 received, 0 mismatched, 0.5% loss"
+echo "$out" | grep -q ', [1-9][0-9]* duplicates, 0 late' ||
+	fail "duplicates not counted as such, or counted late: $out"
+big=$(echo "$out" | sed -n 's/.* time=\([0-9]*\)\..*/\1/p' | awk '$1 >= 5000' | head -1)
+expect_eq "dupdrop no absurd time" "$big" ""
+
 # Every echo comes back 200 ms after -W (within the one more -W the client
 # waits after the last probe): late, with its time, not lost.
 bad dgram-late 500
