@@ -857,6 +857,39 @@ race_target_free(struct target *t)
 	addr_list_free(&t->queued);
 }
 
+/* --all stopped early: every address not through yet, open or still
+ * queued, gets its row saying so, or the table would look complete. */
+static void
+all_target_interrupted(struct target *t)
+{
+	struct client *c = t->c;
+	struct session_summary sum;
+
+	for (struct session *s = t->sessions; s != NULL; s = s->next) {
+		if (s->done)
+			continue;
+		session_close(s);
+		s->done = true;
+		c->inflight--;
+		snprintf(s->err, sizeof(s->err), "interrupted");
+		summarize(s, &sum);
+		c->rep.summary(c->rep.arg, &sum);
+	}
+	for (size_t k = t->nqueued_started; k < t->queued.n; k++) {
+		memset(&sum, 0, sizeof(sum));
+		sum.target = t->text;
+		sum.addr = &t->queued.v[k];
+		sum.error = "interrupted";
+		sum.index = k;
+		sum.retransmits = -1;
+		sum.connect_only = c->o.connect_only;
+		sum.pipe = c->o.pipe;
+		sum.connect_ms = sum.handshake_ms = -1;
+		c->rep.summary(c->rep.arg, &sum);
+	}
+	t->nqueued_started = t->queued.n;
+}
+
 void
 race_target_stop(struct target *t)
 {
@@ -866,6 +899,8 @@ race_target_stop(struct target *t)
 	if (t->done)
 		return;
 	target_cancel_lookups(t, "interrupted");
+	if (t->c->o.mode == CLIENT_ALL)
+		all_target_interrupted(t);
 	for (struct session *s = t->sessions; s != NULL; s = s->next)
 		if (!s->done) {
 			attempt_report(s, ATTEMPT_CANCELLED, "interrupted");

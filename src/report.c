@@ -47,6 +47,8 @@ static void json_strval(const char *v);
 static void dns_warn(const char *target);
 static const struct dnsrow *dns_find(const char *target, int family);
 static void print_dns_row(const char *target, int family);
+static bool dns_interrupted(int status);
+static bool target_lookup_interrupted(const char *target);
 static const char *dns_qtype(int family);
 
 static void
@@ -556,7 +558,8 @@ print_family_line(const char *target, int family)
 		if (reachable(&r->s))
 			ok++;
 	}
-	if (total == 0 && (d == NULL || d->status == RESOLVE_OK || d->status == RESOLVE_ECANCELLED))
+	if (total == 0 && (d == NULL || d->status == RESOLVE_OK ||
+	    (d->status == RESOLVE_ECANCELLED && !dns_interrupted(d->status))))
 		return;
 	family_causes(target, family, why, sizeof(why));
 	if (ro.json) {
@@ -638,7 +641,7 @@ on_target_done(void *arg, const char *target)
 	(void)arg;
 	for (i = 0; i < run.nrows && strcmp(run.rows[i].s.target, target) != 0; i++)
 		;
-	if (i == run.nrows)
+	if (i == run.nrows && !target_lookup_interrupted(target))
 		return; /* nothing to tabulate: the name did not resolve, as said */
 	if (!ro.json) {
 		/* 80 columns before the source and the error, whose short
@@ -786,7 +789,7 @@ on_dns(void *arg, const struct dns_result *d)
 {
 	(void)arg;
 	/* --all reports every family; a failed one is a failure there. */
-	if (ro.all && dns_failed(d->status))
+	if (ro.all && (dns_failed(d->status) || dns_interrupted(d->status)))
 		worse(REPORT_FAILED);
 	dns_keep(d);
 	if (ro.json)
@@ -818,6 +821,22 @@ dns_find(const char *target, int family)
 	return NULL;
 }
 
+/* --all never cancels a lookup but when stopped (SIGINT): there a
+ * cancelled lookup is one interrupted, a row and a failure. */
+static bool
+dns_interrupted(int status)
+{
+	return ro.all && status == RESOLVE_ECANCELLED;
+}
+
+static bool
+target_lookup_interrupted(const char *target)
+{
+	const struct dnsrow *a = dns_find(target, AF_INET6), *b = dns_find(target, AF_INET);
+
+	return (a != NULL && dns_interrupted(a->status)) || (b != NULL && dns_interrupted(b->status));
+}
+
 /* --all: a family whose lookup gave no address still has its row. */
 static void
 print_dns_row(const char *target, int family)
@@ -825,10 +844,13 @@ print_dns_row(const char *target, int family)
 	const struct dnsrow *r = dns_find(target, family);
 	char what[48], why[48];
 
-	if (r == NULL || r->status == RESOLVE_OK || r->status == RESOLVE_ECANCELLED)
+	if (r == NULL || (!dns_failed(r->status) && !dns_interrupted(r->status)))
 		return;
 	snprintf(what, sizeof(what), "(%s lookup)", dns_qtype(family));
-	snprintf(why, sizeof(why), "DNS %s", resolve_status_word(r->status));
+	if (dns_interrupted(r->status))
+		snprintf(why, sizeof(why), "interrupted");
+	else
+		snprintf(why, sizeof(why), "DNS %s", resolve_status_word(r->status));
 	printf("%-32s %-4s %-6s %8s %-18s %5s  %s\n", what, addr_family_name(family), "-", "-", "-",
 	    "-", why);
 }

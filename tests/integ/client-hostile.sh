@@ -259,6 +259,36 @@ assert s['preferred_family'] == 'IPv6' and s['fallback'] is False, s" "$T/out" |
 		fail "slow AAAA --json: $out"
 fi
 
+# An interrupted --all (SIGINT while connecting to addresses that never
+# answer): every address has its row saying "interrupted", every target its
+# table (and JSON summary), and the exit is 1, not 0. Before the fix only
+# addresses already through were shown, and the exit was 0.
+bad blackhole 2
+intr() {
+	timeout -k 2 20 "$ANYECHO" -A -c 1 --connect-timeout 15s -p $BP "$@" \
+		127.0.0.1 127.0.0.2 >"$T/out" 2>&1 &
+	_p=$!
+	sleep 1
+	kill -INT $_p
+	wait $_p; rc=$?
+	out=$(cat "$T/out")
+}
+intr
+expect_eq "--all interrupted exit" $rc 1
+for h in 127.0.0.1 127.0.0.2; do
+	expect_in "--all interrupted $h table" "$out" "$h
+ADDRESS"
+	expect_in "--all interrupted $h row" "$out" "$h:$BP"
+done
+expect_eq "--all interrupted rows" "$(grep -c ' interrupted$' "$T/out")" 2
+intr --json
+expect_eq "--all --json interrupted exit" $rc 1
+bounded 30 python3 -c "import json, sys
+s = [o for o in map(json.loads, open(sys.argv[1])) if o['type'] == 'summary']
+assert sorted(o['target'] for o in s) == ['127.0.0.1', '127.0.0.2'], s
+assert all(o['error'] == 'interrupted' and not o['reachable'] for o in s), s" "$T/out" ||
+	fail "--all --json interrupted: $out"
+
 # A race over 60 addresses that never answer: --connect-timeout bounds the
 # race as a whole (it took 5 s here before: 60 attempts 100 ms apart).
 bad blackhole 60
