@@ -268,7 +268,7 @@ intr() {
 	timeout -k 2 20 "$ANYECHO" -A -c 1 --connect-timeout 15s -p $BP "$@" \
 		127.0.0.1 127.0.0.2 >"$T/out" 2>&1 &
 	_p=$!
-	sleep 1
+	sleep 2 # its signal handling set up and both connects out, even when loaded
 	kill -INT $_p
 	wait $_p; rc=$?
 	out=$(cat "$T/out")
