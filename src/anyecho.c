@@ -470,7 +470,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ro = (struct report_opts){ opt.json, opt.quiet, opt.verbose,
-		opt.co.mode == CLIENT_ALL && !opt.co.pmtu, opt.co.pmtu, false };
+		opt.co.mode == CLIENT_ALL && !opt.co.pmtu, opt.co.pmtu, false, opt.co.pipe };
 	report_setup(&ro, &rep);
 	if (client_new(&c, loop, &opt.co, &rep, err, sizeof(err)) == -1) {
 		log_err("%s", err);

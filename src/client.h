@@ -81,7 +81,7 @@ struct session_summary {
 	 * attempt; handshake_ms is the winner's own. */
 	int attempts;
 	double handshake_ms;
-	int preferred_family;       /* family of the first attempt */
+	int preferred_family;       /* IPv6 if the target has an IPv6 address */
 	bool fallback;              /* the preferred family failed, another won */
 	const char *fallback_error; /* what became of the preferred family */
 	long long retransmits;      /* TCP_INFO tcpi_total_retrans during the run; -1: n/a */

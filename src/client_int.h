@@ -88,8 +88,8 @@ struct target {
 	uint64_t dns_t0_us; /* when they started */
 	uint64_t first_us; /* the first attempt's start */
 	int nattempts;
-	int pref_family;   /* the first attempt's family */
-	char ferr[ERRLEN]; /* what became of the preferred family's attempts */
+	int pref_family;   /* the first attempt's family (see target_pref_family) */
+	char ferr[ERRLEN]; /* what became of the IPv6 attempts (fallback words) */
 };
 
 struct client {

@@ -92,8 +92,9 @@ append_err(char *buf, size_t size, const char *msg)
 	snprintf(buf + len, size - len, "%s%s", len ? "; " : "", msg);
 }
 
-/* The attempt's outcome, once: to the report, and, for the preferred
- * family, to what the fallback warning will say. Not in --all, where
+/* The attempt's outcome, once: to the report, and, for IPv6 (the
+ * preferred family whenever there is an IPv6 address), to what the
+ * fallback warning will say. Not in --all, where
  * each address's summary is its outcome. */
 static void
 attempt_report(struct session *s, enum attempt_outcome o, const char *why)
@@ -106,7 +107,7 @@ attempt_report(struct session *s, enum attempt_outcome o, const char *why)
 	if (c->o.mode == CLIENT_ALL || s->reported || s->number == 0)
 		return;
 	s->reported = true;
-	if (o != ATTEMPT_CONNECTED && s->addr.family == t->pref_family)
+	if (o != ATTEMPT_CONNECTED && s->addr.family == AF_INET6)
 		append_err(t->ferr, sizeof(t->ferr), why);
 	if (c->rep.attempt == NULL)
 		return;
@@ -178,6 +179,15 @@ is_ip(int family)
 	return family == AF_INET || family == AF_INET6;
 }
 
+/* The family RFC 8305/6724 order ranks first: IPv6 as soon as the target
+ * has an IPv6 address, whichever DNS answer came first (a slow AAAA makes
+ * the first attempt IPv4, not IPv4 the preferred family). */
+static int
+target_pref_family(const struct target *t)
+{
+	return t->it.q[0].n > 0 ? AF_INET6 : t->pref_family;
+}
+
 static void
 summarize(struct session *s, struct session_summary *sum)
 {
@@ -209,11 +219,14 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->input_ended = s->stdin_eof && s->txlen == 0;
 	sum->attempts = s->t->nattempts;
 	sum->handshake_ms = s->handshake_ms;
-	sum->preferred_family = s->t->pref_family;
+	sum->preferred_family = target_pref_family(s->t);
+	/* A fallback only when an attempt of the preferred family really
+	 * failed or was cancelled unanswered (t->ferr), not merely because
+	 * another family won. */
 	sum->fallback = s->t->c->o.mode != CLIENT_ALL && s->connected && !s->unanswered &&
-	    is_ip(s->addr.family) && is_ip(s->t->pref_family) &&
-	    s->addr.family != s->t->pref_family;
-	sum->fallback_error = sum->fallback && s->t->ferr[0] != '\0' ? s->t->ferr : NULL;
+	    is_ip(s->addr.family) && sum->preferred_family == AF_INET6 &&
+	    s->addr.family != AF_INET6 && s->t->ferr[0] != '\0';
+	sum->fallback_error = sum->fallback ? s->t->ferr : NULL;
 	sum->retransmits = s->retransmits;
 	sum->index = s->index;
 	if (s->unanswered) /* a datagram address that never answered */
@@ -231,7 +244,7 @@ target_failed_summary(struct target *t, const char *fallback)
 	sum.target = t->text;
 	sum.error = t->err[0] != '\0' ? t->err : fallback;
 	sum.attempts = t->nattempts;
-	sum.preferred_family = t->pref_family;
+	sum.preferred_family = target_pref_family(t);
 	sum.retransmits = -1;
 	sum.connect_only = t->c->o.connect_only;
 	t->c->rep.summary(t->c->rep.arg, &sum);
@@ -844,6 +857,39 @@ race_target_free(struct target *t)
 	addr_list_free(&t->queued);
 }
 
+/* --all stopped early: every address not through yet, open or still
+ * queued, gets its row saying so, or the table would look complete. */
+static void
+all_target_interrupted(struct target *t)
+{
+	struct client *c = t->c;
+	struct session_summary sum;
+
+	for (struct session *s = t->sessions; s != NULL; s = s->next) {
+		if (s->done)
+			continue;
+		session_close(s);
+		s->done = true;
+		c->inflight--;
+		snprintf(s->err, sizeof(s->err), "interrupted");
+		summarize(s, &sum);
+		c->rep.summary(c->rep.arg, &sum);
+	}
+	for (size_t k = t->nqueued_started; k < t->queued.n; k++) {
+		memset(&sum, 0, sizeof(sum));
+		sum.target = t->text;
+		sum.addr = &t->queued.v[k];
+		sum.error = "interrupted";
+		sum.index = k;
+		sum.retransmits = -1;
+		sum.connect_only = c->o.connect_only;
+		sum.pipe = c->o.pipe;
+		sum.connect_ms = sum.handshake_ms = -1;
+		c->rep.summary(c->rep.arg, &sum);
+	}
+	t->nqueued_started = t->queued.n;
+}
+
 void
 race_target_stop(struct target *t)
 {
@@ -853,6 +899,8 @@ race_target_stop(struct target *t)
 	if (t->done)
 		return;
 	target_cancel_lookups(t, "interrupted");
+	if (t->c->o.mode == CLIENT_ALL)
+		all_target_interrupted(t);
 	for (struct session *s = t->sessions; s != NULL; s = s->next)
 		if (!s->done) {
 			attempt_report(s, ATTEMPT_CANCELLED, "interrupted");

@@ -10,6 +10,14 @@
 
 static struct report_opts ro;
 
+/* Where records and tables go: stdout, but in pipe mode (--stdin) that is
+ * the echo, so there they go to stderr, one JSON record a line. */
+static FILE *
+rout(void)
+{
+	return ro.pipe ? stderr : stdout;
+}
+
 /* What the run found, for the outcome and the --all table. */
 static struct {
 	enum report_outcome status;
@@ -47,12 +55,14 @@ static void json_strval(const char *v);
 static void dns_warn(const char *target);
 static const struct dnsrow *dns_find(const char *target, int family);
 static void print_dns_row(const char *target, int family);
+static bool dns_interrupted(int status);
+static bool target_lookup_interrupted(const char *target);
 static const char *dns_qtype(int family);
 
 static void
 json_str(const char *key, const char *v)
 {
-	printf("\"%s\":", key);
+	fprintf(rout(), "\"%s\":", key);
 	json_strval(v);
 }
 
@@ -60,28 +70,28 @@ static void
 json_strval(const char *v)
 {
 	if (v == NULL) {
-		printf("null");
+		fprintf(rout(), "null");
 		return;
 	}
-	putchar('"');
+	fputc('"', rout());
 	/* Valid UTF-8 goes as it is; controls (C0, DEL, C1) as \\u escapes;
 	 * a byte that is not UTF-8 (a unix path may hold any) as U+FFFD,
 	 * so every line stays valid JSON. */
 	for (const unsigned char *p = (const unsigned char *)v; *p != '\0';) {
 		size_t n = log_utf8_len(p);
 		if (n == 0)
-			printf("\\ufffd");
+			fprintf(rout(), "\\ufffd");
 		else if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
+			fprintf(rout(), "\\%c", *p);
 		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\u%04x", *p);
+			fprintf(rout(), "\\u%04x", *p);
 		else if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
-			printf("\\u%04x", p[1]);
+			fprintf(rout(), "\\u%04x", p[1]);
 		else
-			fwrite(p, 1, n, stdout);
+			fwrite(p, 1, n, rout());
 		p += n > 0 ? n : 1;
 	}
-	putchar('"');
+	fputc('"', rout());
 }
 
 /* Every record ends with when it was written: Unix seconds, to the ms. */
@@ -91,7 +101,7 @@ json_end(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	printf(",\"timestamp\":%lld.%03ld}\n", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+	fprintf(rout(), ",\"timestamp\":%lld.%03ld}\n", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
 }
 
 static void
@@ -100,16 +110,16 @@ json_addr(const struct addr *a)
 	char host[ADDR_STRLEN];
 
 	if (a == NULL) {
-		printf(",\"address\":null,\"port\":null,\"family\":null,\"protocol\":null");
+		fprintf(rout(), ",\"address\":null,\"port\":null,\"family\":null,\"protocol\":null");
 		return;
 	}
-	printf(",");
+	fprintf(rout(), ",");
 	json_str("address", addr_format_host(a, host, sizeof(host)));
 	if (a->family == AF_UNIX)
-		printf(",\"port\":null");
+		fprintf(rout(), ",\"port\":null");
 	else
-		printf(",\"port\":%d", addr_port(a));
-	printf(",\"family\":\"%s\",\"protocol\":\"%s\"", addr_family_name(a->family),
+		fprintf(rout(), ",\"port\":%d", addr_port(a));
+	fprintf(rout(), ",\"family\":\"%s\",\"protocol\":\"%s\"", addr_family_name(a->family),
 	    addr_type_name(a->socktype));
 }
 
@@ -117,9 +127,9 @@ static void
 json_ms(const char *key, double v, bool valid)
 {
 	if (valid)
-		printf(",\"%s\":%.3f", key, v);
+		fprintf(rout(), ",\"%s\":%.3f", key, v);
 	else
-		printf(",\"%s\":null", key);
+		fprintf(rout(), ",\"%s\":null", key);
 }
 
 static const char *const status_names[] = { "ok", "lost", "mismatch", "duplicate", "late",
@@ -133,31 +143,31 @@ json_probe_extra(const struct probe_result *r)
 	char host[ADDR_STRLEN];
 
 	if (r->icmp != NULL) {
-		printf(",\"icmp_type\":%d,\"icmp_code\":%d,", r->icmp->type, r->icmp->code);
+		fprintf(rout(), ",\"icmp_type\":%d,\"icmp_code\":%d,", r->icmp->type, r->icmp->code);
 		json_str("icmp_from", r->icmp->from);
 		if (r->icmp->mtu > 0)
-			printf(",\"mtu\":%d", r->icmp->mtu);
+			fprintf(rout(), ",\"mtu\":%d", r->icmp->mtu);
 	}
 	if (r->from != NULL) {
-		printf(",");
+		fprintf(rout(), ",");
 		json_str("from", addr_format_host(r->from, host, sizeof(host)));
-		printf(",\"from_port\":%d", addr_port(r->from));
+		fprintf(rout(), ",\"from_port\":%d", addr_port(r->from));
 	}
 }
 
 static void
 json_probe(const struct probe_result *r)
 {
-	printf("{\"type\":\"probe\",");
+	fprintf(rout(), "{\"type\":\"probe\",");
 	json_str("target", r->target);
 	json_addr(r->addr);
-	printf(",\"seq\":%lld,\"bytes\":%d", r->seq, r->bytes);
+	fprintf(rout(), ",\"seq\":%lld,\"bytes\":%d", r->seq, r->bytes);
 	json_ms("rtt_ms", r->rtt_ms,
 	    r->status != PROBE_LOST && r->status != PROBE_ICMP && r->seq > 0);
-	printf(",\"status\":\"%s\",", status_names[r->status]);
+	fprintf(rout(), ",\"status\":\"%s\",", status_names[r->status]);
 	json_str("error", r->error);
 	json_probe_extra(r);
-	printf(",\"retransmitted\":%s", r->retransmitted ? "true" : "false");
+	fprintf(rout(), ",\"retransmitted\":%s", r->retransmitted ? "true" : "false");
 	json_end();
 }
 
@@ -237,62 +247,62 @@ json_source(const struct session_summary *s)
 {
 	char host[ADDR_STRLEN];
 
-	printf(",");
+	fprintf(rout(), ",");
 	json_str("source", s->local != NULL ? addr_format_host(s->local, host, sizeof(host)) : NULL);
 	if (s->local != NULL)
-		printf(",\"source_port\":%d", addr_port(s->local));
+		fprintf(rout(), ",\"source_port\":%d", addr_port(s->local));
 	else
-		printf(",\"source_port\":null");
-	printf(",\"connect_only\":%s", s->connect_only ? "true" : "false");
+		fprintf(rout(), ",\"source_port\":null");
+	fprintf(rout(), ",\"connect_only\":%s", s->connect_only ? "true" : "false");
 }
 
 static void
 json_summary(const struct session_summary *s)
 {
-	printf("{\"type\":\"summary\",");
+	fprintf(rout(), "{\"type\":\"summary\",");
 	json_str("target", s->target);
 	json_addr(s->addr);
-	printf(",\"reachable\":%s", reachable(s) ? "true" : "false");
+	fprintf(rout(), ",\"reachable\":%s", reachable(s) ? "true" : "false");
 	json_ms("connect_ms", s->connect_ms, s->connected && s->connect_ms >= 0);
 	if (s->pipe) /* bytes, not probes: no probe counts to give */
-		printf(",\"sent\":null,\"received\":null,\"mismatched\":null,\"duplicates\":null"
+		fprintf(rout(), ",\"sent\":null,\"received\":null,\"mismatched\":null,\"duplicates\":null"
 		       ",\"late\":null,\"unrecognised\":null,\"reordered\":null,\"loss_pct\":null");
 	else {
-		printf(",\"sent\":%lld,\"received\":%lld,\"mismatched\":%lld,\"duplicates\":%lld"
+		fprintf(rout(), ",\"sent\":%lld,\"received\":%lld,\"mismatched\":%lld,\"duplicates\":%lld"
 		       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld",
 		    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
 		    s->reordered);
 		/* One decimal, but a loss is never written as 0.0 or 100.0. */
 		if (s->connect_only)
-			printf(",\"loss_pct\":null");
+			fprintf(rout(), ",\"loss_pct\":null");
 		else if (loss_edge(s->sent, lost(s)) != 0)
-			printf(",\"loss_pct\":%.6g", loss_pct(s));
+			fprintf(rout(), ",\"loss_pct\":%.6g", loss_pct(s));
 		else
-			printf(",\"loss_pct\":%.1f", loss_pct(s));
+			fprintf(rout(), ",\"loss_pct\":%.1f", loss_pct(s));
 	}
-	printf(",\"attempts\":%d", s->attempts);
+	fprintf(rout(), ",\"attempts\":%d", s->attempts);
 	json_ms("handshake_ms", s->handshake_ms,
 	    s->connected && s->attempts > 0 && s->handshake_ms >= 0);
-	printf(",\"preferred_family\":");
+	fprintf(rout(), ",\"preferred_family\":");
 	if (s->preferred_family == AF_INET || s->preferred_family == AF_INET6)
-		printf("\"%s\"", addr_family_name(s->preferred_family));
+		fprintf(rout(), "\"%s\"", addr_family_name(s->preferred_family));
 	else
-		printf("null");
-	printf(",\"fallback\":%s,", s->fallback ? "true" : "false");
+		fprintf(rout(), "null");
+	fprintf(rout(), ",\"fallback\":%s,", s->fallback ? "true" : "false");
 	json_str("fallback_error", s->fallback_error);
 	if (s->connected && s->retransmits >= 0)
-		printf(",\"tcp_retransmits\":%lld", s->retransmits);
+		fprintf(rout(), ",\"tcp_retransmits\":%lld", s->retransmits);
 	else
-		printf(",\"tcp_retransmits\":null");
+		fprintf(rout(), ",\"tcp_retransmits\":null");
 	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
 	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
 	json_ms("rtt_max_ms", s->rtt_max, s->received > 0);
 	json_ms("rtt_mdev_ms", s->rtt_mdev, s->received > 0);
 	if (s->pipe)
-		printf(",\"bytes_sent\":%llu,\"bytes_received\":%llu",
+		fprintf(rout(), ",\"bytes_sent\":%llu,\"bytes_received\":%llu",
 		    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
 	json_source(s);
-	printf(",");
+	fprintf(rout(), ",");
 	json_str("error", s->error);
 	json_end();
 }
@@ -302,10 +312,10 @@ static const char *const outcome_names[] = { "connected", "failed", "cancelled" 
 static void
 json_attempt(const struct attempt_result *r)
 {
-	printf("{\"type\":\"attempt\",");
+	fprintf(rout(), "{\"type\":\"attempt\",");
 	json_str("target", r->target);
 	json_addr(r->addr);
-	printf(",\"attempt\":%d,\"start_ms\":%.3f,\"time_ms\":%.3f,\"outcome\":\"%s\",",
+	fprintf(rout(), ",\"attempt\":%d,\"start_ms\":%.3f,\"time_ms\":%.3f,\"outcome\":\"%s\",",
 	    r->number, r->start_ms, r->time_ms, outcome_names[r->outcome]);
 	json_str("error", r->error);
 	json_end();
@@ -314,7 +324,7 @@ json_attempt(const struct attempt_result *r)
 /* ---- text ---- */
 
 /* Each connection attempt: -v text (stderr: stdout may carry a pipe's
- * echo), and always a JSON record (but not into a pipe's echo). */
+ * echo), and always a JSON record (in pipe mode on stderr, see rout()). */
 static void
 on_attempt(void *arg, const struct attempt_result *r)
 {
@@ -323,8 +333,7 @@ on_attempt(void *arg, const struct attempt_result *r)
 
 	(void)arg;
 	if (ro.json) {
-		if (!r->pipe)
-			json_attempt(r);
+		json_attempt(r);
 		return;
 	}
 	if (!ro.verbose)
@@ -366,24 +375,24 @@ on_probe(void *arg, const struct probe_result *r)
 		return;
 	addr_format(r->addr, buf, sizeof(buf));
 	if (ro.name_target)
-		printf("%s: ", r->target);
+		fprintf(rout(), "%s: ", r->target);
 	if (r->status == PROBE_OK)
-		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms%s\n", r->bytes, buf,
+		fprintf(rout(), "%d bytes from %s (%s %s): seq=%lld time=%.3f ms%s\n", r->bytes, buf,
 		    addr_family_name(r->addr->family), addr_type_name(r->addr->socktype), r->seq,
 		    r->rtt_ms, r->retransmitted ? " (retransmitted)" : "");
 	else if (r->status == PROBE_LATE && r->rtt_ms > 0)
-		printf("%d bytes from %s (%s %s): seq=%lld time=%.3f ms (late: after the %d ms "
+		fprintf(rout(), "%d bytes from %s (%s %s): seq=%lld time=%.3f ms (late: after the %d ms "
 		       "timeout)\n",
 		    r->bytes, buf, addr_family_name(r->addr->family),
 		    addr_type_name(r->addr->socktype), r->seq, r->rtt_ms, r->timeout_ms);
 	else if (ro.name_target && r->seq > 0)
-		printf("seq=%lld: %s\n", r->seq, r->error);
+		fprintf(rout(), "seq=%lld: %s\n", r->seq, r->error);
 	else if (ro.name_target)
-		printf("%s\n", r->error);
+		fprintf(rout(), "%s\n", r->error);
 	else if (r->seq > 0)
-		printf("%s: seq=%lld: %s\n", r->target, r->seq, r->error);
+		fprintf(rout(), "%s: seq=%lld: %s\n", r->target, r->seq, r->error);
 	else
-		printf("%s: %s\n", r->target, r->error);
+		fprintf(rout(), "%s: %s\n", r->target, r->error);
 }
 
 /* -z: one line per session, like tcping. */
@@ -392,12 +401,12 @@ print_connected(const struct session_summary *s)
 {
 	char buf[ADDR_STRLEN];
 
-	printf("%s: %s (%s %s) open, handshake %.3f ms", s->target,
+	fprintf(rout(), "%s: %s (%s %s) open, handshake %.3f ms", s->target,
 	    addr_format(s->addr, buf, sizeof(buf)), addr_family_name(s->addr->family),
 	    addr_type_name(s->addr->socktype), s->connect_ms);
 	if (s->local != NULL)
-		printf(", source %s", source_text(s, buf, sizeof(buf), false));
-	printf("\n");
+		fprintf(rout(), ", source %s", source_text(s, buf, sizeof(buf), false));
+	fprintf(rout(), "\n");
 }
 
 static void
@@ -421,30 +430,30 @@ print_summary(const struct session_summary *s)
 		print_connected(s);
 		return;
 	}
-	printf("--- %s (%s, %s %s", s->target, addr_format(s->addr, buf, sizeof(buf)),
+	fprintf(rout(), "--- %s (%s, %s %s", s->target, addr_format(s->addr, buf, sizeof(buf)),
 	    addr_family_name(s->addr->family), addr_type_name(s->addr->socktype));
 	if (s->local != NULL)
-		printf(", source %s", source_text(s, buf, sizeof(buf), false));
-	printf(") ---\n");
-	printf("%lld sent, %lld received, %lld mismatched, %s loss", s->sent, s->received,
+		fprintf(rout(), ", source %s", source_text(s, buf, sizeof(buf), false));
+	fprintf(rout(), ") ---\n");
+	fprintf(rout(), "%lld sent, %lld received, %lld mismatched, %s loss", s->sent, s->received,
 	    s->mismatched, loss_text(s, pct, sizeof(pct)));
 	if (s->connect_ms >= 0)
-		printf(", connect %.3f ms", s->connect_ms);
+		fprintf(rout(), ", connect %.3f ms", s->connect_ms);
 	else
-		printf(", no reply to connect");
+		fprintf(rout(), ", no reply to connect");
 	if (s->attempts > 1)
-		printf(" (%d attempts)", s->attempts);
+		fprintf(rout(), " (%d attempts)", s->attempts);
 	if (s->duplicates > 0 || s->late > 0)
-		printf(", %lld duplicates, %lld late", s->duplicates, s->late);
+		fprintf(rout(), ", %lld duplicates, %lld late", s->duplicates, s->late);
 	if (s->unrecognised > 0)
-		printf(", %lld unrecognised", s->unrecognised);
+		fprintf(rout(), ", %lld unrecognised", s->unrecognised);
 	if (s->reordered > 0)
-		printf(", %lld reordered", s->reordered);
+		fprintf(rout(), ", %lld reordered", s->reordered);
 	if (s->retransmits >= 0)
-		printf(", %lld retransmission%s", s->retransmits, s->retransmits == 1 ? "" : "s");
-	printf("\n");
+		fprintf(rout(), ", %lld retransmission%s", s->retransmits, s->retransmits == 1 ? "" : "s");
+	fprintf(rout(), "\n");
 	if (s->received > 0)
-		printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
+		fprintf(rout(), "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
 		    s->rtt_max, s->rtt_mdev);
 }
 
@@ -570,34 +579,35 @@ print_family_line(const char *target, int family)
 		if (reachable(&r->s))
 			ok++;
 	}
-	if (total == 0 && (d == NULL || d->status == RESOLVE_OK || d->status == RESOLVE_ECANCELLED))
+	if (total == 0 && (d == NULL || d->status == RESOLVE_OK ||
+	    (d->status == RESOLVE_ECANCELLED && !dns_interrupted(d->status))))
 		return;
 	family_causes(target, family, why, sizeof(why));
 	if (ro.json) {
 		/* "reachable" is a boolean in every record; the count apart. */
-		printf("{\"type\":\"family\",");
+		fprintf(rout(), "{\"type\":\"family\",");
 		json_str("target", target);
-		printf(",\"family\":\"%s\",\"reachable\":%s,\"reachable_count\":%d,\"total\":%d,",
+		fprintf(rout(), ",\"family\":\"%s\",\"reachable\":%s,\"reachable_count\":%d,\"total\":%d,",
 		    addr_family_name(family), ok > 0 ? "true" : "false", ok, total);
 		json_str("errors", why[0] != '\0' ? why : NULL);
-		printf(",\"dns\":");
+		fprintf(rout(), ",\"dns\":");
 		if (d != NULL)
-			printf("\"%s\"", resolve_status_name(d->status));
+			fprintf(rout(), "\"%s\"", resolve_status_name(d->status));
 		else
-			printf("null");
+			fprintf(rout(), "null");
 		json_end();
 		return;
 	}
 	if (total == 0) {
-		printf("%s: no address (%s: %s)\n", addr_family_name(family), dns_qtype(family),
+		fprintf(rout(), "%s: no address (%s: %s)\n", addr_family_name(family), dns_qtype(family),
 		    d->error);
 		return;
 	}
-	printf("%s: %d of %d address%s reachable", addr_family_name(family), ok, total,
+	fprintf(rout(), "%s: %d of %d address%s reachable", addr_family_name(family), ok, total,
 	    total == 1 ? "" : "es");
 	if (ok < total && why[0] != '\0')
-		printf(" (%s)", why);
-	printf("\n");
+		fprintf(rout(), " (%s)", why);
+	fprintf(rout(), "\n");
 }
 
 /* The SOURCE column as wide as the target's longest source, so that the
@@ -652,12 +662,12 @@ on_target_done(void *arg, const char *target)
 	(void)arg;
 	for (i = 0; i < run.nrows && strcmp(run.rows[i].s.target, target) != 0; i++)
 		;
-	if (i == run.nrows)
+	if (i == run.nrows && !target_lookup_interrupted(target))
 		return; /* nothing to tabulate: the name did not resolve, as said */
 	if (!ro.json) {
 		/* 80 columns before the source and the error, whose short
 		 * form is under 20. */
-		printf("%s\n%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", sw,
+		fprintf(rout(), "%s\n%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n", target, "ADDRESS", sw,
 		    "SOURCE", "FAM", "PROTO", "CONNECT", "RTT min/avg/max ms", "LOSS", "ERROR");
 		/* Rows by family, IPv6 first, then in the resolver's order. */
 		for (size_t f = 0; f < AE_NELEM(families); f++) {
@@ -675,7 +685,7 @@ on_target_done(void *arg, const char *target)
 					snprintf(pct, sizeof(pct), "-");
 				else
 					loss_text(&r->s, pct, sizeof(pct));
-				printf("%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n",
+				fprintf(rout(), "%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n",
 				    addr_format(&r->addr, buf, sizeof(buf)), sw,
 				    source_text(&r->s, src, sizeof(src), true),
 				    addr_family_name(r->addr.family), addr_type_name(r->addr.socktype),
@@ -717,28 +727,28 @@ json_dns(const struct dns_result *d)
 {
 	char host[ADDR_STRLEN];
 
-	printf("{\"type\":\"dns\",");
+	fprintf(rout(), "{\"type\":\"dns\",");
 	json_str("target", d->target);
-	printf(",");
+	fprintf(rout(), ",");
 	json_str("name", d->name);
-	printf(",\"query\":\"%s\",\"family\":", dns_qtype(d->family));
+	fprintf(rout(), ",\"query\":\"%s\",\"family\":", dns_qtype(d->family));
 	if (d->family == AF_UNSPEC)
-		printf("null");
+		fprintf(rout(), "null");
 	else
-		printf("\"%s\"", addr_family_name(d->family));
-	printf(",\"status\":\"%s\",\"addresses\":[", resolve_status_name(d->status));
+		fprintf(rout(), "\"%s\"", addr_family_name(d->family));
+	fprintf(rout(), ",\"status\":\"%s\",\"addresses\":[", resolve_status_name(d->status));
 	for (size_t i = 0, n = 0; i < d->list->n; i++) {
 		/* one entry per address and socket type: each address once */
 		if (i > 0 && same_host(&d->list->v[i], &d->list->v[i - 1]))
 			continue;
-		printf("%s", n++ ? "," : "");
+		fprintf(rout(), "%s", n++ ? "," : "");
 		json_strval(addr_format_host(&d->list->v[i], host, sizeof(host)));
 	}
-	printf("]");
+	fprintf(rout(), "]");
 	json_ms("time_ms", d->ms, true);
-	printf(",");
+	fprintf(rout(), ",");
 	json_str("server", d->server);
-	printf(",\"answered\":%s,", d->answered ? "true" : "false");
+	fprintf(rout(), ",\"answered\":%s,", d->answered ? "true" : "false");
 	json_str("error", d->error);
 	json_end();
 }
@@ -749,23 +759,23 @@ print_dns(const struct dns_result *d)
 {
 	char host[ADDR_STRLEN];
 
-	printf("dns %s %s: ", d->name, dns_qtype(d->family));
+	fprintf(rout(), "dns %s %s: ", d->name, dns_qtype(d->family));
 	if (d->status == RESOLVE_OK) {
 		for (size_t i = 0, n = 0; i < d->list->n; i++) {
 			if (i > 0 && same_host(&d->list->v[i], &d->list->v[i - 1]))
 				continue;
-			printf("%s%s", n++ ? ", " : "",
+			fprintf(rout(), "%s%s", n++ ? ", " : "",
 			    addr_format_host(&d->list->v[i], host, sizeof(host)));
 		}
 	} else if (d->status == RESOLVE_ECANCELLED) {
-		printf("cancelled after %.1f ms (%s)\n", d->ms, d->error);
+		fprintf(rout(), "cancelled after %.1f ms (%s)\n", d->ms, d->error);
 		return;
 	} else
-		printf("%s", resolve_status_word(d->status));
+		fprintf(rout(), "%s", resolve_status_word(d->status));
 	if (d->answered)
-		printf(" in %.1f ms from %s\n", d->ms, d->server);
+		fprintf(rout(), " in %.1f ms from %s\n", d->ms, d->server);
 	else
-		printf(" after %.1f ms, asked %s\n", d->ms, d->server);
+		fprintf(rout(), " after %.1f ms, asked %s\n", d->ms, d->server);
 }
 
 static void
@@ -800,7 +810,7 @@ on_dns(void *arg, const struct dns_result *d)
 {
 	(void)arg;
 	/* --all reports every family; a failed one is a failure there. */
-	if (ro.all && dns_failed(d->status))
+	if (ro.all && (dns_failed(d->status) || dns_interrupted(d->status)))
 		worse(REPORT_FAILED);
 	dns_keep(d);
 	if (ro.json)
@@ -832,6 +842,22 @@ dns_find(const char *target, int family)
 	return NULL;
 }
 
+/* --all never cancels a lookup but when stopped (SIGINT): there a
+ * cancelled lookup is one interrupted, a row and a failure. */
+static bool
+dns_interrupted(int status)
+{
+	return ro.all && status == RESOLVE_ECANCELLED;
+}
+
+static bool
+target_lookup_interrupted(const char *target)
+{
+	const struct dnsrow *a = dns_find(target, AF_INET6), *b = dns_find(target, AF_INET);
+
+	return (a != NULL && dns_interrupted(a->status)) || (b != NULL && dns_interrupted(b->status));
+}
+
 /* --all: a family whose lookup gave no address still has its row. */
 static void
 print_dns_row(const char *target, int family)
@@ -839,11 +865,14 @@ print_dns_row(const char *target, int family)
 	const struct dnsrow *r = dns_find(target, family);
 	char what[48], why[48];
 
-	if (r == NULL || r->status == RESOLVE_OK || r->status == RESOLVE_ECANCELLED)
+	if (r == NULL || (!dns_failed(r->status) && !dns_interrupted(r->status)))
 		return;
 	snprintf(what, sizeof(what), "(%s lookup)", dns_qtype(family));
-	snprintf(why, sizeof(why), "DNS %s", resolve_status_word(r->status));
-	printf("%-32s %-4s %-6s %8s %-18s %5s  %s\n", what, addr_family_name(family), "-", "-", "-",
+	if (dns_interrupted(r->status))
+		snprintf(why, sizeof(why), "interrupted");
+	else
+		snprintf(why, sizeof(why), "DNS %s", resolve_status_word(r->status));
+	fprintf(rout(), "%-32s %-4s %-6s %8s %-18s %5s  %s\n", what, addr_family_name(family), "-", "-", "-",
 	    "-", why);
 }
 
@@ -859,19 +888,19 @@ on_pmtu(void *arg, const struct pmtu_report *r)
 
 	(void)arg;
 	if (ro.json) {
-		printf("{\"type\":\"pmtu\",");
+		fprintf(rout(), "{\"type\":\"pmtu\",");
 		json_str("target", r->target);
 		json_addr(r->addr);
-		printf(",\"verdict\":\"%s\",\"largest\":%d,\"announced\":%d,", pmtu_kinds[r->kind],
+		fprintf(rout(), ",\"verdict\":\"%s\",\"largest\":%d,\"announced\":%d,", pmtu_kinds[r->kind],
 		    r->largest, r->announced);
 		json_str("announced_by", r->announced_by);
-		printf(",\"vanished\":%d,\"min\":%d,\"interface_mtu\":%d,\"probes\":%d,", r->vanished,
+		fprintf(rout(), ",\"vanished\":%d,\"min\":%d,\"interface_mtu\":%d,\"probes\":%d,", r->vanished,
 		    r->min, r->max, r->probes);
 		json_str("message", r->verdict);
 		json_end();
 		return;
 	}
-	printf("%s (%s, %s): %s (largest echo %d bytes, interface MTU %d, %d probes)\n", r->target,
+	fprintf(rout(), "%s (%s, %s): %s (largest echo %d bytes, interface MTU %d, %d probes)\n", r->target,
 	    addr_format(r->addr, buf, sizeof(buf)), addr_family_name(r->addr->family), r->verdict,
 	    r->largest, r->max, r->probes);
 }

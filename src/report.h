@@ -12,6 +12,7 @@ struct report_opts {
 	bool all;     /* --all: rows gathered into a table per target */
 	bool pmtu;    /* --pmtu: a verdict per address stands for its summary */
 	bool name_target; /* several targets: every probe line names its own */
+	bool pipe;    /* --stdin: stdout is the echo, records go to stderr */
 };
 
 /* Worst first last: a later value outranks an earlier one. */

@@ -140,6 +140,25 @@ out=$( (exec <&-; exec timeout -k 5 20 "$ANYECHO" - "unix:$T/p") 2>&1); rc=$?
 expect_eq "closed stdin exit" $rc 0
 stop_server
 
+# Pipe mode with --json: stdout is exactly the echo; the JSON records (dns,
+# attempt, summary) go to stderr, one a line. Before the fix the summary
+# and dns records were written into the echo on stdout.
+if part "pipe mode JSON on stderr" python3; then
+	start_server -l 127.0.0.1:0
+	echo "127.0.0.1 pipe.test" >"$T/pipe.hosts"
+	printf 'hello' | CARES_HOSTS=$T/pipe.hosts timeout -k 5 20 "$ANYECHO" --stdin --json -4 \
+		pipe.test "$(port IPv4 stream)" >"$T/pout" 2>"$T/perr"; rc=$?
+	expect_eq "pipe --json exit" $rc 0
+	expect_eq "pipe --json stdout" "$(od -An -c "$T/pout" | tr -s ' ')" " h e l l o"
+	bounded 30 python3 -c "import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]
+types = [o['type'] for o in objs]
+assert 'dns' in types and types[-1] == 'summary', types
+assert objs[-1]['bytes_received'] == 5, objs[-1]" "$T/perr" ||
+		fail "pipe --json stderr: $(cat "$T/perr")"
+	stop_server
+fi
+
 # --json stays valid JSON (UTF-8) whatever bytes a unix path holds: a byte
 # that is not UTF-8 is shown as '?', as in messages.
 if part "JSON of a non-UTF-8 path" python3; then

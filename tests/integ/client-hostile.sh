@@ -232,6 +232,63 @@ run 10 -c 1 -W 500ms "unix:$T/full"
 expect_eq "backlog exit" $rc 1
 expect_eq "backlog" "$out" "anyecho: unix:$T/full: listen queue full at unix:$T/full"
 
+# A slow AAAA answer (300 ms) makes the first attempt IPv4, to an address
+# that never answers; then IPv6 (::1) connects. IPv6 is still the preferred
+# family (RFC 8305/6724 order, not the order the answers came in) and it
+# won: exit 0, no fallback warning. Before the fix: exit 4, "IPv4 failed".
+if part "a slow AAAA" ipv6; then
+	bad blackhole 1
+	"$ANYECHOD" -q -l "[::1]:$BP" --port-file "$T/p6" 2>"$T/srv6.err" &
+	at_exit "kill $! 2>/dev/null"
+	timeout 300 python3 "$top_srcdir/tests/integ/dnsresp.py" "$T/dport" "$T/dlog" 240 &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/dport" || hard "dnsresp.py did not start"
+	wait_for 10 test -s "$T/p6" ||
+		hard "anyechod on [::1]:$BP did not start: $(cat "$T/srv6.err")"
+	D=127.0.0.1:$(cat "$T/dport")
+	for o in "" -z -u; do
+		run 20 --dns-server "$D" -c 1 $o slow6.test $BP
+		expect_eq "slow AAAA $o exit" $rc 0
+		case $out in *fallback*|*failed*|*warning*) fail "slow AAAA $o: $out";; esac
+	done
+	run 20 --dns-server "$D" -c 1 --json slow6.test $BP
+	expect_eq "slow AAAA --json exit" $rc 0
+	bounded 30 python3 -c "import json, sys
+s = [o for o in map(json.loads, open(sys.argv[1])) if o['type'] == 'summary'][0]
+assert s['preferred_family'] == 'IPv6' and s['fallback'] is False, s" "$T/out" ||
+		fail "slow AAAA --json: $out"
+fi
+
+# An interrupted --all (SIGINT while connecting to addresses that never
+# answer): every address has its row saying "interrupted", every target its
+# table (and JSON summary), and the exit is 1, not 0. Before the fix only
+# addresses already through were shown, and the exit was 0.
+bad blackhole 2
+intr() {
+	timeout -k 2 20 "$ANYECHO" -A -c 1 --connect-timeout 15s -p $BP "$@" \
+		127.0.0.1 127.0.0.2 >"$T/out" 2>&1 &
+	_p=$!
+	sleep 2 # its signal handling set up and both connects out, even when loaded
+	kill -INT $_p
+	wait $_p; rc=$?
+	out=$(cat "$T/out")
+}
+intr
+expect_eq "--all interrupted exit" $rc 1
+for h in 127.0.0.1 127.0.0.2; do
+	expect_in "--all interrupted $h table" "$out" "$h
+ADDRESS"
+	expect_in "--all interrupted $h row" "$out" "$h:$BP"
+done
+expect_eq "--all interrupted rows" "$(grep -c ' interrupted$' "$T/out")" 2
+intr --json
+expect_eq "--all --json interrupted exit" $rc 1
+bounded 30 python3 -c "import json, sys
+s = [o for o in map(json.loads, open(sys.argv[1])) if o['type'] == 'summary']
+assert sorted(o['target'] for o in s) == ['127.0.0.1', '127.0.0.2'], s
+assert all(o['error'] == 'interrupted' and not o['reachable'] for o in s), s" "$T/out" ||
+	fail "--all --json interrupted: $out"
+
 # A race over 60 addresses that never answer: --connect-timeout bounds the
 # race as a whole (it took 5 s here before: 60 attempts 100 ms apart).
 bad blackhole 60

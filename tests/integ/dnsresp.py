@@ -6,6 +6,7 @@ the cases dnsmasq cannot play. The first label of the query name decides:
   refused     REFUSED for every type
   v6servfail  AAAA -> SERVFAIL; A -> 127.0.0.1
   v6refused   AAAA -> REFUSED; A -> 127.0.0.1
+  slow6       A -> 127.0.0.1 at once; AAAA -> ::1 after 300 ms
   anything else: NXDOMAIN
 Writes its port to PORTFILE, appends "TYPE name" per query to LOGFILE,
 and exits by itself after LIFETIME seconds.
@@ -42,6 +43,10 @@ def decide(name, qtype):
         return SERVFAIL, []
     if first == "refused":
         return REFUSED, []
+    if first == "slow6":
+        if qtype == T_AAAA:
+            return NOERROR, [socket.inet_pton(socket.AF_INET6, "::1")]
+        return NOERROR, a
     if first in ("v6servfail", "v6refused"):
         if qtype == T_AAAA:
             return (SERVFAIL if first == "v6servfail" else REFUSED), []
@@ -67,23 +72,33 @@ def main():
         f.write("%d\n" % s.getsockname()[1])
     os.rename(port_file + ".tmp", port_file)
     end = time.monotonic() + lifetime
+    later = []  # (when, reply, peer): answers held back (slow6's AAAA)
     while True:
-        left = end - time.monotonic()
+        now = time.monotonic()
+        for item in [x for x in later if x[0] <= now]:
+            s.sendto(item[1], item[2])
+            later.remove(item)
+        left = end - now
         if left <= 0:
             break
-        s.settimeout(left)
+        s.settimeout(min([left] + [x[0] - now for x in later]))
         try:
             data, peer = s.recvfrom(4096)
         except socket.timeout:
-            break
+            continue
         if len(data) < 17:
             continue
         name, qtype, qend = question(data)
         with open(log_file, "a") as f:
             f.write("%s %s\n" % ({T_A: "A", T_AAAA: "AAAA"}.get(qtype, str(qtype)), name))
         d = decide(name, qtype)
-        if d is not DROP:
-            s.sendto(answer(data, qtype, qend, d[0], d[1]), peer)
+        if d is DROP:
+            continue
+        reply = answer(data, qtype, qend, d[0], d[1])
+        if qtype == T_AAAA and name.split(".")[0].lower() == "slow6":
+            later.append((time.monotonic() + 0.3, reply, peer))
+        else:
+            s.sendto(reply, peer)
 
 
 main()
