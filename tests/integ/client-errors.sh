@@ -143,7 +143,7 @@ stop_server
 # Pipe mode with --json: stdout is exactly the echo; the JSON records (dns,
 # attempt, summary) go to stderr, one a line. Before the fix the summary
 # and dns records were written into the echo on stdout.
-if part "pipe mode JSON on stderr" python3; then
+if part "pipe mode JSON on stderr" ipv4 python3; then
 	start_server -l 127.0.0.1:0
 	echo "127.0.0.1 pipe.test" >"$T/pipe.hosts"
 	printf 'hello' | CARES_HOSTS=$T/pipe.hosts timeout -k 5 20 "$ANYECHO" --stdin --json -4 \
