@@ -7,16 +7,6 @@ need python3
 need timeout
 need ipv4 "the hostile servers listen on 127.0.0.1"
 
-BAD="python3 $top_srcdir/tests/integ/badserver.py"
-
-# bad MODE [UNIXPATH]: start a hostile server; sets BP (its port).
-bad() {
-	rm -f "$T/bp"
-	$BAD "$1" "$T/bp" ${2:+"$2"} 2>"$T/bad.err" &
-	at_exit "kill $! 2>/dev/null"
-	wait_for 10 test -s "$T/bp" || hard "badserver $1 did not start: $(cat "$T/bad.err")"
-	BP=$(cat "$T/bp")
-}
 
 # run LIMIT ARGS...: anyecho under timeout LIMIT seconds, stdin from
 # $T/in, at most a few MB of output (a client that floods it is stopped

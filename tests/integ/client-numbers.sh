@@ -8,15 +8,6 @@
 need timeout
 need ipv4 "the servers listen on 127.0.0.1"
 
-BAD="python3 $top_srcdir/tests/integ/badserver.py"
-# bad MODE [ARG]: start a hostile server; sets BP (its port).
-bad() {
-	rm -f "$T/bp"
-	$BAD "$1" "$T/bp" ${2:+"$2"} 2>"$T/bad.err" &
-	at_exit "kill $! 2>/dev/null"
-	wait_for 10 test -s "$T/bp" || hard "badserver $1 did not start: $(cat "$T/bad.err")"
-	BP=$(cat "$T/bp")
-}
 run() {
 	_lim=$1; shift
 	timeout -k 2 "$_lim" "$ANYECHO" "$@" >"$T/out" 2>&1 </dev/null

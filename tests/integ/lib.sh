@@ -186,6 +186,16 @@ peer_py() {
 	bounded 300 python3 "$PEER_PY" "$@"
 }
 
+# bad MODE [ARG]: start a hostile server of tests/integ/badserver.py (it
+# ends by itself after 60 s); sets BP, its port.
+bad() {
+	rm -f "$T/bp"
+	python3 "$top_srcdir/tests/integ/badserver.py" "$1" "$T/bp" ${2:+"$2"} 2>"$T/bad.err" &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/bp" || hard "badserver $1 did not start: $(cat "$T/bad.err")"
+	BP=$(cat "$T/bp")
+}
+
 # start_server ARGS...: anyechod in the background with a port file;
 # returns once every socket is bound. Sets SRV_PID.
 start_server() {
