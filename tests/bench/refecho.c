@@ -6,7 +6,7 @@
  * one read and one write; a remainder is kept only when the peer does not take
  * it all, and reading stops until it is written. Datagrams: recvmmsg, then
  * sendmmsg of the same batch to the senders; one the kernel cannot take is
- * dropped, as datagrams may be.
+ * dropped, as datagrams may be, and the others still sent.
  *
  * usage: refecho PORT-FILE UNIX-DIR
  * Serves TCP and UDP on 127.0.0.1 and ::1 (port 0; IPv6 skipped when the host
@@ -164,11 +164,12 @@ datagrams(int fd)
 			return;
 		for (i = 0; i < n; i++)
 			iovs[i].iov_len = msgs[i].msg_len;
-		for (i = 0; i < n; i += s > 0 ? s : 1) {
+		/* One refused (EAGAIN: a unix peer's queue is full, or our
+		 * buffer) is dropped and the rest still go: breaking off
+		 * would drop the other senders' replies behind it, the same
+		 * ones each time, and stall their flows. */
+		for (i = 0; i < n; i += s > 0 ? s : 1)
 			s = sendmmsg(fd, msgs + i, (unsigned)(n - i), 0);
-			if (s == -1 && errno == EAGAIN)
-				break; /* the rest is dropped */
-		}
 	} while (n == BATCH);
 }
 
