@@ -158,19 +158,9 @@ listen_options(int fd, const struct addr *a, const struct sock_opts *o)
 	 * v6-only, and binding 0.0.0.0 then :: depends on it. */
 	if (a->family == AF_INET6 && setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, !o->dualstack) == -1)
 		return -1;
-	if (a->socktype != SOCK_DGRAM)
-		return 0;
-	/* Answer each datagram from the address it was sent to. Best effort:
-	 * without it replies leave from the routing table's source, which is
-	 * right on every single-homed host. */
-#ifdef IP_PKTINFO
-	if (a->family == AF_INET)
-		(void)setint(fd, IPPROTO_IP, IP_PKTINFO, 1);
-#endif
-#ifdef IPV6_RECVPKTINFO
-	if (a->family == AF_INET6)
-		(void)setint(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
-#endif
+	/* Datagram sockets: whether the kernel reports each datagram's
+	 * destination is echo_dgram_new()'s choice, for inherited sockets
+	 * too. */
 	return 0;
 }
 
