@@ -708,6 +708,7 @@ struct echo_dgram {
 	int outq;       /* unix: bytes of ours peers have not read; -1: not asked */
 	int nused;      /* in[] entries the last receive may have changed */
 	bool fixed_dst; /* bound to one address: every datagram was sent to dst */
+	bool want_ctl;  /* wildcard IP socket: each datagram's destination */
 	struct sockaddr_storage dst;
 	struct echo_stall stall[ECHO_STALL_SLOTS];
 	struct mmsghdr in[ECHO_BATCH], out[ECHO_BATCH];
@@ -938,7 +939,8 @@ dst_setup(struct echo_dgram *d)
 	if (getsockname(d->fd, (struct sockaddr *)&d->dst, &len) == -1)
 		return -1;
 	d->fixed_dst = !wildcard(&d->dst);
-	if (want_pktinfo(d->fd, d->dst.ss_family, !d->fixed_dst) == -1 && !d->fixed_dst)
+	d->want_ctl = !d->fixed_dst;
+	if (want_pktinfo(d->fd, d->dst.ss_family, d->want_ctl) == -1 && d->want_ctl)
 		return -1;
 	return 0;
 }
@@ -1071,8 +1073,9 @@ prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 	struct msghdr *in = &d->in[i].msg_hdr, *out = &d->out[d->nout].msg_hdr;
 	const char *why;
 
-	if (in->msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		ECHO_STAT_ADD(st, dgrams_dropped, 1); /* never echoed short */
+	/* Never echoed short; nor without knowing where it was sent. */
+	if ((in->msg_flags & MSG_TRUNC) || (d->want_ctl && (in->msg_flags & MSG_CTRUNC))) {
+		ECHO_STAT_ADD(st, dgrams_dropped, 1);
 		return;
 	}
 	if (d->family == AF_UNIX && (in->msg_namelen <= offsetof(struct sockaddr_un, sun_path) ||
@@ -1172,8 +1175,13 @@ echo_dgram_io(struct echo_dgram *d, struct echo_stats *st)
 			mh->msg_namelen = sizeof(d->src[i]);
 			mh->msg_iov = &d->iov_in[i];
 			mh->msg_iovlen = 1;
-			mh->msg_control = d->ctl_in[i].buf;
-			mh->msg_controllen = sizeof(d->ctl_in[i].buf);
+			/* No room for control data where none is wanted: the
+			 * kernel then installs no descriptor a unix peer
+			 * attached (SCM_RIGHTS), it closes them. */
+			if (d->want_ctl) {
+				mh->msg_control = d->ctl_in[i].buf;
+				mh->msg_controllen = sizeof(d->ctl_in[i].buf);
+			}
 		}
 		d->outq = -1; /* what peers have read since: ask again */
 		n = mm_recv(d->fd, d->in, ECHO_BATCH);
