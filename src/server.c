@@ -1064,6 +1064,8 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 
 	if (sock_nonblock(fd) == -1)
 		return -1;
+	if (a->family != AF_UNIX && a->socktype == SOCK_STREAM)
+		(void)sock_urgent_inline(fd); /* best effort: as systemd made it */
 	if (connected)
 		return conn_new(w, fd, a);
 	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX &&

@@ -50,6 +50,16 @@ setint(int fd, int level, int name, int v)
 	return setsockopt(fd, level, name, &v, sizeof(v));
 }
 
+/* TCP urgent data (MSG_OOB) is a byte the client sent: keep it in the
+ * stream, to be echoed in its place, instead of setting it aside where a
+ * plain read never sees it. Accepted sockets inherit this from their
+ * listener. */
+int
+sock_urgent_inline(int fd)
+{
+	return setint(fd, SOL_SOCKET, SO_OOBINLINE, 1);
+}
+
 static bool
 unix_is_path(const struct addr *a)
 {
@@ -152,7 +162,7 @@ static int
 listen_options(int fd, const struct addr *a, const struct sock_opts *o)
 {
 	if (a->family != AF_UNIX && sock_is_connection_type(a->socktype) &&
-	    setint(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+	    (setint(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1 || sock_urgent_inline(fd) == -1))
 		return -1;
 	/* Explicit on every kernel: Linux defaults to dual-stack, the BSDs to
 	 * v6-only, and binding 0.0.0.0 then :: depends on it. */

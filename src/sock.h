@@ -34,6 +34,8 @@ int sock_listen(const struct addr *a, const struct sock_opts *o, struct sock_pat
 int sock_local(int fd, const struct addr *like, struct addr *out);
 /* Does the socket carry connections (stream, seqpacket) or datagrams? */
 bool sock_is_connection_type(int socktype);
+/* Keep TCP urgent data in the stream (SO_OOBINLINE). */
+int sock_urgent_inline(int fd);
 /* Start a non-blocking connect: the fd, connected or in progress (errno
  * EINPROGRESS), or -1. Unix datagram sockets get an address of their own
  * first, so that the peer can answer. */

@@ -73,6 +73,36 @@ def cmd_stream(fam, typ, host, port, size, delay_ms="0"):
     print("ok: %s %s %d bytes" % (fam, typ, len(got)))
 
 
+def cmd_urgent(fam, host, port):
+    """TCP urgent data (MSG_OOB) is data the client sent: it comes back in
+    its place in the stream, and what follows the urgent mark is echoed
+    without the client sending anything more (a read stops at the mark)."""
+    for corked in (False, True):
+        s = connect(fam, "stream", host, port)
+        # Corked: one segment, so the server finds all of it queued and
+        # its first read stops short at the mark with bytes still there.
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, int(corked))
+        s.sendall(b"abc")
+        corked or time.sleep(0.05)
+        s.send(b"X", socket.MSG_OOB)
+        corked or time.sleep(0.05)
+        s.sendall(b"def")
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+        want, got = b"abcXdef", b""
+        s.settimeout(5)
+        try:
+            while len(got) < len(want):
+                d = s.recv(100)
+                if not d:
+                    break
+                got += d
+        except socket.timeout:
+            pass
+        s.close()
+        if got != want:
+            die("urgent data%s: sent %r, echo %r" % (" (corked)" if corked else "", want, got))
+
+
 def records_socket(fam, host, sizes):
     """A seqpacket socket whose send buffer takes the largest record, and
     that tells an empty record from the end (see recv_record)."""

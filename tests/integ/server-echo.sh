@@ -18,6 +18,7 @@ for fam in $fams; do
 	for size in 1 1000 65536 1048577 4194304; do
 		$PEER stream $fam stream $host "$(port $fam stream)" $size || fail "$fam stream $size"
 	done
+	$PEER urgent $fam $host "$(port $fam stream)" || fail "$fam urgent data"
 	if [ $fam = IPv4 ]; then
 		$PEER dgram IPv4 127.0.0.1 "$(port IPv4 dgram)" 0,1,512,1472,9000,65507 || fail "IPv4 dgram"
 	else
