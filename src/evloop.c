@@ -57,26 +57,48 @@ evloop_free(struct evloop *loop)
 	if (loop == NULL)
 		return;
 	loop->ops->done(loop);
-	free(loop->fds);
+	for (int i = 0; i < loop->nfdc; i++)
+		free(loop->fdc[i]);
+	free(loop->fdc);
 	free(loop->heap);
 	free(loop);
 }
 
-static int
-evloop_grow_fds(struct evloop *loop, int fd)
+/* The entry of fd, or NULL when no fd of its chunk was ever watched. */
+static struct evfd *
+fd_entry(const struct evloop *loop, int fd)
 {
-	int n = loop->nfds ? loop->nfds : 64;
-	struct evfd *p;
+	int i = fd / EVLOOP_FD_CHUNK;
 
-	while (n <= fd)
-		n *= 2;
-	p = realloc(loop->fds, (size_t)n * sizeof(*p));
-	if (p == NULL)
-		return -1;
-	memset(p + loop->nfds, 0, (size_t)(n - loop->nfds) * sizeof(*p));
-	loop->fds = p;
-	loop->nfds = n;
-	return 0;
+	if (fd < 0 || i >= loop->nfdc || loop->fdc[i] == NULL)
+		return NULL;
+	return &loop->fdc[i][fd % EVLOOP_FD_CHUNK];
+}
+
+/* The entry of fd, its chunk allocated (zeroed) if need be. */
+static struct evfd *
+fd_entry_make(struct evloop *loop, int fd)
+{
+	int i = fd / EVLOOP_FD_CHUNK;
+
+	if (i >= loop->nfdc) {
+		int n = loop->nfdc ? loop->nfdc : 4;
+		struct evfd **p;
+		while (n <= i)
+			n *= 2;
+		p = realloc(loop->fdc, (size_t)n * sizeof(*p));
+		if (p == NULL)
+			return NULL;
+		memset(p + loop->nfdc, 0, (size_t)(n - loop->nfdc) * sizeof(*p));
+		loop->fdc = p;
+		loop->nfdc = n;
+	}
+	if (loop->fdc[i] == NULL) {
+		loop->fdc[i] = calloc(EVLOOP_FD_CHUNK, sizeof(struct evfd));
+		if (loop->fdc[i] == NULL)
+			return NULL;
+	}
+	return &loop->fdc[i][fd % EVLOOP_FD_CHUNK];
 }
 
 int
@@ -92,9 +114,9 @@ evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *a
 		evloop_fd_del(loop, fd);
 		return 0;
 	}
-	if (fd >= loop->nfds && evloop_grow_fds(loop, fd) == -1)
+	e = fd_entry_make(loop, fd);
+	if (e == NULL)
 		return -1;
-	e = &loop->fds[fd];
 	if (e->events != events && loop->ops->update(loop, fd, e->events, events) == -1) {
 		/* A failed change may leave the fd watched the old way, or
 		 * (epoll's remove-and-add for EV_EXCLUSIVE) not at all: forget
@@ -118,9 +140,9 @@ evloop_fd_del(struct evloop *loop, int fd)
 {
 	struct evfd *e;
 
-	if (fd < 0 || fd >= loop->nfds || loop->fds[fd].events == 0)
+	e = fd_entry(loop, fd);
+	if (e == NULL || e->events == 0)
 		return;
-	e = &loop->fds[fd];
 	/* Errors are ignored: the fd may already be closed, and then the
 	 * kernel has forgotten it anyway. */
 	loop->ops->update(loop, fd, e->events, 0);
@@ -133,22 +155,23 @@ evloop_fd_del(struct evloop *loop, int fd)
 int
 evloop_fd_events(const struct evloop *loop, int fd)
 {
-	if (fd < 0 || fd >= loop->nfds)
-		return 0;
-	return loop->fds[fd].events;
+	const struct evfd *e = fd_entry(loop, fd);
+
+	return e != NULL ? e->events : 0;
 }
 
 void
 evloop_fired(struct evloop *loop, int fd, int events)
 {
+	const struct evfd *e = fd_entry(loop, fd);
 	struct evfired *f;
 
-	if (loop->nfired == EVLOOP_MAX_FIRED || fd < 0 || fd >= loop->nfds)
+	if (loop->nfired == EVLOOP_MAX_FIRED || e == NULL)
 		return;
 	f = &loop->fired[loop->nfired++];
 	f->fd = fd;
 	f->events = events;
-	f->gen = loop->fds[fd].gen;
+	f->gen = e->gen;
 }
 
 /* ---- timers: a binary min-heap ordered by (deadline, arming order) ---- */
@@ -394,7 +417,8 @@ evloop_once(struct evloop *loop, int max_wait_ms)
 	loop->now = evloop_clock_ms();
 	for (int i = 0; i < loop->nfired && !loop->stop; i++) {
 		struct evfired *f = &loop->fired[i];
-		struct evfd *e = &loop->fds[f->fd];
+		/* evloop_fired() saw its chunk, and chunks stay till the end */
+		struct evfd *e = &loop->fdc[f->fd / EVLOOP_FD_CHUNK][f->fd % EVLOOP_FD_CHUNK];
 		int ev = f->events & e->events;
 
 		/* Removed (or removed and re-added) by an earlier callback. */

@@ -5,6 +5,11 @@
 #include "evloop.h"
 
 #define EVLOOP_MAX_FIRED 512
+/* Per-fd entries come in chunks of this many, allocated when an fd in
+ * them is first watched and never moved: a table that grows by chunks
+ * holds at most one chunk more than its highest fd needs, where doubling
+ * one array (and zeroing the new half) held up to twice that. */
+#define EVLOOP_FD_CHUNK 256
 
 struct evfd {
 	evloop_fd_cb *cb;
@@ -31,8 +36,8 @@ struct evloop_ops {
 struct evloop {
 	const struct evloop_ops *ops;
 	void *be;
-	struct evfd *fds;
-	int nfds;
+	struct evfd **fdc; /* fd / EVLOOP_FD_CHUNK -> its chunk, or NULL */
+	int nfdc;
 	struct evfired fired[EVLOOP_MAX_FIRED];
 	int nfired;
 	struct evtimer **heap;
