@@ -1022,6 +1022,16 @@ server_stats(const struct server *s, struct echo_stats *sum, int *open_conns)
 	*open_conns = __atomic_load_n(&s->nconns, __ATOMIC_RELAXED);
 }
 
+int
+server_conn_blocks(const struct server *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->nw; i++)
+		n += __atomic_load_n(&s->w[i].nblocks, __ATOMIC_RELAXED);
+	return n;
+}
+
 void
 server_owed(const struct server *s, uint64_t *owed, uint64_t *max)
 {
