@@ -101,10 +101,27 @@ fd_entry_make(struct evloop *loop, int fd)
 	return &loop->fdc[i][fd % EVLOOP_FD_CHUNK];
 }
 
+/* cb's index in the loop's table of callbacks, added if new; -1 when the
+ * table is full. A loop has a handful: the scan is short. */
+static int
+cb_index(struct evloop *loop, evloop_fd_cb *cb)
+{
+	for (int i = 0; i < loop->ncbs; i++)
+		if (loop->cbs[i] == cb)
+			return i;
+	if (loop->ncbs == EVLOOP_MAX_CBS) {
+		errno = ENOMEM;
+		return -1;
+	}
+	loop->cbs[loop->ncbs] = cb;
+	return loop->ncbs++;
+}
+
 int
 evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *arg)
 {
 	struct evfd *e;
+	int cbi;
 
 	if (fd < 0) {
 		errno = EBADF;
@@ -114,9 +131,17 @@ evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *a
 		evloop_fd_del(loop, fd);
 		return 0;
 	}
+	errno = EINVAL; /* the entry keeps 8 bits of them */
+	cbi = events & ~(EV_READ | EV_WRITE | EV_EXCLUSIVE) ? -1 : cb_index(loop, cb);
+	if (cbi == -1) {
+		int saved = errno;
+		evloop_fd_del(loop, fd);
+		errno = saved;
+		return -1;
+	}
 	e = fd_entry_make(loop, fd);
 	if (e == NULL)
-		return -1;
+		return -1; /* in no chunk yet: never watched */
 	if (e->events != events && loop->ops->update(loop, fd, e->events, events) == -1) {
 		/* A failed change may leave the fd watched the old way, or
 		 * (epoll's remove-and-add for EV_EXCLUSIVE) not at all: forget
@@ -129,8 +154,8 @@ evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *a
 	}
 	if (e->events == 0)
 		loop->nwatched++;
-	e->events = events;
-	e->cb = cb;
+	e->events = (uint8_t)events;
+	e->cb = (uint8_t)cbi;
 	e->arg = arg;
 	return 0;
 }
@@ -147,7 +172,6 @@ evloop_fd_del(struct evloop *loop, int fd)
 	 * kernel has forgotten it anyway. */
 	loop->ops->update(loop, fd, e->events, 0);
 	e->events = 0;
-	e->cb = NULL;
 	e->gen++;
 	loop->nwatched--;
 }
@@ -424,7 +448,7 @@ evloop_once(struct evloop *loop, int max_wait_ms)
 		/* Removed (or removed and re-added) by an earlier callback. */
 		if (e->gen != f->gen || ev == 0)
 			continue;
-		e->cb(loop, f->fd, ev, e->arg);
+		loop->cbs[e->cb](loop, f->fd, ev, e->arg);
 	}
 	evloop_run_timers(loop);
 	return 0;

@@ -11,17 +11,22 @@
  * one array (and zeroing the new half) held up to twice that. */
 #define EVLOOP_FD_CHUNK 256
 
+/* Distinct callbacks one loop may have: an fd's entry names its callback by
+ * an index into the loop's table, so that the entry, which every fd number
+ * up to the highest in use costs, takes 16 bytes rather than 24. */
+#define EVLOOP_MAX_CBS 64
+
 struct evfd {
-	evloop_fd_cb *cb;
 	void *arg;
-	int events;
-	unsigned gen; /* bumped on removal so stale fired events are dropped */
+	uint16_t gen; /* bumped on removal so stale fired events are dropped */
+	uint8_t events;
+	uint8_t cb; /* index into loop->cbs */
 };
 
 struct evfired {
 	int fd;
 	int events;
-	unsigned gen;
+	uint16_t gen;
 };
 
 struct evloop_ops {
@@ -38,6 +43,8 @@ struct evloop {
 	void *be;
 	struct evfd **fdc; /* fd / EVLOOP_FD_CHUNK -> its chunk, or NULL */
 	int nfdc;
+	evloop_fd_cb *cbs[EVLOOP_MAX_CBS];
+	int ncbs;
 	struct evfired fired[EVLOOP_MAX_FIRED];
 	int nfired;
 	struct evtimer **heap;
