@@ -15,7 +15,7 @@ test_add_get_del(void **state)
 	struct conn *c;
 
 	(void)state;
-	assert_int_equal(sizeof(struct conn), 16); /* what an idle connection costs */
+	assert_true(sizeof(struct conn) <= 16); /* what an idle connection costs (12 on 32 bits) */
 	assert_null(conntab_get(&t, 5));
 	assert_int_equal(conntab_next(&t, -1), -1);
 	c = conntab_add(&t, 5);
