@@ -57,32 +57,71 @@ evloop_free(struct evloop *loop)
 	if (loop == NULL)
 		return;
 	loop->ops->done(loop);
-	free(loop->fds);
+	for (int i = 0; i < loop->nfdc; i++)
+		free(loop->fdc[i]);
+	free(loop->fdc);
 	free(loop->heap);
 	free(loop);
 }
 
-static int
-evloop_grow_fds(struct evloop *loop, int fd)
+/* The entry of fd, or NULL when no fd of its chunk was ever watched. */
+static struct evfd *
+fd_entry(const struct evloop *loop, int fd)
 {
-	int n = loop->nfds ? loop->nfds : 64;
-	struct evfd *p;
+	int i = fd / EVLOOP_FD_CHUNK;
 
-	while (n <= fd)
-		n *= 2;
-	p = realloc(loop->fds, (size_t)n * sizeof(*p));
-	if (p == NULL)
+	if (fd < 0 || i >= loop->nfdc || loop->fdc[i] == NULL)
+		return NULL;
+	return &loop->fdc[i][fd % EVLOOP_FD_CHUNK];
+}
+
+/* The entry of fd, its chunk allocated (zeroed) if need be. */
+static struct evfd *
+fd_entry_make(struct evloop *loop, int fd)
+{
+	int i = fd / EVLOOP_FD_CHUNK;
+
+	if (i >= loop->nfdc) {
+		int n = loop->nfdc ? loop->nfdc : 4;
+		struct evfd **p;
+		while (n <= i)
+			n *= 2;
+		p = realloc(loop->fdc, (size_t)n * sizeof(*p));
+		if (p == NULL)
+			return NULL;
+		memset(p + loop->nfdc, 0, (size_t)(n - loop->nfdc) * sizeof(*p));
+		loop->fdc = p;
+		loop->nfdc = n;
+	}
+	if (loop->fdc[i] == NULL) {
+		loop->fdc[i] = calloc(EVLOOP_FD_CHUNK, sizeof(struct evfd));
+		if (loop->fdc[i] == NULL)
+			return NULL;
+	}
+	return &loop->fdc[i][fd % EVLOOP_FD_CHUNK];
+}
+
+/* cb's index in the loop's table of callbacks, added if new; -1 when the
+ * table is full. A loop has a handful: the scan is short. */
+static int
+cb_index(struct evloop *loop, evloop_fd_cb *cb)
+{
+	for (int i = 0; i < loop->ncbs; i++)
+		if (loop->cbs[i] == cb)
+			return i;
+	if (loop->ncbs == EVLOOP_MAX_CBS) {
+		errno = ENOMEM;
 		return -1;
-	memset(p + loop->nfds, 0, (size_t)(n - loop->nfds) * sizeof(*p));
-	loop->fds = p;
-	loop->nfds = n;
-	return 0;
+	}
+	loop->cbs[loop->ncbs] = cb;
+	return loop->ncbs++;
 }
 
 int
 evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *arg)
 {
 	struct evfd *e;
+	int cbi;
 
 	if (fd < 0) {
 		errno = EBADF;
@@ -92,9 +131,17 @@ evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *a
 		evloop_fd_del(loop, fd);
 		return 0;
 	}
-	if (fd >= loop->nfds && evloop_grow_fds(loop, fd) == -1)
+	errno = EINVAL; /* the entry keeps 8 bits of them */
+	cbi = events & ~(EV_READ | EV_WRITE | EV_EXCLUSIVE) ? -1 : cb_index(loop, cb);
+	if (cbi == -1) {
+		int saved = errno;
+		evloop_fd_del(loop, fd);
+		errno = saved;
 		return -1;
-	e = &loop->fds[fd];
+	}
+	e = fd_entry_make(loop, fd);
+	if (e == NULL)
+		return -1; /* in no chunk yet: never watched */
 	if (e->events != events && loop->ops->update(loop, fd, e->events, events) == -1) {
 		/* A failed change may leave the fd watched the old way, or
 		 * (epoll's remove-and-add for EV_EXCLUSIVE) not at all: forget
@@ -107,8 +154,8 @@ evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *a
 	}
 	if (e->events == 0)
 		loop->nwatched++;
-	e->events = events;
-	e->cb = cb;
+	e->events = (uint8_t)events;
+	e->cb = (uint8_t)cbi;
 	e->arg = arg;
 	return 0;
 }
@@ -118,14 +165,13 @@ evloop_fd_del(struct evloop *loop, int fd)
 {
 	struct evfd *e;
 
-	if (fd < 0 || fd >= loop->nfds || loop->fds[fd].events == 0)
+	e = fd_entry(loop, fd);
+	if (e == NULL || e->events == 0)
 		return;
-	e = &loop->fds[fd];
 	/* Errors are ignored: the fd may already be closed, and then the
 	 * kernel has forgotten it anyway. */
 	loop->ops->update(loop, fd, e->events, 0);
 	e->events = 0;
-	e->cb = NULL;
 	e->gen++;
 	loop->nwatched--;
 }
@@ -133,22 +179,23 @@ evloop_fd_del(struct evloop *loop, int fd)
 int
 evloop_fd_events(const struct evloop *loop, int fd)
 {
-	if (fd < 0 || fd >= loop->nfds)
-		return 0;
-	return loop->fds[fd].events;
+	const struct evfd *e = fd_entry(loop, fd);
+
+	return e != NULL ? e->events : 0;
 }
 
 void
 evloop_fired(struct evloop *loop, int fd, int events)
 {
+	const struct evfd *e = fd_entry(loop, fd);
 	struct evfired *f;
 
-	if (loop->nfired == EVLOOP_MAX_FIRED || fd < 0 || fd >= loop->nfds)
+	if (loop->nfired == EVLOOP_MAX_FIRED || e == NULL)
 		return;
 	f = &loop->fired[loop->nfired++];
 	f->fd = fd;
 	f->events = events;
-	f->gen = loop->fds[fd].gen;
+	f->gen = e->gen;
 }
 
 /* ---- timers: a binary min-heap ordered by (deadline, arming order) ---- */
@@ -394,13 +441,14 @@ evloop_once(struct evloop *loop, int max_wait_ms)
 	loop->now = evloop_clock_ms();
 	for (int i = 0; i < loop->nfired && !loop->stop; i++) {
 		struct evfired *f = &loop->fired[i];
-		struct evfd *e = &loop->fds[f->fd];
+		/* evloop_fired() saw its chunk, and chunks stay till the end */
+		struct evfd *e = &loop->fdc[f->fd / EVLOOP_FD_CHUNK][f->fd % EVLOOP_FD_CHUNK];
 		int ev = f->events & e->events;
 
 		/* Removed (or removed and re-added) by an earlier callback. */
 		if (e->gen != f->gen || ev == 0)
 			continue;
-		e->cb(loop, f->fd, ev, e->arg);
+		loop->cbs[e->cb](loop, f->fd, ev, e->arg);
 	}
 	evloop_run_timers(loop);
 	return 0;

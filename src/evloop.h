@@ -42,7 +42,9 @@ void evloop_free(struct evloop *loop);
 /* Watch fd for `events` (EV_READ|EV_WRITE), replacing what was watched;
  * events == 0 stops watching. The callback gets the ready subset, with
  * errors and hang-ups reported as whatever the fd is watched for.
- * Returns 0, or -1 with errno set; the fd is then no longer watched. */
+ * Returns 0, or -1 with errno set; the fd is then no longer watched.
+ * A loop takes up to 64 distinct callbacks (ENOMEM beyond: its per-fd
+ * entries name theirs by a small index, to stay 16 bytes). */
 int evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *arg);
 void evloop_fd_del(struct evloop *loop, int fd);
 int evloop_fd_events(const struct evloop *loop, int fd);

@@ -5,18 +5,28 @@
 #include "evloop.h"
 
 #define EVLOOP_MAX_FIRED 512
+/* Per-fd entries come in chunks of this many, allocated when an fd in
+ * them is first watched and never moved: a table that grows by chunks
+ * holds at most one chunk more than its highest fd needs, where doubling
+ * one array (and zeroing the new half) held up to twice that. */
+#define EVLOOP_FD_CHUNK 256
+
+/* Distinct callbacks one loop may have: an fd's entry names its callback by
+ * an index into the loop's table, so that the entry, which every fd number
+ * up to the highest in use costs, takes 16 bytes rather than 24. */
+#define EVLOOP_MAX_CBS 64
 
 struct evfd {
-	evloop_fd_cb *cb;
 	void *arg;
-	int events;
-	unsigned gen; /* bumped on removal so stale fired events are dropped */
+	uint16_t gen; /* bumped on removal so stale fired events are dropped */
+	uint8_t events;
+	uint8_t cb; /* index into loop->cbs */
 };
 
 struct evfired {
 	int fd;
 	int events;
-	unsigned gen;
+	uint16_t gen;
 };
 
 struct evloop_ops {
@@ -31,8 +41,10 @@ struct evloop_ops {
 struct evloop {
 	const struct evloop_ops *ops;
 	void *be;
-	struct evfd *fds;
-	int nfds;
+	struct evfd **fdc; /* fd / EVLOOP_FD_CHUNK -> its chunk, or NULL */
+	int nfdc;
+	evloop_fd_cb *cbs[EVLOOP_MAX_CBS];
+	int ncbs;
 	struct evfired fired[EVLOOP_MAX_FIRED];
 	int nfired;
 	struct evtimer **heap;

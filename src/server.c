@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include "conntab.h"
 #include "log.h"
 #include "server.h"
 #include "srclimit.h"
@@ -15,6 +16,12 @@
 #define DGRAM_RETRY_MS   50    /* a full unix datagram socket is retried this often */
 #define BCAST_REFRESH_MS 60000 /* interfaces' broadcast addresses re-read this often */
 #define BUDGET_RETRY_MS  100   /* paused connections try the budget again */
+/* The idle sweep looks at every connection once per idle timeout / 8, but
+ * no more often than every SWEEP_MIN_MS (its cost is one look per
+ * connection) nor less than every SWEEP_MAX_MS: a connection quiet for the
+ * timeout T is closed between T and T + that period. */
+#define SWEEP_MIN_MS 100
+#define SWEEP_MAX_MS 1000
 
 struct worker;
 
@@ -44,22 +51,22 @@ struct listener {
 /* Where a connection stands with the budget of bytes owed. */
 enum { CONN_FREE, CONN_OWING, CONN_PAUSED };
 
-struct conn {
-	struct conn *prev, *next; /* idle order: head was quiet longest */
-	struct worker *w;
-	int fd;
-	int events;
-	uint64_t last;
+/* What a connection needs only while it owes its peer bytes, waits for the
+ * budget, or speaks records (seqpacket: its state for the connection's
+ * life): allocated then, freed once that ends, so that an idle stream
+ * connection is only its 16 bytes in the worker's table (struct conn in
+ * conntab.h) and the loop's entry for its fd. */
+struct conn_ext {
 	struct echo_stream es;
-	struct conn *bprev, *bnext; /* in the worker's owing or paused list */
+	struct conn_ext *bprev, *bnext; /* in the worker's owing or paused list */
+	int fd;
 	int bstate;
 	uint64_t stall_since; /* owing: when the peer last took a byte */
 	uint64_t flushed;     /* es.flushed when last looked at */
-	struct srclimit_id src;
 };
 
 struct clist {
-	struct conn *head, *tail;
+	struct conn_ext *head, *tail;
 };
 
 struct worker {
@@ -67,8 +74,10 @@ struct worker {
 	pthread_t thread;
 	struct evloop *loop;
 	struct listener *listeners;
-	struct conn *head, *tail;
+	struct conntab conns;
 	int nconns;
+	int nblocks; /* conn_ext allocated; read by other threads */
+	struct echo_stream es; /* where an idle connection's echo starts */
 	struct echo_scratch scratch;
 	struct echo_stats st;
 	int wake[2];
@@ -108,36 +117,18 @@ worker_maybe_stop(struct worker *w)
 		evloop_stop(w->loop);
 }
 
-/* The worker's connections, least recently active first. */
-static void
-conn_unlink(struct worker *w, struct conn *c)
+/* The low 32 bits of the loop's clock: enough for an age up to the idle
+ * timeout (at most a day) plus a sweep period. */
+static uint32_t
+now32(const struct worker *w)
 {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		w->head = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	else
-		w->tail = c->prev;
-}
-
-static void
-conn_append(struct worker *w, struct conn *c)
-{
-	c->prev = w->tail;
-	c->next = NULL;
-	if (w->tail != NULL)
-		w->tail->next = c;
-	else
-		w->head = c;
-	w->tail = c;
+	return (uint32_t)evloop_now(w->loop);
 }
 
 /* ---- the budget of bytes owed ---- */
 
 static void on_conn(struct evloop *loop, int fd, int events, void *arg);
-static void conn_close(struct conn *c);
+static void conn_close(struct worker *w, int fd);
 static bool warn_due(struct worker *w, uint64_t *at);
 
 static struct clist *
@@ -146,34 +137,75 @@ blist(struct worker *w, int state)
 	return state == CONN_OWING ? &w->owing : &w->paused;
 }
 
-/* Move c to the tail of the list for state (from wherever it was). */
+/* Move x to the tail of the list for state (from wherever it was). */
 static void
-bstate_set(struct conn *c, int state)
+bstate_set(struct worker *w, struct conn_ext *x, int state)
 {
 	struct clist *l;
 
-	if (c->bstate != CONN_FREE) {
-		l = blist(c->w, c->bstate);
-		if (c->bprev != NULL)
-			c->bprev->bnext = c->bnext;
+	if (x->bstate != CONN_FREE) {
+		l = blist(w, x->bstate);
+		if (x->bprev != NULL)
+			x->bprev->bnext = x->bnext;
 		else
-			l->head = c->bnext;
-		if (c->bnext != NULL)
-			c->bnext->bprev = c->bprev;
+			l->head = x->bnext;
+		if (x->bnext != NULL)
+			x->bnext->bprev = x->bprev;
 		else
-			l->tail = c->bprev;
+			l->tail = x->bprev;
 	}
-	c->bstate = state;
+	x->bstate = state;
 	if (state == CONN_FREE)
 		return;
-	l = blist(c->w, state);
-	c->bprev = l->tail;
-	c->bnext = NULL;
+	l = blist(w, state);
+	x->bprev = l->tail;
+	x->bnext = NULL;
 	if (l->tail != NULL)
-		l->tail->bnext = c;
+		l->tail->bnext = x;
 	else
-		l->head = c;
-	l->tail = c;
+		l->head = x;
+	l->tail = x;
+}
+
+/* The connection's block, holding es (moved there: its buffer, if any, is
+ * the block's now). NULL when out of memory. */
+static struct conn_ext *
+ext_new(struct worker *w, struct conn *c, int fd, const struct echo_stream *es)
+{
+	struct conn_ext *x = calloc(1, sizeof(*x));
+
+	if (x == NULL)
+		return NULL;
+	x->es = *es;
+	x->fd = fd;
+	c->ext = x;
+	__atomic_fetch_add(&w->nblocks, 1, __ATOMIC_RELAXED);
+	return x;
+}
+
+static void
+ext_free(struct worker *w, struct conn *c)
+{
+	struct conn_ext *x = c->ext;
+
+	if (x == NULL)
+		return;
+	bstate_set(w, x, CONN_FREE);
+	echo_stream_free(&x->es);
+	free(x);
+	c->ext = NULL;
+	__atomic_fetch_sub(&w->nblocks, 1, __ATOMIC_RELAXED);
+}
+
+/* Free the block once the connection is idle again: it owes nothing, is in
+ * no list, and is no seqpacket (whose record state lasts). */
+static void
+ext_release(struct worker *w, struct conn *c)
+{
+	struct conn_ext *x = c->ext;
+
+	if (x != NULL && x->es.buf == NULL && x->bstate == CONN_FREE && !x->es.records)
+		ext_free(w, c);
 }
 
 /* Paused connections try again soon; owing ones are looked at often
@@ -198,14 +230,14 @@ budget_resume(struct worker *w)
 	uint64_t reads = echo_budget_free(&w->s->budget) / ECHO_SPENT_READ;
 
 	while (w->paused.head != NULL && reads-- > 0) {
-		struct conn *c = w->paused.head;
-		bstate_set(c, CONN_FREE);
-		if (evloop_fd_set(w->loop, c->fd, EV_READ, on_conn, c) == -1) {
+		struct conn_ext *x = w->paused.head;
+		int fd = x->fd;
+		bstate_set(w, x, CONN_FREE);
+		ext_release(w, conntab_get(&w->conns, fd));
+		if (evloop_fd_set(w->loop, fd, EV_READ, on_conn, w) == -1) {
 			ECHO_STAT_ADD(&w->st, errors, 1);
-			conn_close(c);
-			continue;
+			conn_close(w, fd);
 		}
-		c->events = EV_READ;
 	}
 }
 
@@ -214,26 +246,24 @@ budget_resume(struct worker *w)
  * and may not read, and budget_resume() wakes it. Called only when one of
  * them has something to say: the ordinary echo does not come here. */
 AE_COLD static int
-budget_track(struct conn *c, int want)
+budget_track(struct worker *w, struct conn_ext *x, int want)
 {
-	struct worker *w = c->w;
-
 	if (want & ECHO_PAUSED) {
 		bool first = w->paused.head == NULL;
-		bstate_set(c, CONN_PAUSED);
+		bstate_set(w, x, CONN_PAUSED);
 		if (first)
 			evloop_timer_arm(w->loop, &w->budget, BUDGET_RETRY_MS);
 		return want & ~ECHO_PAUSED;
 	}
-	if (echo_stream_pending(&c->es) > 0) {
-		if (c->bstate != CONN_OWING || c->es.flushed != c->flushed) {
-			c->flushed = c->es.flushed;
-			c->stall_since = evloop_now(w->loop);
-			bstate_set(c, CONN_OWING);
+	if (echo_stream_pending(&x->es) > 0) {
+		if (x->bstate != CONN_OWING || x->es.flushed != x->flushed) {
+			x->flushed = x->es.flushed;
+			x->stall_since = evloop_now(w->loop);
+			bstate_set(w, x, CONN_OWING);
 			budget_arm(w);
 		}
-	} else if (c->bstate == CONN_OWING) {
-		bstate_set(c, CONN_FREE);
+	} else if (x->bstate == CONN_OWING) {
+		bstate_set(w, x, CONN_FREE);
 		if (w->paused.head != NULL)
 			budget_resume(w);
 	}
@@ -253,7 +283,7 @@ on_budget(struct evloop *loop, void *arg)
 	while (w->owing.head != NULL && !echo_budget_room(&s->budget, s->o.bufsize) &&
 	    now - w->owing.head->stall_since >= (uint64_t)s->o.stall_ms) {
 		ECHO_STAT_ADD(&w->st, conns_stalled, 1);
-		conn_close(w->owing.head);
+		conn_close(w, w->owing.head->fd);
 		closed++;
 	}
 	if (closed > 0 && warn_due(w, &w->stall_log_at))
@@ -265,20 +295,23 @@ on_budget(struct evloop *loop, void *arg)
 
 /* ---- the per-source limit ---- */
 
-/* 0: counted (or not limited); -1: over the limit, refused and counted. */
+/* 0: counted (*ref its handle, 0 if not limited); -1: over the limit,
+ * refused and counted. */
 static int
-source_take(struct worker *w, int fd, struct srclimit_id *id)
+source_take(struct worker *w, int fd, uint32_t *ref)
 {
 	struct server *s = w->s;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char host[ADDR_STRLEN];
+	struct srclimit_id id;
 	struct addr a;
 
-	memset(id, 0, sizeof(*id));
+	*ref = 0;
 	/* A peer gone before getpeername() is not worth refusing. */
 	if (s->sources == NULL || getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
-	    !srclimit_id_of((struct sockaddr *)&ss, len, id) || srclimit_take(s->sources, id))
+	    !srclimit_id_of((struct sockaddr *)&ss, len, &id) ||
+	    srclimit_take_ref(s->sources, &id, ref))
 		return 0;
 	ECHO_STAT_ADD(&w->st, conns_source, 1);
 	if (warn_due(w, &w->source_log_at)) {
@@ -296,81 +329,122 @@ source_take(struct worker *w, int fd, struct srclimit_id *id)
 }
 
 static void
-conn_close(struct conn *c)
+conn_close(struct worker *w, int fd)
 {
-	struct worker *w = c->w;
+	struct conn *c = conntab_get(&w->conns, fd);
 
-	bstate_set(c, CONN_FREE);
+	if (c == NULL)
+		return;
+	ext_free(w, c);
 	if (w->s->sources != NULL)
-		srclimit_put(w->s->sources, &c->src);
-	evloop_fd_del(w->loop, c->fd);
-	close(c->fd);
-	echo_stream_free(&c->es);
-	conn_unlink(w, c);
-	free(c);
+		srclimit_put_ref(w->s->sources, c->src);
+	evloop_fd_del(w->loop, fd);
+	close(fd);
+	conntab_del(&w->conns, fd);
 	w->nconns--;
 	__atomic_fetch_sub(&w->s->nconns, 1, __ATOMIC_RELAXED);
 	worker_maybe_stop(w);
 }
 
+/* Why the echo ended: worth a count and a line unless the peer just went. */
 static void
-conn_touch(struct conn *c)
+conn_error(struct worker *w, const struct echo_stream *es)
 {
-	struct worker *w = c->w;
+	if (errno == ECONNRESET || errno == EPIPE)
+		return;
+	ECHO_STAT_ADD(&w->st, errors, 1);
+	if (errno == EMSGSIZE && es->records && warn_due(w, &w->record_log_at))
+		log_warn("seqpacket record over %u bytes (--buffer-size, or what "
+		    "net.core.wmem_max allows): closing the connection", es->record_max);
+	else
+		log_debug("connection closed: %s", strerror(errno));
+}
 
-	c->last = evloop_now(w->loop);
-	if (w->tail != c) {
-		conn_unlink(w, c);
-		conn_append(w, c);
-	}
+/* An idle connection's echo starts in the worker's own echo_stream: if it
+ * leaves something behind (bytes owed, or a pause for the budget), that
+ * moves to a block of the connection's own. */
+static struct echo_stream *
+idle_stream(struct worker *w)
+{
+	struct echo_stream *es = &w->es;
+
+	echo_stream_init(es, w->s->o.bufsize, false);
+	if (w->s->budget.max > 0)
+		es->budget = &w->s->budget;
+	return es;
 }
 
 static void
 on_conn(struct evloop *loop, int fd, int events, void *arg)
 {
-	struct conn *c = arg;
+	struct worker *w = arg;
+	struct conn *c = conntab_get(&w->conns, fd);
+	struct conn_ext *x = c->ext;
+	struct echo_stream *es = x != NULL ? &x->es : idle_stream(w);
 	int want;
 
 	(void)events;
-	want = echo_stream_io(&c->es, fd, &c->w->scratch, &c->w->st);
+	want = echo_stream_io(es, fd, &w->scratch, &w->st);
+	if (x == NULL && want > 0 && (es->buf != NULL || (want & ECHO_PAUSED))) {
+		x = ext_new(w, c, fd, es);
+		if (x == NULL) {
+			echo_stream_free(es);
+			errno = ENOMEM;
+			want = -1;
+		} else
+			es = &x->es;
+	}
 	/* es.buf: owes (or did, if still listed); see budget_track() */
-	if (want > 0 && c->es.budget != NULL &&
-	    ((want & ECHO_PAUSED) || c->es.buf != NULL || c->bstate != CONN_FREE))
-		want = budget_track(c, want);
-	if (want < 0 || (want == 0 && c->bstate != CONN_PAUSED)) {
-		if (want == -1 && errno != ECONNRESET && errno != EPIPE) {
-			ECHO_STAT_ADD(&c->w->st, errors, 1);
-			if (errno == EMSGSIZE && c->es.records && warn_due(c->w, &c->w->record_log_at))
-				log_warn("seqpacket record over %u bytes (--buffer-size, or what "
-				    "net.core.wmem_max allows): closing the connection",
-				    c->es.record_max);
-			else
-				log_debug("connection closed: %s", strerror(errno));
-		}
-		conn_close(c);
+	if (want > 0 && es->budget != NULL && x != NULL &&
+	    ((want & ECHO_PAUSED) || es->buf != NULL || x->bstate != CONN_FREE))
+		want = budget_track(w, x, want);
+	if (want < 0 || (want == 0 && (x == NULL || x->bstate != CONN_PAUSED))) {
+		if (want == -1)
+			conn_error(w, es);
+		if (x == NULL)
+			echo_stream_free(es); /* an error right after a stash */
+		conn_close(w, fd);
 		return;
 	}
-	if (want != c->events && evloop_fd_set(loop, fd, want, on_conn, c) == -1) {
-		ECHO_STAT_ADD(&c->w->st, errors, 1);
-		conn_close(c);
+	if (want != evloop_fd_events(loop, fd) && evloop_fd_set(loop, fd, want, on_conn, w) == -1) {
+		ECHO_STAT_ADD(&w->st, errors, 1);
+		conn_close(w, fd);
 		return;
 	}
-	c->events = want;
-	conn_touch(c);
+	c->last = now32(w);
+	ext_release(w, c);
 }
 
+static uint64_t
+sweep_ms(const struct server *s)
+{
+	uint64_t ms = (uint64_t)s->o.idle_ms / 8;
+
+	return ms < SWEEP_MIN_MS ? SWEEP_MIN_MS : ms > SWEEP_MAX_MS ? SWEEP_MAX_MS : ms;
+}
+
+/* The idle sweep: every connection looked at once per period (no list to
+ * keep in order on every echo), the quiet ones closed. */
 static void
 on_idle(struct evloop *loop, void *arg)
 {
 	struct worker *w = arg;
-	uint64_t now = evloop_now(loop), idle = (uint64_t)w->s->o.idle_ms;
+	uint32_t now = now32(w), idle = (uint32_t)w->s->o.idle_ms;
 
-	while (w->head != NULL && now - w->head->last >= idle) {
-		ECHO_STAT_ADD(&w->st, conns_idle, 1);
-		conn_close(w->head);
-	}
-	if (w->head != NULL)
-		evloop_timer_arm(loop, &w->idle, w->head->last + idle - now);
+	for (int fd = conntab_next(&w->conns, -1); fd != -1; fd = conntab_next(&w->conns, fd))
+		if (now - conntab_get(&w->conns, fd)->last >= idle) {
+			ECHO_STAT_ADD(&w->st, conns_idle, 1);
+			conn_close(w, fd);
+		}
+	if (w->nconns > 0)
+		evloop_timer_arm(loop, &w->idle, sweep_ms(w->s));
+}
+
+static void
+conns_close_all(struct worker *w)
+{
+	for (int fd = conntab_next(&w->conns, -1); fd != -1; fd = conntab_next(&w->conns, fd))
+		conn_close(w, fd);
 }
 
 static bool
@@ -400,12 +474,24 @@ conn_refuse(struct worker *w, int fd, bool over_limit)
 	return -1;
 }
 
+/* Seqpacket connections keep their block for life: the record state. */
+static int
+conn_records(struct worker *w, struct conn *c, int fd)
+{
+	struct echo_stream es;
+
+	echo_stream_init(&es, w->s->o.bufsize, true);
+	if (w->s->budget.max > 0)
+		es.budget = &w->s->budget;
+	return ext_new(w, c, fd, &es) != NULL ? 0 : -1;
+}
+
 static int
 conn_new(struct worker *w, int fd, const struct addr *la)
 {
 	struct server *s = w->s;
-	struct srclimit_id src;
 	struct conn *c;
+	uint32_t src;
 	bool over;
 
 	if (source_take(w, fd, &src) == -1) {
@@ -418,37 +504,32 @@ conn_new(struct worker *w, int fd, const struct addr *la)
 		over = true;
 		goto refuse;
 	}
-	c = calloc(1, sizeof(*c));
+	c = conntab_add(&w->conns, fd);
 	if (c == NULL)
 		goto nomem;
 	if (la->family != AF_UNIX && la->socktype == SOCK_STREAM) {
 		int one = 1; /* an echo must not wait for Nagle */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	c->w = w;
-	c->fd = fd;
-	c->events = EV_READ;
-	c->last = evloop_now(w->loop);
-	echo_stream_init(&c->es, s->o.bufsize, la->socktype == SOCK_SEQPACKET);
-	if (s->budget.max > 0)
-		c->es.budget = &s->budget;
-	c->src = src;
-	if (evloop_fd_set(w->loop, fd, EV_READ, on_conn, c) == -1) {
-		free(c);
+	c->last = now32(w);
+	c->src = src & 0x7fffffffu;
+	if ((la->socktype == SOCK_SEQPACKET && conn_records(w, c, fd) == -1) ||
+	    evloop_fd_set(w->loop, fd, EV_READ, on_conn, w) == -1) {
+		ext_free(w, c);
+		conntab_del(&w->conns, fd);
 		goto nomem;
 	}
-	conn_append(w, c);
 	w->nconns++;
 	ECHO_STAT_ADD(&w->st, conns, 1);
 	if (s->o.idle_ms > 0 && !evtimer_armed(&w->idle))
-		evloop_timer_arm(w->loop, &w->idle, (uint64_t)s->o.idle_ms);
+		evloop_timer_arm(w->loop, &w->idle, sweep_ms(s));
 	return 0;
 nomem:
 	over = false;
 refuse:
 	__atomic_fetch_sub(&s->nconns, 1, __ATOMIC_RELAXED);
 	if (s->sources != NULL)
-		srclimit_put(s->sources, &src);
+		srclimit_put_ref(s->sources, src);
 	return conn_refuse(w, fd, over);
 }
 
@@ -693,8 +774,7 @@ on_grace(struct evloop *loop, void *arg)
 	(void)loop;
 	if (w->nconns > 0)
 		log_info("grace period over: closing %d connection(s)", w->nconns);
-	while (w->head != NULL)
-		conn_close(w->head);
+	conns_close_all(w);
 	evloop_stop(w->loop);
 }
 
@@ -762,8 +842,9 @@ worker_init(struct worker *w)
 static void
 worker_done(struct worker *w)
 {
-	while (w->head != NULL)
-		conn_close(w->head);
+	if (w->loop != NULL)
+		conns_close_all(w);
+	conntab_free(&w->conns);
 	if (w->loop != NULL) {
 		listeners_close(w, true);
 		evloop_timer_cancel(w->loop, &w->idle);
@@ -939,6 +1020,16 @@ server_stats(const struct server *s, struct echo_stats *sum, int *open_conns)
 		sum->conns_source += ECHO_STAT_GET(st, conns_source);
 	}
 	*open_conns = __atomic_load_n(&s->nconns, __ATOMIC_RELAXED);
+}
+
+int
+server_conn_blocks(const struct server *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->nw; i++)
+		n += __atomic_load_n(&s->w[i].nblocks, __ATOMIC_RELAXED);
+	return n;
 }
 
 void

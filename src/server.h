@@ -72,6 +72,9 @@ int server_run(struct server *s);
  * callback on server_loop(). */
 void server_shutdown(struct server *s);
 void server_stats(const struct server *s, struct echo_stats *sum, int *open_conns);
+/* Connections holding a block of their own (bytes owed, a pause for the
+ * budget, seqpacket records): an idle stream connection holds none. */
+int server_conn_blocks(const struct server *s);
 /* Re-read what the server takes from the system (the interfaces'
  * broadcast addresses, which the reflection guard refuses): on SIGHUP,
  * and every minute on its own. From a callback on server_loop(). */

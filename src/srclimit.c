@@ -4,25 +4,32 @@
 
 #include "srclimit.h"
 
-/* One source with connections open; freed when its last one closes, so the
- * table holds only what is open. */
+/* One source with connections open; its slot is freed when its last one
+ * closes, so the table holds only what is open. Entries live in one array
+ * and link by index, so that a connection can keep its source as a 32-bit
+ * handle (index + 1) instead of the source itself: that is all an idle
+ * connection keeps of it. */
 struct entry {
-	struct entry *next;
 	uint64_t prefix;
-	int family;
+	int family; /* 0: a free slot */
 	uint32_t count;
+	uint32_t next; /* the chain's (or free list's) next index + 1; 0 ends it */
 };
 
 struct srclimit {
 	pthread_mutex_t lock;
 	uint32_t max;
 	uint64_t key;
-	size_t mask; /* buckets - 1: a power of two */
-	struct entry **bucket;
+	size_t mask;     /* buckets - 1: a power of two */
+	uint32_t *bucket; /* index + 1 of its first entry, 0: none */
+	struct entry *v;
+	uint32_t nv, capv; /* slots used at some time, allocated */
+	uint32_t free;     /* index + 1 of the first free slot, 0: none */
 };
 
 #define BUCKETS_MIN 64
-#define BUCKETS_MAX ((size_t)1 << 20) /* 8 MiB of pointers, touched only when used */
+#define BUCKETS_MAX ((size_t)1 << 20) /* 4 MiB of indices, touched only when used */
+#define REF_MAX     0x7fffffffu       /* a handle fits 31 bits */
 
 struct srclimit *
 srclimit_new(uint32_t max, size_t expected, uint64_t key)
@@ -57,13 +64,8 @@ srclimit_free(struct srclimit *sl)
 {
 	if (sl == NULL)
 		return;
-	for (size_t i = 0; i <= sl->mask; i++)
-		while (sl->bucket[i] != NULL) {
-			struct entry *e = sl->bucket[i];
-			sl->bucket[i] = e->next;
-			free(e);
-		}
 	pthread_mutex_destroy(&sl->lock);
+	free(sl->v);
 	free(sl->bucket);
 	free(sl);
 }
@@ -104,74 +106,145 @@ slot(const struct srclimit *sl, const struct srclimit_id *id)
 }
 
 /* The entry for id, as the link that points at it; under the lock. */
-static struct entry **
+static uint32_t *
 find(struct srclimit *sl, const struct srclimit_id *id)
 {
-	struct entry **p = &sl->bucket[slot(sl, id)];
+	uint32_t *p = &sl->bucket[slot(sl, id)];
 
-	while (*p != NULL && ((*p)->prefix != id->prefix || (*p)->family != id->family))
-		p = &(*p)->next;
+	while (*p != 0 && (sl->v[*p - 1].prefix != id->prefix || sl->v[*p - 1].family != id->family))
+		p = &sl->v[*p - 1].next;
 	return p;
 }
 
-bool
-srclimit_take(struct srclimit *sl, const struct srclimit_id *id)
+/* A free slot, as its index + 1, or 0 when out of memory; under the lock.
+ * The array grows by half: it moves, but nothing outside holds a pointer
+ * into it, only indices. */
+static uint32_t
+slot_new(struct srclimit *sl)
 {
-	struct entry **p, *e;
+	uint32_t ref = sl->free;
+
+	if (ref != 0) {
+		sl->free = sl->v[ref - 1].next;
+		return ref;
+	}
+	if (sl->nv == sl->capv) {
+		uint32_t cap = sl->capv < 64 ? 64 : sl->capv + sl->capv / 2;
+		struct entry *v;
+		if (sl->capv >= REF_MAX)
+			return 0;
+		if (cap > REF_MAX)
+			cap = REF_MAX;
+		v = realloc(sl->v, (size_t)cap * sizeof(*v));
+		if (v == NULL)
+			return 0;
+		sl->v = v;
+		sl->capv = cap;
+	}
+	return ++sl->nv;
+}
+
+/* Unlink and free the entry that *p points at; under the lock. */
+static void
+slot_free(struct srclimit *sl, uint32_t *p)
+{
+	uint32_t ref = *p;
+	struct entry *e = &sl->v[ref - 1];
+
+	*p = e->next;
+	e->family = 0;
+	e->next = sl->free;
+	sl->free = ref;
+}
+
+bool
+srclimit_take_ref(struct srclimit *sl, const struct srclimit_id *id, uint32_t *ref)
+{
+	uint32_t *p, r;
 	bool ok = true;
 
+	*ref = 0;
 	if (id->family == 0)
 		return true;
 	pthread_mutex_lock(&sl->lock);
 	p = find(sl, id);
-	e = *p;
-	if (e == NULL) {
-		e = calloc(1, sizeof(*e));
-		if (e == NULL) {
+	r = *p;
+	if (r == 0) {
+		r = slot_new(sl);
+		if (r == 0) {
 			ok = false;
 			goto out;
 		}
-		e->prefix = id->prefix;
-		e->family = id->family;
-		*p = e;
+		sl->v[r - 1] = (struct entry){ .prefix = id->prefix, .family = id->family };
+		p = find(sl, id); /* again: slot_new() may have moved the array */
+		*p = r;
 	}
-	if (e->count >= sl->max)
+	if (sl->v[r - 1].count >= sl->max) {
 		ok = false;
-	else
-		e->count++;
+	} else {
+		sl->v[r - 1].count++;
+		*ref = r;
+	}
 out:
 	pthread_mutex_unlock(&sl->lock);
 	return ok;
 }
 
+bool
+srclimit_take(struct srclimit *sl, const struct srclimit_id *id)
+{
+	uint32_t ref;
+
+	return srclimit_take_ref(sl, id, &ref);
+}
+
+/* Under the lock: one connection fewer for the entry ref. */
+static void
+put_locked(struct srclimit *sl, uint32_t ref)
+{
+	struct entry *e = &sl->v[ref - 1];
+	struct srclimit_id id = { .prefix = e->prefix, .family = e->family };
+
+	if (e->family == 0 || e->count == 0 || --e->count > 0)
+		return;
+	slot_free(sl, find(sl, &id));
+}
+
+void
+srclimit_put_ref(struct srclimit *sl, uint32_t ref)
+{
+	if (ref == 0)
+		return;
+	pthread_mutex_lock(&sl->lock);
+	if (ref <= sl->nv)
+		put_locked(sl, ref);
+	pthread_mutex_unlock(&sl->lock);
+}
+
 void
 srclimit_put(struct srclimit *sl, const struct srclimit_id *id)
 {
-	struct entry **p, *e;
+	uint32_t ref;
 
 	if (id->family == 0)
 		return;
 	pthread_mutex_lock(&sl->lock);
-	p = find(sl, id);
-	e = *p;
-	if (e != NULL && e->count > 0 && --e->count == 0) {
-		*p = e->next;
-		free(e);
-	}
+	ref = *find(sl, id);
+	if (ref != 0)
+		put_locked(sl, ref);
 	pthread_mutex_unlock(&sl->lock);
 }
 
 uint32_t
 srclimit_count(struct srclimit *sl, const struct srclimit_id *id)
 {
-	struct entry *e;
-	uint32_t n;
+	uint32_t ref, n;
 
 	if (id->family == 0)
 		return 0;
 	pthread_mutex_lock(&sl->lock);
-	e = *find(sl, id);
-	n = e != NULL ? e->count : 0;
+	ref = *find(sl, id);
+	n = ref != 0 ? sl->v[ref - 1].count : 0;
 	pthread_mutex_unlock(&sl->lock);
 	return n;
 }

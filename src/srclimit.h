@@ -31,8 +31,15 @@ bool srclimit_id_of(const struct sockaddr *sa, socklen_t len, struct srclimit_id
 /* Count one more connection from id: false (and nothing counted) when the
  * source is at the limit or memory ran out. Always true for family 0. */
 bool srclimit_take(struct srclimit *sl, const struct srclimit_id *id);
+/* As srclimit_take(), and *ref is the entry's handle for
+ * srclimit_put_ref(): 31 bits, 0 when nothing was counted (family 0 or
+ * refused). A connection can keep that instead of its srclimit_id. */
+bool srclimit_take_ref(struct srclimit *sl, const struct srclimit_id *id, uint32_t *ref);
 /* A connection counted by srclimit_take() has ended. */
 void srclimit_put(struct srclimit *sl, const struct srclimit_id *id);
+/* A connection counted by srclimit_take_ref() has ended: once per counted
+ * connection (the handle is reused once its source has none). 0: no-op. */
+void srclimit_put_ref(struct srclimit *sl, uint32_t ref);
 /* Connections counted now for id (for tests and logs). */
 uint32_t srclimit_count(struct srclimit *sl, const struct srclimit_id *id);
 

@@ -2,6 +2,7 @@
  * removal and fd reuse from inside a callback, run-until-idle, signals. */
 #include "common.h"
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #ifdef HAVE_SYS_EPOLL_H
@@ -379,6 +380,48 @@ test_exclusive(void **state)
 	close(sv[1]);
 }
 
+static void
+on_fd_tens(struct evloop *loop, int fd, int events, void *arg)
+{
+	struct rec *r = arg;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	r->calls += 10;
+}
+
+/* fds in chunks past the first, each entry with its own callback and arg;
+ * a mask the entry cannot hold is refused, and the fd is then unwatched. */
+static void
+test_high_fds(void **state)
+{
+	struct evloop *loop = *state;
+	struct rec r1 = { 0 }, r2 = { 0 };
+	int sv[2], a, b;
+	char c = 'x';
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	a = fcntl(sv[0], F_DUPFD, 300);
+	b = fcntl(sv[0], F_DUPFD, 520);
+	assert_true(a >= 300 && b >= 520);
+	assert_int_equal(evloop_fd_set(loop, a, EV_READ, on_fd, &r1), 0);
+	assert_int_equal(evloop_fd_set(loop, b, EV_READ, on_fd_tens, &r2), 0);
+	assert_int_equal(evloop_fd_events(loop, 400), 0); /* a chunk never made */
+	assert_int_equal(write(sv[1], &c, 1), 1);
+	assert_int_equal(evloop_once(loop, 1000), 0);
+	assert_int_equal(r1.calls, 1);
+	assert_int_equal(r2.calls, 10);
+	assert_int_equal(evloop_fd_set(loop, a, 0x100 | EV_READ, on_fd, &r1), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(evloop_fd_events(loop, a), 0);
+	evloop_fd_del(loop, b);
+	close(a);
+	close(b);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 #define ON_BOTH(t) \
 	cmocka_unit_test_setup_teardown(t, setup_epoll, teardown), \
 	cmocka_unit_test_setup_teardown(t, setup_poll, teardown)
@@ -388,6 +431,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		ON_BOTH(test_fd_events),
+		ON_BOTH(test_high_fds),
 		ON_BOTH(test_hangup_reported),
 		ON_BOTH(test_timers_in_order),
 		ON_BOTH(test_timer_rearm_moves),

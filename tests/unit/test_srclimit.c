@@ -125,6 +125,55 @@ test_many_sources(void **state)
 	srclimit_free(sl); /* frees what is still counted */
 }
 
+/* Handles: a connection keeps 31 bits, not its source; a slot freed by a
+ * source's last connection is reused by the next new source, and the
+ * table grows (and moves) under handles already given out. */
+static void
+test_refs(void **state)
+{
+	struct srclimit *sl = srclimit_new(2, 16, 7);
+	struct srclimit_id a = id_of("198.51.100.7"), b = id_of("2001:db8:1:2::9"), u;
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	uint32_t ra1, ra2, ra3, rb, ref[3000];
+	char ip[32];
+
+	(void)state;
+	assert_true(srclimit_take_ref(sl, &a, &ra1));
+	assert_true(srclimit_take_ref(sl, &a, &ra2));
+	assert_false(srclimit_take_ref(sl, &a, &ra3)); /* over the limit */
+	assert_int_equal(ra3, 0);
+	assert_int_equal(ra1, ra2);
+	assert_true(ra1 != 0 && ra1 <= 0x7fffffffu);
+	assert_true(srclimit_take_ref(sl, &b, &rb));
+	assert_true(rb != ra1);
+	/* many more sources: the entries array moves; handles still hold */
+	for (int i = 0; i < 3000; i++) {
+		struct srclimit_id id;
+		snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 256, i % 256);
+		id = id_of(ip);
+		assert_true(srclimit_take_ref(sl, &id, &ref[i]));
+	}
+	srclimit_put_ref(sl, ra1);
+	assert_int_equal(srclimit_count(sl, &a), 1);
+	srclimit_put_ref(sl, ra2);
+	assert_int_equal(srclimit_count(sl, &a), 0);
+	assert_int_equal(srclimit_count(sl, &b), 1);
+	for (int i = 0; i < 3000; i++)
+		srclimit_put_ref(sl, ref[i]);
+	/* a freed slot goes to the next new source */
+	assert_true(srclimit_take_ref(sl, &a, &ra3));
+	assert_true(ra3 != rb);
+	assert_int_equal(srclimit_count(sl, &a), 1);
+	srclimit_put_ref(sl, ra3);
+	srclimit_put_ref(sl, rb);
+	assert_int_equal(srclimit_count(sl, &b), 0);
+	srclimit_put_ref(sl, 0); /* nothing counted: harmless */
+	assert_false(srclimit_id_of((struct sockaddr *)&un, sizeof(un), &u));
+	assert_true(srclimit_take_ref(sl, &u, &ra1));
+	assert_int_equal(ra1, 0);
+	srclimit_free(sl);
+}
+
 struct racer {
 	struct srclimit *sl;
 	int got;
@@ -171,6 +220,7 @@ main(void)
 		cmocka_unit_test(test_put_gives_back),
 		cmocka_unit_test(test_not_limited),
 		cmocka_unit_test(test_many_sources),
+		cmocka_unit_test(test_refs),
 		cmocka_unit_test(test_two_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
