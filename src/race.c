@@ -92,10 +92,11 @@ append_err(char *buf, size_t size, const char *msg)
 	snprintf(buf + len, size - len, "%s%s", len ? "; " : "", msg);
 }
 
-/* The attempt's outcome, once: to the report, and, for IPv6 (the
- * preferred family whenever there is an IPv6 address), to what the
- * fallback warning will say. Not in --all, where
- * each address's summary is its outcome. */
+/* The attempt's outcome, once: to the report, and in a race, for IPv6
+ * (the preferred family whenever there is an IPv6 address), to what the
+ * fallback warning will say. In --all every address is one attempt,
+ * numbered in the resolver's order (its row's place), its start counted
+ * from the target's first: a late one waited for a free slot. */
 static void
 attempt_report(struct session *s, enum attempt_outcome o, const char *why)
 {
@@ -104,10 +105,10 @@ attempt_report(struct session *s, enum attempt_outcome o, const char *why)
 	uint64_t now = evloop_clock_us();
 	struct attempt_result r;
 
-	if (c->o.mode == CLIENT_ALL || s->reported || s->number == 0)
+	if (s->reported || s->number == 0)
 		return;
 	s->reported = true;
-	if (o != ATTEMPT_CONNECTED && s->addr.family == AF_INET6)
+	if (c->o.mode != CLIENT_ALL && o != ATTEMPT_CONNECTED && s->addr.family == AF_INET6)
 		append_err(t->ferr, sizeof(t->ferr), why);
 	if (c->rep.attempt == NULL)
 		return;
@@ -474,6 +475,9 @@ session_start(struct target *t, const struct addr *a)
 	if (c->o.mode == CLIENT_ALL) {
 		/* all_pump() counted it started: its place in the answer */
 		s->index = t->nqueued_started - 1;
+		s->number = (int)s->index + 1;
+		if (s->index == 0)
+			t->first_us = s->t0_us;
 		c->inflight++;
 	} else if (c->o.mode == CLIENT_RACE && !t->raced) {
 		/* A flag, not evtimer_armed(): a deadline that is due but not
@@ -763,7 +767,9 @@ session_connected(struct session *s)
 	s->connect_ms = c->o.mode == CLIENT_ALL ? s->handshake_ms
 						: (double)(now - t->first_us) / 1000.0;
 	session_note_local(s);
-	if (c->o.mode != CLIENT_ALL) {
+	if (c->o.mode == CLIENT_ALL)
+		attempt_report(s, ATTEMPT_CONNECTED, NULL);
+	else {
 		char why[ERRLEN], w[ADDR_STRLEN + 16];
 		/* First to connect wins; the others are cancelled. */
 		t->winner = s;
@@ -872,6 +878,7 @@ all_target_interrupted(struct target *t)
 		s->done = true;
 		c->inflight--;
 		snprintf(s->err, sizeof(s->err), "interrupted");
+		attempt_report(s, ATTEMPT_CANCELLED, s->err);
 		summarize(s, &sum);
 		c->rep.summary(c->rep.arg, &sum);
 	}

@@ -54,7 +54,7 @@ worse(enum report_outcome status)
 static void json_strval(const char *v);
 static void dns_warn(const char *target);
 static const struct dnsrow *dns_find(const char *target, int family);
-static void print_dns_row(const char *target, int family);
+static void print_dns_row(const char *target, int family, int sw);
 static bool dns_interrupted(int status);
 static bool target_lookup_interrupted(const char *target);
 static const char *dns_qtype(int family);
@@ -332,6 +332,8 @@ on_attempt(void *arg, const struct attempt_result *r)
 	const char *fam, *type;
 
 	(void)arg;
+	if (ro.pmtu) /* every address is searched alone: its pmtu record says it */
+		return;
 	if (ro.json) {
 		json_attempt(r);
 		return;
@@ -538,12 +540,16 @@ short_error(const char *e)
 	return e;
 }
 
-/* Every distinct short cause among the family's failed rows, in order. */
-static void
-family_causes(const char *target, int family, char *buf, size_t len)
+#define CAUSES_MAX 32
+
+/* Every distinct short cause among the family's failed rows, in order
+ * (at most CAUSES_MAX); returns how many. */
+static size_t
+family_causes(const char *target, int family, const char **causes)
 {
-	buf[0] = '\0';
-	for (size_t i = 0; i < run.nrows; i++) {
+	size_t n = 0;
+
+	for (size_t i = 0; i < run.nrows && n < CAUSES_MAX; i++) {
 		const struct row *r = &run.rows[i];
 		const char *why;
 		bool seen = false;
@@ -557,18 +563,18 @@ family_causes(const char *target, int family, char *buf, size_t len)
 			    !reachable(&o->s) && o->error[0] != '\0' &&
 			    strcmp(short_error(o->error), why) == 0;
 		}
-		if (!seen) {
-			size_t l = strlen(buf);
-			snprintf(buf + l, len - l, "%s%s", l ? ", " : "", why);
-		}
+		if (!seen)
+			causes[n++] = why;
 	}
+	return n;
 }
 
 static void
 print_family_line(const char *target, int family)
 {
 	int total = 0, ok = 0;
-	char why[512];
+	const char *causes[CAUSES_MAX];
+	size_t ncauses;
 	const struct dnsrow *d = dns_find(target, family);
 
 	for (size_t i = 0; i < run.nrows; i++) {
@@ -582,15 +588,20 @@ print_family_line(const char *target, int family)
 	if (total == 0 && (d == NULL || d->status == RESOLVE_OK ||
 	    (d->status == RESOLVE_ECANCELLED && !dns_interrupted(d->status))))
 		return;
-	family_causes(target, family, why, sizeof(why));
+	ncauses = family_causes(target, family, causes);
 	if (ro.json) {
-		/* "reachable" is a boolean in every record; the count apart. */
+		/* "reachable" is a boolean in every record; the count apart.
+		 * The causes are an array: one may hold a comma itself. */
 		fprintf(rout(), "{\"type\":\"family\",");
 		json_str("target", target);
 		fprintf(rout(), ",\"family\":\"%s\",\"reachable\":%s,\"reachable_count\":%d,\"total\":%d,",
 		    addr_family_name(family), ok > 0 ? "true" : "false", ok, total);
-		json_str("errors", why[0] != '\0' ? why : NULL);
-		fprintf(rout(), ",\"dns\":");
+		fprintf(rout(), "\"errors\":[");
+		for (size_t k = 0; k < ncauses; k++) {
+			fprintf(rout(), "%s", k > 0 ? "," : "");
+			json_strval(causes[k]);
+		}
+		fprintf(rout(), "],\"dns\":");
 		if (d != NULL)
 			fprintf(rout(), "\"%s\"", resolve_status_name(d->status));
 		else
@@ -605,9 +616,9 @@ print_family_line(const char *target, int family)
 	}
 	fprintf(rout(), "%s: %d of %d address%s reachable", addr_family_name(family), ok, total,
 	    total == 1 ? "" : "es");
-	if (ok < total && why[0] != '\0')
-		fprintf(rout(), " (%s)", why);
-	fprintf(rout(), "\n");
+	for (size_t k = 0; ok < total && k < ncauses; k++)
+		fprintf(rout(), "%s%s", k == 0 ? " (" : ", ", causes[k]);
+	fprintf(rout(), "%s\n", ok < total && ncauses > 0 ? ")" : "");
 }
 
 /* The SOURCE column as wide as the target's longest source, so that the
@@ -692,8 +703,8 @@ on_target_done(void *arg, const char *target)
 				    conn, rtt, pct, short_error(r->error));
 			}
 		}
-		print_dns_row(target, AF_INET6);
-		print_dns_row(target, AF_INET);
+		print_dns_row(target, AF_INET6, sw);
+		print_dns_row(target, AF_INET, sw);
 	}
 	for (i = 0; i < AE_NELEM(families); i++)
 		print_family_line(target, families[i]);
@@ -858,9 +869,10 @@ target_lookup_interrupted(const char *target)
 	return (a != NULL && dns_interrupted(a->status)) || (b != NULL && dns_interrupted(b->status));
 }
 
-/* --all: a family whose lookup gave no address still has its row. */
+/* --all: a family whose lookup gave no address still has its row, with
+ * every column of the others (no source: nothing was sent). */
 static void
-print_dns_row(const char *target, int family)
+print_dns_row(const char *target, int family, int sw)
 {
 	const struct dnsrow *r = dns_find(target, family);
 	char what[48], why[48];
@@ -872,8 +884,8 @@ print_dns_row(const char *target, int family)
 		snprintf(why, sizeof(why), "interrupted");
 	else
 		snprintf(why, sizeof(why), "DNS %s", resolve_status_word(r->status));
-	fprintf(rout(), "%-32s %-4s %-6s %8s %-18s %5s  %s\n", what, addr_family_name(family), "-", "-", "-",
-	    "-", why);
+	fprintf(rout(), "%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n", what, sw, "-",
+	    addr_family_name(family), "-", "-", "-", "-", why);
 }
 
 /* ---- --pmtu: one verdict per address ---- */
