@@ -85,6 +85,11 @@ struct session_summary {
 	bool fallback;              /* the preferred family failed, another won */
 	const char *fallback_error; /* what became of the preferred family */
 	long long retransmits;      /* TCP_INFO tcpi_total_retrans during the run; -1: n/a */
+	/* TCP: the received probes whose time includes a retransmission, and
+	 * the RTTs of the others, the path's own (valid when received exceeds
+	 * retransmitted_probes and retransmits >= 0) */
+	long long retransmitted_probes;
+	double clean_min, clean_avg, clean_max, clean_mdev;
 	size_t index;               /* --all: the address's place in the resolver's answer */
 };
 

@@ -61,6 +61,9 @@ struct session {
 	long long retrans0;      /* TCP: tcpi_total_retrans when probing began; -1 n/a */
 	long long retrans_probe; /* ... when the probe in flight was sent */
 	long long retransmits;   /* ... during the run */
+	long long rtx_probes;    /* TCP: intact echoes whose time includes one */
+	double cmin, cmax, csum, csq; /* RTTs of the other intact echoes */
+	bool last_retx;          /* the last echo counted is one of rtx_probes */
 	bool overdue;            /* stream: the echo missed -W; one more -W, then lost */
 	bool last_late;          /* stream: the last echo was late (not received) */
 };

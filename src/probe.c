@@ -147,6 +147,27 @@ record_rtt(struct session *s, double rtt)
 	s->received++;
 }
 
+/* TCP: an RTT that includes a retransmission measures TCP's recovery;
+ * the others measure the path, kept apart for the summary. Called after
+ * record_rtt(). */
+static void
+record_clean_rtt(struct session *s, double rtt, bool retransmitted)
+{
+	long long n = s->received - s->rtx_probes; /* this one included */
+
+	s->last_retx = retransmitted;
+	if (retransmitted) {
+		s->rtx_probes++;
+		return;
+	}
+	if (n == 1 || rtt < s->cmin)
+		s->cmin = rtt;
+	if (rtt > s->cmax)
+		s->cmax = rtt;
+	s->csum += rtt;
+	s->csq += rtt * rtt;
+}
+
 static bool
 more_probes(const struct session *s)
 {
@@ -246,6 +267,7 @@ stream_reply_done(struct session *s)
 		report_rt(s, seq, (int)size, rtt, PROBE_MISMATCH, msg, retransmitted);
 	} else {
 		record_rtt(s, rtt);
+		record_clean_rtt(s, rtt, retransmitted);
 		report_rt(s, seq, (int)size, rtt, PROBE_OK, NULL, retransmitted);
 	}
 	if (more_probes(s))
@@ -277,6 +299,12 @@ stream_surplus(struct session *s, size_t extra)
 		s->received--;
 		s->rsum -= rtt;
 		s->rsq -= rtt * rtt;
+		if (s->last_retx)
+			s->rtx_probes--;
+		else {
+			s->csum -= rtt;
+			s->csq -= rtt * rtt;
+		}
 		s->mismatched++;
 	} else if (s->last_late) { /* likewise for one counted late */
 		s->late--;

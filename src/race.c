@@ -229,6 +229,15 @@ summarize(struct session *s, struct session_summary *sum)
 	    s->addr.family != AF_INET6 && s->t->ferr[0] != '\0';
 	sum->fallback_error = sum->fallback ? s->t->ferr : NULL;
 	sum->retransmits = s->retransmits;
+	sum->retransmitted_probes = s->rtx_probes;
+	if (s->received > s->rtx_probes) {
+		long long n = s->received - s->rtx_probes;
+		double avg = s->csum / (double)n, var = s->csq / (double)n - avg * avg;
+		sum->clean_min = s->cmin;
+		sum->clean_max = s->cmax;
+		sum->clean_avg = avg;
+		sum->clean_mdev = var > 0 ? sqrt(var) : 0;
+	}
 	sum->index = s->index;
 	if (s->unanswered) /* a datagram address that never answered */
 		sum->connect_ms = sum->handshake_ms = -1;

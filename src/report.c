@@ -242,6 +242,15 @@ source_text(const struct session_summary *s, char *buf, size_t len, bool host_on
 	return host_only ? addr_format_host(s->local, buf, len) : addr_format(s->local, buf, len);
 }
 
+/* TCP: RTTs of the probes that waited for no retransmission, the path's
+ * own; the full set's average measures TCP's recovery as well. */
+static bool
+has_clean_rtt(const struct session_summary *s)
+{
+	return !s->pipe && s->connected && s->retransmits >= 0 &&
+	    s->received > s->retransmitted_probes;
+}
+
 static void
 json_source(const struct session_summary *s)
 {
@@ -291,13 +300,18 @@ json_summary(const struct session_summary *s)
 	fprintf(rout(), ",\"fallback\":%s,", s->fallback ? "true" : "false");
 	json_str("fallback_error", s->fallback_error);
 	if (s->connected && s->retransmits >= 0)
-		fprintf(rout(), ",\"tcp_retransmits\":%lld", s->retransmits);
+		fprintf(rout(), ",\"tcp_retransmits\":%lld,\"retransmitted_probes\":%lld",
+		    s->retransmits, s->retransmitted_probes);
 	else
-		fprintf(rout(), ",\"tcp_retransmits\":null");
+		fprintf(rout(), ",\"tcp_retransmits\":null,\"retransmitted_probes\":null");
 	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
 	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
 	json_ms("rtt_max_ms", s->rtt_max, s->received > 0);
 	json_ms("rtt_mdev_ms", s->rtt_mdev, s->received > 0);
+	json_ms("rtt_clean_min_ms", s->clean_min, has_clean_rtt(s));
+	json_ms("rtt_clean_avg_ms", s->clean_avg, has_clean_rtt(s));
+	json_ms("rtt_clean_max_ms", s->clean_max, has_clean_rtt(s));
+	json_ms("rtt_clean_mdev_ms", s->clean_mdev, has_clean_rtt(s));
 	if (s->pipe)
 		fprintf(rout(), ",\"bytes_sent\":%llu,\"bytes_received\":%llu",
 		    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
@@ -457,6 +471,11 @@ print_summary(const struct session_summary *s)
 	if (s->received > 0)
 		fprintf(rout(), "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
 		    s->rtt_max, s->rtt_mdev);
+	if (has_clean_rtt(s) && s->retransmitted_probes > 0)
+		fprintf(rout(), "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms without the %lld "
+		       "retransmitted probe%s\n",
+		    s->clean_min, s->clean_avg, s->clean_max, s->clean_mdev, s->retransmitted_probes,
+		    s->retransmitted_probes == 1 ? "" : "s");
 }
 
 /* The rows' summaries point into the rows: after a realloc, again. */

@@ -72,12 +72,21 @@ tcp_part() {
 	[ "${n:-0}" -ge $a ] || fail "TCP $fam: $a segments dropped, ${n:-no} retransmissions counted"
 	marked=$(echo "$out" | grep -c 'time=.*(retransmitted)$')
 	[ $marked -ge $a ] || fail "TCP $fam: $a probes waited for a retransmission, $marked marked"
-	min=$(echo "$out" | sed -n 's|^rtt min/avg/max/mdev = \([0-9.]*\)/.*|\1|p')
+	min=$(echo "$out" | sed -n 's|^rtt min/avg/max/mdev = \([0-9.]*\)/.* ms$|\1|p')
 	ms_ge "$min" 50 || fail "TCP $fam: min RTT $min ms through a 50 ms relay"
 	echo "$out" | sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' | while read -r t; do
 		ms_ge "$t" 50 || fail "TCP $fam: an RTT of $t ms through a 50 ms relay"
 	done || exit 1
-	echo "ok: TCP $fam: $a dropped, $n retransmissions, $marked probes marked, min RTT $min ms"
+	# The path's own RTTs apart: those of the probes that waited for no
+	# retransmission (the average of all measures TCP's recovery too).
+	avg=$(echo "$out" | sed -n 's|^rtt min/avg/max/mdev = [0-9.]*/\([0-9.]*\)/.* ms$|\1|p')
+	clean=$(echo "$out" | sed -n 's|^rtt min/avg/max/mdev = \([0-9.]*\)/\([0-9.]*\)/.* ms without the \([0-9]*\) retransmitted probes\{0,1\}$|\1 \2 \3|p')
+	[ -n "$clean" ] || fail "TCP $fam: no RTT line without the retransmitted probes: $out"
+	set -- $clean
+	expect_eq "TCP $fam retransmitted probes" "$3" "$marked"
+	ms_ge "$1" 50 || fail "TCP $fam: path min RTT $1 ms through a 50 ms relay"
+	ms_ge "$avg" "$2" || fail "TCP $fam: path average $2 ms above the average of all, $avg ms"
+	echo "ok: TCP $fam: $a dropped, $n retransmissions, $marked probes marked, min RTT $min ms, average $avg ms, $2 ms without the marked ones"
 
 	if ! can python3; then
 		skip_part "TCP $fam --json" "$why"
@@ -93,6 +102,9 @@ assert s['reachable'] is True and s['received'] == 10 and s['loss_pct'] == 0, s
 assert s['tcp_retransmits'] >= 1, s
 assert s['rtt_min_ms'] >= 50, s
 assert sum(r['retransmitted'] for r in p) >= 1, p
+assert s['retransmitted_probes'] == sum(r['retransmitted'] for r in p if r['status'] == 'ok'), (s, p)
+assert s['rtt_clean_min_ms'] >= 50 and s['rtt_clean_avg_ms'] <= s['rtt_avg_ms'], s
+assert s['rtt_clean_max_ms'] <= s['rtt_max_ms'], s
 assert all(r['rtt_ms'] >= 50 for r in p), p" <<EOF || fail "TCP $fam --json: $out"
 $out
 EOF
