@@ -557,7 +557,7 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		dgram_unrecognised(s, n);
 		return;
 	}
-	if (!s->connected) /* the first reply: the address is reached */
+	if (!s->connected || !s->reported) /* the first reply: the address is reached */
 		session_answered(s);
 	d = payload_dgram_diff(c->seed, hdr, p, n, size);
 	if (s->nsent - seq > s->cap || GOT(s, seq) == SLOT_FORGOTTEN) {

@@ -321,6 +321,8 @@ session_finish(struct session *s)
 		s->unanswered = true;
 		t->winner = s;
 	}
+	if (t->c->o.mode == CLIENT_ALL) /* a datagram address that never answered */
+		attempt_report(s, ATTEMPT_FAILED, s->err[0] != '\0' ? s->err : "no reply");
 	session_close(s);
 	s->done = true;
 	if (s->connected || t->c->o.mode == CLIENT_ALL) {
@@ -762,6 +764,17 @@ target_resolve(struct target *t)
 
 /* ---- the winner ---- */
 
+/* --all: an IP datagram address is reached, as in the race, when its
+ * first reply comes back (connect() only named the peer): its attempt
+ * and connect time wait for that (session_answered), or it fails when
+ * the session ends without one. --pmtu reads its own replies. */
+static bool
+all_dgram_waits(const struct session *s)
+{
+	return s->addr.socktype == SOCK_DGRAM &&
+	    (s->addr.family == AF_INET || s->addr.family == AF_INET6) && !s->t->c->o.pmtu;
+}
+
 static void
 session_connected(struct session *s)
 {
@@ -776,7 +789,9 @@ session_connected(struct session *s)
 	s->connect_ms = c->o.mode == CLIENT_ALL ? s->handshake_ms
 						: (double)(now - t->first_us) / 1000.0;
 	session_note_local(s);
-	if (c->o.mode == CLIENT_ALL)
+	if (c->o.mode == CLIENT_ALL && all_dgram_waits(s))
+		s->connect_ms = s->handshake_ms = -1; /* until its first reply */
+	else if (c->o.mode == CLIENT_ALL)
 		attempt_report(s, ATTEMPT_CONNECTED, NULL);
 	else {
 		char why[ERRLEN], w[ADDR_STRLEN + 16];
@@ -827,8 +842,14 @@ session_attempt_failed(struct session *s, int e)
 void
 session_answered(struct session *s)
 {
-	if (!s->connected)
+	if (!s->connected) {
 		session_connected(s);
+		return;
+	}
+	if (s->t->c->o.mode == CLIENT_ALL && !s->reported) {
+		s->connect_ms = s->handshake_ms = (double)(evloop_clock_us() - s->t0_us) / 1000.0;
+		attempt_report(s, ATTEMPT_CONNECTED, NULL);
+	}
 }
 
 /* ---- the race module's side of the client ---- */

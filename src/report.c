@@ -704,8 +704,12 @@ on_target_done(void *arg, const char *target)
 			size_t after = SIZE_MAX;
 			for (const struct row *r = next_row(target, families[f], &after); r != NULL;
 			    r = next_row(target, families[f], &after)) {
-				snprintf(conn, sizeof(conn), r->s.connected ? "%.1f ms" : "-",
-				    r->s.connect_ms);
+				/* "-": not connected, or a datagram address that
+				 * never answered */
+				if (r->s.connected && r->s.connect_ms >= 0)
+					snprintf(conn, sizeof(conn), "%.1f ms", r->s.connect_ms);
+				else
+					snprintf(conn, sizeof(conn), "-");
 				if (r->s.received > 0)
 					snprintf(rtt, sizeof(rtt), "%.2f/%.2f/%.2f", r->s.rtt_min,
 					    r->s.rtt_avg, r->s.rtt_max);

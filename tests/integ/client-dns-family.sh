@@ -125,6 +125,25 @@ assert att[0]['start_ms'] == 0 and att[1]['start_ms'] >= 0 and att[0]['time_ms']
 fam = {o['family']: o for o in objs if o['type'] == 'family'}
 assert fam['IPv6']['errors'] == ['connection refused'], fam
 assert fam['IPv4']['errors'] == [], fam"
+	# Datagrams: an address is reached at its first reply, as in the
+	# race, not when connect() named the peer: ::1 answers only ICMP
+	# port unreachable, so its attempt failed and it has no connect time
+	# (it said "connected in 0.0 ms").
+	out=$(bounded 60 "$ANYECHO" -A -u -v -c 1 -W 1s localhost $P 2>&1); rc=$?
+	expect_eq "-A -u localhost exit" $rc 1
+	expect_in "-A -u attempt 1" "$out" \
+		"anyecho: localhost: attempt 1 to ::1 port $P (IPv6 dgram) at +0.0 ms: failed after "
+	expect_in "-A -u attempt 2" "$out" "anyecho: localhost: attempt 2 to 127.0.0.1 port $P (IPv4 dgram) at +"
+	echo "$out" | grep -q "^\[::1\]:$P .* IPv6 dgram  *- " || fail "-A -u: a connect time for ::1: $out"
+	bounded 60 "$ANYECHO" -A -u --json -c 1 -W 1s localhost $P >"$T/j"
+	json_check "$T/j" "
+att = {a['address']: a for a in objs if a['type'] == 'attempt'}
+assert att['::1']['outcome'] == 'failed' and att['::1']['error'], att
+assert att['127.0.0.1']['outcome'] == 'connected' and att['127.0.0.1']['error'] is None, att
+sums = {o['address']: o for o in objs if o['type'] == 'summary'}
+assert sums['::1']['connect_ms'] is None and not sums['::1']['reachable'], sums
+assert isinstance(sums['127.0.0.1']['connect_ms'], float), sums
+assert abs(sums['127.0.0.1']['connect_ms'] - att['127.0.0.1']['time_ms']) < 0.01, (sums, att)"
 fi
 
 if part "dnsmasq" dnsmasq; then
