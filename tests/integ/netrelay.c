@@ -11,7 +11,9 @@
  * packets (SYN, pure ACKs, FIN, ICMP) are delayed, never dropped. EVERY 0
  * drops nothing. The relay ends by itself after SECONDS.
  * STATS is rewritten (renamed into place, never seen half-written) after
- * each packet: "packets P data D dropped X", and holds the same line with
+ * each packet: "packets P data D dropped X overflow O tcp T udp U" (T and
+ * U: the drops of each protocol, so that a test counting UDP is not
+ * misled by a stray TCP retransmission), and holds the same line with
  * zeros as soon as the device exists, so a test waits for the file.
  * Linux only; elsewhere it says so and exits 77. Exit 1 on errors. */
 #ifdef __linux__
@@ -40,7 +42,7 @@ struct held {
 
 static struct held queue[QUEUE_MAX];
 static size_t qhead, qlen;
-static unsigned long long npackets, ndata, ndropped, noverflow;
+static unsigned long long npackets, ndata, ndropped, noverflow, ntcp, nudp;
 
 static uint64_t
 now_us(void)
@@ -72,8 +74,9 @@ tun_open(const char *name)
 	return fd;
 }
 
-/* A TCP segment with payload, or a UDP datagram: what a probe is made of.
- * IPv6 extension headers are not followed (the labs send none). */
+/* A TCP segment with payload (6), or a UDP datagram (17): what a probe
+ * is made of; 0 for anything else. IPv6 extension headers are not
+ * followed (the labs send none). */
 static int
 is_data(const unsigned char *p, size_t len)
 {
@@ -96,9 +99,9 @@ is_data(const unsigned char *p, size_t len)
 	} else
 		return 0;
 	if (proto == 17)
-		return 1;
-	if (proto == 6 && l4len >= 20)
-		return l4len > (size_t)(p[ihl + 12] >> 4) * 4;
+		return proto;
+	if (proto == 6 && l4len >= 20 && l4len > (size_t)(p[ihl + 12] >> 4) * 4)
+		return proto;
 	return 0;
 }
 
@@ -112,8 +115,8 @@ stats_write(const char *path)
 	f = fopen(tmp, "w");
 	if (f == NULL)
 		return;
-	fprintf(f, "packets %llu data %llu dropped %llu overflow %llu\n", npackets, ndata,
-	    ndropped, noverflow);
+	fprintf(f, "packets %llu data %llu dropped %llu overflow %llu tcp %llu udp %llu\n",
+	    npackets, ndata, ndropped, noverflow, ntcp, nudp);
 	if (fclose(f) == 0)
 		rename(tmp, path);
 }
@@ -127,11 +130,16 @@ take(int fd, uint64_t delay_us, unsigned long every, const char *stats)
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		struct held *h;
+		int proto = is_data(buf, (size_t)n);
 		npackets++;
-		if (is_data(buf, (size_t)n)) {
+		if (proto != 0) {
 			ndata++;
 			if (every > 0 && ndata % every == 0) {
 				ndropped++;
+				if (proto == 6)
+					ntcp++;
+				else
+					nudp++;
 				stats_write(stats);
 				continue;
 			}
