@@ -54,6 +54,7 @@ struct session {
 	bool probing;        /* datagram: probes run before the first reply */
 	bool unanswered;     /* ... and ended with none: summarised, not reached */
 	double handshake_ms; /* its own connect time */
+	long long syn_sent;  /* TCP: SYNs its handshake took (TCP_INFO); 0 unknown */
 	size_t index;        /* --all: place in the resolver's answer */
 	/* honest numbers (probe.c) */
 	long long lost_open;     /* datagram probes reported lost and not yet late */
@@ -135,6 +136,8 @@ bool session_attempt_failed(struct session *s, int e);
 
 /* probe.c: verified probes over a connected session */
 void probe_start(struct session *s);
+/* TCP_INFO's count of retransmitted segments (SYNs too), -1 where none */
+long long probe_tcp_retrans(const struct session *s);
 
 /* probe_pmtu.c: --pmtu, the path MTU search over a connected datagram
  * session; returns false when the session is not one it can search. */

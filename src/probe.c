@@ -123,6 +123,12 @@ tcp_total_retrans(const struct session *s)
 #endif
 }
 
+long long
+probe_tcp_retrans(const struct session *s)
+{
+	return tcp_total_retrans(s);
+}
+
 /* Retransmissions since probing began, kept in the session for its
  * summary (the socket is closed by then). Returns the kernel's count. */
 static long long

@@ -84,6 +84,17 @@ session_connect_error(struct session *s, int e)
 
 /* ---- attempts: every connection attempt of a race, reported ---- */
 
+/* TCP: the SYNs sent so far, before any data (TCP_INFO counts SYN
+ * retransmissions with the rest): a handshake that took a second more
+ * than the path's round trip lost its first SYN (or the SYN-ACK). */
+static long long
+session_syns(const struct session *s)
+{
+	long long r = probe_tcp_retrans(s);
+
+	return r >= 0 ? r + 1 : 0;
+}
+
 static void
 append_err(char *buf, size_t size, const char *msg)
 {
@@ -121,6 +132,7 @@ attempt_report(struct session *s, enum attempt_outcome o, const char *why)
 	r.outcome = o;
 	r.error = o == ATTEMPT_CONNECTED ? NULL : why;
 	r.pipe = c->o.pipe;
+	r.syn_sent = s->syn_sent > 0 ? s->syn_sent : session_syns(s);
 	c->rep.attempt(c->rep.arg, &r);
 }
 
@@ -220,6 +232,7 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->input_ended = s->stdin_eof && s->txlen == 0;
 	sum->attempts = s->t->nattempts;
 	sum->handshake_ms = s->handshake_ms;
+	sum->syn_sent = s->syn_sent;
 	sum->preferred_family = target_pref_family(s->t);
 	/* A fallback only when an attempt of the preferred family really
 	 * failed or was cancelled unanswered (t->ferr), not merely because
@@ -784,6 +797,7 @@ session_connected(struct session *s)
 
 	evloop_timer_cancel(c->loop, &s->ctimer);
 	s->connected = true;
+	s->syn_sent = session_syns(s);
 	s->handshake_ms = (double)(now - s->t0_us) / 1000.0;
 	/* In a race, the time the user waited: from the first attempt. */
 	s->connect_ms = c->o.mode == CLIENT_ALL ? s->handshake_ms
@@ -904,11 +918,11 @@ all_target_interrupted(struct target *t)
 	for (struct session *s = t->sessions; s != NULL; s = s->next) {
 		if (s->done)
 			continue;
+		snprintf(s->err, sizeof(s->err), "interrupted");
+		attempt_report(s, ATTEMPT_CANCELLED, s->err); /* socket open: its SYNs */
 		session_close(s);
 		s->done = true;
 		c->inflight--;
-		snprintf(s->err, sizeof(s->err), "interrupted");
-		attempt_report(s, ATTEMPT_CANCELLED, s->err);
 		summarize(s, &sum);
 		c->rep.summary(c->rep.arg, &sum);
 	}

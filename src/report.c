@@ -132,6 +132,27 @@ json_ms(const char *key, double v, bool valid)
 		fprintf(rout(), ",\"%s\":null", key);
 }
 
+/* A count that is 0 when unknown: null then. */
+static void
+json_count(const char *key, long long n)
+{
+	if (n > 0)
+		fprintf(rout(), ",\"%s\":%lld", key, n);
+	else
+		fprintf(rout(), ",\"%s\":null", key);
+}
+
+/* TCP: " (SYN sent 2 times)" when the handshake lost a SYN, else "". */
+static const char *
+syn_text(long long syn_sent, char *buf, size_t len)
+{
+	if (syn_sent > 1)
+		snprintf(buf, len, " (SYN sent %lld times)", syn_sent);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
 static const char *const status_names[] = { "ok", "lost", "mismatch", "duplicate", "late",
 	"unrecognised", "icmp_error", "other_source" };
 
@@ -292,6 +313,7 @@ json_summary(const struct session_summary *s)
 	fprintf(rout(), ",\"attempts\":%d", s->attempts);
 	json_ms("handshake_ms", s->handshake_ms,
 	    s->connected && s->attempts > 0 && s->handshake_ms >= 0);
+	json_count("syn_sent", s->connected ? s->syn_sent : 0);
 	fprintf(rout(), ",\"preferred_family\":");
 	if (s->preferred_family == AF_INET || s->preferred_family == AF_INET6)
 		fprintf(rout(), "\"%s\"", addr_family_name(s->preferred_family));
@@ -332,6 +354,7 @@ json_attempt(const struct attempt_result *r)
 	fprintf(rout(), ",\"attempt\":%d,\"start_ms\":%.3f,\"time_ms\":%.3f,\"outcome\":\"%s\",",
 	    r->number, r->start_ms, r->time_ms, outcome_names[r->outcome]);
 	json_str("error", r->error);
+	json_count("syn_sent", r->syn_sent);
 	json_end();
 }
 
@@ -342,7 +365,7 @@ json_attempt(const struct attempt_result *r)
 static void
 on_attempt(void *arg, const struct attempt_result *r)
 {
-	char w[ADDR_STRLEN + 16], host[ADDR_STRLEN];
+	char w[ADDR_STRLEN + 16], host[ADDR_STRLEN], syn[48];
 	const char *fam, *type;
 
 	(void)arg;
@@ -361,14 +384,15 @@ on_attempt(void *arg, const struct attempt_result *r)
 		snprintf(w, sizeof(w), "%s port %d", host, addr_port(r->addr));
 	fam = addr_family_name(r->addr->family);
 	type = addr_type_name(r->addr->socktype);
+	syn_text(r->syn_sent, syn, sizeof(syn));
 	if (r->outcome == ATTEMPT_CONNECTED)
-		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: connected in %.3f ms",
-		    r->target, r->number, w, fam, type, r->start_ms, r->time_ms);
+		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: connected in %.3f ms%s",
+		    r->target, r->number, w, fam, type, r->start_ms, r->time_ms, syn);
 	else
-		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: %s after %.1f ms: %s",
+		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: %s after %.1f ms: %s%s",
 		    r->target, r->number, w, fam, type, r->start_ms,
 		    r->outcome == ATTEMPT_FAILED ? "failed" : "cancelled", r->time_ms,
-		    r->error != NULL ? r->error : "unknown");
+		    r->error != NULL ? r->error : "unknown", syn);
 }
 
 static void
@@ -415,11 +439,11 @@ on_probe(void *arg, const struct probe_result *r)
 static void
 print_connected(const struct session_summary *s)
 {
-	char buf[ADDR_STRLEN];
+	char buf[ADDR_STRLEN], syn[48];
 
-	fprintf(rout(), "%s: %s (%s %s) open, handshake %.3f ms", s->target,
+	fprintf(rout(), "%s: %s (%s %s) open, handshake %.3f ms%s", s->target,
 	    addr_format(s->addr, buf, sizeof(buf)), addr_family_name(s->addr->family),
-	    addr_type_name(s->addr->socktype), s->connect_ms);
+	    addr_type_name(s->addr->socktype), s->connect_ms, syn_text(s->syn_sent, syn, sizeof(syn)));
 	if (s->local != NULL)
 		fprintf(rout(), ", source %s", source_text(s, buf, sizeof(buf), false));
 	fprintf(rout(), "\n");
@@ -428,7 +452,7 @@ print_connected(const struct session_summary *s)
 static void
 print_summary(const struct session_summary *s)
 {
-	char buf[ADDR_STRLEN], pct[16];
+	char buf[ADDR_STRLEN], pct[16], syn[48];
 
 	if (s->pipe) {
 		if (s->error != NULL)
@@ -459,6 +483,7 @@ print_summary(const struct session_summary *s)
 		fprintf(rout(), ", no reply to connect");
 	if (s->attempts > 1)
 		fprintf(rout(), " (%d attempts)", s->attempts);
+	fprintf(rout(), "%s", syn_text(s->syn_sent, syn, sizeof(syn)));
 	if (s->duplicates > 0 || s->late > 0)
 		fprintf(rout(), ", %lld duplicates, %lld late", s->duplicates, s->late);
 	if (s->unrecognised > 0)

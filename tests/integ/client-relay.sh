@@ -26,6 +26,7 @@ DELAY=25 EVERY=10
 relay() {
 	rm -f "$T/$1.stats"
 	ip netns exec $R "$RELAY" "$1" $DELAY $EVERY 240 "$T/$1.stats" 2>"$T/$1.err" &
+	eval "${1}_pid=$!" # ip netns exec execs the relay: SIGUSR1 reaches it
 	at_exit "kill $! 2>/dev/null"
 	wait_for 10 test -s "$T/$1.stats" || {
 		grep -q TUNSETIFF "$T/$1.err" && skip "cannot create a TUN device: $(cat "$T/$1.err")"
@@ -109,9 +110,33 @@ assert sum(r['retransmitted'] for r in p) >= 1, p
 assert s['retransmitted_probes'] == sum(r['retransmitted'] for r in p if r['status'] == 'ok'), (s, p)
 assert s['rtt_clean_min_ms'] >= 50 and s['rtt_clean_avg_ms'] <= s['rtt_avg_ms'], s
 assert s['rtt_clean_max_ms'] <= s['rtt_max_ms'], s
-assert all(r['rtt_ms'] >= 50 for r in p), p" <<EOF || fail "TCP $fam --json: $out"
+assert all(r['rtt_ms'] >= 50 for r in p), p
+a = [r for r in recs if r['type'] == 'attempt']
+assert len(a) == 1 and a[0]['syn_sent'] == 1 and s['syn_sent'] == 1, (a, s)" <<EOF || fail "TCP $fam --json: $out"
 $out
 EOF
+
+	# The first SYN of every handshake lost (the relay's SYN mode): the
+	# handshake takes TCP's SYN timeout (1 s) more, and says why.
+	syn_mode
+	out=$(cx -v -c 1 -W 5s $addr 7007); rc=$?
+	syn_mode
+	echo "$out"
+	expect_eq "TCP $fam SYN lost exit" $rc 0
+	echo "$out" | grep -q "attempt 1 to .* connected in [0-9.]* ms (SYN sent [2-9] times)$" ||
+		fail "TCP $fam SYN lost: the attempt does not say so: $out"
+	echo "$out" | grep -q "0% loss, connect [0-9.]* ms (SYN sent [2-9] times), 0 retransmissions$" ||
+		fail "TCP $fam SYN lost: the summary does not say so: $out"
+	conn=$(echo "$out" | sed -n 's/.* loss, connect \([0-9.]*\) ms.*/\1/p')
+	ms_ge "$conn" 1000 || fail "TCP $fam: connect $conn ms with the first SYN lost"
+	echo "ok: TCP $fam: first SYN lost, connect $conn ms, said"
+}
+
+# syn_mode: the client's side relay (ta) turns its SYN mode on, or off.
+syn_mode() {
+	_was=$(grep -c synmode "$T/ta.stats")
+	kill -USR1 "$ta_pid"
+	wait_for 5 test "$(grep -c synmode "$T/ta.stats")" != "$_was" || hard "relay SYN mode"
 }
 
 udp_part() {

@@ -9,11 +9,15 @@
  * data packet (a TCP segment with payload, a UDP datagram) is dropped
  * instead: deterministic, so a test can count what was lost; other
  * packets (SYN, pure ACKs, FIN, ICMP) are delayed, never dropped. EVERY 0
- * drops nothing. The relay ends by itself after SECONDS.
+ * drops nothing. SIGUSR1 turns on, and again off, SYN mode: the first
+ * transmission of every SYN is dropped, its retransmission passes, so
+ * each handshake costs one SYN timeout. The relay ends by itself after
+ * SECONDS.
  * STATS is rewritten (renamed into place, never seen half-written) after
- * each packet: "packets P data D dropped X overflow O tcp T udp U" (T and
- * U: the drops of each protocol, so that a test counting UDP is not
- * misled by a stray TCP retransmission), and holds the same line with
+ * each packet: "packets P data D dropped X overflow O tcp T udp U syn S"
+ * (T and U: the data drops of each protocol, so that a test counting UDP
+ * is not misled by a stray TCP retransmission; S: SYNs dropped), "synmode"
+ * at its end while SYN mode is on, and holds the same line with
  * zeros as soon as the device exists, so a test waits for the file.
  * Linux only; elsewhere it says so and exits 77. Exit 1 on errors. */
 #ifdef __linux__
@@ -23,6 +27,7 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +47,13 @@ struct held {
 
 static struct held queue[QUEUE_MAX];
 static size_t qhead, qlen;
-static unsigned long long npackets, ndata, ndropped, noverflow, ntcp, nudp;
+static unsigned long long npackets, ndata, ndropped, noverflow, ntcp, nudp, nsyn;
+static volatile sig_atomic_t syn_toggled;
+static int synmode;
+/* SYNs seen once (SYN mode): a hash of addresses, ports and sequence */
+#define SYNS_MAX 256
+static uint64_t syns[SYNS_MAX];
+static size_t nsyns;
 
 static uint64_t
 now_us(void)
@@ -106,6 +117,48 @@ is_data(const unsigned char *p, size_t len)
 }
 
 static void
+on_usr1(int signo)
+{
+	(void)signo;
+	syn_toggled = 1;
+}
+
+static uint64_t
+fnv(uint64_t h, const unsigned char *p, size_t n)
+{
+	while (n-- > 0)
+		h = (h ^ *p++) * 1099511628211u;
+	return h;
+}
+
+/* SYN mode: a SYN (not a SYN-ACK) dropped the first time it is seen. */
+static int
+syn_first(const unsigned char *p, size_t len)
+{
+	size_t ihl, alen;
+	uint64_t h = 14695981039346656037u;
+
+	if (len >= 20 && p[0] >> 4 == 4 && p[9] == 6) {
+		ihl = (size_t)(p[0] & 0x0f) * 4;
+		alen = 8;
+		h = fnv(h, p + 12, alen);
+	} else if (len >= 40 && p[0] >> 4 == 6 && p[6] == 6) {
+		ihl = 40;
+		alen = 32;
+		h = fnv(h, p + 8, alen);
+	} else
+		return 0;
+	if (len < ihl + 20 || (p[ihl + 13] & 0x12) != 0x02) /* SYN without ACK */
+		return 0;
+	h = fnv(h, p + ihl, 8); /* ports and sequence number */
+	for (size_t i = 0; i < nsyns && i < SYNS_MAX; i++)
+		if (syns[i] == h)
+			return 0;
+	syns[nsyns++ % SYNS_MAX] = h;
+	return 1;
+}
+
+static void
 stats_write(const char *path)
 {
 	char tmp[4096];
@@ -115,8 +168,8 @@ stats_write(const char *path)
 	f = fopen(tmp, "w");
 	if (f == NULL)
 		return;
-	fprintf(f, "packets %llu data %llu dropped %llu overflow %llu tcp %llu udp %llu\n",
-	    npackets, ndata, ndropped, noverflow, ntcp, nudp);
+	fprintf(f, "packets %llu data %llu dropped %llu overflow %llu tcp %llu udp %llu syn %llu%s\n",
+	    npackets, ndata, ndropped, noverflow, ntcp, nudp, nsyn, synmode ? " synmode" : "");
 	if (fclose(f) == 0)
 		rename(tmp, path);
 }
@@ -132,6 +185,11 @@ take(int fd, uint64_t delay_us, unsigned long every, const char *stats)
 		struct held *h;
 		int proto = is_data(buf, (size_t)n);
 		npackets++;
+		if (synmode && syn_first(buf, (size_t)n)) {
+			nsyn++;
+			stats_write(stats);
+			continue;
+		}
 		if (proto != 0) {
 			ndata++;
 			if (every > 0 && ndata % every == 0) {
@@ -185,6 +243,7 @@ main(int argc, char **argv)
 {
 	uint64_t delay_us, end_us;
 	unsigned long every;
+	sigset_t usr1, waitmask;
 	int fd;
 
 	if (argc != 6) {
@@ -197,6 +256,13 @@ main(int argc, char **argv)
 	fd = tun_open(argv[1]);
 	if (fd == -1)
 		return 1;
+	/* SIGUSR1 only inside ppoll(), so that one sent while a packet is
+	 * handled is not left waiting for the next packet. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &waitmask);
+	sigdelset(&waitmask, SIGUSR1);
+	signal(SIGUSR1, on_usr1);
 	stats_write(argv[5]);
 	for (;;) {
 		uint64_t now = now_us(), until = end_us;
@@ -210,9 +276,14 @@ main(int argc, char **argv)
 		until = until > now ? until - now : 0;
 		ts.tv_sec = (time_t)(until / 1000000u);
 		ts.tv_nsec = (long)(until % 1000000u) * 1000;
-		if (ppoll(&p, 1, &ts, NULL) == -1 && errno != EINTR) {
+		if (ppoll(&p, 1, &ts, &waitmask) == -1 && errno != EINTR) {
 			perror("netrelay: poll");
 			return 1;
+		}
+		if (syn_toggled) {
+			syn_toggled = 0;
+			synmode = !synmode;
+			stats_write(argv[5]);
 		}
 		if (p.revents & POLLIN)
 			take(fd, delay_us, every, argv[5]);
