@@ -136,8 +136,11 @@ EOF
 syn_mode() {
 	_was=$(grep -c synmode "$T/ta.stats")
 	kill -USR1 "$ta_pid"
-	wait_for 5 test "$(grep -c synmode "$T/ta.stats")" != "$_was" || hard "relay SYN mode"
+	wait_for 5 syn_mode_not "$_was" ||
+		hard "relay SYN mode: $(cat "$T/ta.stats" "$T/ta.err")"
 }
+# syn_mode_not N: the relay's stats no longer say N times "synmode".
+syn_mode_not() { [ "$(grep -c synmode "$T/ta.stats")" != "$1" ]; }
 
 udp_part() {
 	fam=$1 addr=$2

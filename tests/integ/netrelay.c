@@ -17,7 +17,8 @@
  * each packet: "packets P data D dropped X overflow O tcp T udp U syn S"
  * (T and U: the data drops of each protocol, so that a test counting UDP
  * is not misled by a stray TCP retransmission; S: SYNs dropped), "synmode"
- * at its end while SYN mode is on, and holds the same line with
+ * at its end while SYN mode is on (stderr notes each change and SYN dropped),
+ * and holds the same line with
  * zeros as soon as the device exists, so a test waits for the file.
  * Linux only; elsewhere it says so and exits 77. Exit 1 on errors. */
 #ifdef __linux__
@@ -186,6 +187,7 @@ take(int fd, uint64_t delay_us, unsigned long every, const char *stats)
 		int proto = is_data(buf, (size_t)n);
 		npackets++;
 		if (synmode && syn_first(buf, (size_t)n)) {
+			fprintf(stderr, "netrelay: first SYN dropped (packet %llu)\n", npackets);
 			nsyn++;
 			stats_write(stats);
 			continue;
@@ -283,6 +285,8 @@ main(int argc, char **argv)
 		if (syn_toggled) {
 			syn_toggled = 0;
 			synmode = !synmode;
+			fprintf(stderr, "netrelay: SYN mode %s after %llu packets\n", synmode ? "on" : "off",
+			    npackets);
 			stats_write(argv[5]);
 		}
 		if (p.revents & POLLIN)
