@@ -17,9 +17,9 @@
  * each packet: "packets P data D dropped X overflow O tcp T udp U syn S"
  * (T and U: the data drops of each protocol, so that a test counting UDP
  * is not misled by a stray TCP retransmission; S: SYNs dropped), "synmode"
- * at its end while SYN mode is on (stderr notes each change and SYN dropped),
- * and holds the same line with
- * zeros as soon as the device exists, so a test waits for the file.
+ * at its end while SYN mode is on (stderr notes each change and SYN
+ * dropped), and holds the same line with zeros as soon as the device
+ * exists, so a test waits for the file.
  * Linux only; elsewhere it says so and exits 77. Exit 1 on errors. */
 #ifdef __linux__
 #define _GNU_SOURCE /* ppoll */
