@@ -306,6 +306,20 @@ else
 	echo "note: no compiler for the shim: the late interrupt is not checked"
 fi
 
+# -A over UDP interrupted while its probes are unanswered: the attempt
+# was cancelled by the interrupt, not failed.
+bad dgram-silent
+"$ANYECHO" -A -u --json -c 5 127.0.0.1 $BP >"$T/out" 2>&1 &
+_p=$!
+(sleep 40; kill -9 $_p) 2>/dev/null &
+at_exit "kill $! $_p 2>/dev/null"
+wait_for 20 catching $_p 2 || hard "anyecho -A -u never set up its SIGINT handler"
+wait_for 10 sockets $_p 1 || hard "anyecho -A -u did not start"
+kill -INT $_p
+wait $_p; rc=$?
+expect_eq "-A -u interrupted exit" $rc 1
+expect_in "-A -u interrupted attempt" "$(cat "$T/out")" '"outcome":"cancelled","error":"interrupted"'
+
 # A race over 60 addresses that never answer: --connect-timeout bounds the
 # race as a whole (it took 5 s here before: 60 attempts 100 ms apart).
 bad blackhole 60
