@@ -334,9 +334,12 @@ session_finish(struct session *s)
 		s->unanswered = true;
 		t->winner = s;
 	}
-	if (t->c->o.mode == CLIENT_ALL && t->c->stopping) /* a datagram one, unanswered yet */
-		attempt_report(s, ATTEMPT_CANCELLED, "interrupted");
-	else if (t->c->o.mode == CLIENT_ALL) /* a datagram address that never answered */
+	if (t->c->o.mode == CLIENT_ALL && t->c->stopping && !s->reported) {
+		/* a datagram address not answered yet: still connecting */
+		snprintf(s->err, sizeof(s->err), "interrupted");
+		attempt_report(s, ATTEMPT_CANCELLED, s->err);
+	}
+	if (t->c->o.mode == CLIENT_ALL) /* a datagram address that never answered */
 		attempt_report(s, ATTEMPT_FAILED, s->err[0] != '\0' ? s->err : "no reply");
 	session_close(s);
 	s->done = true;

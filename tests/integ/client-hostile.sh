@@ -319,6 +319,8 @@ kill -INT $_p
 wait $_p; rc=$?
 expect_eq "-A -u interrupted exit" $rc 1
 expect_in "-A -u interrupted attempt" "$(cat "$T/out")" '"outcome":"cancelled","error":"interrupted"'
+expect_in "-A -u interrupted summary" "$(cat "$T/out")" '"reachable":false'
+expect_in "-A -u interrupted summary" "$(cat "$T/out")" '"error":"interrupted","timestamp"'
 
 # A race over 60 addresses that never answer: --connect-timeout bounds the
 # race as a whole (it took 5 s here before: 60 attempts 100 ms apart).
