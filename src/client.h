@@ -81,10 +81,16 @@ struct session_summary {
 	 * attempt; handshake_ms is the winner's own. */
 	int attempts;
 	double handshake_ms;
+	long long syn_sent;         /* TCP: SYNs the handshake took; 0: unknown */
 	int preferred_family;       /* IPv6 if the target has an IPv6 address */
 	bool fallback;              /* the preferred family failed, another won */
 	const char *fallback_error; /* what became of the preferred family */
 	long long retransmits;      /* TCP_INFO tcpi_total_retrans during the run; -1: n/a */
+	/* TCP: the received probes whose time includes a retransmission, and
+	 * the RTTs of the others, the path's own (valid when received exceeds
+	 * retransmitted_probes and retransmits >= 0) */
+	long long retransmitted_probes;
+	double clean_min, clean_avg, clean_max, clean_mdev;
 	size_t index;               /* --all: the address's place in the resolver's answer */
 };
 
@@ -130,6 +136,7 @@ struct attempt_result {
 	double time_ms;  /* from its start to its outcome */
 	enum attempt_outcome outcome;
 	const char *error; /* the cause; NULL when connected */
+	long long syn_sent; /* TCP: SYNs sent (a lost one is sent again); 0: unknown */
 	bool pipe;         /* pipe mode: stdout carries the echo */
 };
 

@@ -54,6 +54,7 @@ struct session {
 	bool probing;        /* datagram: probes run before the first reply */
 	bool unanswered;     /* ... and ended with none: summarised, not reached */
 	double handshake_ms; /* its own connect time */
+	long long syn_sent;  /* TCP: SYNs its handshake took (TCP_INFO); 0 unknown */
 	size_t index;        /* --all: place in the resolver's answer */
 	/* honest numbers (probe.c) */
 	long long lost_open;     /* datagram probes reported lost and not yet late */
@@ -61,6 +62,9 @@ struct session {
 	long long retrans0;      /* TCP: tcpi_total_retrans when probing began; -1 n/a */
 	long long retrans_probe; /* ... when the probe in flight was sent */
 	long long retransmits;   /* ... during the run */
+	long long rtx_probes;    /* TCP: intact echoes whose time includes one */
+	double cmin, cmax, csum, csq; /* RTTs of the other intact echoes */
+	bool last_retx;          /* the last echo counted is one of rtx_probes */
 	bool overdue;            /* stream: the echo missed -W; one more -W, then lost */
 	bool last_late;          /* stream: the last echo was late (not received) */
 };
@@ -132,6 +136,8 @@ bool session_attempt_failed(struct session *s, int e);
 
 /* probe.c: verified probes over a connected session */
 void probe_start(struct session *s);
+/* TCP_INFO's count of retransmitted segments (SYNs too), -1 where none */
+long long probe_tcp_retrans(const struct session *s);
 
 /* probe_pmtu.c: --pmtu, the path MTU search over a connected datagram
  * session; returns false when the session is not one it can search. */

@@ -123,6 +123,12 @@ tcp_total_retrans(const struct session *s)
 #endif
 }
 
+long long
+probe_tcp_retrans(const struct session *s)
+{
+	return tcp_total_retrans(s);
+}
+
 /* Retransmissions since probing began, kept in the session for its
  * summary (the socket is closed by then). Returns the kernel's count. */
 static long long
@@ -145,6 +151,27 @@ record_rtt(struct session *s, double rtt)
 	s->rsum += rtt;
 	s->rsq += rtt * rtt;
 	s->received++;
+}
+
+/* TCP: an RTT that includes a retransmission measures TCP's recovery;
+ * the others measure the path, kept apart for the summary. Called after
+ * record_rtt(). */
+static void
+record_clean_rtt(struct session *s, double rtt, bool retransmitted)
+{
+	long long n = s->received - s->rtx_probes; /* this one included */
+
+	s->last_retx = retransmitted;
+	if (retransmitted) {
+		s->rtx_probes++;
+		return;
+	}
+	if (n == 1 || rtt < s->cmin)
+		s->cmin = rtt;
+	if (rtt > s->cmax)
+		s->cmax = rtt;
+	s->csum += rtt;
+	s->csq += rtt * rtt;
 }
 
 static bool
@@ -246,6 +273,7 @@ stream_reply_done(struct session *s)
 		report_rt(s, seq, (int)size, rtt, PROBE_MISMATCH, msg, retransmitted);
 	} else {
 		record_rtt(s, rtt);
+		record_clean_rtt(s, rtt, retransmitted);
 		report_rt(s, seq, (int)size, rtt, PROBE_OK, NULL, retransmitted);
 	}
 	if (more_probes(s))
@@ -277,6 +305,12 @@ stream_surplus(struct session *s, size_t extra)
 		s->received--;
 		s->rsum -= rtt;
 		s->rsq -= rtt * rtt;
+		if (s->last_retx)
+			s->rtx_probes--;
+		else {
+			s->csum -= rtt;
+			s->csq -= rtt * rtt;
+		}
 		s->mismatched++;
 	} else if (s->last_late) { /* likewise for one counted late */
 		s->late--;
@@ -529,7 +563,7 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		dgram_unrecognised(s, n);
 		return;
 	}
-	if (!s->connected) /* the first reply: the address is reached */
+	if (!s->connected || !s->reported) /* the first reply: the address is reached */
 		session_answered(s);
 	d = payload_dgram_diff(c->seed, hdr, p, n, size);
 	if (s->nsent - seq > s->cap || GOT(s, seq) == SLOT_FORGOTTEN) {

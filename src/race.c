@@ -84,6 +84,17 @@ session_connect_error(struct session *s, int e)
 
 /* ---- attempts: every connection attempt of a race, reported ---- */
 
+/* TCP: the SYNs sent so far, before any data (TCP_INFO counts SYN
+ * retransmissions with the rest): a handshake that took a second more
+ * than the path's round trip lost its first SYN (or the SYN-ACK). */
+static long long
+session_syns(const struct session *s)
+{
+	long long r = probe_tcp_retrans(s);
+
+	return r >= 0 ? r + 1 : 0;
+}
+
 static void
 append_err(char *buf, size_t size, const char *msg)
 {
@@ -92,10 +103,11 @@ append_err(char *buf, size_t size, const char *msg)
 	snprintf(buf + len, size - len, "%s%s", len ? "; " : "", msg);
 }
 
-/* The attempt's outcome, once: to the report, and, for IPv6 (the
- * preferred family whenever there is an IPv6 address), to what the
- * fallback warning will say. Not in --all, where
- * each address's summary is its outcome. */
+/* The attempt's outcome, once: to the report, and in a race, for IPv6
+ * (the preferred family whenever there is an IPv6 address), to what the
+ * fallback warning will say. In --all every address is one attempt,
+ * numbered in the resolver's order (its row's place), its start counted
+ * from the target's first: a late one waited for a free slot. */
 static void
 attempt_report(struct session *s, enum attempt_outcome o, const char *why)
 {
@@ -104,10 +116,10 @@ attempt_report(struct session *s, enum attempt_outcome o, const char *why)
 	uint64_t now = evloop_clock_us();
 	struct attempt_result r;
 
-	if (c->o.mode == CLIENT_ALL || s->reported || s->number == 0)
+	if (s->reported || s->number == 0)
 		return;
 	s->reported = true;
-	if (o != ATTEMPT_CONNECTED && s->addr.family == AF_INET6)
+	if (c->o.mode != CLIENT_ALL && o != ATTEMPT_CONNECTED && s->addr.family == AF_INET6)
 		append_err(t->ferr, sizeof(t->ferr), why);
 	if (c->rep.attempt == NULL)
 		return;
@@ -120,6 +132,7 @@ attempt_report(struct session *s, enum attempt_outcome o, const char *why)
 	r.outcome = o;
 	r.error = o == ATTEMPT_CONNECTED ? NULL : why;
 	r.pipe = c->o.pipe;
+	r.syn_sent = s->syn_sent > 0 ? s->syn_sent : session_syns(s);
 	c->rep.attempt(c->rep.arg, &r);
 }
 
@@ -219,6 +232,7 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->input_ended = s->stdin_eof && s->txlen == 0;
 	sum->attempts = s->t->nattempts;
 	sum->handshake_ms = s->handshake_ms;
+	sum->syn_sent = s->syn_sent;
 	sum->preferred_family = target_pref_family(s->t);
 	/* A fallback only when an attempt of the preferred family really
 	 * failed or was cancelled unanswered (t->ferr), not merely because
@@ -228,6 +242,15 @@ summarize(struct session *s, struct session_summary *sum)
 	    s->addr.family != AF_INET6 && s->t->ferr[0] != '\0';
 	sum->fallback_error = sum->fallback ? s->t->ferr : NULL;
 	sum->retransmits = s->retransmits;
+	sum->retransmitted_probes = s->rtx_probes;
+	if (s->received > s->rtx_probes) {
+		long long n = s->received - s->rtx_probes;
+		double avg = s->csum / (double)n, var = s->csq / (double)n - avg * avg;
+		sum->clean_min = s->cmin;
+		sum->clean_max = s->cmax;
+		sum->clean_avg = avg;
+		sum->clean_mdev = var > 0 ? sqrt(var) : 0;
+	}
 	sum->index = s->index;
 	if (s->unanswered) /* a datagram address that never answered */
 		sum->connect_ms = sum->handshake_ms = -1;
@@ -311,6 +334,13 @@ session_finish(struct session *s)
 		s->unanswered = true;
 		t->winner = s;
 	}
+	if (t->c->o.mode == CLIENT_ALL && t->c->stopping && !s->reported) {
+		/* a datagram address not answered yet: still connecting */
+		snprintf(s->err, sizeof(s->err), "interrupted");
+		attempt_report(s, ATTEMPT_CANCELLED, s->err);
+	}
+	if (t->c->o.mode == CLIENT_ALL) /* a datagram address that never answered */
+		attempt_report(s, ATTEMPT_FAILED, s->err[0] != '\0' ? s->err : "no reply");
 	session_close(s);
 	s->done = true;
 	if (s->connected || t->c->o.mode == CLIENT_ALL) {
@@ -474,6 +504,9 @@ session_start(struct target *t, const struct addr *a)
 	if (c->o.mode == CLIENT_ALL) {
 		/* all_pump() counted it started: its place in the answer */
 		s->index = t->nqueued_started - 1;
+		s->number = (int)s->index + 1;
+		if (s->index == 0)
+			t->first_us = s->t0_us;
 		c->inflight++;
 	} else if (c->o.mode == CLIENT_RACE && !t->raced) {
 		/* A flag, not evtimer_armed(): a deadline that is due but not
@@ -749,6 +782,17 @@ target_resolve(struct target *t)
 
 /* ---- the winner ---- */
 
+/* --all: an IP datagram address is reached, as in the race, when its
+ * first reply comes back (connect() only named the peer): its attempt
+ * and connect time wait for that (session_answered), or it fails when
+ * the session ends without one. --pmtu reads its own replies. */
+static bool
+all_dgram_waits(const struct session *s)
+{
+	return s->addr.socktype == SOCK_DGRAM &&
+	    (s->addr.family == AF_INET || s->addr.family == AF_INET6) && !s->t->c->o.pmtu;
+}
+
 static void
 session_connected(struct session *s)
 {
@@ -758,12 +802,17 @@ session_connected(struct session *s)
 
 	evloop_timer_cancel(c->loop, &s->ctimer);
 	s->connected = true;
+	s->syn_sent = session_syns(s);
 	s->handshake_ms = (double)(now - s->t0_us) / 1000.0;
 	/* In a race, the time the user waited: from the first attempt. */
 	s->connect_ms = c->o.mode == CLIENT_ALL ? s->handshake_ms
 						: (double)(now - t->first_us) / 1000.0;
 	session_note_local(s);
-	if (c->o.mode != CLIENT_ALL) {
+	if (c->o.mode == CLIENT_ALL && all_dgram_waits(s))
+		s->connect_ms = s->handshake_ms = -1; /* until its first reply */
+	else if (c->o.mode == CLIENT_ALL)
+		attempt_report(s, ATTEMPT_CONNECTED, NULL);
+	else {
 		char why[ERRLEN], w[ADDR_STRLEN + 16];
 		/* First to connect wins; the others are cancelled. */
 		t->winner = s;
@@ -812,8 +861,14 @@ session_attempt_failed(struct session *s, int e)
 void
 session_answered(struct session *s)
 {
-	if (!s->connected)
+	if (!s->connected) {
 		session_connected(s);
+		return;
+	}
+	if (s->t->c->o.mode == CLIENT_ALL && !s->reported) {
+		s->connect_ms = s->handshake_ms = (double)(evloop_clock_us() - s->t0_us) / 1000.0;
+		attempt_report(s, ATTEMPT_CONNECTED, NULL);
+	}
 }
 
 /* ---- the race module's side of the client ---- */
@@ -868,10 +923,11 @@ all_target_interrupted(struct target *t)
 	for (struct session *s = t->sessions; s != NULL; s = s->next) {
 		if (s->done)
 			continue;
+		snprintf(s->err, sizeof(s->err), "interrupted");
+		attempt_report(s, ATTEMPT_CANCELLED, s->err); /* socket open: its SYNs */
 		session_close(s);
 		s->done = true;
 		c->inflight--;
-		snprintf(s->err, sizeof(s->err), "interrupted");
 		summarize(s, &sum);
 		c->rep.summary(c->rep.arg, &sum);
 	}

@@ -54,7 +54,7 @@ worse(enum report_outcome status)
 static void json_strval(const char *v);
 static void dns_warn(const char *target);
 static const struct dnsrow *dns_find(const char *target, int family);
-static void print_dns_row(const char *target, int family);
+static void print_dns_row(const char *target, int family, int sw);
 static bool dns_interrupted(int status);
 static bool target_lookup_interrupted(const char *target);
 static const char *dns_qtype(int family);
@@ -130,6 +130,27 @@ json_ms(const char *key, double v, bool valid)
 		fprintf(rout(), ",\"%s\":%.3f", key, v);
 	else
 		fprintf(rout(), ",\"%s\":null", key);
+}
+
+/* A count that is 0 when unknown: null then. */
+static void
+json_count(const char *key, long long n)
+{
+	if (n > 0)
+		fprintf(rout(), ",\"%s\":%lld", key, n);
+	else
+		fprintf(rout(), ",\"%s\":null", key);
+}
+
+/* TCP: " (SYN sent 2 times)" when the handshake lost a SYN, else "". */
+static const char *
+syn_text(long long syn_sent, char *buf, size_t len)
+{
+	if (syn_sent > 1)
+		snprintf(buf, len, " (SYN sent %lld times)", syn_sent);
+	else
+		buf[0] = '\0';
+	return buf;
 }
 
 static const char *const status_names[] = { "ok", "lost", "mismatch", "duplicate", "late",
@@ -242,6 +263,15 @@ source_text(const struct session_summary *s, char *buf, size_t len, bool host_on
 	return host_only ? addr_format_host(s->local, buf, len) : addr_format(s->local, buf, len);
 }
 
+/* TCP: RTTs of the probes that waited for no retransmission, the path's
+ * own; the full set's average measures TCP's recovery as well. */
+static bool
+has_clean_rtt(const struct session_summary *s)
+{
+	return !s->pipe && s->connected && s->retransmits >= 0 &&
+	    s->received > s->retransmitted_probes;
+}
+
 static void
 json_source(const struct session_summary *s)
 {
@@ -283,6 +313,7 @@ json_summary(const struct session_summary *s)
 	fprintf(rout(), ",\"attempts\":%d", s->attempts);
 	json_ms("handshake_ms", s->handshake_ms,
 	    s->connected && s->attempts > 0 && s->handshake_ms >= 0);
+	json_count("syn_sent", s->connected ? s->syn_sent : 0);
 	fprintf(rout(), ",\"preferred_family\":");
 	if (s->preferred_family == AF_INET || s->preferred_family == AF_INET6)
 		fprintf(rout(), "\"%s\"", addr_family_name(s->preferred_family));
@@ -291,13 +322,18 @@ json_summary(const struct session_summary *s)
 	fprintf(rout(), ",\"fallback\":%s,", s->fallback ? "true" : "false");
 	json_str("fallback_error", s->fallback_error);
 	if (s->connected && s->retransmits >= 0)
-		fprintf(rout(), ",\"tcp_retransmits\":%lld", s->retransmits);
+		fprintf(rout(), ",\"tcp_retransmits\":%lld,\"retransmitted_probes\":%lld",
+		    s->retransmits, s->retransmitted_probes);
 	else
-		fprintf(rout(), ",\"tcp_retransmits\":null");
+		fprintf(rout(), ",\"tcp_retransmits\":null,\"retransmitted_probes\":null");
 	json_ms("rtt_min_ms", s->rtt_min, s->received > 0);
 	json_ms("rtt_avg_ms", s->rtt_avg, s->received > 0);
 	json_ms("rtt_max_ms", s->rtt_max, s->received > 0);
 	json_ms("rtt_mdev_ms", s->rtt_mdev, s->received > 0);
+	json_ms("rtt_clean_min_ms", s->clean_min, has_clean_rtt(s));
+	json_ms("rtt_clean_avg_ms", s->clean_avg, has_clean_rtt(s));
+	json_ms("rtt_clean_max_ms", s->clean_max, has_clean_rtt(s));
+	json_ms("rtt_clean_mdev_ms", s->clean_mdev, has_clean_rtt(s));
 	if (s->pipe)
 		fprintf(rout(), ",\"bytes_sent\":%llu,\"bytes_received\":%llu",
 		    (unsigned long long)s->bytes_sent, (unsigned long long)s->bytes_received);
@@ -318,6 +354,7 @@ json_attempt(const struct attempt_result *r)
 	fprintf(rout(), ",\"attempt\":%d,\"start_ms\":%.3f,\"time_ms\":%.3f,\"outcome\":\"%s\",",
 	    r->number, r->start_ms, r->time_ms, outcome_names[r->outcome]);
 	json_str("error", r->error);
+	json_count("syn_sent", r->syn_sent);
 	json_end();
 }
 
@@ -328,10 +365,12 @@ json_attempt(const struct attempt_result *r)
 static void
 on_attempt(void *arg, const struct attempt_result *r)
 {
-	char w[ADDR_STRLEN + 16], host[ADDR_STRLEN];
+	char w[ADDR_STRLEN + 16], host[ADDR_STRLEN], syn[48];
 	const char *fam, *type;
 
 	(void)arg;
+	if (ro.pmtu) /* every address is searched alone: its pmtu record says it */
+		return;
 	if (ro.json) {
 		json_attempt(r);
 		return;
@@ -345,14 +384,15 @@ on_attempt(void *arg, const struct attempt_result *r)
 		snprintf(w, sizeof(w), "%s port %d", host, addr_port(r->addr));
 	fam = addr_family_name(r->addr->family);
 	type = addr_type_name(r->addr->socktype);
+	syn_text(r->syn_sent, syn, sizeof(syn));
 	if (r->outcome == ATTEMPT_CONNECTED)
-		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: connected in %.3f ms",
-		    r->target, r->number, w, fam, type, r->start_ms, r->time_ms);
+		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: connected in %.3f ms%s",
+		    r->target, r->number, w, fam, type, r->start_ms, r->time_ms, syn);
 	else
-		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: %s after %.1f ms: %s",
+		log_info("%s: attempt %d to %s (%s %s) at +%.1f ms: %s after %.1f ms: %s%s",
 		    r->target, r->number, w, fam, type, r->start_ms,
 		    r->outcome == ATTEMPT_FAILED ? "failed" : "cancelled", r->time_ms,
-		    r->error != NULL ? r->error : "unknown");
+		    r->error != NULL ? r->error : "unknown", syn);
 }
 
 static void
@@ -399,11 +439,11 @@ on_probe(void *arg, const struct probe_result *r)
 static void
 print_connected(const struct session_summary *s)
 {
-	char buf[ADDR_STRLEN];
+	char buf[ADDR_STRLEN], syn[48];
 
-	fprintf(rout(), "%s: %s (%s %s) open, handshake %.3f ms", s->target,
+	fprintf(rout(), "%s: %s (%s %s) open, handshake %.3f ms%s", s->target,
 	    addr_format(s->addr, buf, sizeof(buf)), addr_family_name(s->addr->family),
-	    addr_type_name(s->addr->socktype), s->connect_ms);
+	    addr_type_name(s->addr->socktype), s->connect_ms, syn_text(s->syn_sent, syn, sizeof(syn)));
 	if (s->local != NULL)
 		fprintf(rout(), ", source %s", source_text(s, buf, sizeof(buf), false));
 	fprintf(rout(), "\n");
@@ -412,7 +452,7 @@ print_connected(const struct session_summary *s)
 static void
 print_summary(const struct session_summary *s)
 {
-	char buf[ADDR_STRLEN], pct[16];
+	char buf[ADDR_STRLEN], pct[16], syn[48];
 
 	if (s->pipe) {
 		if (s->error != NULL)
@@ -443,6 +483,7 @@ print_summary(const struct session_summary *s)
 		fprintf(rout(), ", no reply to connect");
 	if (s->attempts > 1)
 		fprintf(rout(), " (%d attempts)", s->attempts);
+	fprintf(rout(), "%s", syn_text(s->syn_sent, syn, sizeof(syn)));
 	if (s->duplicates > 0 || s->late > 0)
 		fprintf(rout(), ", %lld duplicates, %lld late", s->duplicates, s->late);
 	if (s->unrecognised > 0)
@@ -455,6 +496,11 @@ print_summary(const struct session_summary *s)
 	if (s->received > 0)
 		fprintf(rout(), "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", s->rtt_min, s->rtt_avg,
 		    s->rtt_max, s->rtt_mdev);
+	if (has_clean_rtt(s) && s->retransmitted_probes > 0)
+		fprintf(rout(), "rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms without the %lld "
+		       "retransmitted probe%s\n",
+		    s->clean_min, s->clean_avg, s->clean_max, s->clean_mdev, s->retransmitted_probes,
+		    s->retransmitted_probes == 1 ? "" : "s");
 }
 
 /* The rows' summaries point into the rows: after a realloc, again. */
@@ -538,12 +584,16 @@ short_error(const char *e)
 	return e;
 }
 
-/* Every distinct short cause among the family's failed rows, in order. */
-static void
-family_causes(const char *target, int family, char *buf, size_t len)
+#define CAUSES_MAX 32
+
+/* Every distinct short cause among the family's failed rows, in order
+ * (at most CAUSES_MAX); returns how many. */
+static size_t
+family_causes(const char *target, int family, const char **causes)
 {
-	buf[0] = '\0';
-	for (size_t i = 0; i < run.nrows; i++) {
+	size_t n = 0;
+
+	for (size_t i = 0; i < run.nrows && n < CAUSES_MAX; i++) {
 		const struct row *r = &run.rows[i];
 		const char *why;
 		bool seen = false;
@@ -557,18 +607,18 @@ family_causes(const char *target, int family, char *buf, size_t len)
 			    !reachable(&o->s) && o->error[0] != '\0' &&
 			    strcmp(short_error(o->error), why) == 0;
 		}
-		if (!seen) {
-			size_t l = strlen(buf);
-			snprintf(buf + l, len - l, "%s%s", l ? ", " : "", why);
-		}
+		if (!seen)
+			causes[n++] = why;
 	}
+	return n;
 }
 
 static void
 print_family_line(const char *target, int family)
 {
 	int total = 0, ok = 0;
-	char why[512];
+	const char *causes[CAUSES_MAX];
+	size_t ncauses;
 	const struct dnsrow *d = dns_find(target, family);
 
 	for (size_t i = 0; i < run.nrows; i++) {
@@ -582,15 +632,20 @@ print_family_line(const char *target, int family)
 	if (total == 0 && (d == NULL || d->status == RESOLVE_OK ||
 	    (d->status == RESOLVE_ECANCELLED && !dns_interrupted(d->status))))
 		return;
-	family_causes(target, family, why, sizeof(why));
+	ncauses = family_causes(target, family, causes);
 	if (ro.json) {
-		/* "reachable" is a boolean in every record; the count apart. */
+		/* "reachable" is a boolean in every record; the count apart.
+		 * The causes are an array: one may hold a comma itself. */
 		fprintf(rout(), "{\"type\":\"family\",");
 		json_str("target", target);
 		fprintf(rout(), ",\"family\":\"%s\",\"reachable\":%s,\"reachable_count\":%d,\"total\":%d,",
 		    addr_family_name(family), ok > 0 ? "true" : "false", ok, total);
-		json_str("errors", why[0] != '\0' ? why : NULL);
-		fprintf(rout(), ",\"dns\":");
+		fprintf(rout(), "\"errors\":[");
+		for (size_t k = 0; k < ncauses; k++) {
+			fprintf(rout(), "%s", k > 0 ? "," : "");
+			json_strval(causes[k]);
+		}
+		fprintf(rout(), "],\"dns\":");
 		if (d != NULL)
 			fprintf(rout(), "\"%s\"", resolve_status_name(d->status));
 		else
@@ -605,9 +660,9 @@ print_family_line(const char *target, int family)
 	}
 	fprintf(rout(), "%s: %d of %d address%s reachable", addr_family_name(family), ok, total,
 	    total == 1 ? "" : "es");
-	if (ok < total && why[0] != '\0')
-		fprintf(rout(), " (%s)", why);
-	fprintf(rout(), "\n");
+	for (size_t k = 0; ok < total && k < ncauses; k++)
+		fprintf(rout(), "%s%s", k == 0 ? " (" : ", ", causes[k]);
+	fprintf(rout(), "%s\n", ok < total && ncauses > 0 ? ")" : "");
 }
 
 /* The SOURCE column as wide as the target's longest source, so that the
@@ -674,8 +729,12 @@ on_target_done(void *arg, const char *target)
 			size_t after = SIZE_MAX;
 			for (const struct row *r = next_row(target, families[f], &after); r != NULL;
 			    r = next_row(target, families[f], &after)) {
-				snprintf(conn, sizeof(conn), r->s.connected ? "%.1f ms" : "-",
-				    r->s.connect_ms);
+				/* "-": not connected, or a datagram address that
+				 * never answered */
+				if (r->s.connected && r->s.connect_ms >= 0)
+					snprintf(conn, sizeof(conn), "%.1f ms", r->s.connect_ms);
+				else
+					snprintf(conn, sizeof(conn), "-");
 				if (r->s.received > 0)
 					snprintf(rtt, sizeof(rtt), "%.2f/%.2f/%.2f", r->s.rtt_min,
 					    r->s.rtt_avg, r->s.rtt_max);
@@ -692,8 +751,8 @@ on_target_done(void *arg, const char *target)
 				    conn, rtt, pct, short_error(r->error));
 			}
 		}
-		print_dns_row(target, AF_INET6);
-		print_dns_row(target, AF_INET);
+		print_dns_row(target, AF_INET6, sw);
+		print_dns_row(target, AF_INET, sw);
 	}
 	for (i = 0; i < AE_NELEM(families); i++)
 		print_family_line(target, families[i]);
@@ -858,9 +917,10 @@ target_lookup_interrupted(const char *target)
 	return (a != NULL && dns_interrupted(a->status)) || (b != NULL && dns_interrupted(b->status));
 }
 
-/* --all: a family whose lookup gave no address still has its row. */
+/* --all: a family whose lookup gave no address still has its row, with
+ * every column of the others (no source: nothing was sent). */
 static void
-print_dns_row(const char *target, int family)
+print_dns_row(const char *target, int family, int sw)
 {
 	const struct dnsrow *r = dns_find(target, family);
 	char what[48], why[48];
@@ -872,8 +932,8 @@ print_dns_row(const char *target, int family)
 		snprintf(why, sizeof(why), "interrupted");
 	else
 		snprintf(why, sizeof(why), "DNS %s", resolve_status_word(r->status));
-	fprintf(rout(), "%-32s %-4s %-6s %8s %-18s %5s  %s\n", what, addr_family_name(family), "-", "-", "-",
-	    "-", why);
+	fprintf(rout(), "%-32s %-*s %-4s %-6s %8s %-18s %5s  %s\n", what, sw, "-",
+	    addr_family_name(family), "-", "-", "-", "-", why);
 }
 
 /* ---- --pmtu: one verdict per address ---- */

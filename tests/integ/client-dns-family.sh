@@ -83,12 +83,67 @@ assert dns['A']['server'] == '$D', dns"
 	expect_in "-A v6refused row" "$out" "DNS REFUSED"
 	expect_in "-A v6refused v6" "$out" "IPv6: no address (AAAA: DNS server $D refused to resolve v6refused.test)"
 	expect_in "-A v6refused v4" "$out" "IPv4: 1 of 1 address reachable"
+	# The lookup's row has every column, a "-" for its source: FAM and
+	# the rest line up with the header and the address rows.
+	col() { echo "$out" | awk -v p="$1" -v w="$2" 'index($0, p) == 1 { print index($0, w); exit }'; }
+	expect_eq "-A lookup row FAM column" "$(col '(AAAA lookup)' ' IPv6 ')" "$(col ADDRESS ' FAM ')"
+	expect_eq "-A lookup row ERROR column" "$(col '(AAAA lookup)' 'DNS REFUSED')" "$(col ADDRESS ERROR)"
+	expect_eq "-A address row FAM column" "$(col 127.0.0.1: ' IPv4 ')" "$(col ADDRESS ' FAM ')"
+	echo "$out" | grep -q '^(AAAA lookup)  *-  *IPv6 ' || fail "-A lookup row: no source cell: $out"
 	a -A --json v6servfail.test $P >"$T/j"
 	json_check "$T/j" "
 assert dns['AAAA']['status'] == 'servfail' and dns['A']['status'] == 'ok', dns
 fam = {o['family']: o for o in objs if o['type'] == 'family'}
 assert fam['IPv6']['total'] == 0 and fam['IPv6']['dns'] == 'servfail', fam
-assert fam['IPv4']['reachable'] == 1 and fam['IPv4']['dns'] == 'ok', fam"
+assert fam['IPv4']['reachable'] == 1 and fam['IPv4']['dns'] == 'ok', fam
+assert fam['IPv6']['errors'] == [] and fam['IPv4']['errors'] == [], fam
+att = [o for o in objs if o['type'] == 'attempt']
+assert [(a['address'], a['attempt'], a['outcome'], a['error']) for a in att] == \
+    [('127.0.0.1', 1, 'connected', None)], att"
+fi
+
+# -A reports every address's connection attempt, as the race does: a -v
+# line each and an `attempt` record, numbered in the resolver's order
+# (localhost: ::1, then 127.0.0.1; the server listens on IPv4 only). The
+# family record's errors are an array of strings.
+if part "-A attempts" ipv6; then
+	out=$(bounded 60 "$ANYECHO" -A -v -c 1 localhost $P 2>&1); rc=$?
+	expect_eq "-A localhost exit" $rc 1
+	expect_in "-A attempt 1" "$out" \
+		"anyecho: localhost: attempt 1 to ::1 port $P (IPv6 stream) at +0.0 ms: failed after "
+	expect_in "-A attempt 1 cause" "$out" " ms: connection refused by ::1 port $P"
+	expect_in "-A attempt 2" "$out" "anyecho: localhost: attempt 2 to 127.0.0.1 port $P (IPv4 stream) at +"
+	expect_in "-A attempt 2 outcome" "$out" " ms: connected in "
+	expect_in "-A family line" "$out" "IPv6: 0 of 1 address reachable (connection refused)"
+	bounded 60 "$ANYECHO" -A --json -c 1 localhost $P >"$T/j"
+	json_check "$T/j" "
+att = [o for o in objs if o['type'] == 'attempt']
+assert [(a['address'], a['attempt'], a['outcome']) for a in att] == \
+    [('::1', 1, 'failed'), ('127.0.0.1', 2, 'connected')], att
+assert att[0]['error'] == 'connection refused by ::1 port $P' and att[1]['error'] is None, att
+assert att[0]['start_ms'] == 0 and att[1]['start_ms'] >= 0 and att[0]['time_ms'] >= 0, att
+fam = {o['family']: o for o in objs if o['type'] == 'family'}
+assert fam['IPv6']['errors'] == ['connection refused'], fam
+assert fam['IPv4']['errors'] == [], fam"
+	# Datagrams: an address is reached at its first reply, as in the
+	# race, not when connect() named the peer: ::1 answers only ICMP
+	# port unreachable, so its attempt failed and it has no connect time
+	# (it said "connected in 0.0 ms").
+	out=$(bounded 60 "$ANYECHO" -A -u -v -c 1 -W 1s localhost $P 2>&1); rc=$?
+	expect_eq "-A -u localhost exit" $rc 1
+	expect_in "-A -u attempt 1" "$out" \
+		"anyecho: localhost: attempt 1 to ::1 port $P (IPv6 dgram) at +0.0 ms: failed after "
+	expect_in "-A -u attempt 2" "$out" "anyecho: localhost: attempt 2 to 127.0.0.1 port $P (IPv4 dgram) at +"
+	echo "$out" | grep -q "^\[::1\]:$P .* IPv6 dgram  *- " || fail "-A -u: a connect time for ::1: $out"
+	bounded 60 "$ANYECHO" -A -u --json -c 1 -W 1s localhost $P >"$T/j"
+	json_check "$T/j" "
+att = {a['address']: a for a in objs if a['type'] == 'attempt'}
+assert att['::1']['outcome'] == 'failed' and att['::1']['error'], att
+assert att['127.0.0.1']['outcome'] == 'connected' and att['127.0.0.1']['error'] is None, att
+sums = {o['address']: o for o in objs if o['type'] == 'summary'}
+assert sums['::1']['connect_ms'] is None and not sums['::1']['reachable'], sums
+assert isinstance(sums['127.0.0.1']['connect_ms'], float), sums
+assert abs(sums['127.0.0.1']['connect_ms'] - att['127.0.0.1']['time_ms']) < 0.01, (sums, att)"
 fi
 
 if part "dnsmasq" dnsmasq; then

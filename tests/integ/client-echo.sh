@@ -80,8 +80,12 @@ sums = [o for o in objs if o["type"] == "summary"]
 fams = [o for o in objs if o["type"] == "family"]
 atts = [o for o in objs if o["type"] == "attempt"]
 assert all(isinstance(o["timestamp"], float) for o in objs), objs
-assert len(atts) == 1 and atts[0]["outcome"] == "connected" and atts[0]["attempt"] == 1, atts
-assert atts[0]["start_ms"] == 0.0 and atts[0]["error"] is None, atts
+# -A: an attempt per address, in the resolver's order; then -u's one.
+assert [(a["target"], a["address"], a["attempt"], a["outcome"]) for a in atts] == \
+    [("localhost", "::1", 1, "connected"), ("localhost", "127.0.0.1", 2, "connected"),
+     ("127.0.0.1", "127.0.0.1", 1, "connected")], atts
+assert atts[0]["start_ms"] == 0.0 and atts[2]["start_ms"] == 0.0, atts
+assert all(a["error"] is None and a["time_ms"] >= 0 for a in atts), atts
 assert len(probes) == 6 and len(sums) == 3 and len(fams) == 2, (len(probes), len(sums), len(fams))
 for p in probes:
     assert set(p) == {"type", "target", "address", "port", "family", "protocol", "seq", "bytes",
@@ -99,6 +103,7 @@ assert {(s["family"], s["protocol"]) for s in sums} == {("IPv6", "stream"), ("IP
                                                        ("IPv4", "dgram")}
 assert {(f["family"], f["reachable"], f["reachable_count"], f["total"]) for f in fams} == \
     {("IPv6", True, 1, 1), ("IPv4", True, 1, 1)}
+assert all(f["errors"] == [] for f in fams), fams
 print("ok: %d JSON objects checked" % len(objs))
 PY
 stop_server || fail "server exit status $?"

@@ -89,6 +89,18 @@ out=$(cx -A -c 1 --connect-timeout 1s dual.test 7007); rc=$?
 expect_eq "--all exit" $rc 1
 expect_in "--all v6" "$out" "IPv6: 0 of 1 address reachable (no answer)"
 expect_in "--all v4" "$out" "IPv4: 1 of 1 address reachable"
+# -A: every address's attempt, the dead one with its cause.
+out=$(cx -A -v -c 1 --connect-timeout 1s dual.test 7007); rc=$?
+expect_eq "--all -v exit" $rc 1
+expect_in "--all dead attempt" "$out" \
+	"dual.test: attempt 1 to 2001:db8::2 port 7007 (IPv6 stream) at +0.0 ms: failed after "
+expect_in "--all dead attempt cause" "$out" "no answer from 2001:db8::2 port 7007 within 1000 ms"
+expect_in "--all live attempt" "$out" "dual.test: attempt 2 to 192.0.2.2 port 7007 (IPv4 stream) at +"
+out=$(cx -A --json -c 1 --connect-timeout 1s dual.test 7007)
+expect_eq "--all attempt records" "$(echo "$out" | grep -c '"type":"attempt"')" 2
+expect_in "--all dead attempt json" "$out" '"address":"2001:db8::2","port":7007,"family":"IPv6","protocol":"stream","attempt":1,"start_ms":0.000'
+expect_in "--all dead attempt json" "$out" '"outcome":"failed","error":"no answer from 2001:db8::2 port 7007 within 1000 ms"'
+expect_in "--all errors array" "$out" '"family":"IPv6","reachable":false,"reachable_count":0,"total":1,"errors":["no answer"]'
 
 t0=$(now_ms)
 out=$(cx -v --sequential -c 1 --connect-timeout 2s dual.test 7007); rc=$?

@@ -142,6 +142,26 @@ wait_for() {
 
 now_ms() { date +%s%3N; }
 
+# catching PID SIGNUM: the process has a handler for signal SIGNUM (1-32)
+# installed, from /proc/PID/status. Without /proc: after a second, yes.
+# A test sends its signal only then: a background job of a script starts
+# with SIGINT ignored, so one sent early is lost, not handled.
+catching() {
+	if [ ! -r /proc/self/status ]; then
+		sleep 1
+		return 0
+	fi
+	_m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	[ -n "$_m" ] || return 1
+	_m=${_m#????????} # the low 32 bits: shell arithmetic is signed 64-bit
+	[ $(( (0x$_m >> ($2 - 1)) & 1 )) -eq 1 ]
+}
+# sockets PID N: the process has N sockets open or more (Linux /proc).
+sockets() {
+	[ -d /proc/self/fd ] || return 0
+	[ "$(ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'socket:')" -ge "$2" ]
+}
+
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
 # expect_in WHAT TEXT NEEDLE
