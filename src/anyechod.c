@@ -64,7 +64,7 @@ usage(FILE *f)
 	      "      --rate-limit N      datagram replies a second per source\n"
 	      "      --max-owed SIZE     bytes owed to all peers together (default 64M; 0: no limit)\n"
 	      "      --stall-timeout TIME  over the budget, close peers that read nothing this long (default 10s)\n"
-	      "      --max-conns-per-source N  per IPv4 address or IPv6 /64 (default 256; 0: no limit)\n"
+	      "      --max-conns-per-source N  per IPv4 address, IPv6 /64 or link (default 256; 0: no limit)\n"
 	      "      --inetd             started by inetd: stdin is the socket\n"
 	      "      --syslog            log to syslog, not standard error\n"
 	      "      --dns-server LIST   DNS servers to ask: ip[:port],...\n"
