@@ -93,7 +93,9 @@ cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, s
 	if (v > (double)max_ms)
 		return log_errbuf(err, errlen, "bad %s '%s': expected a time from 0 to %ld ms", what, s,
 		    max_ms);
-	*ms = (int)v;
+	/* 0 means "never" (--idle-timeout, --grace, -W, -i): a time written
+	 * above 0 must not become it by losing its fraction of a millisecond. */
+	*ms = v > 0 && v < 1 ? 1 : (int)v;
 	return 0;
 }
 

@@ -12,7 +12,8 @@ int cli_number(const char *what, const char *s, long lo, long hi, long *out, cha
 /* "65536", "64K", "1M", "2G" -> bytes (K, M, G: powers of 1024), from lo to hi. */
 int cli_size(const char *what, const char *s, long lo, long hi, long *out, char *err,
     size_t errlen);
-/* "30", "30s", "1.5", "5m", "250ms" -> milliseconds, at most max_ms. */
+/* "30", "30s", "1.5", "5m", "250ms" -> milliseconds, at most max_ms; a
+ * time above 0 but under 1 ms is 1 ms, never 0 (which often means never). */
 int cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err,
     size_t errlen);
 

@@ -41,6 +41,9 @@ test_durations(void **state)
 	static const struct { const char *s; int want; } ok[] = {
 		{ "30", 30000 }, { "30s", 30000 }, { "1.5", 1500 }, { "5m", 300000 }, { "250ms", 250 },
 		{ "0", 0 }, { ".5s", 500 }, { "3600000ms", 3600000 },
+		/* 0 is "never" for several options: a time above 0 never becomes 0 */
+		{ "0.5ms", 1 }, { "0.0001", 1 }, { "0.0000001s", 1 }, { "0.000ms", 0 },
+		{ "1.5ms", 1 },
 	};
 	static const char *const bad[] = {
 		"", "s", "ms", "-1", " 5", "5 ", "0x10", "1e3", "nan", "inf", "1h", "1.2.3", "61m",
