@@ -24,6 +24,11 @@ int cli_duration(const char *what, const char *s, long max_ms, int *ms, char *er
 #define CLI_DNS_MAX_MS 600000
 int cli_dns_timeout(const char *s, int *ms, char *err, size_t errlen);
 
+/* --dns-server: a comma-separated list of ip[:port] (IPv6 bare, or in
+ * brackets when a port follows), port 1 to 65535. 0, or -1 with one line
+ * naming the bad element in err. */
+int cli_dns_servers(const char *list, char *err, size_t errlen);
+
 /* The resolver's options, alike in both programs: put the long options in
  * the getopt table and offer every option code to cli_resolve_option(). */
 enum { CLI_OPT_DNS_SERVER = 0x1000, CLI_OPT_DNS_TIMEOUT, CLI_OPT_DNS_TRIES };

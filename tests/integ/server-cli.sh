@@ -21,6 +21,9 @@ check 2 "endpoint [::1: missing ']'" -l '[::1'
 check 2 "bad --max-conns '0': expected a number from 1 to 10000000" --max-conns 0
 check 2 "bad --threads 'x': expected a number" --threads x
 check 2 "bad --idle-timeout 'soon': expected a time" --idle-timeout soon
+check 2 "bad DNS server '' in ',': expected ip[:port]" --dns-server , -l foo.invalid:7
+check 2 "bad DNS server '1.2.3.4:99999': port 99999 out of range (1-65535)" --dns-server 1.2.3.4:99999 -n
+check 2 "bad DNS server list '': expected ip[:port]" --dns-server '' -n
 check 2 "bad --unix-mode '999': expected an octal mode" --unix-mode 999
 check 2 "bad --buffer-size '10': expected a size from 512 to 67108864 bytes" --buffer-size 10
 check 2 "bad --buffer-size '65M': expected a size from 512 to 67108864 bytes" --buffer-size 65M
