@@ -59,6 +59,35 @@ elif part "address not available" ipv4; then
 	stop_server || fail "exit status $?"
 fi
 
+# Two -l of ours that overlap (a wildcard and an address of it, on one
+# port and type) are a usage error that says so, before anything is bound:
+# "address already in use" is for another process holding the address.
+if part "own endpoints overlap" ipv4; then
+	P=$(free_port)
+	check 2 "endpoint 127.0.0.1:$P overlaps *:$P given before (IPv4 stream 127.0.0.1:$P is within 0.0.0.0:$P)" \
+		-4 -t -l "*:$P" -l 127.0.0.1:$P
+	check 2 "endpoint *:$P overlaps 127.0.0.1:$P given before (IPv4 dgram 0.0.0.0:$P takes 127.0.0.1:$P)" \
+		-4 -u -l 127.0.0.1:$P -l "*:$P"
+	check 2 "endpoint 127.0.0.1 overlaps * given before" -n -4 -p $P -l '*' -l 127.0.0.1
+	check 2 "endpoint unix:$T/u overlaps unix-dgram:$T/u given before (unix:$T/u holds one socket, not a dgram one and a stream one)" \
+		-n -l unix-dgram:$T/u -l unix:$T/u
+	out=$(bounded 10 "$ANYECHOD" -4 -t -l "*:$P" -l 127.0.0.1:$P 2>&1)
+	case $out in *"in use"*) fail "own overlap reported as in use: $out" ;; esac
+	# Not overlaps: the same endpoint twice (merged), other ports, port 0.
+	out=$(bounded 10 "$ANYECHOD" -n -4 -t -l 127.0.0.1:$P -l 127.0.0.1:$P -l "*:$((P + 1))" \
+		-l '*:0' -l 127.0.0.1:0 2>&1) || fail "no overlap refused: $out"
+	if have_ipv6; then
+		# v6-only [::] and 0.0.0.0 are apart; --dualstack [::] takes IPv4,
+		# and then covers 0.0.0.0 given after it (bound once).
+		out=$(bounded 10 "$ANYECHOD" -n -t -l "[::]:$P" -l 127.0.0.1:$P 2>&1) ||
+			fail "v6-only [::] and 127.0.0.1 refused: $out"
+		check 2 "endpoint 127.0.0.1:$P overlaps [::]:$P given before (IPv4 stream 127.0.0.1:$P is within dual-stack [::]:$P)" \
+			--dualstack -t -l "[::]:$P" -l 127.0.0.1:$P
+		out=$(bounded 10 "$ANYECHOD" -n -t --dualstack -l "[::]:$P" -l 0.0.0.0:$P 2>&1) ||
+			fail "--dualstack [::] then 0.0.0.0 refused: $out"
+	fi
+fi
+
 # A privileged port without privilege names the fix.
 if part "privileged port" setuid; then
 	out=$(bounded 10 setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
