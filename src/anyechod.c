@@ -406,13 +406,14 @@ port_file_open(char *tmp, size_t len)
 
 	snprintf(tmp, len, "%s.XXXXXX", opt.port_file);
 	fd = mkstemp(tmp);
+	/* The path given, not the temporary name: that is the user's word. */
 	if (fd == -1) {
-		log_err("cannot write port file %s: %s", tmp, strerror(errno));
+		log_err("cannot write port file %s: %s", opt.port_file, strerror(errno));
 		return NULL;
 	}
 	/* mkstemp makes it 0600: the ports are no secret. */
 	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		log_err("cannot write port file %s: %s", tmp, strerror(errno));
+		log_err("cannot write port file %s: %s", opt.port_file, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		return NULL;
