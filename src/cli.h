@@ -1,5 +1,6 @@
-/* Command-line values shared by both programs: numbers and durations, with
- * one-line errors that name the option, the value and the reason. */
+/* Command-line values shared by both programs: numbers, durations and DNS
+ * server lists, with one-line errors that name the option, the value and
+ * the reason. */
 #ifndef AE_CLI_H
 #define AE_CLI_H
 
