@@ -483,3 +483,71 @@ addr_type_name(int socktype)
 	return socktype == SOCK_STREAM ? "stream" : socktype == SOCK_DGRAM ? "dgram" :
 	    socktype == SOCK_SEQPACKET ? "seqpacket" : "unknown";
 }
+
+/* ---- overlaps between the endpoints of one server ---- */
+
+bool
+addr_is_wildcard(const struct addr *a)
+{
+	if (a->family == AF_INET)
+		return ((const struct sockaddr_in *)&a->sa)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return a->family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr);
+}
+
+/* Same family: the same address (link-local ones on the same link, or one
+ * bound to no link), or a wildcard, which takes every address. */
+static bool
+same_family_overlap(const struct addr *a, const struct addr *b)
+{
+	const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)&a->sa;
+	const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)&b->sa;
+
+	if (addr_is_wildcard(a) || addr_is_wildcard(b))
+		return true;
+	if (a->family == AF_INET)
+		return ((const struct sockaddr_in *)&a->sa)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)&b->sa)->sin_addr.s_addr;
+	return IN6_ARE_ADDR_EQUAL(&x->sin6_addr, &y->sin6_addr) &&
+	    (x->sin6_scope_id == y->sin6_scope_id || x->sin6_scope_id == 0 ||
+	    y->sin6_scope_id == 0);
+}
+
+/* IPv6 and IPv4: only a dual-stack (V6ONLY off) [::] or v4-mapped address
+ * reaches into IPv4. A dual-stack [::] before 0.0.0.0 covers it: the server
+ * binds [::] alone (what "*" gives with --dualstack), no overlap. */
+static bool
+cross_family_overlap(const struct addr *before, const struct addr *later, bool dualstack)
+{
+	const struct addr *v6 = before->family == AF_INET6 ? before : later;
+	const struct addr *v4 = v6 == before ? later : before;
+	const struct in6_addr *in6 = &((const struct sockaddr_in6 *)&v6->sa)->sin6_addr;
+	uint32_t in4 = ((const struct sockaddr_in *)&v4->sa)->sin_addr.s_addr, mapped;
+
+	if (!dualstack)
+		return false;
+	if (IN6_IS_ADDR_UNSPECIFIED(in6))
+		return !(v6 == before && addr_is_wildcard(v4));
+	if (!IN6_IS_ADDR_V4MAPPED(in6))
+		return false;
+	memcpy(&mapped, in6->s6_addr + 12, 4);
+	return in4 == htonl(INADDR_ANY) || in4 == mapped;
+}
+
+bool
+addr_overlaps(const struct addr *before, const struct addr *later, bool dualstack)
+{
+	if (before->len == later->len && before->socktype == later->socktype &&
+	    memcmp(&before->sa, &later->sa, before->len) == 0)
+		return false; /* the same endpoint twice: addr_list_add merges it */
+	if (before->family == AF_UNIX || later->family == AF_UNIX)
+		/* A path (or abstract name) holds one socket, whatever its type. */
+		return before->family == later->family && before->len == later->len &&
+		    memcmp(&before->sa, &later->sa, before->len) == 0;
+	if (before->socktype != later->socktype || addr_port(before) == 0 ||
+	    addr_port(before) != addr_port(later))
+		return false; /* port 0: each socket gets a port of its own */
+	if (before->family == later->family)
+		return same_family_overlap(before, later);
+	return cross_family_overlap(before, later, dualstack);
+}

@@ -87,4 +87,13 @@ const char *addr_format_host(const struct addr *a, char *buf, size_t len);
 const char *addr_family_name(int family);
 const char *addr_type_name(int socktype);
 
+/* Whether one server could not bind both: later, given after before, is
+ * within it (a wildcard and an address of the family on the same port and
+ * type; with dualstack, IPv6 sockets take IPv4 too) or shares its unix
+ * path. False for the same endpoint twice, port 0 (each socket gets its
+ * own), and 0.0.0.0 after a dual-stack [::] (which already takes it). */
+bool addr_overlaps(const struct addr *before, const struct addr *later, bool dualstack);
+/* 0.0.0.0 or [::]; false for unix endpoints. */
+bool addr_is_wildcard(const struct addr *a);
+
 #endif

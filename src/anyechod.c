@@ -64,7 +64,7 @@ usage(FILE *f)
 	      "      --rate-limit N      datagram replies a second per source\n"
 	      "      --max-owed SIZE     bytes owed to all peers together (default 64M; 0: no limit)\n"
 	      "      --stall-timeout TIME  over the budget, close peers that read nothing this long (default 10s)\n"
-	      "      --max-conns-per-source N  per IPv4 address or IPv6 /64 (default 256; 0: no limit)\n"
+	      "      --max-conns-per-source N  per IPv4 address, IPv6 /64 or link (default 256; 0: no limit)\n"
 	      "      --inetd             started by inetd: stdin is the socket\n"
 	      "      --syslog            log to syslog, not standard error\n"
 	      "      --dns-server LIST   DNS servers to ask: ip[:port],...\n"
@@ -259,6 +259,68 @@ resolve_transient(enum resolve_status st)
 	    st == RESOLVE_ECONN || st == RESOLVE_ENOMEM;
 }
 
+/* Why two of our endpoints cannot both be bound, in words (see
+ * addr_overlaps). */
+static void
+overlap_why(const struct addr *b, const struct addr *l, char *buf, size_t len)
+{
+	char bs[ADDR_STRLEN], ls[ADDR_STRLEN];
+	const char *fam = addr_family_name(l->family), *type = addr_type_name(l->socktype);
+	const char *ds = b->family != l->family ? "dual-stack " : "";
+
+	addr_format(b, bs, sizeof(bs));
+	addr_format(l, ls, sizeof(ls));
+	if (l->family == AF_UNIX)
+		snprintf(buf, len, "%s holds one socket, not a %s one and a %s one", ls,
+		    addr_type_name(b->socktype), type);
+	else if (addr_is_wildcard(l) && (b->family == l->family || l->family == AF_INET6))
+		snprintf(buf, len, "%s %s %s%s takes %s", fam, type, ds, ls, bs);
+	else if (addr_is_wildcard(b))
+		snprintf(buf, len, "%s %s %s is within %s%s", fam, type, ls, ds, bs);
+	else
+		snprintf(buf, len, "%s %s %s and %s are one address", fam, type, ls, bs);
+}
+
+/* The first endpoint before entry j of item i that it overlaps, or NULL;
+ * *k says whose it is. */
+static const struct addr *
+overlapped(const struct resolve_item *items, int i, size_t j, int *k)
+{
+	const struct addr *l = &items[i].list.v[j];
+
+	for (*k = 0; *k <= i; (*k)++)
+		for (size_t m = 0; m < (*k < i ? items[*k].list.n : j); m++)
+			if (addr_overlaps(&items[*k].list.v[m], l, opt.so.sock.dualstack))
+				return &items[*k].list.v[m];
+	return NULL;
+}
+
+/* Two of our own endpoints that cannot both be bound: a usage error, said
+ * as such before anything is bound. Binding would fail with EADDRINUSE,
+ * whose words ("address already in use") are for another process. */
+static int
+check_overlaps(const struct resolve_item *items, int n)
+{
+	char why[3 * ADDR_STRLEN];
+	const struct addr *b;
+	int k;
+
+	for (int i = 0; i < n; i++)
+		for (size_t j = 0; j < items[i].list.n; j++) {
+			b = overlapped(items, i, j, &k);
+			if (b == NULL)
+				continue;
+			overlap_why(b, &items[i].list.v[j], why, sizeof(why));
+			if (k == i)
+				log_err("endpoint %s overlaps itself (%s)", items[i].text, why);
+			else
+				log_err("endpoint %s overlaps %s given before (%s)", items[i].text,
+				    items[k].text, why);
+			return -1;
+		}
+	return 0;
+}
+
 /* 0, or the exit status: EXIT_TEMPFAIL when every failure may pass. */
 static int
 resolve_endpoints(struct evloop *loop, struct addr_list *out)
@@ -278,6 +340,10 @@ resolve_endpoints(struct evloop *loop, struct addr_list *out)
 		items[i].text = opt.endpoints[i];
 	if (resolve_items(res, items, (size_t)opt.nendpoints, &opt.hints) > 0)
 		rc = -1;
+	else if (check_overlaps(items, opt.nendpoints) == -1) {
+		rc = -1;
+		transient = false;
+	}
 	for (int i = 0; i < opt.nendpoints; i++) {
 		if (items[i].err[0] != '\0') {
 			log_err("endpoint %s: %s", items[i].text, items[i].err);
@@ -340,13 +406,14 @@ port_file_open(char *tmp, size_t len)
 
 	snprintf(tmp, len, "%s.XXXXXX", opt.port_file);
 	fd = mkstemp(tmp);
+	/* The path given, not the temporary name: that is the user's word. */
 	if (fd == -1) {
-		log_err("cannot write port file %s: %s", tmp, strerror(errno));
+		log_err("cannot write port file %s: %s", opt.port_file, strerror(errno));
 		return NULL;
 	}
 	/* mkstemp makes it 0600: the ports are no secret. */
 	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		log_err("cannot write port file %s: %s", tmp, strerror(errno));
+		log_err("cannot write port file %s: %s", opt.port_file, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		return NULL;

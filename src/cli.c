@@ -93,7 +93,9 @@ cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, s
 	if (v > (double)max_ms)
 		return log_errbuf(err, errlen, "bad %s '%s': expected a time from 0 to %ld ms", what, s,
 		    max_ms);
-	*ms = (int)v;
+	/* 0 means "never" (--idle-timeout, --grace, -W, -i): a time written
+	 * above 0 must not become it by losing its fraction of a millisecond. */
+	*ms = v > 0 && v < 1 ? 1 : (int)v;
 	return 0;
 }
 
@@ -132,6 +134,94 @@ cli_dns_timeout(const char *s, int *ms, char *err, size_t errlen)
 	return 0;
 }
 
+#define DNS_SERVER_SYNTAX "expected ip[:port] (IPv6 in brackets when a port follows)"
+#define DNS_SERVER_NOT_IP \
+	"not an IP address (expected ip[:port], IPv6 in brackets when a port follows)"
+
+/* A port of a DNS server: digits, 1 to 65535 (c-ares reads 99999 as 34463
+ * and 0 as "the default", 53). No service names: c-ares takes none. */
+static int
+dns_port(const char *p, char *why, size_t whylen)
+{
+	size_t n = strspn(p, "0123456789");
+	long v;
+
+	if (*p == '\0')
+		return log_errbuf(why, whylen, "missing port number");
+	if (n == 0 || p[n] != '\0')
+		return log_errbuf(why, whylen, "bad port '%s': not a number", p);
+	v = n > 5 ? 0 : strtol(p, NULL, 10);
+	if (v < 1 || v > 65535)
+		return log_errbuf(why, whylen, "port %s out of range (1-65535)", p);
+	return 0;
+}
+
+/* One element of the list, copied out of it: 0, or -1 with the reason. */
+static int
+dns_server(char *el, char *why, size_t whylen)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	char *colon, *close;
+
+	if (el[0] == '[') {
+		close = strchr(el, ']');
+		if (close == NULL)
+			return log_errbuf(why, whylen, "missing ']'");
+		*close = '\0';
+		if (inet_pton(AF_INET6, el + 1, buf) != 1)
+			return log_errbuf(why, whylen, "not an IPv6 address in brackets");
+		if (close[1] == '\0')
+			return 0;
+		if (close[1] != ':')
+			return log_errbuf(why, whylen, "expected ':port' after ']'");
+		return dns_port(close + 2, why, whylen);
+	}
+	if (inet_pton(AF_INET6, el, buf) == 1) /* bare IPv6: no port */
+		return 0;
+	colon = strchr(el, ':');
+	if (colon != NULL)
+		*colon = '\0';
+	if (inet_pton(AF_INET, el, buf) != 1)
+		return log_errbuf(why, whylen, DNS_SERVER_NOT_IP);
+	return colon != NULL ? dns_port(colon + 1, why, whylen) : 0;
+}
+
+/* c-ares parses the list loosely (ports modulo 65536, an unclosed bracket
+ * taken, an empty list meaning the system's servers): check it here, one
+ * element at a time, so that the message names the one that is wrong. */
+int
+cli_dns_servers(const char *list, char *err, size_t errlen)
+{
+	char el[INET6_ADDRSTRLEN + 16], why[128];
+	const char *p = list;
+
+	if (*list == '\0')
+		return log_errbuf(err, errlen, "bad DNS server list '': expected ip[:port],... "
+		    "(IPv6 in brackets when a port follows)");
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		int rc;
+
+		if (n == 0)
+			rc = log_errbuf(why, sizeof(why), DNS_SERVER_SYNTAX);
+		else if (n >= sizeof(el))
+			rc = log_errbuf(why, sizeof(why), DNS_SERVER_NOT_IP);
+		else {
+			memcpy(el, p, n);
+			el[n] = '\0';
+			rc = dns_server(el, why, sizeof(why));
+		}
+		if (rc == -1) {
+			bool whole = n == strlen(list);
+			return log_errbuf(err, errlen, "bad DNS server '%.*s'%s%s%s: %s", (int)n, p,
+			    whole ? "" : " in '", whole ? "" : list, whole ? "" : "'", why);
+		}
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}
+
 int
 cli_resolve_option(int c, const char *arg, struct resolve_opts *ro, char *err, size_t errlen)
 {
@@ -139,6 +229,8 @@ cli_resolve_option(int c, const char *arg, struct resolve_opts *ro, char *err, s
 
 	switch (c) {
 	case CLI_OPT_DNS_SERVER:
+		if (cli_dns_servers(arg, err, errlen) == -1)
+			return -1;
 		ro->servers = arg;
 		return 1;
 	case CLI_OPT_DNS_TIMEOUT:

@@ -1,5 +1,6 @@
-/* Command-line values shared by both programs: numbers and durations, with
- * one-line errors that name the option, the value and the reason. */
+/* Command-line values shared by both programs: numbers, durations and DNS
+ * server lists, with one-line errors that name the option, the value and
+ * the reason. */
 #ifndef AE_CLI_H
 #define AE_CLI_H
 
@@ -12,7 +13,8 @@ int cli_number(const char *what, const char *s, long lo, long hi, long *out, cha
 /* "65536", "64K", "1M", "2G" -> bytes (K, M, G: powers of 1024), from lo to hi. */
 int cli_size(const char *what, const char *s, long lo, long hi, long *out, char *err,
     size_t errlen);
-/* "30", "30s", "1.5", "5m", "250ms" -> milliseconds, at most max_ms. */
+/* "30", "30s", "1.5", "5m", "250ms" -> milliseconds, at most max_ms; a
+ * time above 0 but under 1 ms is 1 ms, never 0 (which often means never). */
 int cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err,
     size_t errlen);
 
@@ -22,6 +24,11 @@ int cli_duration(const char *what, const char *s, long max_ms, int *ms, char *er
 #define CLI_DNS_OLD_MS 100
 #define CLI_DNS_MAX_MS 600000
 int cli_dns_timeout(const char *s, int *ms, char *err, size_t errlen);
+
+/* --dns-server: a comma-separated list of ip[:port] (IPv6 bare, or in
+ * brackets when a port follows), port 1 to 65535. 0, or -1 with one line
+ * naming the bad element in err. */
+int cli_dns_servers(const char *list, char *err, size_t errlen);
 
 /* The resolver's options, alike in both programs: put the long options in
  * the getopt table and offer every option code to cli_resolve_option(). */

@@ -45,7 +45,9 @@ mix(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-/* The source's identity: IPv4 address (mapped ones too), or IPv6 /64.
+/* The source's identity: IPv4 address (mapped ones too), IPv6 /64, or for
+ * link-local sources (fe80::/10, the same /64 on every link) the link:
+ * the scope id, in the low bits of fe80:: (no global /64 begins so).
  * Returns false for families that are not limited. */
 static bool
 identity(const struct sockaddr *src, uint64_t *id)
@@ -63,8 +65,12 @@ identity(const struct sockaddr *src, uint64_t *id)
 	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 		memcpy(&v4, s6->sin6_addr.s6_addr + 12, 4);
 		*id = (uint64_t)ntohl(v4) | (4ull << 32);
+	} else if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr)) {
+		*id = (0xfe80000000000000ull | s6->sin6_scope_id) ^ (6ull << 56 | 6);
 	} else {
-		memcpy(id, s6->sin6_addr.s6_addr, 8);
+		*id = 0;
+		for (int i = 0; i < 8; i++) /* the /64 in network order, as fe80:: above */
+			*id = *id << 8 | s6->sin6_addr.s6_addr[i];
 		*id ^= 6ull << 56 | 6;
 	}
 	return true;

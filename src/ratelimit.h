@@ -2,7 +2,8 @@
  * source address (a burst of one second's worth), so a spoofed flood cannot
  * turn the server into a firehose aimed at one victim. Keyed by address,
  * not port (a spoofer varies ports): IPv4 by the address, IPv6 by its /64,
- * the network one host or one victim holds. Budgets live in a fixed table
+ * the network one host or one victim holds, link-local IPv6 (the same
+ * fe80::/64 on every link) by its link, the scope id. Budgets live in a fixed table
  * of slots chosen by a keyed hash; sources that share a slot share its
  * budget, so none can refill another's. Safe between threads: each slot is
  * one 64-bit word changed by compare-and-swap. Pure: the caller passes now. */

@@ -80,6 +80,11 @@ srclimit_id_of(const struct sockaddr *sa, socklen_t len, struct srclimit_id *id)
 	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		memcpy(&v4, &((const struct sockaddr_in *)sa)->sin_addr, 4);
 	} else if (sa->sa_family == AF_INET6 && len >= sizeof(*s6)) {
+		if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr)) {
+			id->prefix = SRCLIMIT_LINK_LOCAL | s6->sin6_scope_id;
+			id->family = AF_INET6;
+			return true;
+		}
 		if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
 			for (int i = 0; i < 8; i++) /* the /64, in network order */
 				id->prefix = id->prefix << 8 | s6->sin6_addr.s6_addr[i];

@@ -1,7 +1,11 @@
 /* Connections per source, shared by every worker, so that one host cannot
  * take every connection slot. A source is an IPv4 address (v4-mapped IPv6
  * ones too) or an IPv6 /64, the network one host or one site holds: a
- * client given a /64 would otherwise have 2^64 sources. AF_UNIX peers are
+ * client given a /64 would otherwise have 2^64 sources. Link-local sources
+ * (fe80::/10) are one per link, told apart by the scope id: every link has
+ * the same fe80::/64, so the /64 alone made all links one source, and a
+ * host may take any address in fe80::/10 on its link, so the address
+ * would give it as many sources as it likes. AF_UNIX peers are
  * not counted: who may connect there is the socket file's mode. Counts are
  * exact (no two sources share one), in a hash table under one mutex that
  * is taken once per accept and once per close, never per byte. */
@@ -13,7 +17,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Who a connection counts against; family 0: nobody (not limited). */
+/* Who a connection counts against; family 0: nobody (not limited). A
+ * link-local source's prefix is SRCLIMIT_LINK_LOCAL | its scope id: no
+ * global /64 begins with fe80::/10, so it is no other source's. */
+#define SRCLIMIT_LINK_LOCAL 0xfe80000000000000ull
 struct srclimit_id {
 	uint64_t prefix;
 	int family;

@@ -1,4 +1,4 @@
-/* Numbers, sizes and durations from the command line. Invariants: a value that
+/* Numbers, sizes, durations and DNS server lists from the command line. Invariants: a value that
  * is accepted is within the bounds asked for; a refusal is one line that
  * names the option. */
 #include "common.h"
@@ -83,7 +83,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else
 		refused(err, "--buffer-size");
 	if (cli_duration("interval", s, 3600000, &ms, err, sizeof(err)) == 0) {
-		if (ms < 0 || ms > 3600000)
+		/* above 0 as written, above 0 as read: 0 often means never */
+		if (ms < 0 || ms > 3600000 || (ms == 0 && strpbrk(s, "123456789") != NULL))
 			abort();
 	} else
 		refused(err, "interval");
@@ -92,6 +93,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else
 		refused(err, "DNS timeout");
+	/* --dns-server: accepted, no element is empty and no port is 0 or
+	 * above 65535 (what c-ares would have taken); else one line. */
+	if (cli_dns_servers(s, err, sizeof(err)) == 0) {
+		if (s[0] == '\0' || s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,") != NULL)
+			abort();
+	} else
+		refused(err, "DNS server");
 	source_check(s, err, sizeof(err));
 	return 0;
 }

@@ -28,7 +28,16 @@ for v in 2 1.5s 800ms 1m; do
 	out=$("$ANYECHO" --resolve --dns-timeout $v 127.0.0.1 2>&1) || fail "--dns-timeout $v: $out"
 	case $out in *anyecho:*) fail "--dns-timeout $v: $out" ;; esac
 done
-check_err "anyecho: bad DNS server list 'bogus': Misformatted string" --resolve --dns-server bogus x
+check_err "anyecho: bad DNS server 'bogus': not an IP address (expected ip[:port], IPv6 in brackets when a port follows)" --resolve --dns-server bogus x
+# Each server is checked here: c-ares took port 99999 as 34463, port 0 as
+# 53, '[::1' as [::1]:53 and an empty list as the system's servers.
+check_err "anyecho: bad DNS server '1.2.3.4:99999': port 99999 out of range (1-65535)" --resolve --dns-server 1.2.3.4:99999 x
+check_err "anyecho: bad DNS server '127.0.0.1:0': port 0 out of range (1-65535)" --resolve --dns-server 127.0.0.1:0 x
+check_err "anyecho: bad DNS server '[::1': missing ']'" --resolve --dns-server '[::1' x
+check_err "anyecho: bad DNS server list '': expected ip[:port],... (IPv6 in brackets when a port follows)" --resolve --dns-server '' x
+check_err "anyecho: bad DNS server '' in '127.0.0.1,': expected ip[:port] (IPv6 in brackets when a port follows)" --resolve --dns-server 127.0.0.1, x
+out=$(bounded 30 "$ANYECHO" --resolve --dns-server '127.0.0.1:53,[::1]:53,::1' 127.0.0.1 2>&1) ||
+	fail "a good --dns-server list refused: $out"
 bounded 30 "$ANYECHO" --resolve --bogus-option x >/dev/null 2>&1; expect_eq "unknown option exit" $? 2
 
 out=$(bounded 30 "$ANYECHO" --resolve --passive -p 7007 '*') || fail "passive: $out"

@@ -21,6 +21,9 @@ check 2 "endpoint [::1: missing ']'" -l '[::1'
 check 2 "bad --max-conns '0': expected a number from 1 to 10000000" --max-conns 0
 check 2 "bad --threads 'x': expected a number" --threads x
 check 2 "bad --idle-timeout 'soon': expected a time" --idle-timeout soon
+check 2 "bad DNS server '' in ',': expected ip[:port]" --dns-server , -l foo.invalid:7
+check 2 "bad DNS server '1.2.3.4:99999': port 99999 out of range (1-65535)" --dns-server 1.2.3.4:99999 -n
+check 2 "bad DNS server list '': expected ip[:port]" --dns-server '' -n
 check 2 "bad --unix-mode '999': expected an octal mode" --unix-mode 999
 check 2 "bad --buffer-size '10': expected a size from 512 to 67108864 bytes" --buffer-size 10
 check 2 "bad --buffer-size '65M': expected a size from 512 to 67108864 bytes" --buffer-size 65M
@@ -54,6 +57,35 @@ elif part "address not available" ipv4; then
 	expect_in "warning" "$(cat "$T/server.log")" "cannot listen on IPv4 stream: 192.0.2.1:0: address not available"
 	out=$(bounded 30 "$ANYECHO" -c 1 127.0.0.1 "$(port IPv4 stream)" 2>&1) || fail "echo: $out"
 	stop_server || fail "exit status $?"
+fi
+
+# Two -l of ours that overlap (a wildcard and an address of it, on one
+# port and type) are a usage error that says so, before anything is bound:
+# "address already in use" is for another process holding the address.
+if part "own endpoints overlap" ipv4; then
+	P=$(free_port)
+	check 2 "endpoint 127.0.0.1:$P overlaps *:$P given before (IPv4 stream 127.0.0.1:$P is within 0.0.0.0:$P)" \
+		-4 -t -l "*:$P" -l 127.0.0.1:$P
+	check 2 "endpoint *:$P overlaps 127.0.0.1:$P given before (IPv4 dgram 0.0.0.0:$P takes 127.0.0.1:$P)" \
+		-4 -u -l 127.0.0.1:$P -l "*:$P"
+	check 2 "endpoint 127.0.0.1 overlaps * given before" -n -4 -p $P -l '*' -l 127.0.0.1
+	check 2 "endpoint unix:$T/u overlaps unix-dgram:$T/u given before (unix:$T/u holds one socket, not a dgram one and a stream one)" \
+		-n -l unix-dgram:$T/u -l unix:$T/u
+	out=$(bounded 10 "$ANYECHOD" -4 -t -l "*:$P" -l 127.0.0.1:$P 2>&1)
+	case $out in *"in use"*) fail "own overlap reported as in use: $out" ;; esac
+	# Not overlaps: the same endpoint twice (merged), other ports, port 0.
+	out=$(bounded 10 "$ANYECHOD" -n -4 -t -l 127.0.0.1:$P -l 127.0.0.1:$P -l "*:$((P + 1))" \
+		-l '*:0' -l 127.0.0.1:0 2>&1) || fail "no overlap refused: $out"
+	if have_ipv6; then
+		# v6-only [::] and 0.0.0.0 are apart; --dualstack [::] takes IPv4,
+		# and then covers 0.0.0.0 given after it (bound once).
+		out=$(bounded 10 "$ANYECHOD" -n -t -l "[::]:$P" -l 127.0.0.1:$P 2>&1) ||
+			fail "v6-only [::] and 127.0.0.1 refused: $out"
+		check 2 "endpoint 127.0.0.1:$P overlaps [::]:$P given before (IPv4 stream 127.0.0.1:$P is within dual-stack [::]:$P)" \
+			--dualstack -t -l "[::]:$P" -l 127.0.0.1:$P
+		out=$(bounded 10 "$ANYECHOD" -n -t --dualstack -l "[::]:$P" -l 0.0.0.0:$P 2>&1) ||
+			fail "--dualstack [::] then 0.0.0.0 refused: $out"
+	fi
 fi
 
 # A privileged port without privilege names the fix.

@@ -2,7 +2,8 @@
 # What anyechod creates on disk. --port-file never writes through a
 # symlink planted at its name or its temporary name; a unix socket file
 # has exactly its --unix-mode from the moment it exists (never the umask's
-# wider or narrower mode); --user is checked before anything is bound or written.
+# wider or narrower mode); --user is checked before anything is bound or written;
+# a port file that cannot be written is named as given.
 . "$top_srcdir/tests/integ/lib.sh"
 need python3
 
@@ -50,4 +51,11 @@ expect_eq "--user lines" "$(printf '%s\n' "$out" | wc -l)" 1
 [ ! -e "$T/p2" ] || fail "port file written before --user was checked"
 [ -z "$(ls "$T" | grep '^p2')" ] || fail "temporary port file left: $(ls "$T")"
 [ ! -e "$T/v" ] || fail "socket file left behind"
+
+# A port file that cannot be written: the message names the path given,
+# not the temporary name made from it (path.XXXXXX), and nothing is served.
+out=$(bounded 10 "$ANYECHOD" -l 127.0.0.1:0 -t --port-file "$T/no-such-dir/ports" 2>&1); rc=$?
+expect_eq "unwritable --port-file exit status" "$rc" 1
+expect_eq "unwritable --port-file message" "$out" \
+	"anyechod: cannot write port file $T/no-such-dir/ports: No such file or directory"
 echo ok

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Idle timeout closes quiet connections on time; --max-conns closes the
+# Idle timeout closes quiet connections on time (0.5ms too: it is 1 ms,
+# not 0 = never); --max-conns closes the
 # connection over the limit at once while the others keep working; running
 # out of file descriptors neither hangs clients nor spins the CPU.
 . "$top_srcdir/tests/integ/lib.sh"
@@ -53,6 +54,12 @@ for s in held:
     s.sendall(b"still here"); assert s.recv(100) == b"still here"
 print("ok: fourth closed in %d ms, three still echo" % el)
 PY
+stop_server || fail "exit status $?"
+
+# A time under 1 ms is 1 ms, not 0 (which --idle-timeout reads as never):
+# a quiet connection is closed at once, not left open.
+start_server -l 127.0.0.1:0 -t --idle-timeout 0.5ms --threads 1
+$PEER closed_within IPv4 127.0.0.1 "$(port IPv4 stream)" 0 1500 || fail "--idle-timeout 0.5ms"
 stop_server || fail "exit status $?"
 
 # File descriptors: a limit of 48, connections to 100.

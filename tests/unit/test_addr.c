@@ -275,6 +275,86 @@ test_list_dedup_and_unmap(void **state)
 	addr_list_free(NULL);
 }
 
+/* An endpoint for addr_overlaps: "127.0.0.1", "::", "fe80::1%2" (scope
+ * id a number) or "unix:/path", with a type and a port. */
+static struct addr
+ep(const char *host, int socktype, int port)
+{
+	struct addr a;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&a.sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a.sa;
+	struct sockaddr_un *un = (struct sockaddr_un *)&a.sa;
+	char ip[INET6_ADDRSTRLEN];
+	const char *pct = strchr(host, '%');
+
+	memset(&a, 0, sizeof(a));
+	a.socktype = socktype;
+	snprintf(ip, sizeof(ip), "%.*s", pct != NULL ? (int)(pct - host) : (int)strlen(host), host);
+	if (strncmp(host, "unix:", 5) == 0) {
+		a.family = un->sun_family = AF_UNIX;
+		snprintf(un->sun_path, sizeof(un->sun_path), "%s", host + 5);
+		a.len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(host + 5) + 1);
+	} else if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+		a.family = s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		a.len = sizeof(*s4);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
+		a.family = s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		s6->sin6_scope_id = pct != NULL ? (uint32_t)atoi(pct + 1) : 0;
+		a.len = sizeof(*s6);
+	}
+	return a;
+}
+
+/* Endpoints of one server that cannot both be bound: anyechod said
+ * "address already in use" for them, the words for another process. */
+static void
+test_overlaps(void **state)
+{
+	static const struct {
+		const char *before, *later;
+		int tb, pb, tl, pl;
+		bool dualstack, want;
+	} ov[] = {
+		{ "0.0.0.0", "127.0.0.1", SOCK_STREAM, 7, SOCK_STREAM, 7, false, true },
+		{ "127.0.0.1", "0.0.0.0", SOCK_DGRAM, 7, SOCK_DGRAM, 7, false, true },
+		{ "0.0.0.0", "127.0.0.1", SOCK_STREAM, 7, SOCK_DGRAM, 7, false, false },
+		{ "0.0.0.0", "127.0.0.1", SOCK_STREAM, 7, SOCK_STREAM, 8, false, false },
+		{ "0.0.0.0", "127.0.0.1", SOCK_STREAM, 0, SOCK_STREAM, 0, false, false },
+		{ "127.0.0.1", "127.0.0.2", SOCK_STREAM, 7, SOCK_STREAM, 7, false, false },
+		{ "127.0.0.1", "127.0.0.1", SOCK_STREAM, 7, SOCK_STREAM, 7, false, false }, /* merged */
+		{ "::", "::1", SOCK_STREAM, 7, SOCK_STREAM, 7, false, true },
+		{ "fe80::1%2", "::", SOCK_STREAM, 7, SOCK_STREAM, 7, false, true },
+		{ "fe80::1%2", "fe80::1%3", SOCK_STREAM, 7, SOCK_STREAM, 7, false, false },
+		{ "fe80::1%2", "fe80::1", SOCK_STREAM, 7, SOCK_STREAM, 7, false, true },
+		/* v6-only [::] and IPv4 are apart; dual-stack [::] takes IPv4 */
+		{ "::", "0.0.0.0", SOCK_STREAM, 7, SOCK_STREAM, 7, false, false },
+		{ "::", "127.0.0.1", SOCK_STREAM, 7, SOCK_STREAM, 7, false, false },
+		{ "::", "127.0.0.1", SOCK_STREAM, 7, SOCK_STREAM, 7, true, true },
+		{ "127.0.0.1", "::", SOCK_DGRAM, 7, SOCK_DGRAM, 7, true, true },
+		{ "0.0.0.0", "::", SOCK_STREAM, 7, SOCK_STREAM, 7, true, true },
+		{ "::", "0.0.0.0", SOCK_STREAM, 7, SOCK_STREAM, 7, true, false }, /* covered */
+		{ "::1", "0.0.0.0", SOCK_STREAM, 7, SOCK_STREAM, 7, true, false },
+		{ "::ffff:127.0.0.1", "127.0.0.1", SOCK_STREAM, 7, SOCK_STREAM, 7, true, true },
+		{ "::ffff:127.0.0.1", "127.0.0.2", SOCK_STREAM, 7, SOCK_STREAM, 7, true, false },
+		/* a unix path holds one socket, whatever its type */
+		{ "unix:/tmp/s", "unix:/tmp/s", SOCK_STREAM, 0, SOCK_DGRAM, 0, false, true },
+		{ "unix:/tmp/s", "unix:/tmp/s", SOCK_STREAM, 0, SOCK_STREAM, 0, false, false },
+		{ "unix:/tmp/s", "unix:/tmp/t", SOCK_STREAM, 0, SOCK_DGRAM, 0, false, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ov) / sizeof(ov[0]); i++) {
+		struct addr b = ep(ov[i].before, ov[i].tb, ov[i].pb);
+		struct addr l = ep(ov[i].later, ov[i].tl, ov[i].pl);
+		if (addr_overlaps(&b, &l, ov[i].dualstack) != ov[i].want)
+			fail_msg("case %zu: %s then %s%s: want %s", i, ov[i].before, ov[i].later,
+			    ov[i].dualstack ? " (dualstack)" : "", ov[i].want ? "overlap" : "none");
+	}
+}
+
 static void
 test_parse_port(void **state)
 {
@@ -300,6 +380,7 @@ main(void)
 		cmocka_unit_test(test_local_table),
 		cmocka_unit_test(test_list_dedup_and_unmap),
 		cmocka_unit_test(test_parse_port),
+		cmocka_unit_test(test_overlaps),
 	};
 	return cmocka_run_group_tests(tests, setup_strings, NULL);
 }

@@ -41,6 +41,9 @@ test_durations(void **state)
 	static const struct { const char *s; int want; } ok[] = {
 		{ "30", 30000 }, { "30s", 30000 }, { "1.5", 1500 }, { "5m", 300000 }, { "250ms", 250 },
 		{ "0", 0 }, { ".5s", 500 }, { "3600000ms", 3600000 },
+		/* 0 is "never" for several options: a time above 0 never becomes 0 */
+		{ "0.5ms", 1 }, { "0.0001", 1 }, { "0.0000001s", 1 }, { "0.000ms", 0 },
+		{ "1.5ms", 1 },
 	};
 	static const char *const bad[] = {
 		"", "s", "ms", "-1", " 5", "5 ", "0x10", "1e3", "nan", "inf", "1h", "1.2.3", "61m",
@@ -148,6 +151,51 @@ test_dns_timeout(void **state)
 	}
 }
 
+/* --dns-server: every element is an address with an optional port from 1
+ * to 65535, IPv6 in brackets when a port follows; c-ares took port 99999
+ * as 34463, port 0 as 53 and '[::1' as [::1]:53, and an empty list as
+ * "the system's servers". */
+static void
+test_dns_servers(void **state)
+{
+	static const char *const ok[] = {
+		"127.0.0.1", "127.0.0.1:53", "1.2.3.4:65535", "[::1]", "[::1]:5353", "::1",
+		"2001:db8::53", "127.0.0.1:1,[::1]:2,10.0.0.1",
+	};
+	static const struct { const char *s, *want; } bad[] = {
+		{ "1.2.3.4:99999", "bad DNS server '1.2.3.4:99999': port 99999 out of range (1-65535)" },
+		{ "127.0.0.1:0", "bad DNS server '127.0.0.1:0': port 0 out of range (1-65535)" },
+		{ "[::1", "bad DNS server '[::1': missing ']'" },
+		{ "", "bad DNS server list '': expected ip[:port],... (IPv6 in brackets when a port follows)" },
+		{ ",", "bad DNS server '' in ',': expected ip[:port] (IPv6 in brackets when a port follows)" },
+		{ "1.1.1.1,", "bad DNS server '' in '1.1.1.1,': expected ip[:port]" },
+		{ "1.1.1.1,,2.2.2.2", "bad DNS server '' in '1.1.1.1,,2.2.2.2': expected" },
+		{ "1.1.1.1,bogus", "bad DNS server 'bogus' in '1.1.1.1,bogus': not an IP address" },
+		{ "bogus", "bad DNS server 'bogus': not an IP address" },
+		{ "127.1", "bad DNS server '127.1': not an IP address" },
+		{ " 1.1.1.1", "not an IP address" },
+		{ "1.1.1.1:", "bad DNS server '1.1.1.1:': missing port number" },
+		{ "1.1.1.1:+5", "bad DNS server '1.1.1.1:+5': bad port '+5'" },
+		{ "1.1.1.1:domain", "bad port 'domain'" },
+		{ "[::1]x", "bad DNS server '[::1]x': expected ':port' after ']'" },
+		{ "[1.2.3.4]:53", "bad DNS server '[1.2.3.4]:53': not an IPv6 address in brackets" },
+		{ "[::1]:0", "port 0 out of range (1-65535)" },
+		{ "fe80::1%eth0", "not an IP address" },
+		{ "1.1.1.1:053x", "bad port '053x'" },
+		{ "1.1.1.1:000053", "port 000053 out of range (1-65535)" },
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_int_equal(cli_dns_servers(ok[i], err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cli_dns_servers(bad[i].s, err, sizeof(err)), -1);
+		if (strstr(err, bad[i].want) == NULL)
+			fail_msg("'%s': got \"%s\", want \"%s\"", bad[i].s, err, bad[i].want);
+	}
+}
+
 static void
 test_refusal_is_one_line(void **state)
 {
@@ -171,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_dns_timeout),
 		cmocka_unit_test(test_buffer_size),
+		cmocka_unit_test(test_dns_servers),
 		cmocka_unit_test(test_refusal_is_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,12 +15,19 @@ sa(const char *ip)
 {
 	struct sockaddr_storage ss;
 
+	char host[INET6_ADDRSTRLEN];
+	const char *pct = strchr(ip, '%');
+
+	/* "fe80::1%3": the scope id as recvmmsg() reports it, a number. */
+	snprintf(host, sizeof(host), "%.*s", pct != NULL ? (int)(pct - ip) : (int)strlen(ip), ip);
 	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1)
 		ss.ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+	else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
 		ss.ss_family = AF_INET6;
-	else
+		if (pct != NULL)
+			((struct sockaddr_in6 *)&ss)->sin6_scope_id = (uint32_t)atoi(pct + 1);
+	} else
 		fail_msg("bad address %s", ip);
 	return ss;
 }
@@ -64,6 +71,25 @@ test_who_shares(void **state)
 	assert_int_equal(allowed(rl, "2001:db8:1:2::1", 1000, 5), 3);
 	assert_int_equal(allowed(rl, "2001:db8:1:2:ffff::9", 1000, 5), 0); /* same /64 */
 	assert_int_equal(allowed(rl, "2001:db8:1:3::1", 1000, 5), 3);      /* next /64 */
+	ratelimit_free(rl);
+}
+
+/* Link-local sources are one per link (scope id), not one fe80::/64 for
+ * every link: a host spending its budget on one interface left none for
+ * hosts on the others. */
+static void
+test_link_local_by_link(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(3, 1);
+
+	(void)state;
+	assert_int_equal(allowed(rl, "fe80::a%2", 1000, 5), 3);
+	assert_int_equal(allowed(rl, "fe80::b%3", 1000, 5), 3);       /* another link */
+	assert_int_equal(allowed(rl, "fe80::b%2", 1000, 5), 0);       /* same link */
+	assert_int_equal(allowed(rl, "fe80:9:8:7::c%2", 1000, 5), 0); /* anywhere in fe80::/10 */
+	assert_int_equal(allowed(rl, "fe80::a%4", 1000, 5), 3);
+	assert_int_equal(allowed(rl, "fe80::2", 1000, 5), 3);
+	assert_int_equal(allowed(rl, "2001:db8::1%2", 1000, 5), 3);
 	ratelimit_free(rl);
 }
 
@@ -194,6 +220,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_budget_and_refill),
 		cmocka_unit_test(test_who_shares),
+		cmocka_unit_test(test_link_local_by_link),
 		cmocka_unit_test(test_unix_and_bounds),
 		cmocka_unit_test(test_clock_wraps),
 		cmocka_unit_test(test_clock_behind_stamp),

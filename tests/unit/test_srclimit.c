@@ -17,13 +17,20 @@ id_of(const char *ip)
 	struct srclimit_id id;
 	socklen_t len = sizeof(struct sockaddr_in6);
 
+	char host[INET6_ADDRSTRLEN];
+	const char *pct = strchr(ip, '%');
+
+	/* "fe80::1%3": the scope id as accept() reports it, a number. */
+	snprintf(host, sizeof(host), "%.*s", pct != NULL ? (int)(pct - ip) : (int)strlen(ip), ip);
 	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
 		ss.ss_family = AF_INET;
 		len = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
 		ss.ss_family = AF_INET6;
-	else
+		if (pct != NULL)
+			((struct sockaddr_in6 *)&ss)->sin6_scope_id = (uint32_t)atoi(pct + 1);
+	} else
 		fail_msg("bad address %s", ip);
 	assert_true(srclimit_id_of((struct sockaddr *)&ss, len, &id));
 	return id;
@@ -57,6 +64,30 @@ test_who_counts_against_whom(void **state)
 	/* An IPv6 /64 whose low bits spell an IPv4 address is still another source. */
 	assert_int_equal(taken(sl, "::c000:201", 3), 3);
 	assert_int_equal(srclimit_count(sl, &(struct srclimit_id){ 0, 0 }), 0);
+	srclimit_free(sl);
+}
+
+/* Link-local sources: fe80::/64 is every link's prefix, so the /64 alone
+ * made every link-local host on every interface one source. A link (the
+ * scope id) is one source, as a global /64 is: a host on it can take any
+ * address in fe80::/10, so the address would not bound it. */
+static void
+test_link_local_by_link(void **state)
+{
+	struct srclimit *sl = srclimit_new(2, 16, 1);
+
+	(void)state;
+	assert_int_equal(taken(sl, "fe80::a%2", 5), 2);
+	assert_int_equal(taken(sl, "fe80::b%3", 5), 2);      /* another link */
+	assert_int_equal(taken(sl, "fe80::b%2", 1), 0);      /* another host, same link */
+	assert_int_equal(taken(sl, "fe80:1:2:3::c%2", 1), 0); /* anywhere in fe80::/10 */
+	assert_int_equal(taken(sl, "febf::d%2", 1), 0);
+	assert_int_equal(taken(sl, "fe80::a%4", 5), 2);
+	/* Neither a global /64 nor an IPv4 address shares a link's count. */
+	assert_int_equal(taken(sl, "fe80::2", 5), 2); /* no scope: not one of them either */
+	assert_int_equal(taken(sl, "2001:db8::1%2", 5), 2);
+	assert_int_equal(taken(sl, "0.0.0.2", 5), 2);
+	assert_int_equal(taken(sl, "fec0::1%2", 5), 2); /* not link-local: by /64 */
 	srclimit_free(sl);
 }
 
@@ -217,6 +248,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_who_counts_against_whom),
+		cmocka_unit_test(test_link_local_by_link),
 		cmocka_unit_test(test_put_gives_back),
 		cmocka_unit_test(test_not_limited),
 		cmocka_unit_test(test_many_sources),
