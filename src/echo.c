@@ -393,11 +393,8 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 		return -1;
 	if (rc == 2)
 		return ECHO_PAUSED; /* owes nothing: no EV_WRITE either */
-	if (es->eof && !owes(es)) {
-		/* Everything owed is sent: now the peer may see our EOF. */
-		shutdown(fd, SHUT_WR);
-		return 0;
-	}
+	if (es->eof && !owes(es))
+		return 0; /* everything owed is sent: the caller's close is our EOF */
 	return (es->eof || full(es) || (es->records && owes(es)) ? 0 : EV_READ) |
 	    (owes(es) ? EV_WRITE : 0);
 }

@@ -78,8 +78,9 @@ void echo_stream_init(struct echo_stream *es, uint32_t cap, bool records);
 void echo_stream_free(struct echo_stream *es);
 /* Move what can be moved now. Returns the events to wait for (EV_READ,
  * EV_WRITE; ECHO_PAUSED added when the budget keeps it from reading), 0
- * when the peer has closed and everything owed was sent (our side is then
- * shut down), or -1 with errno on a connection error. */
+ * when the peer has closed and everything owed was sent (the caller then
+ * closes: that is our EOF; a shutdown() first would cost a system call
+ * per connection for nothing), or -1 with errno on a connection error. */
 int echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *scratch,
     struct echo_stats *st);
 /* Bytes owed to the peer. */

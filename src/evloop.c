@@ -176,6 +176,21 @@ evloop_fd_del(struct evloop *loop, int fd)
 	loop->nwatched--;
 }
 
+void
+evloop_fd_close(struct evloop *loop, int fd, bool sole)
+{
+	struct evfd *e = fd_entry(loop, fd);
+
+	if (e != NULL && e->events != 0) {
+		if (!sole || !loop->ops->forgets_closed)
+			loop->ops->update(loop, fd, e->events, 0);
+		e->events = 0;
+		e->gen++;
+		loop->nwatched--;
+	}
+	close(fd);
+}
+
 int
 evloop_fd_events(const struct evloop *loop, int fd)
 {

@@ -47,6 +47,10 @@ void evloop_free(struct evloop *loop);
  * entries name theirs by a small index, to stay 16 bytes). */
 int evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *arg);
 void evloop_fd_del(struct evloop *loop, int fd);
+/* Stop watching fd and close it. sole: no other descriptor refers to the
+ * same open file, so closing it is enough for epoll to forget it, and
+ * unwatching costs no system call. */
+void evloop_fd_close(struct evloop *loop, int fd, bool sole);
 int evloop_fd_events(const struct evloop *loop, int fd);
 
 void evtimer_init(struct evtimer *t, evloop_timer_cb *cb, void *arg);

@@ -93,6 +93,6 @@ ep_wait(struct evloop *loop, int timeout_ms)
 }
 
 const struct evloop_ops evloop_epoll_ops = {
-	"epoll", ep_init, ep_done, ep_update, ep_wait,
+	"epoll", ep_init, ep_done, ep_update, ep_wait, true,
 };
 #endif

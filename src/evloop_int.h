@@ -36,6 +36,8 @@ struct evloop_ops {
 	int (*update)(struct evloop *loop, int fd, int oldev, int newev);
 	/* Wait, then report each ready fd with evloop_fired(); -1 on failure. */
 	int (*wait)(struct evloop *loop, int timeout_ms);
+	/* Closing an fd (the last descriptor of its file) unwatches it. */
+	bool forgets_closed;
 };
 
 struct evloop {

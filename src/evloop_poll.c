@@ -108,5 +108,5 @@ pl_wait(struct evloop *loop, int timeout_ms)
 }
 
 const struct evloop_ops evloop_poll_ops = {
-	"poll", pl_init, pl_done, pl_update, pl_wait,
+	"poll", pl_init, pl_done, pl_update, pl_wait, false,
 };

@@ -48,6 +48,12 @@ struct listener {
 	struct evtimer pause; /* accepting paused: out of file descriptors */
 };
 
+/* A connection's source, as accept() gave it. */
+struct peer {
+	struct sockaddr_storage ss;
+	socklen_t len;
+};
+
 /* Where a connection stands with the budget of bytes owed. */
 enum { CONN_FREE, CONN_OWING, CONN_PAUSED };
 
@@ -296,9 +302,9 @@ on_budget(struct evloop *loop, void *arg)
 /* ---- the per-source limit ---- */
 
 /* 0: counted (*ref its handle, 0 if not limited); -1: over the limit,
- * refused and counted. */
+ * refused and counted. peer: the source accept() gave, NULL to ask. */
 static int
-source_take(struct worker *w, int fd, uint32_t *ref)
+source_take(struct worker *w, int fd, const struct peer *peer, uint32_t *ref)
 {
 	struct server *s = w->s;
 	struct sockaddr_storage ss;
@@ -308,9 +314,14 @@ source_take(struct worker *w, int fd, uint32_t *ref)
 	struct addr a;
 
 	*ref = 0;
-	/* A peer gone before getpeername() is not worth refusing. */
-	if (s->sources == NULL || getpeername(fd, (struct sockaddr *)&ss, &len) == -1 ||
-	    !srclimit_id_of((struct sockaddr *)&ss, len, &id) ||
+	if (s->sources == NULL)
+		return 0;
+	if (peer != NULL) {
+		len = peer->len <= sizeof(ss) ? peer->len : sizeof(ss);
+		memcpy(&ss, &peer->ss, len);
+	} else if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0; /* a peer gone already is not worth refusing */
+	if (!srclimit_id_of((struct sockaddr *)&ss, len, &id) ||
 	    srclimit_take_ref(s->sources, &id, ref))
 		return 0;
 	ECHO_STAT_ADD(&w->st, conns_source, 1);
@@ -338,8 +349,9 @@ conn_close(struct worker *w, int fd)
 	ext_free(w, c);
 	if (w->s->sources != NULL)
 		srclimit_put_ref(w->s->sources, c->src);
-	evloop_fd_del(w->loop, fd);
-	close(fd);
+	/* inetd hands one socket over as fds 0, 1 and 2: closing fd 0 alone
+	 * leaves it open, and epoll watching it. */
+	evloop_fd_close(w->loop, fd, fd > 2);
 	conntab_del(&w->conns, fd);
 	w->nconns--;
 	__atomic_fetch_sub(&w->s->nconns, 1, __ATOMIC_RELAXED);
@@ -487,14 +499,14 @@ conn_records(struct worker *w, struct conn *c, int fd)
 }
 
 static int
-conn_new(struct worker *w, int fd, const struct addr *la)
+conn_new(struct worker *w, int fd, const struct addr *la, const struct peer *peer)
 {
 	struct server *s = w->s;
 	struct conn *c;
 	uint32_t src;
 	bool over;
 
-	if (source_take(w, fd, &src) == -1) {
+	if (source_take(w, fd, peer, &src) == -1) {
 		close(fd);
 		return -1;
 	}
@@ -535,13 +547,15 @@ refuse:
 
 /* ---- listeners ---- */
 
+/* The peer's address comes with the connection: no getpeername() after. */
 static int
-xaccept(int fd)
+xaccept(int fd, struct peer *p)
 {
+	p->len = sizeof(p->ss);
 #ifdef HAVE_ACCEPT4
-	return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	return accept4(fd, (struct sockaddr *)&p->ss, &p->len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-	int c = accept(fd, NULL, NULL);
+	int c = accept(fd, (struct sockaddr *)&p->ss, &p->len);
 	if (c != -1 && sock_nonblock(c) == -1) {
 		close(c);
 		return -1;
@@ -622,12 +636,13 @@ on_accept(struct evloop *loop, int fd, int events, void *arg)
 	(void)loop;
 	(void)events;
 	for (int i = 0; i < ACCEPTS_PER_CALL; i++) {
+		struct peer peer;
 		int c;
 		pthread_mutex_lock(&l->w->s->accept_lock);
-		c = xaccept(fd);
+		c = xaccept(fd, &peer);
 		pthread_mutex_unlock(&l->w->s->accept_lock);
 		if (c != -1) {
-			conn_new(l->w, c, &l->a);
+			conn_new(l->w, c, &l->a, &peer);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -1158,7 +1173,7 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 	if (a->family != AF_UNIX && a->socktype == SOCK_STREAM)
 		(void)sock_urgent_inline(fd); /* best effort: as systemd made it */
 	if (connected)
-		return conn_new(w, fd, a);
+		return conn_new(w, fd, a, NULL);
 	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX &&
 	    echo_guard_add_port(&s->guard, addr_port(a)) == -1)
 		return -1;

@@ -128,10 +128,11 @@ test_eof_sends_owed_then_shuts_down(void **state)
 	 * the EOF, which is still readable. */
 	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
 	assert_int_equal(read(sv[1], out, sizeof(out)), 3);
+	/* 0: everything owed is sent; closing is the caller's EOF. */
 	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), 0);
-	assert_int_equal(read(sv[1], out, sizeof(out)), 0); /* our EOF */
 	echo_stream_free(&es);
 	close(sv[0]);
+	assert_int_equal(read(sv[1], out, sizeof(out)), 0);
 	close(sv[1]);
 }
 
@@ -231,9 +232,9 @@ test_records_empty(void **state)
 	assert_int_equal(peer_record(sv[1], out, sizeof(out)), 3);
 	assert_memory_equal(out, "def", 3);
 	assert_int_equal(peer_record(sv[1], out, sizeof(out)), 0);
-	assert_int_equal(peer_record(sv[1], out, sizeof(out)), -2); /* our EOF */
 	echo_stream_free(&es);
-	close(sv[0]);
+	close(sv[0]); /* the caller's close is our EOF */
+	assert_int_equal(peer_record(sv[1], out, sizeof(out)), -2);
 	close(sv[1]);
 }
 

@@ -105,6 +105,52 @@ test_hangup_reported(void **state)
 	close(sv[0]);
 }
 
+/* Closing through the loop: the fd's number, reused at once, is watched
+ * afresh; and where another descriptor still holds the socket (sole:
+ * false) the kernel's watch is removed too, so nothing wakes the loop for
+ * a socket it no longer knows. */
+static void
+test_fd_close(void **state)
+{
+	struct evloop *loop = *state;
+	struct rec r = { 0 }, r2 = { 0 };
+	int sv[2], sv2[2], keep;
+	uint64_t t0;
+	char c = 'x';
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(evloop_fd_set(loop, sv[0], EV_READ, on_fd, &r), 0);
+	evloop_fd_close(loop, sv[0], true);
+	assert_int_equal(evloop_fd_events(loop, sv[0]), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv2), 0);
+	assert_int_equal(sv2[0], sv[0]); /* the lowest free number again */
+	assert_int_equal(evloop_fd_set(loop, sv2[0], EV_READ, on_fd, &r2), 0);
+	assert_int_equal(write(sv2[1], &c, 1), 1);
+	assert_int_equal(evloop_once(loop, 1000), 0);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(r2.calls, 1);
+	evloop_fd_close(loop, sv2[0], true);
+	close(sv2[1]);
+	close(sv[1]);
+
+	/* A second descriptor keeps the socket open: not sole. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	keep = dup(sv[0]);
+	assert_true(keep >= 0);
+	r.calls = 0;
+	assert_int_equal(evloop_fd_set(loop, sv[0], EV_READ, on_fd, &r), 0);
+	evloop_fd_close(loop, sv[0], false);
+	assert_int_equal(write(sv[1], &c, 1), 1);
+	/* Still watched by the kernel, the readable socket would end the
+	 * wait at once: it must last its full 200 ms (a lower bound only). */
+	t0 = evloop_clock_ms();
+	assert_int_equal(evloop_once(loop, 200), 0);
+	assert_true(evloop_clock_ms() - t0 >= 190);
+	assert_int_equal(r.calls, 0);
+	close(keep);
+	close(sv[1]);
+}
+
 struct tctx {
 	struct rec *r;
 	int id;
@@ -433,6 +479,7 @@ main(void)
 		ON_BOTH(test_fd_events),
 		ON_BOTH(test_high_fds),
 		ON_BOTH(test_hangup_reported),
+		ON_BOTH(test_fd_close),
 		ON_BOTH(test_timers_in_order),
 		ON_BOTH(test_timer_rearm_moves),
 		ON_BOTH(test_remove_during_callback),
