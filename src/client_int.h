@@ -26,6 +26,7 @@ struct session {
 	bool blocked;     /* a probe waits for room in the ring */
 	uint64_t *sent_at; /* rings of cap entries, seq & (cap - 1) */
 	uint8_t *got;      /* enum probe_slot_state, in probe.c */
+	uint32_t *rtt_us;  /* datagram: an intact reply's RTT, in probe.c */
 	long long cap;
 	double rmin, rmax, rsum, rsq;
 	unsigned char *tx, *rx;

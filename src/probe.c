@@ -22,13 +22,21 @@
 /* What became of a datagram probe, kept in the ring (uint8_t each). */
 enum probe_slot_state {
 	SLOT_PENDING = 0, /* sent, no reply yet, not yet timed out */
-	SLOT_ANSWERED,    /* a reply came (so another is a duplicate) */
+	SLOT_ANSWERED,    /* an intact reply came in time (counted received) */
 	SLOT_LOST,        /* reported lost: a reply now is late */
-	SLOT_FORGOTTEN    /* before the ring grew: nothing known of it */
+	SLOT_FORGOTTEN,   /* before the ring grew: nothing known of it */
+	SLOT_LATE,        /* an intact reply came after -W (counted late) */
+	SLOT_SETTLED      /* a reply counted neither received nor late: a wrong
+	                   * one (mismatched), or an echo from another address */
 };
+/* Any reply after a SLOT_ANSWERED, SLOT_LATE or SLOT_SETTLED one is a
+ * duplicate. */
 
 #define AT(s, seq)  ((s)->sent_at[(seq) & ((s)->cap - 1)])
 #define GOT(s, seq) ((s)->got[(seq) & ((s)->cap - 1)])
+/* A datagram probe's RTT in microseconds, once SLOT_ANSWERED: a wrong
+ * duplicate takes it back out of the average. */
+#define RTT(s, seq) ((s)->rtt_us[(seq) & ((s)->cap - 1)])
 
 /* The oldest probe whose slot must be kept: unsettled datagrams; for a
  * stream only the probe in flight. */
@@ -49,6 +57,7 @@ probe_slot(struct session *s, long long seq)
 	long long cap, from;
 	uint64_t *at;
 	uint8_t *got;
+	uint32_t *rtt;
 
 	if (seq - oldest_needed(s) < s->cap)
 		return 0;
@@ -57,9 +66,11 @@ probe_slot(struct session *s, long long seq)
 	cap = s->cap ? s->cap * 2 : PROBE_RING_MIN;
 	at = calloc((size_t)cap, sizeof(*at));
 	got = calloc((size_t)cap, 1);
-	if (at == NULL || got == NULL) {
+	rtt = calloc((size_t)cap, sizeof(*rtt));
+	if (at == NULL || got == NULL || rtt == NULL) {
 		free(at);
 		free(got);
+		free(rtt);
 		return -1;
 	}
 	memset(got, SLOT_FORGOTTEN, (size_t)cap);
@@ -67,11 +78,14 @@ probe_slot(struct session *s, long long seq)
 	for (long long k = from; k < seq; k++) {
 		at[k & (cap - 1)] = AT(s, k);
 		got[k & (cap - 1)] = GOT(s, k);
+		rtt[k & (cap - 1)] = RTT(s, k);
 	}
 	free(s->sent_at);
 	free(s->got);
+	free(s->rtt_us);
 	s->sent_at = at;
 	s->got = got;
+	s->rtt_us = rtt;
 	s->cap = cap;
 	return 0;
 }
@@ -515,6 +529,63 @@ dgram_unrecognised(struct session *s, size_t n)
 	report(s, -1, (int)n, 0, PROBE_UNRECOGNISED, s->err);
 }
 
+/* A second reply to a probe already settled by one. An intact copy is a
+ * duplicate and nothing more; a wrong one is a mismatch, and the probe,
+ * counted received or late by its first reply, is counted mismatched
+ * instead (as a stream echo found too long is): its echoes disagree. */
+static void
+dgram_duplicate(struct session *s, long long seq, size_t n, size_t d, double rtt)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	char msg[96];
+
+	s->dups++;
+	if (n == size && d == size) {
+		report(s, seq, (int)n, rtt, PROBE_DUPLICATE, "duplicate reply");
+		return;
+	}
+	if (GOT(s, seq) == SLOT_ANSWERED) {
+		double first = (double)RTT(s, seq) / 1000.0;
+		/* min and max keep it; the average and deviation do not */
+		s->received--;
+		s->rsum -= first;
+		s->rsq -= first * first;
+		s->mismatched++;
+	} else if (GOT(s, seq) == SLOT_LATE) {
+		s->late--;
+		s->mismatched++;
+	}
+	GOT(s, seq) = SLOT_SETTLED;
+	if (n != size)
+		snprintf(msg, sizeof(msg), "duplicate reply of %zu bytes, %zu were sent", n, size);
+	else
+		snprintf(msg, sizeof(msg), "duplicate reply differs from sent data at byte %zu", d);
+	snprintf(s->err, sizeof(s->err), "%s", msg);
+	report(s, seq, (int)n, rtt, PROBE_MISMATCH, msg);
+}
+
+/* A wrong first reply to probe seq, on time or late: a mismatch either
+ * way (a late echo is no failure only when it is intact). */
+static void
+dgram_mismatch(struct session *s, long long seq, size_t n, size_t d, double rtt, bool late)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	const char *when = late ? ", after the timeout" : "";
+	char msg[128];
+
+	s->mismatched++;
+	GOT(s, seq) = SLOT_SETTLED;
+	if (n != size)
+		snprintf(msg, sizeof(msg), "echo of %zu bytes, %zu were sent%s", n, size, when);
+	else
+		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu%s", d, when);
+	snprintf(s->err, sizeof(s->err), "%s", msg);
+	report(s, seq, (int)n, rtt, PROBE_MISMATCH, msg);
+}
+
+/* A reply from the address probed. Its length and bytes are checked
+ * before anything else: whether it is on time, late or a duplicate, a
+ * wrong echo is a mismatch. */
 static void
 dgram_reply(struct session *s, const unsigned char *p, size_t n)
 {
@@ -522,8 +593,9 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	size_t size = (size_t)c->o.size, d;
 	int hdr = payload_dgram_seq(p, n);
 	long long seq = dgram_full_seq(s, hdr);
+	uint64_t rtt_us;
 	double rtt;
-	char msg[96];
+	bool intact, late;
 
 	if (seq < 0) {
 		dgram_unrecognised(s, n);
@@ -532,11 +604,12 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	if (!s->connected) /* the first reply: the address is reached */
 		session_answered(s);
 	d = payload_dgram_diff(c->seed, hdr, p, n, size);
+	intact = n == size && d == size;
 	if (s->nsent - seq > s->cap || GOT(s, seq) == SLOT_FORGOTTEN) {
 		/* Older than the ring remembers: settled long ago, answered or
 		 * said lost, we cannot tell. Most likely a duplicate; counting
 		 * it late would take a loss back that was never undone. */
-		if (n != size || d < size) {
+		if (!intact) {
 			dgram_unrecognised(s, n);
 			return;
 		}
@@ -545,10 +618,10 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		    "duplicate reply (or one to a probe too old to track)");
 		return;
 	}
-	rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
-	if (GOT(s, seq) == SLOT_ANSWERED) {
-		s->dups++;
-		report(s, seq, (int)n, rtt, PROBE_DUPLICATE, "duplicate reply");
+	rtt_us = evloop_clock_us() - AT(s, seq);
+	rtt = (double)rtt_us / 1000.0;
+	if (GOT(s, seq) != SLOT_PENDING && GOT(s, seq) != SLOT_LOST) {
+		dgram_duplicate(s, seq, n, d, rtt);
 		return;
 	}
 	/* A first reply to a probe older than one answered already. */
@@ -556,27 +629,24 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		s->reordered++;
 	else
 		s->maxseq = seq;
-	if (GOT(s, seq) == SLOT_LOST || rtt > c->o.timeout_ms) {
-		/* Every probe said lost came back after all: no loss to report. */
-		if (GOT(s, seq) == SLOT_LOST && --s->lost_open == 0 &&
-		    strncmp(s->err, "no reply from ", 14) == 0)
-			s->err[0] = '\0';
+	late = GOT(s, seq) == SLOT_LOST || rtt > c->o.timeout_ms;
+	/* A probe said lost came back after all (intact or not): it is no
+	 * loss; once none is left, "no reply" is no longer the error. */
+	if (GOT(s, seq) == SLOT_LOST && --s->lost_open == 0 &&
+	    strncmp(s->err, "no reply from ", 14) == 0)
+		s->err[0] = '\0';
+	if (!intact) {
+		dgram_mismatch(s, seq, n, d, rtt, late);
+		return;
+	}
+	if (late) {
 		s->late++;
-		GOT(s, seq) = SLOT_ANSWERED;
+		GOT(s, seq) = SLOT_LATE;
 		report(s, seq, (int)n, rtt, PROBE_LATE, "reply after the timeout");
 		return;
 	}
 	GOT(s, seq) = SLOT_ANSWERED;
-	if (n != size || d < size) {
-		s->mismatched++;
-		if (n != size)
-			snprintf(msg, sizeof(msg), "echo of %zu bytes, %zu were sent", n, size);
-		else
-			snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
-		snprintf(s->err, sizeof(s->err), "%s", msg);
-		report(s, seq, (int)n, rtt, PROBE_MISMATCH, msg);
-		return;
-	}
+	RTT(s, seq) = (uint32_t)rtt_us; /* within -W: at most an hour */
 	record_rtt(s, rtt);
 	report(s, seq, (int)n, rtt, PROBE_OK, NULL);
 }

@@ -146,6 +146,7 @@ session_free(struct session *s)
 	session_close(s);
 	free(s->sent_at);
 	free(s->got);
+	free(s->rtt_us);
 	free(s->tx);
 	free(s->rx);
 	free(s->unacked);

@@ -30,6 +30,9 @@ Datagram modes:
   dgram-late MS  answer every datagram MS milliseconds after it came
   dgram-drop N   answer every datagram but the Nth
   dgram-dupdrop N  answer every datagram but the Nth, each answer again 1 s later
+  dgram-lateshort MS  answer MS ms late with the first 8 bytes only (the header)
+  dgram-lateflip MS   answer MS ms late with every byte after the 8th inverted
+  dgram-dupflip  answer at once, then 200 ms later again with bytes after the 8th inverted
 """
 import os
 import socket
@@ -159,6 +162,10 @@ def blackhole_server(portfile, n):
     time.sleep(60)
 
 
+def flipped(d):
+    return d[:8] + bytes(b ^ 0xFF for b in d[8:])
+
+
 def dgram_server(mode, portfile):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("127.0.0.1", 0))
@@ -172,8 +179,16 @@ def dgram_server(mode, portfile):
         n += 1
         if mode == "dgram-silent":
             continue
-        if mode == "dgram-late":
+        if mode in ("dgram-late", "dgram-lateshort", "dgram-lateflip"):
+            if mode == "dgram-lateshort":
+                d = d[:8]
+            elif mode == "dgram-lateflip":
+                d = flipped(d)
             threading.Timer(int(sys.argv[3]) / 1000.0, u.sendto, (d, peer)).start()
+            continue
+        if mode == "dgram-dupflip":
+            u.sendto(d, peer)
+            threading.Timer(0.2, u.sendto, (flipped(d), peer)).start()
             continue
         if mode == "dgram-drop":
             if n != int(sys.argv[3]):

@@ -73,6 +73,29 @@ rtt=$(echo "$out" | grep '"status":"late"' | head -1 | sed 's/.*"rtt_ms":\([0-9]
 n=$(echo "$out" | grep -c .)
 expect_eq "timestamps" "$(echo "$out" | grep -c '"timestamp":[0-9]\{10\}\.[0-9]\{3\}')" "$n"
 
+# A late echo is checked like any other (attack finding 02): the header
+# alone, or the payload inverted, after -W is a mismatch, not "late" (before:
+# "0 mismatched, 0% loss, 3 late", exit 0).
+bad dgram-lateshort 500
+run 30 -u -c 2 -i 100ms -W 300ms 127.0.0.1 $BP
+expect_eq "late header-only exit" $rc 1
+expect_in "late header-only" "$out" "2 sent, 0 received, 2 mismatched, 0% loss"
+expect_in "late header-only line" "$out" "seq=1: echo of 8 bytes, 64 were sent, after the timeout"
+bad dgram-lateflip 500
+run 30 --json -u -c 2 -i 100ms -W 300ms 127.0.0.1 $BP
+expect_eq "late inverted exit" $rc 1
+expect_in "late inverted" "$out" '"status":"mismatch"'
+expect_in "late inverted" "$out" '"mismatched":2,"duplicates":0,"late":0'
+# A duplicate is checked too: the intact echo, then 200 ms later a copy
+# with the payload inverted: the probe is counted mismatched, not received.
+# (The second probe's copy comes after the run ended: only seq 1's is seen.)
+bad dgram-dupflip
+run 30 -u -c 2 -i 1s -W 1s 127.0.0.1 $BP
+expect_eq "wrong duplicate exit" $rc 1
+expect_in "wrong duplicate" "$out" "seq=1: duplicate reply differs from sent data at byte 8"
+expect_in "wrong duplicate summary" "$out" "2 sent, 1 received, 1 mismatched, 0% loss"
+expect_in "wrong duplicate count" "$out" "1 duplicates, 0 late"
+
 # Over TCP too: an echo 200 ms after -W is late (one more -W is waited
 # for it), with its time; the connection goes on.
 bad late 500
