@@ -36,6 +36,7 @@ struct session {
 	double last_rtt;
 	bool draining;    /* stream: after the last reply, awaiting the close */
 	int rd_end;       /* stream read side ended between probes: -1 EOF, or errno */
+	bool rec_marked;  /* seqpacket: SO_PASSCRED on, an empty record is no end */
 	/* pipe */
 	unsigned char *unacked;
 	size_t unacked_len, txlen;

@@ -268,20 +268,17 @@ stream_reply_done(struct session *s)
 		stream_drain(s);
 }
 
-/* Bytes beyond the probe's echo: the last probe's echo was too long. The
- * stream is now out of step with the probes, so the session ends. */
+/* The echo is out of step with the probes (msg says how; bytes: what
+ * came): the probe awaited, or the last one if it was counted already, is
+ * a mismatch, and the session ends, since what follows would not line up. */
 static void
-stream_surplus(struct session *s, size_t extra)
+stream_out_of_step(struct session *s, size_t bytes, const char *msg)
 {
-	struct client *c = s->t->c;
 	long long seq = s->nsent - 1;
-	size_t size = (size_t)c->o.size, d = size;
 	double rtt = s->last_rtt;
-	char msg[96];
 
 	if (s->awaiting) {
 		rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
-		d = payload_first_diff(s->tx, s->rx, size);
 		s->awaiting = false;
 		s->last_ok = false;
 		s->mismatched++;
@@ -296,14 +293,25 @@ stream_surplus(struct session *s, size_t extra)
 		s->late--;
 		s->mismatched++;
 	}
+	snprintf(s->err, sizeof(s->err), "%s", msg);
+	report(s, seq, (int)bytes, rtt, PROBE_MISMATCH, msg);
+	session_finish(s);
+}
+
+/* Bytes beyond the probe's echo: the last probe's echo was too long. */
+static void
+stream_surplus(struct session *s, size_t extra)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	size_t d = s->awaiting ? payload_first_diff(s->tx, s->rx, size) : size;
+	char msg[96];
+
 	if (d < size)
 		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
 	else
 		snprintf(msg, sizeof(msg), "echo has %zu byte%s more than sent", extra,
 		    extra == 1 ? "" : "s");
-	snprintf(s->err, sizeof(s->err), "%s", msg);
-	report(s, seq, (int)(size + extra), rtt, PROBE_MISMATCH, msg);
-	session_finish(s);
+	stream_out_of_step(s, size + extra, msg);
 }
 
 /* Received bytes: the echo owed, then anything more is surplus.
@@ -389,6 +397,73 @@ stream_ended(struct session *s, int e)
 	}
 }
 
+/* Seqpacket: an echo is one record of exactly the probe's size. The
+ * record is read whole into rx, which has one byte more than a probe so
+ * that a longer one shows (MSG_TRUNC gives its real length). recv() says 0
+ * both for an empty record and for the end: with SO_PASSCRED (set in
+ * probe_start) every record comes with credentials and the end without.
+ * Returns the record's length, -1 with errno, or RECORD_END. */
+#define RECORD_END (-2)
+static ssize_t
+record_recv(struct session *s, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { s->rx, (size_t)s->t->c->o.size + 1 };
+	struct msghdr mh;
+	ssize_t r;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	r = recvmsg(fd, &mh, MSG_TRUNC);
+	/* Without the mark (SO_PASSCRED refused), 0 can only be the end. */
+	if (r == 0 && (!s->rec_marked || (mh.msg_controllen == 0 && !(mh.msg_flags & MSG_CTRUNC))))
+		return RECORD_END;
+	return r;
+}
+
+/* A seqpacket record came: the echo awaited when it is one record of the
+ * probe's size (its bytes are checked as a stream echo's); a record split,
+ * merged, empty or beyond the echo is a mismatch named as such. Returns -1
+ * when the caller must stop (the session ended, or its read side did). */
+static int
+record_read(struct session *s, int fd)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	ssize_t n = record_recv(s, fd);
+	char msg[128];
+
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n < 0) {
+		stream_ended(s, n == RECORD_END ? 0 : errno);
+		return -1;
+	}
+	if (s->awaiting && (size_t)n == size) {
+		s->rxlen = size;
+		return 0;
+	}
+	if (!s->awaiting)
+		snprintf(msg, sizeof(msg), "a record of %zd byte%s after the echo", n,
+		    n == 1 ? "" : "s");
+	else if (n == 0)
+		snprintf(msg, sizeof(msg), "echo split: an empty record, %zu bytes were sent in one",
+		    size);
+	else if ((size_t)n < size)
+		snprintf(msg, sizeof(msg), "echo split: a record of %zd bytes, %zu were sent in one",
+		    n, size);
+	else
+		snprintf(msg, sizeof(msg), "echo merged: a record of %zd bytes, %zu were sent in one",
+		    n, size);
+	stream_out_of_step(s, (size_t)n, msg);
+	return -1;
+}
+
 static void
 on_stream_timeout(struct evloop *loop, void *arg)
 {
@@ -419,12 +494,21 @@ on_stream_io(struct evloop *loop, int fd, int events, void *arg)
 		n = send(fd, s->tx + s->txoff, size - s->txoff, MSG_NOSIGNAL);
 		if (n > 0)
 			s->txoff += (size_t)n;
-		else if (errno != EAGAIN && errno != EINTR) {
+		else if (errno == EMSGSIZE) { /* seqpacket: over the send buffer's limit */
+			snprintf(s->err, sizeof(s->err), "a record of %zu bytes is more than this "
+			    "socket can send (net.core.wmem_max)", size);
+			report(s, s->nsent - 1, 0, 0, PROBE_LOST, s->err);
+			session_finish(s);
+			return;
+		} else if (errno != EAGAIN && errno != EINTR) {
 			stream_lost(s, errno == ECONNRESET || errno == EPIPE ? "was reset" : "failed");
 			return;
 		}
 	}
-	if ((events & EV_READ) && s->rd_end == 0) {
+	if ((events & EV_READ) && s->rd_end == 0 && s->addr.socktype == SOCK_SEQPACKET) {
+		if (record_read(s, fd) == -1)
+			return;
+	} else if ((events & EV_READ) && s->rd_end == 0) {
 		n = recv(fd, c->rxbuf, sizeof(c->rxbuf), 0);
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 			stream_ended(s, n == 0 ? 0 : errno);
@@ -883,6 +967,20 @@ probe_send(struct session *s)
 	on_stream_io(c->loop, s->fd, EV_WRITE, s);
 }
 
+/* Seqpacket: empty records told from the end (record_recv), and a send
+ * buffer that takes a probe as one record where the kernel allows
+ * (net.core.wmem_max; the kernel doubles what is asked). */
+static void
+record_setup(struct session *s)
+{
+	int one = 1, want = s->t->c->o.size + 4096, have = 0;
+	socklen_t len = sizeof(have);
+
+	s->rec_marked = setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == 0;
+	if (getsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &have, &len) == 0 && have < 2 * want)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+}
+
 /* The session connected: its first probe goes now. */
 void
 probe_start(struct session *s)
@@ -896,8 +994,8 @@ probe_start(struct session *s)
 	 * in rx, the probe's size: stream_bytes() keeps no byte past it (one
 	 * more is surplus, counted there). */
 	s->tx = malloc(size);
-	if (s->addr.socktype != SOCK_DGRAM)
-		s->rx = malloc(size);
+	if (s->addr.socktype != SOCK_DGRAM) /* a record: one byte more shows a longer one */
+		s->rx = malloc(s->addr.socktype == SOCK_SEQPACKET ? size + 1 : size);
 	if (s->tx == NULL || (s->addr.socktype != SOCK_DGRAM && s->rx == NULL)) {
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		session_finish(s);
@@ -912,5 +1010,7 @@ probe_start(struct session *s)
 		evloop_fd_set(c->loop, s->fd, EV_READ, on_dgram_io, s);
 	} else
 		evtimer_init(&s->rtimer, on_stream_timeout, s);
+	if (s->addr.socktype == SOCK_SEQPACKET)
+		record_setup(s);
 	probe_send(s);
 }
