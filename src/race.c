@@ -444,6 +444,13 @@ session_note_local(struct session *s)
 		s->has_local = sock_local(s->fd, &s->addr, &s->local) == 0;
 }
 
+/* The target's addresses are a name's answer, not an address typed. */
+static bool
+from_dns(const struct target *t)
+{
+	return t->spec.kind == ADDR_KIND_HOST && t->spec.literal == 0 && t->spec.host[0] != '\0';
+}
+
 /* Returns -1 only when no session could be made at all. */
 static int
 session_start(struct target *t, const struct addr *a)
@@ -481,6 +488,10 @@ session_start(struct target *t, const struct addr *a)
 		 * yet run looks unarmed and would be pushed back. */
 		t->raced = true;
 		evloop_timer_arm(c->loop, &t->deadline, (uint64_t)c->o.connect_timeout_ms);
+	}
+	if (from_dns(t) && addr_not_a_path(a, s->err, sizeof(s->err))) {
+		session_failed(s, 0); /* never probed: it would reach this host, or IPv4 */
+		return 0;
 	}
 	s->fd = sock_connect_prep(a, source_set(&c->o.source) ? session_prep : NULL, s, &inprog);
 	if (s->fd != -1)
