@@ -125,7 +125,8 @@ void race_target_free(struct target *t);
 /* SIGINT: finish what is connected, abandon the rest. */
 void race_target_stop(struct target *t);
 
-/* A datagram session's first reply came: it connects (and may win). */
+/* A reply to a datagram session's probe came: the first connects it (and
+ * may win; in --all it gives the connect time). */
 void session_answered(struct session *s);
 /* A datagram attempt not yet answered got an ICMP error (errno e; 0: the
  * cause is in s->err). Ends it and returns true, or false when it is the

@@ -685,8 +685,7 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		dgram_unrecognised(s, n);
 		return;
 	}
-	if (!s->connected) /* the first reply: the address is reached */
-		session_answered(s);
+	session_answered(s); /* the first reply: the address is reached */
 	d = payload_dgram_diff(c->seed, hdr, p, n, size);
 	intact = n == size && d == size;
 	if (s->nsent - seq > s->cap || GOT(s, seq) == SLOT_FORGOTTEN) {

@@ -774,6 +774,10 @@ session_connected(struct session *s)
 	/* In a race, the time the user waited: from the first attempt. */
 	s->connect_ms = c->o.mode == CLIENT_ALL ? s->handshake_ms
 						: (double)(now - t->first_us) / 1000.0;
+	/* --all: a datagram connect() only names the peer; the address is
+	 * reached when its first reply comes (session_answered), if ever. */
+	if (c->o.mode == CLIENT_ALL && s->addr.socktype == SOCK_DGRAM && is_ip(s->addr.family))
+		s->connect_ms = s->handshake_ms = -1;
 	session_note_local(s);
 	if (c->o.mode != CLIENT_ALL) {
 		char why[ERRLEN], w[ADDR_STRLEN + 16];
@@ -826,6 +830,8 @@ session_answered(struct session *s)
 {
 	if (!s->connected)
 		session_connected(s);
+	else if (s->handshake_ms < 0) /* --all: its first reply, its connect time */
+		s->connect_ms = s->handshake_ms = (double)(evloop_clock_us() - s->t0_us) / 1000.0;
 }
 
 /* ---- the race module's side of the client ---- */

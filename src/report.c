@@ -674,7 +674,8 @@ on_target_done(void *arg, const char *target)
 			size_t after = SIZE_MAX;
 			for (const struct row *r = next_row(target, families[f], &after); r != NULL;
 			    r = next_row(target, families[f], &after)) {
-				snprintf(conn, sizeof(conn), r->s.connected ? "%.1f ms" : "-",
+				snprintf(conn, sizeof(conn),
+				    r->s.connected && r->s.connect_ms >= 0 ? "%.1f ms" : "-",
 				    r->s.connect_ms);
 				if (r->s.received > 0)
 					snprintf(rtt, sizeof(rtt), "%.2f/%.2f/%.2f", r->s.rtt_min,

@@ -115,6 +115,24 @@ expect_in "silent" "$out" "4 sent, 0 received, 0 mismatched, 100% loss, no reply
 expect_in "silent" "$out" "127.0.0.1: seq=4: no reply from 127.0.0.1 port $BP within 300 ms"
 run 30 --json -u -c 1 -W 300ms 127.0.0.1 $BP
 expect_in "silent json" "$out" '"connect_ms":null'
+# So with -A (attack finding 06): the CONNECT cell and connect_ms are the
+# first reply's, not the connect() call's (which showed "0.0 ms" and a
+# connect_ms for an address that never answered).
+run 30 -A -u -c 1 -W 300ms 127.0.0.1 $BP
+expect_eq "-A silent exit" $rc 1
+row=$(echo "$out" | grep "^127.0.0.1:$BP ")
+expect_eq "-A silent connect cell" "$(echo "$row" | awk '{ print $5 }')" "-"
+run 30 --json -A -u -c 1 -W 300ms 127.0.0.1 $BP
+expect_in "-A silent json" "$out" '"connect_ms":null'
+expect_in "-A silent json" "$out" '"handshake_ms":null'
+bad dgram-drop 1000
+run 30 --json -A -u -c 2 -i 50ms -W 2s 127.0.0.1 $BP
+expect_eq "-A answered exit" $rc 0
+# from the attempt's start to the first reply: never less than an RTT
+c=$(echo "$out" | grep '"type":"summary"' | sed 's/.*"connect_ms":\([0-9.]*\).*/\1/')
+m=$(echo "$out" | grep '"type":"summary"' | sed 's/.*"rtt_min_ms":\([0-9.]*\).*/\1/')
+awk -v c="$c" -v m="$m" 'BEGIN { exit !(c != "" && m != "" && c + 0 >= m + 0) }' ||
+	fail "-A datagram connect_ms '$c' below the least RTT '$m': $out"
 
 # -A: rows in the resolver's order, not in the order they finished; the
 # family line names every distinct cause. 127.0.0.1 never answers a
