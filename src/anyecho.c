@@ -181,8 +181,16 @@ parse_option(int c, const char *arg, unsigned *types)
 	if (rc != 0)
 		goto out;
 	switch (c) {
-	case '4': opt.co.family = opt.hints.family = AF_INET; break;
-	case '6': opt.co.family = opt.hints.family = AF_INET6; break;
+	case '4':
+	case '6':
+		/* as -t -u: one family or (neither) both, never the last one typed */
+		if (opt.co.family == (c == '4' ? AF_INET6 : AF_INET)) {
+			snprintf(err, sizeof(err), "-4 and -6: choose one (without either, both "
+			    "families are tested)");
+			rc = -1;
+		}
+		opt.co.family = opt.hints.family = c == '4' ? AF_INET : AF_INET6;
+		break;
 	case 't': *types |= ADDR_STREAM; break;
 	case 'u': *types |= ADDR_DGRAM; break;
 	case 'A': opt.co.mode = CLIENT_ALL; break;
@@ -363,6 +371,37 @@ check_target_family(const char *text)
 	return -1;
 }
 
+/* A unix endpoint's own type ("unix-dgram:", "unix-seqpacket:") meets the
+ * checks -u or -t would: the same usage errors, naming the target. */
+static int
+check_target_type(const char *text)
+{
+	struct addr_spec spec;
+	char err[ADDR_ERRLEN];
+	int want = opt.hints.types == ADDR_DGRAM ? SOCK_DGRAM :
+	    opt.hints.types == ADDR_STREAM ? SOCK_STREAM : 0;
+
+	if (addr_parse(&spec, text, err, sizeof(err)) == -1 || spec.kind != ADDR_KIND_UNIX)
+		return 0; /* a parse error is client_add's to report */
+	if (opt.co.pmtu) {
+		log_err("--pmtu and %s: --pmtu needs IP datagrams (a path MTU is an IP path's)",
+		    text);
+		return -1;
+	}
+	if (spec.socktype == 0)
+		return 0; /* "unix:" follows -t or -u */
+	if (opt.co.connect_only && spec.socktype == SOCK_DGRAM) {
+		log_err("-z and %s: datagrams have no handshake to measure; -z is for streams",
+		    text);
+		return -1;
+	}
+	if (want != 0 && (want == SOCK_DGRAM) != (spec.socktype == SOCK_DGRAM)) {
+		log_err("%s and %s: choose one", want == SOCK_DGRAM ? "-u" : "-t", text);
+		return -1;
+	}
+	return 0;
+}
+
 /* "target [port] ...": a number after a target is its port. "-" asks
  * for pipe mode. */
 static int
@@ -383,7 +422,7 @@ add_targets(struct client *c, int argc, char **argv, int *ntargets)
 			log_err("%s: %s", argv[i], err);
 			return -1;
 		}
-		if (check_target_family(argv[i]) == -1)
+		if (check_target_family(argv[i]) == -1 || check_target_type(argv[i]) == -1)
 			return -1;
 		if (client_add(c, argv[i], port, err, sizeof(err)) == -1) {
 			log_err("%s: %s", argv[i], err);

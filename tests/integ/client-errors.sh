@@ -117,6 +117,16 @@ check 2 "bad size '70000': the largest datagram is 65507 bytes" -u -s 70000 loca
 check 2 "bad size '4': datagram probes carry an 8-byte header, use 8 or more" -u -s 4 localhost
 check 2 "bad interval 'soon': expected a time" -i soon localhost
 check 2 "-t and -u: choose one" -t -u localhost
+# A unix endpoint's own type meets the same checks as -u and -t, and -4
+# -6 is refused like -t -u (attack finding 11: each was accepted, the last
+# family silently winning; nothing listens at these paths: refused before).
+check 2 "-4 and -6: choose one" -4 -6 localhost
+check 2 "-4 and -6: choose one" -6 -4 localhost
+check 2 "-z and unix-dgram:$T/u: datagrams have no handshake to measure" -z "unix-dgram:$T/u"
+check 2 "--pmtu and unix-seqpacket:$T/q: --pmtu needs IP datagrams" --pmtu "unix-seqpacket:$T/q"
+check 2 "--pmtu and unix-dgram:$T/u: --pmtu needs IP datagrams" --pmtu "unix-dgram:$T/u"
+check 2 "-u and unix-seqpacket:$T/q: choose one" -u "unix-seqpacket:$T/q"
+check 2 "-t and unix-dgram:$T/u: choose one" -t "unix-dgram:$T/u"
 check 2 "--stdin needs exactly one target, a stream (-t), and no --all" --stdin a b
 check 2 "host: port 70000 out of range (0-65535)" host 70000
 check 2 "[::1: missing ']' in '[::1'" '[::1'
