@@ -125,6 +125,23 @@ s = [o for o in objs if o['type'] == 'summary']
 assert sorted(o['error'] for o in s) == sorted(['$blocked4', '$blocked6']), s
 assert not any(o['reachable'] for o in s), s"
 
+	# Each lookup takes only the family it asked for, in every mode (attack
+	# finding 08): an AAAA answer carrying an A record and an A answer
+	# carrying an AAAA gave --resolve and anyechod -n both addresses, while
+	# probing found none (exit 3).
+	out=$(a --resolve cross.test); rc=$?
+	expect_eq "--resolve cross exit" $rc 3
+	expect_eq "--resolve cross" "$out" "anyecho: cross.test: no address for cross.test"
+	out=$(a cross.test $P); rc=$?
+	expect_eq "cross exit" $rc 3
+	out=$(bounded 30 "$ANYECHOD" -n --dns-server "$D" -l "cross.test:$P" 2>&1); rc=$?
+	[ $rc -ne 0 ] || fail "anyechod -n took cross.test: $out"
+	expect_in "anyechod -n cross" "$out" "cross.test:$P: no address for cross.test"
+	# ... and a name of both families still gives both, AAAA's first.
+	out=$(a --resolve -t mapped.test) || fail "--resolve mapped: $out"
+	expect_eq "--resolve mapped" "$(echo "$out" | awk '{ print $4 }' | tr '\n' ' ')" \
+		"[::ffff:127.0.0.1]:7 127.0.0.1:7 "
+
 	a -A --json v6servfail.test $P >"$T/j"
 	json_check "$T/j" "
 assert dns['AAAA']['status'] == 'servfail' and dns['A']['status'] == 'ok', dns
