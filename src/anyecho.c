@@ -302,6 +302,16 @@ parse_options(int argc, char **argv)
 	opt.hints.types = types ? types : ADDR_STREAM | ADDR_DGRAM;
 	if (opt.resolve_only)
 		return 0;
+	if (opt.hints.passive) {
+		log_err("--passive is for --resolve: the addresses a server would bind");
+		return -1;
+	}
+	/* Nothing comes back in no time: 0 would fail every probe or attempt. */
+	if (opt.co.timeout_ms == 0 || opt.co.connect_timeout_ms == 0) {
+		log_err("%s 0: nothing can answer in no time; give 1ms or more",
+		    opt.co.timeout_ms == 0 ? "-W" : "--connect-timeout");
+		return -1;
+	}
 	if (types == (ADDR_STREAM | ADDR_DGRAM)) {
 		log_err("-t and -u: choose one (run twice to test both)");
 		return -1;
@@ -371,6 +381,23 @@ check_target_family(const char *text)
 	return -1;
 }
 
+/* Port 0 is no service's port: every host refuses a connect there. */
+static int
+check_target_port(const char *text, int port)
+{
+	struct addr_spec spec;
+	char err[ADDR_ERRLEN];
+
+	if (addr_parse(&spec, text, err, sizeof(err)) == -1 || spec.kind != ADDR_KIND_HOST)
+		return 0;
+	if (port < 0)
+		port = spec.port >= 0 ? spec.port : opt.co.port;
+	if (port != 0)
+		return 0;
+	log_err("%s: port 0: no service listens there (the echo port is 7)", text);
+	return -1;
+}
+
 /* A unix endpoint's own type ("unix-dgram:", "unix-seqpacket:") meets the
  * checks -u or -t would: the same usage errors, naming the target. */
 static int
@@ -422,7 +449,8 @@ add_targets(struct client *c, int argc, char **argv, int *ntargets)
 			log_err("%s: %s", argv[i], err);
 			return -1;
 		}
-		if (check_target_family(argv[i]) == -1 || check_target_type(argv[i]) == -1)
+		if (check_target_family(argv[i]) == -1 || check_target_type(argv[i]) == -1 ||
+		    check_target_port(argv[i], port) == -1)
 			return -1;
 		if (client_add(c, argv[i], port, err, sizeof(err)) == -1) {
 			log_err("%s: %s", argv[i], err);

@@ -392,13 +392,34 @@ query_stamp(struct resolve_query *q)
 	q->ms = (double)(evloop_clock_us() - q->started_us) / 1000.0;
 }
 
+/* Whether this process is out of descriptors (EMFILE, ENFILE): c-ares
+ * then cannot open the socket to ask, and says "could not reach" (or
+ * nothing, and the deadline says "did not answer"); 0 when a socket opens. */
+static int
+sockets_exhausted(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd != -1) {
+		close(fd);
+		return 0;
+	}
+	return errno == EMFILE || errno == ENFILE ? errno : 0;
+}
+
 /* Words for a failure. A timeout names the configured time: that is when
  * we gave up, and the clock's rounding would make 800 ms look like 799. */
 static void
 query_describe(struct resolve_query *q, int ares_status)
 {
-	resolve_describe(q->errmsg, sizeof(q->errmsg), q->status, ares_status, q->name,
-	    q->hints.family, q->server, q->r->timeout_ms);
+	int e = q->status == RESOLVE_ECONN || q->status == RESOLVE_ETIMEOUT ? sockets_exhausted() : 0;
+
+	if (e != 0)
+		snprintf(q->errmsg, sizeof(q->errmsg), "cannot open a socket to ask DNS server %s "
+		    "about %s: %s", q->r->servers, q->name, strerror(e));
+	else
+		resolve_describe(q->errmsg, sizeof(q->errmsg), q->status, ares_status, q->name,
+		    q->hints.family, q->server, q->r->timeout_ms);
 }
 
 /* Who answered: the peer of the socket being read, when c-ares says a
