@@ -38,7 +38,7 @@ usage(FILE *f)
 	    "               [--json] [--dns-server list] [--dns-timeout time] [-p port]\n"
 	    "               target [port] ...\n"
 	    "       anyecho [options] --stdin target [port]\n"
-	    "       anyecho [-46tu] [-p port] [--passive] --resolve endpoint ...\n"
+	    "       anyecho [-46tu] [-p port] [--passive] [--json] --resolve endpoint ...\n"
 	    "       anyecho [-46u] [-W timeout] [--json] --pmtu target [port] ...\n");
 	if (f != stdout)
 		return;
@@ -110,7 +110,16 @@ run_resolve(struct evloop *loop, char **names, int n)
 		rc = EXIT_USAGE;
 	else if (failed > 0)
 		rc = EXIT_RESOLVE;
-	for (int i = 0; i < n; i++) {
+	if (opt.json) {
+		struct report_opts ro = { .json = true };
+		struct client_report rep;
+
+		report_setup(&ro, &rep);
+	}
+	for (int i = 0; i < n && opt.json; i++)
+		report_resolved(items[i].text, &items[i].list,
+		    items[i].err[0] != '\0' ? items[i].err : NULL);
+	for (int i = 0; i < n && !opt.json; i++) {
 		/* what the user typed, made safe for a terminal */
 		char *text = log_oneline(strdup(items[i].text));
 
