@@ -291,6 +291,28 @@ check_connect_only(void)
 	return 0;
 }
 
+/* Datagram probes: a header, and at most what IP can carry (the limit
+ * for unix datagram targets too: the reply is read into 64 KiB). target:
+ * a unix-dgram: target the check is for, or NULL for -u. */
+static int
+check_dgram_size(const char *target)
+{
+	char what[ADDR_STRLEN + 16] = "";
+
+	if (target != NULL)
+		snprintf(what, sizeof(what), " for %s", target);
+	if (opt.co.size > 65507) {
+		log_err("bad size '%d'%s: the largest datagram is 65507 bytes", opt.co.size, what);
+		return -1;
+	}
+	if (opt.co.size < PAYLOAD_DGRAM_HEADER) {
+		log_err("bad size '%d'%s: datagram probes carry an %d-byte header, use %d or more",
+		    opt.co.size, what, PAYLOAD_DGRAM_HEADER, PAYLOAD_DGRAM_HEADER);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_options(int argc, char **argv)
 {
@@ -338,15 +360,8 @@ parse_options(int argc, char **argv)
 	opt.co.socktype = types == ADDR_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
 	if (check_source() == -1 || check_connect_only() == -1)
 		return -1;
-	if (opt.co.socktype == SOCK_DGRAM && opt.co.size > 65507) {
-		log_err("bad size '%d': the largest datagram is 65507 bytes", opt.co.size);
+	if (opt.co.socktype == SOCK_DGRAM && check_dgram_size(NULL) == -1)
 		return -1;
-	}
-	if (opt.co.socktype == SOCK_DGRAM && opt.co.size < PAYLOAD_DGRAM_HEADER) {
-		log_err("bad size '%d': datagram probes carry an %d-byte header, use %d or more",
-		    opt.co.size, PAYLOAD_DGRAM_HEADER, PAYLOAD_DGRAM_HEADER);
-		return -1;
-	}
 	if (opt.co.interval_ms < MIN_USER_INTERVAL_MS && geteuid() != 0) {
 		log_err("interval %d ms: less than %d ms is a flood, only root may (as with ping)",
 		    opt.co.interval_ms, MIN_USER_INTERVAL_MS);
@@ -435,6 +450,8 @@ check_target_type(const char *text)
 		log_err("%s and %s: choose one", want == SOCK_DGRAM ? "-u" : "-t", text);
 		return -1;
 	}
+	if (spec.socktype == SOCK_DGRAM && !opt.co.pipe)
+		return check_dgram_size(text);
 	return 0;
 }
 

@@ -141,6 +141,8 @@ check 2 "--pmtu and unix-seqpacket:$T/q: --pmtu needs IP datagrams" --pmtu "unix
 check 2 "--pmtu and unix-dgram:$T/u: --pmtu needs IP datagrams" --pmtu "unix-dgram:$T/u"
 check 2 "-u and unix-seqpacket:$T/q: choose one" -u "unix-seqpacket:$T/q"
 check 2 "-t and unix-dgram:$T/u: choose one" -t "unix-dgram:$T/u"
+check 2 "bad size '4' for unix-dgram:$T/u: datagram probes carry an 8-byte header" -s 4 "unix-dgram:$T/u"
+check 2 "bad size '70000' for unix-dgram:$T/u: the largest datagram is 65507 bytes" -s 70000 "unix-dgram:$T/u"
 # Values that cannot work are refused, not run (attacker's notes): -W 0
 # and --connect-timeout 0 failed every probe and attempt, a target's port 0
 # is no service's, and --passive means something only to --resolve.
