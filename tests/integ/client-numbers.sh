@@ -75,14 +75,15 @@ expect_eq "timestamps" "$(echo "$out" | grep -c '"timestamp":[0-9]\{10\}\.[0-9]\
 
 # A late echo is checked like any other (attack finding 02): the header
 # alone, or the payload inverted, after -W is a mismatch, not "late" (before:
-# "0 mismatched, 0% loss, 3 late", exit 0).
+# "0 mismatched, 0% loss, 3 late", exit 0). The echoes come 500 ms after
+# each probe: past -W, and well within the one more -W waited after the last.
 bad dgram-lateshort 500
-run 30 -u -c 2 -i 100ms -W 300ms 127.0.0.1 $BP
+run 30 -u -c 2 -i 100ms -W 400ms 127.0.0.1 $BP
 expect_eq "late header-only exit" $rc 1
 expect_in "late header-only" "$out" "2 sent, 0 received, 2 mismatched, 0% loss"
 expect_in "late header-only line" "$out" "seq=1: echo of 8 bytes, 64 were sent, after the timeout"
 bad dgram-lateflip 500
-run 30 --json -u -c 2 -i 100ms -W 300ms 127.0.0.1 $BP
+run 30 --json -u -c 2 -i 100ms -W 400ms 127.0.0.1 $BP
 expect_eq "late inverted exit" $rc 1
 expect_in "late inverted" "$out" '"status":"mismatch"'
 expect_in "late inverted" "$out" '"mismatched":2,"duplicates":0,"late":0'
