@@ -100,8 +100,10 @@ fi
 # Out of descriptors, the lookup says so (it said "could not reach DNS
 # server", as if the network were at fault): a limit of 5 leaves the loop
 # its descriptors and c-ares none. Descriptors inherited from make are
-# closed first, or the loop itself could not start.
-if part "out of descriptors"; then
+# closed first, or the loop itself could not start. (With loopback down
+# the connect of the one socket c-ares opens fails first: that part needs
+# IPv4 on loopback.)
+if part "out of descriptors" ipv4; then
 	free=1 # no socket is opened to it
 	out=$( (ulimit -n 5; exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 		exec timeout -k 2 20 "$ANYECHO" -c 1 --dns-timeout 2s --dns-server "127.0.0.1:$free" \
