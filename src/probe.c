@@ -418,8 +418,12 @@ record_recv(struct session *s, int fd)
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	mh.msg_control = ctl.buf;
-	mh.msg_controllen = sizeof(ctl.buf);
+	/* Room for the credentials only: descriptors a server attaches
+	 * (SCM_RIGHTS) are closed by the kernel, never put in our table. */
+	if (s->rec_marked) {
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+	}
 	r = recvmsg(fd, &mh, MSG_TRUNC);
 	/* Without the mark (SO_PASSCRED refused), 0 can only be the end. */
 	if (r == 0 && (!s->rec_marked || (mh.msg_controllen == 0 && !(mh.msg_flags & MSG_CTRUNC))))
