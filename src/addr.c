@@ -379,6 +379,31 @@ addr_local(const struct addr_spec *spec, const struct addr_hints *hints,
 
 /* ---- addresses ---- */
 
+bool
+addr_not_a_path(const struct addr *a, char *buf, size_t len)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->sa;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->sa;
+	char host[ADDR_STRLEN];
+
+	if (a->family == AF_INET && s4->sin_addr.s_addr == htonl(INADDR_ANY)) {
+		snprintf(buf, len, "DNS answered 0.0.0.0, unspecified: the name is blocked or unset");
+		return true;
+	}
+	if (a->family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr)) {
+		snprintf(buf, len, "DNS answered ::, unspecified: the name is blocked or unset");
+		return true;
+	}
+	if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		snprintf(buf, len, "DNS answered %s, a v4-mapped address: not an IPv6 path",
+		    addr_format_host(a, host, sizeof(host)));
+		return true;
+	}
+	return false;
+}
+
 void
 addr_unmap(struct addr *a)
 {

@@ -77,6 +77,11 @@ int addr_list_add_ip(struct addr_list *list, const struct sockaddr *sa,
 int addr_list_add(struct addr_list *list, const struct addr *a);
 void addr_list_free(struct addr_list *list);
 
+/* Whether an address a name resolved to is no path to that name: an
+ * unspecified one (0.0.0.0, ::: a DNS blocker's answer, which connect()
+ * takes for this host) or an IPv4-mapped IPv6 one (::ffff:a.b.c.d, which
+ * the kernel carries over IPv4). True with the words for it in buf. */
+bool addr_not_a_path(const struct addr *a, char *buf, size_t len);
 /* Turn an IPv4-mapped IPv6 address into plain IPv4; others are unchanged. */
 void addr_unmap(struct addr *a);
 int addr_port(const struct addr *a);

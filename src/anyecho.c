@@ -38,7 +38,7 @@ usage(FILE *f)
 	    "               [--json] [--dns-server list] [--dns-timeout time] [-p port]\n"
 	    "               target [port] ...\n"
 	    "       anyecho [options] --stdin target [port]\n"
-	    "       anyecho [-46tu] [-p port] [--passive] --resolve endpoint ...\n"
+	    "       anyecho [-46tu] [-p port] [--passive] [--json] --resolve endpoint ...\n"
 	    "       anyecho [-46u] [-W timeout] [--json] --pmtu target [port] ...\n");
 	if (f != stdout)
 		return;
@@ -110,7 +110,16 @@ run_resolve(struct evloop *loop, char **names, int n)
 		rc = EXIT_USAGE;
 	else if (failed > 0)
 		rc = EXIT_RESOLVE;
-	for (int i = 0; i < n; i++) {
+	if (opt.json) {
+		struct report_opts ro = { .json = true };
+		struct client_report rep;
+
+		report_setup(&ro, &rep);
+	}
+	for (int i = 0; i < n && opt.json; i++)
+		report_resolved(items[i].text, &items[i].list,
+		    items[i].err[0] != '\0' ? items[i].err : NULL);
+	for (int i = 0; i < n && !opt.json; i++) {
 		/* what the user typed, made safe for a terminal */
 		char *text = log_oneline(strdup(items[i].text));
 
@@ -181,8 +190,16 @@ parse_option(int c, const char *arg, unsigned *types)
 	if (rc != 0)
 		goto out;
 	switch (c) {
-	case '4': opt.co.family = opt.hints.family = AF_INET; break;
-	case '6': opt.co.family = opt.hints.family = AF_INET6; break;
+	case '4':
+	case '6':
+		/* as -t -u: one family or (neither) both, never the last one typed */
+		if (opt.co.family == (c == '4' ? AF_INET6 : AF_INET)) {
+			snprintf(err, sizeof(err), "-4 and -6: choose one (without either, both "
+			    "families are tested)");
+			rc = -1;
+		}
+		opt.co.family = opt.hints.family = c == '4' ? AF_INET : AF_INET6;
+		break;
 	case 't': *types |= ADDR_STREAM; break;
 	case 'u': *types |= ADDR_DGRAM; break;
 	case 'A': opt.co.mode = CLIENT_ALL; break;
@@ -274,6 +291,28 @@ check_connect_only(void)
 	return 0;
 }
 
+/* Datagram probes: a header, and at most what IP can carry (the limit
+ * for unix datagram targets too: the reply is read into 64 KiB). target:
+ * a unix-dgram: target the check is for, or NULL for -u. */
+static int
+check_dgram_size(const char *target)
+{
+	char what[ADDR_STRLEN + 16] = "";
+
+	if (target != NULL)
+		snprintf(what, sizeof(what), " for %s", target);
+	if (opt.co.size > 65507) {
+		log_err("bad size '%d'%s: the largest datagram is 65507 bytes", opt.co.size, what);
+		return -1;
+	}
+	if (opt.co.size < PAYLOAD_DGRAM_HEADER) {
+		log_err("bad size '%d'%s: datagram probes carry an %d-byte header, use %d or more",
+		    opt.co.size, what, PAYLOAD_DGRAM_HEADER, PAYLOAD_DGRAM_HEADER);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_options(int argc, char **argv)
 {
@@ -294,6 +333,16 @@ parse_options(int argc, char **argv)
 	opt.hints.types = types ? types : ADDR_STREAM | ADDR_DGRAM;
 	if (opt.resolve_only)
 		return 0;
+	if (opt.hints.passive) {
+		log_err("--passive is for --resolve: the addresses a server would bind");
+		return -1;
+	}
+	/* Nothing comes back in no time: 0 would fail every probe or attempt. */
+	if (opt.co.timeout_ms == 0 || opt.co.connect_timeout_ms == 0) {
+		log_err("%s 0: nothing can answer in no time; give 1ms or more",
+		    opt.co.timeout_ms == 0 ? "-W" : "--connect-timeout");
+		return -1;
+	}
 	if (types == (ADDR_STREAM | ADDR_DGRAM)) {
 		log_err("-t and -u: choose one (run twice to test both)");
 		return -1;
@@ -311,15 +360,8 @@ parse_options(int argc, char **argv)
 	opt.co.socktype = types == ADDR_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
 	if (check_source() == -1 || check_connect_only() == -1)
 		return -1;
-	if (opt.co.socktype == SOCK_DGRAM && opt.co.size > 65507) {
-		log_err("bad size '%d': the largest datagram is 65507 bytes", opt.co.size);
+	if (opt.co.socktype == SOCK_DGRAM && check_dgram_size(NULL) == -1)
 		return -1;
-	}
-	if (opt.co.socktype == SOCK_DGRAM && opt.co.size < PAYLOAD_DGRAM_HEADER) {
-		log_err("bad size '%d': datagram probes carry an %d-byte header, use %d or more",
-		    opt.co.size, PAYLOAD_DGRAM_HEADER, PAYLOAD_DGRAM_HEADER);
-		return -1;
-	}
 	if (opt.co.interval_ms < MIN_USER_INTERVAL_MS && geteuid() != 0) {
 		log_err("interval %d ms: less than %d ms is a flood, only root may (as with ping)",
 		    opt.co.interval_ms, MIN_USER_INTERVAL_MS);
@@ -363,6 +405,56 @@ check_target_family(const char *text)
 	return -1;
 }
 
+/* Port 0 is no service's port: every host refuses a connect there. */
+static int
+check_target_port(const char *text, int port)
+{
+	struct addr_spec spec;
+	char err[ADDR_ERRLEN];
+
+	if (addr_parse(&spec, text, err, sizeof(err)) == -1 || spec.kind != ADDR_KIND_HOST)
+		return 0;
+	if (port < 0)
+		port = spec.port >= 0 ? spec.port : opt.co.port;
+	if (port != 0)
+		return 0;
+	log_err("%s: port 0: no service listens there (the echo port is 7)", text);
+	return -1;
+}
+
+/* A unix endpoint's own type ("unix-dgram:", "unix-seqpacket:") meets the
+ * checks -u or -t would: the same usage errors, naming the target. */
+static int
+check_target_type(const char *text)
+{
+	struct addr_spec spec;
+	char err[ADDR_ERRLEN];
+	int want = opt.hints.types == ADDR_DGRAM ? SOCK_DGRAM :
+	    opt.hints.types == ADDR_STREAM ? SOCK_STREAM : 0;
+
+	if (addr_parse(&spec, text, err, sizeof(err)) == -1 || spec.kind != ADDR_KIND_UNIX)
+		return 0; /* a parse error is client_add's to report */
+	if (opt.co.pmtu) {
+		log_err("--pmtu and %s: --pmtu needs IP datagrams (a path MTU is an IP path's)",
+		    text);
+		return -1;
+	}
+	if (spec.socktype == 0)
+		return 0; /* "unix:" follows -t or -u */
+	if (opt.co.connect_only && spec.socktype == SOCK_DGRAM) {
+		log_err("-z and %s: datagrams have no handshake to measure; -z is for streams",
+		    text);
+		return -1;
+	}
+	if (want != 0 && (want == SOCK_DGRAM) != (spec.socktype == SOCK_DGRAM)) {
+		log_err("%s and %s: choose one", want == SOCK_DGRAM ? "-u" : "-t", text);
+		return -1;
+	}
+	if (spec.socktype == SOCK_DGRAM && !opt.co.pipe)
+		return check_dgram_size(text);
+	return 0;
+}
+
 /* "target [port] ...": a number after a target is its port. "-" asks
  * for pipe mode. */
 static int
@@ -383,7 +475,8 @@ add_targets(struct client *c, int argc, char **argv, int *ntargets)
 			log_err("%s: %s", argv[i], err);
 			return -1;
 		}
-		if (check_target_family(argv[i]) == -1)
+		if (check_target_family(argv[i]) == -1 || check_target_type(argv[i]) == -1 ||
+		    check_target_port(argv[i], port) == -1)
 			return -1;
 		if (client_add(c, argv[i], port, err, sizeof(err)) == -1) {
 			log_err("%s: %s", argv[i], err);

@@ -26,6 +26,7 @@ struct session {
 	bool blocked;     /* a probe waits for room in the ring */
 	uint64_t *sent_at; /* rings of cap entries, seq & (cap - 1) */
 	uint8_t *got;      /* enum probe_slot_state, in probe.c */
+	uint32_t *rtt_us;  /* datagram: an intact reply's RTT, in probe.c */
 	long long cap;
 	double rmin, rmax, rsum, rsq;
 	unsigned char *tx, *rx;
@@ -35,6 +36,7 @@ struct session {
 	double last_rtt;
 	bool draining;    /* stream: after the last reply, awaiting the close */
 	int rd_end;       /* stream read side ended between probes: -1 EOF, or errno */
+	bool rec_marked;  /* seqpacket: SO_PASSCRED on, an empty record is no end */
 	/* pipe */
 	unsigned char *unacked;
 	size_t unacked_len, txlen;
@@ -127,7 +129,8 @@ void race_target_free(struct target *t);
 /* SIGINT: finish what is connected, abandon the rest. */
 void race_target_stop(struct target *t);
 
-/* A datagram session's first reply came: it connects (and may win). */
+/* A reply to a datagram session's probe came: the first connects it (and
+ * may win; in --all it gives the connect time). */
 void session_answered(struct session *s);
 /* A datagram attempt not yet answered got an ICMP error (errno e; 0: the
  * cause is in s->err). Ends it and returns true, or false when it is the

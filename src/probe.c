@@ -22,13 +22,21 @@
 /* What became of a datagram probe, kept in the ring (uint8_t each). */
 enum probe_slot_state {
 	SLOT_PENDING = 0, /* sent, no reply yet, not yet timed out */
-	SLOT_ANSWERED,    /* a reply came (so another is a duplicate) */
+	SLOT_ANSWERED,    /* an intact reply came in time (counted received) */
 	SLOT_LOST,        /* reported lost: a reply now is late */
-	SLOT_FORGOTTEN    /* before the ring grew: nothing known of it */
+	SLOT_FORGOTTEN,   /* before the ring grew: nothing known of it */
+	SLOT_LATE,        /* an intact reply came after -W (counted late) */
+	SLOT_SETTLED      /* a reply counted neither received nor late: a wrong
+	                   * one (mismatched), or an echo from another address */
 };
+/* Any reply after a SLOT_ANSWERED, SLOT_LATE or SLOT_SETTLED one is a
+ * duplicate. */
 
 #define AT(s, seq)  ((s)->sent_at[(seq) & ((s)->cap - 1)])
 #define GOT(s, seq) ((s)->got[(seq) & ((s)->cap - 1)])
+/* A datagram probe's RTT in microseconds, once SLOT_ANSWERED: a wrong
+ * duplicate takes it back out of the average. */
+#define RTT(s, seq) ((s)->rtt_us[(seq) & ((s)->cap - 1)])
 
 /* The oldest probe whose slot must be kept: unsettled datagrams; for a
  * stream only the probe in flight. */
@@ -49,6 +57,7 @@ probe_slot(struct session *s, long long seq)
 	long long cap, from;
 	uint64_t *at;
 	uint8_t *got;
+	uint32_t *rtt;
 
 	if (seq - oldest_needed(s) < s->cap)
 		return 0;
@@ -57,9 +66,11 @@ probe_slot(struct session *s, long long seq)
 	cap = s->cap ? s->cap * 2 : PROBE_RING_MIN;
 	at = calloc((size_t)cap, sizeof(*at));
 	got = calloc((size_t)cap, 1);
-	if (at == NULL || got == NULL) {
+	rtt = calloc((size_t)cap, sizeof(*rtt));
+	if (at == NULL || got == NULL || rtt == NULL) {
 		free(at);
 		free(got);
+		free(rtt);
 		return -1;
 	}
 	memset(got, SLOT_FORGOTTEN, (size_t)cap);
@@ -67,11 +78,14 @@ probe_slot(struct session *s, long long seq)
 	for (long long k = from; k < seq; k++) {
 		at[k & (cap - 1)] = AT(s, k);
 		got[k & (cap - 1)] = GOT(s, k);
+		rtt[k & (cap - 1)] = RTT(s, k);
 	}
 	free(s->sent_at);
 	free(s->got);
+	free(s->rtt_us);
 	s->sent_at = at;
 	s->got = got;
+	s->rtt_us = rtt;
 	s->cap = cap;
 	return 0;
 }
@@ -282,20 +296,17 @@ stream_reply_done(struct session *s)
 		stream_drain(s);
 }
 
-/* Bytes beyond the probe's echo: the last probe's echo was too long. The
- * stream is now out of step with the probes, so the session ends. */
+/* The echo is out of step with the probes (msg says how; bytes: what
+ * came): the probe awaited, or the last one if it was counted already, is
+ * a mismatch, and the session ends, since what follows would not line up. */
 static void
-stream_surplus(struct session *s, size_t extra)
+stream_out_of_step(struct session *s, size_t bytes, const char *msg)
 {
-	struct client *c = s->t->c;
 	long long seq = s->nsent - 1;
-	size_t size = (size_t)c->o.size, d = size;
 	double rtt = s->last_rtt;
-	char msg[96];
 
 	if (s->awaiting) {
 		rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
-		d = payload_first_diff(s->tx, s->rx, size);
 		s->awaiting = false;
 		s->last_ok = false;
 		s->mismatched++;
@@ -316,14 +327,25 @@ stream_surplus(struct session *s, size_t extra)
 		s->late--;
 		s->mismatched++;
 	}
+	snprintf(s->err, sizeof(s->err), "%s", msg);
+	report(s, seq, (int)bytes, rtt, PROBE_MISMATCH, msg);
+	session_finish(s);
+}
+
+/* Bytes beyond the probe's echo: the last probe's echo was too long. */
+static void
+stream_surplus(struct session *s, size_t extra)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	size_t d = s->awaiting ? payload_first_diff(s->tx, s->rx, size) : size;
+	char msg[96];
+
 	if (d < size)
 		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
 	else
 		snprintf(msg, sizeof(msg), "echo has %zu byte%s more than sent", extra,
 		    extra == 1 ? "" : "s");
-	snprintf(s->err, sizeof(s->err), "%s", msg);
-	report(s, seq, (int)(size + extra), rtt, PROBE_MISMATCH, msg);
-	session_finish(s);
+	stream_out_of_step(s, size + extra, msg);
 }
 
 /* Received bytes: the echo owed, then anything more is surplus.
@@ -409,6 +431,77 @@ stream_ended(struct session *s, int e)
 	}
 }
 
+/* Seqpacket: an echo is one record of exactly the probe's size. The
+ * record is read whole into rx, which has one byte more than a probe so
+ * that a longer one shows (MSG_TRUNC gives its real length). recv() says 0
+ * both for an empty record and for the end: with SO_PASSCRED (set in
+ * probe_start) every record comes with credentials and the end without.
+ * Returns the record's length, -1 with errno, or RECORD_END. */
+#define RECORD_END (-2)
+static ssize_t
+record_recv(struct session *s, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { s->rx, (size_t)s->t->c->o.size + 1 };
+	struct msghdr mh;
+	ssize_t r;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	/* Room for the credentials only: descriptors a server attaches
+	 * (SCM_RIGHTS) are closed by the kernel, never put in our table. */
+	if (s->rec_marked) {
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+	}
+	r = recvmsg(fd, &mh, MSG_TRUNC);
+	/* Without the mark (SO_PASSCRED refused), 0 can only be the end. */
+	if (r == 0 && (!s->rec_marked || (mh.msg_controllen == 0 && !(mh.msg_flags & MSG_CTRUNC))))
+		return RECORD_END;
+	return r;
+}
+
+/* A seqpacket record came: the echo awaited when it is one record of the
+ * probe's size (its bytes are checked as a stream echo's); a record split,
+ * merged, empty or beyond the echo is a mismatch named as such. Returns -1
+ * when the caller must stop (the session ended, or its read side did). */
+static int
+record_read(struct session *s, int fd)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	ssize_t n = record_recv(s, fd);
+	char msg[128];
+
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n < 0) {
+		stream_ended(s, n == RECORD_END ? 0 : errno);
+		return -1;
+	}
+	if (s->awaiting && (size_t)n == size) {
+		s->rxlen = size;
+		return 0;
+	}
+	if (!s->awaiting)
+		snprintf(msg, sizeof(msg), "a record of %zd byte%s after the echo", n,
+		    n == 1 ? "" : "s");
+	else if (n == 0)
+		snprintf(msg, sizeof(msg), "echo split: an empty record, %zu bytes were sent in one",
+		    size);
+	else if ((size_t)n < size)
+		snprintf(msg, sizeof(msg), "echo split: a record of %zd bytes, %zu were sent in one",
+		    n, size);
+	else
+		snprintf(msg, sizeof(msg), "echo merged: a record of %zd bytes, %zu were sent in one",
+		    n, size);
+	stream_out_of_step(s, (size_t)n, msg);
+	return -1;
+}
+
 static void
 on_stream_timeout(struct evloop *loop, void *arg)
 {
@@ -439,12 +532,21 @@ on_stream_io(struct evloop *loop, int fd, int events, void *arg)
 		n = send(fd, s->tx + s->txoff, size - s->txoff, MSG_NOSIGNAL);
 		if (n > 0)
 			s->txoff += (size_t)n;
-		else if (errno != EAGAIN && errno != EINTR) {
+		else if (errno == EMSGSIZE) { /* seqpacket: over the send buffer's limit */
+			snprintf(s->err, sizeof(s->err), "a record of %zu bytes is more than this "
+			    "socket can send (net.core.wmem_max)", size);
+			report(s, s->nsent - 1, 0, 0, PROBE_LOST, s->err);
+			session_finish(s);
+			return;
+		} else if (errno != EAGAIN && errno != EINTR) {
 			stream_lost(s, errno == ECONNRESET || errno == EPIPE ? "was reset" : "failed");
 			return;
 		}
 	}
-	if ((events & EV_READ) && s->rd_end == 0) {
+	if ((events & EV_READ) && s->rd_end == 0 && s->addr.socktype == SOCK_SEQPACKET) {
+		if (record_read(s, fd) == -1)
+			return;
+	} else if ((events & EV_READ) && s->rd_end == 0) {
 		n = recv(fd, c->rxbuf, sizeof(c->rxbuf), 0);
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 			stream_ended(s, n == 0 ? 0 : errno);
@@ -549,6 +651,63 @@ dgram_unrecognised(struct session *s, size_t n)
 	report(s, -1, (int)n, 0, PROBE_UNRECOGNISED, s->err);
 }
 
+/* A second reply to a probe already settled by one. An intact copy is a
+ * duplicate and nothing more; a wrong one is a mismatch, and the probe,
+ * counted received or late by its first reply, is counted mismatched
+ * instead (as a stream echo found too long is): its echoes disagree. */
+static void
+dgram_duplicate(struct session *s, long long seq, size_t n, size_t d, double rtt)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	char msg[96];
+
+	s->dups++;
+	if (n == size && d == size) {
+		report(s, seq, (int)n, rtt, PROBE_DUPLICATE, "duplicate reply");
+		return;
+	}
+	if (GOT(s, seq) == SLOT_ANSWERED) {
+		double first = (double)RTT(s, seq) / 1000.0;
+		/* min and max keep it; the average and deviation do not */
+		s->received--;
+		s->rsum -= first;
+		s->rsq -= first * first;
+		s->mismatched++;
+	} else if (GOT(s, seq) == SLOT_LATE) {
+		s->late--;
+		s->mismatched++;
+	}
+	GOT(s, seq) = SLOT_SETTLED;
+	if (n != size)
+		snprintf(msg, sizeof(msg), "duplicate reply of %zu bytes, %zu were sent", n, size);
+	else
+		snprintf(msg, sizeof(msg), "duplicate reply differs from sent data at byte %zu", d);
+	snprintf(s->err, sizeof(s->err), "%s", msg);
+	report(s, seq, (int)n, rtt, PROBE_MISMATCH, msg);
+}
+
+/* A wrong first reply to probe seq, on time or late: a mismatch either
+ * way (a late echo is no failure only when it is intact). */
+static void
+dgram_mismatch(struct session *s, long long seq, size_t n, size_t d, double rtt, bool late)
+{
+	size_t size = (size_t)s->t->c->o.size;
+	const char *when = late ? ", after the timeout" : "";
+	char msg[128];
+
+	s->mismatched++;
+	GOT(s, seq) = SLOT_SETTLED;
+	if (n != size)
+		snprintf(msg, sizeof(msg), "echo of %zu bytes, %zu were sent%s", n, size, when);
+	else
+		snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu%s", d, when);
+	snprintf(s->err, sizeof(s->err), "%s", msg);
+	report(s, seq, (int)n, rtt, PROBE_MISMATCH, msg);
+}
+
+/* A reply from the address probed. Its length and bytes are checked
+ * before anything else: whether it is on time, late or a duplicate, a
+ * wrong echo is a mismatch. */
 static void
 dgram_reply(struct session *s, const unsigned char *p, size_t n)
 {
@@ -556,8 +715,9 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	size_t size = (size_t)c->o.size, d;
 	int hdr = payload_dgram_seq(p, n);
 	long long seq = dgram_full_seq(s, hdr);
+	uint64_t rtt_us;
 	double rtt;
-	char msg[96];
+	bool intact, late;
 
 	if (seq < 0) {
 		dgram_unrecognised(s, n);
@@ -566,11 +726,12 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	if (!s->connected || !s->reported) /* the first reply: the address is reached */
 		session_answered(s);
 	d = payload_dgram_diff(c->seed, hdr, p, n, size);
+	intact = n == size && d == size;
 	if (s->nsent - seq > s->cap || GOT(s, seq) == SLOT_FORGOTTEN) {
 		/* Older than the ring remembers: settled long ago, answered or
 		 * said lost, we cannot tell. Most likely a duplicate; counting
 		 * it late would take a loss back that was never undone. */
-		if (n != size || d < size) {
+		if (!intact) {
 			dgram_unrecognised(s, n);
 			return;
 		}
@@ -579,10 +740,10 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		    "duplicate reply (or one to a probe too old to track)");
 		return;
 	}
-	rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
-	if (GOT(s, seq) == SLOT_ANSWERED) {
-		s->dups++;
-		report(s, seq, (int)n, rtt, PROBE_DUPLICATE, "duplicate reply");
+	rtt_us = evloop_clock_us() - AT(s, seq);
+	rtt = (double)rtt_us / 1000.0;
+	if (GOT(s, seq) != SLOT_PENDING && GOT(s, seq) != SLOT_LOST) {
+		dgram_duplicate(s, seq, n, d, rtt);
 		return;
 	}
 	/* A first reply to a probe older than one answered already. */
@@ -590,27 +751,24 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		s->reordered++;
 	else
 		s->maxseq = seq;
-	if (GOT(s, seq) == SLOT_LOST || rtt > c->o.timeout_ms) {
-		/* Every probe said lost came back after all: no loss to report. */
-		if (GOT(s, seq) == SLOT_LOST && --s->lost_open == 0 &&
-		    strncmp(s->err, "no reply from ", 14) == 0)
-			s->err[0] = '\0';
+	late = GOT(s, seq) == SLOT_LOST || rtt > c->o.timeout_ms;
+	/* A probe said lost came back after all (intact or not): it is no
+	 * loss; once none is left, "no reply" is no longer the error. */
+	if (GOT(s, seq) == SLOT_LOST && --s->lost_open == 0 &&
+	    strncmp(s->err, "no reply from ", 14) == 0)
+		s->err[0] = '\0';
+	if (!intact) {
+		dgram_mismatch(s, seq, n, d, rtt, late);
+		return;
+	}
+	if (late) {
 		s->late++;
-		GOT(s, seq) = SLOT_ANSWERED;
+		GOT(s, seq) = SLOT_LATE;
 		report(s, seq, (int)n, rtt, PROBE_LATE, "reply after the timeout");
 		return;
 	}
 	GOT(s, seq) = SLOT_ANSWERED;
-	if (n != size || d < size) {
-		s->mismatched++;
-		if (n != size)
-			snprintf(msg, sizeof(msg), "echo of %zu bytes, %zu were sent", n, size);
-		else
-			snprintf(msg, sizeof(msg), "echo differs from sent data at byte %zu", d);
-		snprintf(s->err, sizeof(s->err), "%s", msg);
-		report(s, seq, (int)n, rtt, PROBE_MISMATCH, msg);
-		return;
-	}
+	RTT(s, seq) = (uint32_t)rtt_us; /* within -W: at most an hour */
 	record_rtt(s, rtt);
 	report(s, seq, (int)n, rtt, PROBE_OK, NULL);
 }
@@ -847,6 +1005,20 @@ probe_send(struct session *s)
 	on_stream_io(c->loop, s->fd, EV_WRITE, s);
 }
 
+/* Seqpacket: empty records told from the end (record_recv), and a send
+ * buffer that takes a probe as one record where the kernel allows
+ * (net.core.wmem_max; the kernel doubles what is asked). */
+static void
+record_setup(struct session *s)
+{
+	int one = 1, want = s->t->c->o.size + 4096, have = 0;
+	socklen_t len = sizeof(have);
+
+	s->rec_marked = setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == 0;
+	if (getsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &have, &len) == 0 && have < 2 * want)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+}
+
 /* The session connected: its first probe goes now. */
 void
 probe_start(struct session *s)
@@ -860,8 +1032,8 @@ probe_start(struct session *s)
 	 * in rx, the probe's size: stream_bytes() keeps no byte past it (one
 	 * more is surplus, counted there). */
 	s->tx = malloc(size);
-	if (s->addr.socktype != SOCK_DGRAM)
-		s->rx = malloc(size);
+	if (s->addr.socktype != SOCK_DGRAM) /* a record: one byte more shows a longer one */
+		s->rx = malloc(s->addr.socktype == SOCK_SEQPACKET ? size + 1 : size);
 	if (s->tx == NULL || (s->addr.socktype != SOCK_DGRAM && s->rx == NULL)) {
 		snprintf(s->err, sizeof(s->err), "out of memory");
 		session_finish(s);
@@ -876,5 +1048,7 @@ probe_start(struct session *s)
 		evloop_fd_set(c->loop, s->fd, EV_READ, on_dgram_io, s);
 	} else
 		evtimer_init(&s->rtimer, on_stream_timeout, s);
+	if (s->addr.socktype == SOCK_SEQPACKET)
+		record_setup(s);
 	probe_send(s);
 }

@@ -264,6 +264,7 @@ pmtu_reply(struct session *s, const unsigned char *p, size_t n)
 	    payload_dgram_diff(c->seed, hdr, p, n, want) != want)
 		return;
 	rtt = (double)(evloop_clock_us() - run->sent_at) / 1000.0;
+	session_answered(s); /* its connect time: the first reply */
 	s->received++;
 	if (s->received == 1 || rtt < s->rmin)
 		s->rmin = rtt;

@@ -159,6 +159,7 @@ session_free(struct session *s)
 	session_close(s);
 	free(s->sent_at);
 	free(s->got);
+	free(s->rtt_us);
 	free(s->tx);
 	free(s->rx);
 	free(s->unacked);
@@ -473,6 +474,13 @@ session_note_local(struct session *s)
 		s->has_local = sock_local(s->fd, &s->addr, &s->local) == 0;
 }
 
+/* The target's addresses are a name's answer, not an address typed. */
+static bool
+from_dns(const struct target *t)
+{
+	return t->spec.kind == ADDR_KIND_HOST && t->spec.literal == 0 && t->spec.host[0] != '\0';
+}
+
 /* Returns -1 only when no session could be made at all. */
 static int
 session_start(struct target *t, const struct addr *a)
@@ -513,6 +521,10 @@ session_start(struct target *t, const struct addr *a)
 		 * yet run looks unarmed and would be pushed back. */
 		t->raced = true;
 		evloop_timer_arm(c->loop, &t->deadline, (uint64_t)c->o.connect_timeout_ms);
+	}
+	if (from_dns(t) && addr_not_a_path(a, s->err, sizeof(s->err))) {
+		session_failed(s, 0); /* never probed: it would reach this host, or IPv4 */
+		return 0;
 	}
 	s->fd = sock_connect_prep(a, source_set(&c->o.source) ? session_prep : NULL, s, &inprog);
 	if (s->fd != -1)
@@ -807,6 +819,10 @@ session_connected(struct session *s)
 	/* In a race, the time the user waited: from the first attempt. */
 	s->connect_ms = c->o.mode == CLIENT_ALL ? s->handshake_ms
 						: (double)(now - t->first_us) / 1000.0;
+	/* --all: a datagram connect() only names the peer; the address is
+	 * reached when its first reply comes (session_answered), if ever. */
+	if (c->o.mode == CLIENT_ALL && s->addr.socktype == SOCK_DGRAM && is_ip(s->addr.family))
+		s->connect_ms = s->handshake_ms = -1;
 	session_note_local(s);
 	if (c->o.mode == CLIENT_ALL && all_dgram_waits(s))
 		s->connect_ms = s->handshake_ms = -1; /* until its first reply */

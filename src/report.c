@@ -998,3 +998,29 @@ report_free(void)
 	dns.v = NULL;
 	dns.n = dns.cap = 0;
 }
+
+/* --resolve --json: one record per endpoint, in the order given, with
+ * every entry it resolved to (none when it failed: error says why). */
+void
+report_resolved(const char *target, const struct addr_list *list, const char *error)
+{
+	char host[ADDR_STRLEN];
+
+	fprintf(rout(), "{\"type\":\"resolved\",");
+	json_str("target", target);
+	fprintf(rout(), ",\"addresses\":[");
+	for (size_t i = 0; i < list->n; i++) {
+		const struct addr *a = &list->v[i];
+		fprintf(rout(), "%s{", i ? "," : "");
+		json_str("address", addr_format_host(a, host, sizeof(host)));
+		if (a->family == AF_UNIX)
+			fprintf(rout(), ",\"port\":null");
+		else
+			fprintf(rout(), ",\"port\":%d", addr_port(a));
+		fprintf(rout(), ",\"family\":\"%s\",\"protocol\":\"%s\"}",
+		    addr_family_name(a->family), addr_type_name(a->socktype));
+	}
+	fprintf(rout(), "],");
+	json_str("error", error);
+	json_end();
+}

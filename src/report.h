@@ -22,6 +22,8 @@ enum report_outcome { REPORT_ALL_WELL, REPORT_FALLBACK, REPORT_FAILED, REPORT_UN
 void report_setup(const struct report_opts *o, struct client_report *rep);
 enum report_outcome report_outcome(void);
 void report_free(void);
+/* --resolve --json: the record of one endpoint (error NULL: it resolved). */
+void report_resolved(const char *target, const struct addr_list *list, const char *error);
 /* Loss as people read it: whole numbers as they are, the rest to one
  * decimal, never rounded to 0 or 100 when it is neither ("<0.1%",
  * ">99.9%"); 100% when nothing was sent. Returns buf. */

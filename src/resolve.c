@@ -44,6 +44,11 @@ struct resolve_query {
 	bool in_start;  /* inside ares_getaddrinfo(): its callback may run there */
 	bool done;      /* delivered or cancelled: free once c-ares lets go */
 	bool checking;  /* asking again what the servers said (query_check) */
+	/* Both families of a name: a lookup per family (query_split) */
+	struct resolve_query *part[2]; /* AAAA, A: still out */
+	struct addr_list plist[2];
+	enum resolve_status pst[2];
+	char perr[2][RESOLVE_ERRLEN];
 };
 
 /* ---- errors ---- */
@@ -354,6 +359,8 @@ query_free(struct resolve_query *q)
 	if (q->next != NULL)
 		q->next->prev = q->prev;
 	addr_list_free(&q->list);
+	addr_list_free(&q->plist[0]);
+	addr_list_free(&q->plist[1]);
 	free(q);
 }
 
@@ -385,13 +392,34 @@ query_stamp(struct resolve_query *q)
 	q->ms = (double)(evloop_clock_us() - q->started_us) / 1000.0;
 }
 
+/* Whether this process is out of descriptors (EMFILE, ENFILE): c-ares
+ * then cannot open the socket to ask, and says "could not reach" (or
+ * nothing, and the deadline says "did not answer"); 0 when a socket opens. */
+static int
+sockets_exhausted(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd != -1) {
+		close(fd);
+		return 0;
+	}
+	return errno == EMFILE || errno == ENFILE ? errno : 0;
+}
+
 /* Words for a failure. A timeout names the configured time: that is when
  * we gave up, and the clock's rounding would make 800 ms look like 799. */
 static void
 query_describe(struct resolve_query *q, int ares_status)
 {
-	resolve_describe(q->errmsg, sizeof(q->errmsg), q->status, ares_status, q->name,
-	    q->hints.family, q->server, q->r->timeout_ms);
+	int e = q->status == RESOLVE_ECONN || q->status == RESOLVE_ETIMEOUT ? sockets_exhausted() : 0;
+
+	if (e != 0)
+		snprintf(q->errmsg, sizeof(q->errmsg), "cannot open a socket to ask DNS server %s "
+		    "about %s: %s", q->r->servers, q->name, strerror(e));
+	else
+		resolve_describe(q->errmsg, sizeof(q->errmsg), q->status, ares_status, q->name,
+		    q->hints.family, q->server, q->r->timeout_ms);
 }
 
 /* Who answered: the peer of the socket being read, when c-ares says a
@@ -565,6 +593,79 @@ query_ask_dns(struct resolve_query *q)
 	resolver_rearm(q->r);
 }
 
+/* Both families' answers, AAAA's addresses first: any address makes it a
+ * success (as c-ares' own AF_UNSPEC lookup); with none, the A lookup's
+ * failure unless it merely had no data. */
+static void
+query_merge(struct resolve_query *q)
+{
+	int i;
+
+	q->status = RESOLVE_OK;
+	for (i = 0; i < 2; i++)
+		for (size_t k = 0; k < q->plist[i].n; k++)
+			if (addr_list_add(&q->list, &q->plist[i].v[k]) == -1)
+				q->status = RESOLVE_ENOMEM;
+	if (q->status == RESOLVE_OK && q->list.n > 0)
+		return;
+	addr_list_free(&q->list);
+	if (q->status == RESOLVE_ENOMEM) {
+		snprintf(q->errmsg, sizeof(q->errmsg), "out of memory resolving %s", q->name);
+		return;
+	}
+	i = q->pst[1] != RESOLVE_ENODATA ? 1 : 0;
+	q->status = q->pst[i];
+	if (q->pst[0] == RESOLVE_ENODATA && q->pst[1] == RESOLVE_ENODATA)
+		resolve_describe(q->errmsg, sizeof(q->errmsg), RESOLVE_ENODATA, ARES_ENODATA,
+		    q->name, AF_UNSPEC, q->server, q->r->timeout_ms);
+	else
+		snprintf(q->errmsg, sizeof(q->errmsg), "%s", q->perr[i]);
+}
+
+static void
+on_part(void *arg, enum resolve_status st, struct addr_list *list, const char *errmsg,
+    const struct resolve_info *info)
+{
+	struct resolve_query *q = arg;
+	int i = info->family == AF_INET6 ? 0 : 1;
+
+	q->part[i] = NULL;
+	q->pst[i] = st;
+	q->plist[i] = *list;
+	memset(list, 0, sizeof(*list));
+	snprintf(q->perr[i], sizeof(q->perr[i]), "%s", errmsg != NULL ? errmsg : "");
+	if (info->ms > q->ms)
+		q->ms = info->ms;
+	/* who answered: a server that did, else the servers asked */
+	if (!q->answered)
+		snprintf(q->server, sizeof(q->server), "%s", info->server);
+	q->answered = q->answered || info->answered;
+	if (q->part[0] != NULL || q->part[1] != NULL)
+		return;
+	query_merge(q);
+	query_deliver(q);
+}
+
+/* A name of both families is asked as two lookups, AAAA and A, each
+ * taking only its own family's records: c-ares' AF_UNSPEC lookup takes
+ * any address record from either answer, so a server that answers the
+ * AAAA question with an A record (and the A question with an AAAA) gave
+ * both addresses here, and none to the client's per-family lookups. */
+static int
+query_split(struct resolve_query *q, const struct addr_spec *spec)
+{
+	struct addr_hints h = q->hints;
+
+	h.family = AF_INET6;
+	q->part[0] = resolve_start(q->r, spec, &h, on_part, q);
+	h.family = AF_INET;
+	q->part[1] = q->part[0] != NULL ? resolve_start(q->r, spec, &h, on_part, q) : NULL;
+	if (q->part[1] != NULL)
+		return 0;
+	resolve_cancel(q->part[0]);
+	return -1;
+}
+
 struct resolve_query *
 resolve_start(struct resolver *r, const struct addr_spec *spec, const struct addr_hints *hints,
     resolve_cb *cb, void *arg)
@@ -589,6 +690,12 @@ resolve_start(struct resolver *r, const struct addr_spec *spec, const struct add
 	r->queries = q;
 
 	rc = addr_local(spec, hints, &q->list, q->errmsg, sizeof(q->errmsg));
+	if (rc == 0 && hints->family == AF_UNSPEC) {
+		if (query_split(q, spec) == 0)
+			return q;
+		query_free(q);
+		return NULL;
+	}
 	if (rc == 0) {
 		query_ask_dns(q);
 		return q;
@@ -607,6 +714,8 @@ resolve_cancel(struct resolve_query *q)
 	if (q == NULL || q->done)
 		return;
 	q->done = true;
+	resolve_cancel(q->part[0]);
+	resolve_cancel(q->part[1]);
 	if (!q->ares_busy)
 		query_free(q);
 	else {

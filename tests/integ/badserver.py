@@ -23,6 +23,11 @@ Stream modes, each applied to every chunk received:
   backlog   a unix stream socket whose listen queue is full (never accepts)
   blackhole N  TCP listeners on 127.0.0.1 to 127.0.0.N, one port, queues
             full: a connect there is never answered (SYNs are dropped)
+Unix seqpacket modes (PATH as the third argument), for each record received:
+  seq-split PATH     echo it as two records, each half of it
+  seq-empty PATH     send an empty record, then the echo
+  seq-longer PATH    echo it with one byte more in the same record
+  seq-extra PATH     echo it, then send a record of one byte
 Datagram modes:
   dgram-reorder  hold each batch of 3 datagrams, answer them newest first
   dgram-other    answer every datagram from another socket (another port)
@@ -30,6 +35,9 @@ Datagram modes:
   dgram-late MS  answer every datagram MS milliseconds after it came
   dgram-drop N   answer every datagram but the Nth
   dgram-dupdrop N  answer every datagram but the Nth, each answer again 1 s later
+  dgram-lateshort MS  answer MS ms late with the first 8 bytes only (the header)
+  dgram-lateflip MS   answer MS ms late with every byte after the 8th inverted
+  dgram-dupflip  answer at once, then 200 ms later again with bytes after the 8th inverted
 """
 import os
 import socket
@@ -159,6 +167,42 @@ def blackhole_server(portfile, n):
     time.sleep(60)
 
 
+def flipped(d):
+    return d[:8] + bytes(b ^ 0xFF for b in d[8:])
+
+
+def serve_records(mode, c):
+    c.settimeout(60)
+    while True:
+        try:
+            d = c.recv(1 << 20)
+            if not d:
+                return
+            if mode == "seq-split":
+                c.send(d[:len(d) // 2])
+                c.send(d[len(d) // 2:])
+            elif mode == "seq-empty":
+                c.send(b"")
+                c.send(d)
+            elif mode == "seq-longer":
+                c.send(d + b"+")
+            elif mode == "seq-extra":
+                c.send(d)
+                c.send(b"+")
+        except OSError:
+            return
+
+
+def seqpacket_server(mode, portfile, path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.bind(path)
+    s.listen(16)
+    publish(portfile, "ready")
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve_records, args=(mode, c), daemon=True).start()
+
+
 def dgram_server(mode, portfile):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("127.0.0.1", 0))
@@ -172,8 +216,16 @@ def dgram_server(mode, portfile):
         n += 1
         if mode == "dgram-silent":
             continue
-        if mode == "dgram-late":
+        if mode in ("dgram-late", "dgram-lateshort", "dgram-lateflip"):
+            if mode == "dgram-lateshort":
+                d = d[:8]
+            elif mode == "dgram-lateflip":
+                d = flipped(d)
             threading.Timer(int(sys.argv[3]) / 1000.0, u.sendto, (d, peer)).start()
+            continue
+        if mode == "dgram-dupflip":
+            u.sendto(d, peer)
+            threading.Timer(0.2, u.sendto, (flipped(d), peer)).start()
             continue
         if mode == "dgram-drop":
             if n != int(sys.argv[3]):
@@ -199,6 +251,8 @@ def main():
     threading.Timer(60, lambda: os._exit(0)).start()
     if mode.startswith("dgram-"):
         dgram_server(mode, portfile)
+    elif mode.startswith("seq-"):
+        seqpacket_server(mode, portfile, sys.argv[3])
     elif mode == "blackhole":
         blackhole_server(portfile, sys.argv[3])
     elif mode == "backlog":

@@ -90,6 +90,65 @@ assert dns['A']['server'] == '$D', dns"
 	expect_eq "-A lookup row ERROR column" "$(col '(AAAA lookup)' 'DNS REFUSED')" "$(col ADDRESS ERROR)"
 	expect_eq "-A address row FAM column" "$(col 127.0.0.1: ' IPv4 ')" "$(col ADDRESS ' FAM ')"
 	echo "$out" | grep -q '^(AAAA lookup)  *-  *IPv6 ' || fail "-A lookup row: no source cell: $out"
+	# Answers that are no path to the name (attack finding 04) are not
+	# probed: an AAAA ::ffff:127.0.0.1 is IPv4 under an IPv6 label (it was
+	# reported as "IPv6 stream", exit 0 with -6, the server listening on
+	# IPv4 only); 0.0.0.0 and :: (a DNS blocker's answer) reach this host
+	# (reported reachable). Each is a failed attempt of its family, with the
+	# cause, in text, -A rows and JSON.
+	mapped="DNS answered ::ffff:127.0.0.1, a v4-mapped address: not an IPv6 path"
+	out=$(a -6 mapped.test $P); rc=$?
+	expect_eq "-6 mapped exit" $rc 1
+	expect_in "-6 mapped" "$out" "anyecho: mapped.test: $mapped"
+	out=$(a mapped.test $P); rc=$?
+	expect_eq "mapped exit" $rc 4
+	expect_in "mapped" "$out" "anyecho: mapped.test: IPv6 failed ($mapped); reached over IPv4"
+	out=$(a -A mapped.test $P); rc=$?
+	expect_eq "-A mapped exit" $rc 1
+	expect_in "-A mapped v6" "$out" "IPv6: 0 of 1 address reachable ($mapped)"
+	expect_in "-A mapped v4" "$out" "IPv4: 1 of 1 address reachable"
+	a --json mapped.test $P | grep "^{" >"$T/j" # (the warning is on stderr)
+	json_check "$T/j" "
+att = [o for o in objs if o['type'] == 'attempt']
+assert att[0]['address'] == '::ffff:127.0.0.1' and att[0]['outcome'] == 'failed', att
+assert att[0]['error'] == '$mapped', att"
+	blocked4="DNS answered 0.0.0.0, unspecified: the name is blocked or unset"
+	blocked6="DNS answered ::, unspecified: the name is blocked or unset"
+	out=$(a -4 blocked.test $P); rc=$?
+	expect_eq "-4 blocked exit" $rc 1
+	expect_in "-4 blocked" "$out" "anyecho: blocked.test: $blocked4"
+	for o in -z -u; do
+		out=$(a $o blocked.test $P); rc=$?
+		expect_eq "blocked $o exit" $rc 1
+		expect_in "blocked $o" "$out" "anyecho: blocked.test: $blocked6; $blocked4"
+	done
+	out=$(a -A blocked.test $P); rc=$?
+	expect_eq "-A blocked exit" $rc 1
+	expect_in "-A blocked v6" "$out" "IPv6: 0 of 1 address reachable ($blocked6)"
+	expect_in "-A blocked v4" "$out" "IPv4: 0 of 1 address reachable ($blocked4)"
+	a -A --json blocked.test $P >"$T/j"
+	json_check "$T/j" "
+s = [o for o in objs if o['type'] == 'summary']
+assert sorted(o['error'] for o in s) == sorted(['$blocked4', '$blocked6']), s
+assert not any(o['reachable'] for o in s), s"
+
+	# Each lookup takes only the family it asked for, in every mode (attack
+	# finding 08): an AAAA answer carrying an A record and an A answer
+	# carrying an AAAA gave --resolve and anyechod -n both addresses, while
+	# probing found none (exit 3).
+	out=$(a --resolve cross.test); rc=$?
+	expect_eq "--resolve cross exit" $rc 3
+	expect_eq "--resolve cross" "$out" "anyecho: cross.test: no address for cross.test"
+	out=$(a cross.test $P); rc=$?
+	expect_eq "cross exit" $rc 3
+	out=$(bounded 30 "$ANYECHOD" -n --dns-server "$D" -l "cross.test:$P" 2>&1); rc=$?
+	[ $rc -ne 0 ] || fail "anyechod -n took cross.test: $out"
+	expect_in "anyechod -n cross" "$out" "cross.test:$P: no address for cross.test"
+	# ... and a name of both families still gives both, AAAA's first.
+	out=$(a --resolve -t mapped.test) || fail "--resolve mapped: $out"
+	expect_eq "--resolve mapped" "$(echo "$out" | awk '{ print $4 }' | tr '\n' ' ')" \
+		"[::ffff:127.0.0.1]:7 127.0.0.1:7 "
+
 	a -A --json v6servfail.test $P >"$T/j"
 	json_check "$T/j" "
 assert dns['AAAA']['status'] == 'servfail' and dns['A']['status'] == 'ok', dns

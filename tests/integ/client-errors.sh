@@ -97,6 +97,22 @@ PY
 	expect_in "dgram summary end" "$out" "1 duplicates, 0 late, 1 unrecognised"
 fi
 
+# Out of descriptors, the lookup says so (it said "could not reach DNS
+# server", as if the network were at fault): a limit of 5 leaves the loop
+# its descriptors and c-ares none. Descriptors inherited from make are
+# closed first, or the loop itself could not start. (With loopback down
+# the connect of the one socket c-ares opens fails first: that part needs
+# IPv4 on loopback.)
+if part "out of descriptors" ipv4; then
+	free=1 # no socket is opened to it
+	out=$( (ulimit -n 5; exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+		exec timeout -k 2 20 "$ANYECHO" -c 1 --dns-timeout 2s --dns-server "127.0.0.1:$free" \
+		name.test 9) 2>&1); rc=$?
+	expect_eq "EMFILE exit" $rc 3
+	expect_in "EMFILE" "$out" "anyecho: name.test: cannot open a socket to ask DNS server 127.0.0.1:$free about name.test: Too many open files"
+	case $out in *"could not reach"*) fail "EMFILE taken for the network: $out" ;; esac
+fi
+
 # Names that do not exist (the test's own DNS server).
 if part "NXDOMAIN" ipv4 dnsmasq; then
 	start_dnsmasq
@@ -117,6 +133,27 @@ check 2 "bad size '70000': the largest datagram is 65507 bytes" -u -s 70000 loca
 check 2 "bad size '4': datagram probes carry an 8-byte header, use 8 or more" -u -s 4 localhost
 check 2 "bad interval 'soon': expected a time" -i soon localhost
 check 2 "-t and -u: choose one" -t -u localhost
+# A unix endpoint's own type meets the same checks as -u and -t, and -4
+# -6 is refused like -t -u (attack finding 11: each was accepted, the last
+# family silently winning; nothing listens at these paths: refused before).
+check 2 "-4 and -6: choose one" -4 -6 localhost
+check 2 "-4 and -6: choose one" -6 -4 localhost
+check 2 "-z and unix-dgram:$T/u: datagrams have no handshake to measure" -z "unix-dgram:$T/u"
+check 2 "--pmtu and unix-seqpacket:$T/q: --pmtu needs IP datagrams" --pmtu "unix-seqpacket:$T/q"
+check 2 "--pmtu and unix-dgram:$T/u: --pmtu needs IP datagrams" --pmtu "unix-dgram:$T/u"
+check 2 "-u and unix-seqpacket:$T/q: choose one" -u "unix-seqpacket:$T/q"
+check 2 "-t and unix-dgram:$T/u: choose one" -t "unix-dgram:$T/u"
+check 2 "bad size '4' for unix-dgram:$T/u: datagram probes carry an 8-byte header" -s 4 "unix-dgram:$T/u"
+check 2 "bad size '70000' for unix-dgram:$T/u: the largest datagram is 65507 bytes" -s 70000 "unix-dgram:$T/u"
+# Values that cannot work are refused, not run (attacker's notes): -W 0
+# and --connect-timeout 0 failed every probe and attempt, a target's port 0
+# is no service's, and --passive means something only to --resolve.
+check 2 "-W 0: nothing can answer in no time; give 1ms or more" -W 0 localhost
+check 2 "--connect-timeout 0: nothing can answer in no time" --connect-timeout 0 localhost
+check 2 "127.0.0.1: port 0: no service listens there" 127.0.0.1 0
+check 2 "[::1]:0: port 0: no service listens there" '[::1]:0'
+check 2 "localhost: port 0: no service listens there" -p 0 localhost
+check 2 "--passive is for --resolve" --passive localhost
 check 2 "--stdin needs exactly one target, a stream (-t), and no --all" --stdin a b
 check 2 "host: port 70000 out of range (0-65535)" host 70000
 check 2 "[::1: missing ']' in '[::1'" '[::1'

@@ -73,6 +73,30 @@ rtt=$(echo "$out" | grep '"status":"late"' | head -1 | sed 's/.*"rtt_ms":\([0-9]
 n=$(echo "$out" | grep -c .)
 expect_eq "timestamps" "$(echo "$out" | grep -c '"timestamp":[0-9]\{10\}\.[0-9]\{3\}')" "$n"
 
+# A late echo is checked like any other (attack finding 02): the header
+# alone, or the payload inverted, after -W is a mismatch, not "late" (before:
+# "0 mismatched, 0% loss, 3 late", exit 0). The echoes come 500 ms after
+# each probe: past -W, and well within the one more -W waited after the last.
+bad dgram-lateshort 500
+run 30 -u -c 2 -i 100ms -W 400ms 127.0.0.1 $BP
+expect_eq "late header-only exit" $rc 1
+expect_in "late header-only" "$out" "2 sent, 0 received, 2 mismatched, 0% loss"
+expect_in "late header-only line" "$out" "seq=1: echo of 8 bytes, 64 were sent, after the timeout"
+bad dgram-lateflip 500
+run 30 --json -u -c 2 -i 100ms -W 400ms 127.0.0.1 $BP
+expect_eq "late inverted exit" $rc 1
+expect_in "late inverted" "$out" '"status":"mismatch"'
+expect_in "late inverted" "$out" '"mismatched":2,"duplicates":0,"late":0'
+# A duplicate is checked too: the intact echo, then 200 ms later a copy
+# with the payload inverted: the probe is counted mismatched, not received.
+# (The second probe's copy comes after the run ended: only seq 1's is seen.)
+bad dgram-dupflip
+run 30 -u -c 2 -i 1s -W 1s 127.0.0.1 $BP
+expect_eq "wrong duplicate exit" $rc 1
+expect_in "wrong duplicate" "$out" "seq=1: duplicate reply differs from sent data at byte 8"
+expect_in "wrong duplicate summary" "$out" "2 sent, 1 received, 1 mismatched, 0% loss"
+expect_in "wrong duplicate count" "$out" "1 duplicates, 0 late"
+
 # Over TCP too: an echo 200 ms after -W is late (one more -W is waited
 # for it), with its time; the connection goes on.
 bad late 500
@@ -92,6 +116,24 @@ expect_in "silent" "$out" "4 sent, 0 received, 0 mismatched, 100% loss, no reply
 expect_in "silent" "$out" "127.0.0.1: seq=4: no reply from 127.0.0.1 port $BP within 300 ms"
 run 30 --json -u -c 1 -W 300ms 127.0.0.1 $BP
 expect_in "silent json" "$out" '"connect_ms":null'
+# So with -A (attack finding 06): the CONNECT cell and connect_ms are the
+# first reply's, not the connect() call's (which showed "0.0 ms" and a
+# connect_ms for an address that never answered).
+run 30 -A -u -c 1 -W 300ms 127.0.0.1 $BP
+expect_eq "-A silent exit" $rc 1
+row=$(echo "$out" | grep "^127.0.0.1:$BP ")
+expect_eq "-A silent connect cell" "$(echo "$row" | awk '{ print $5 }')" "-"
+run 30 --json -A -u -c 1 -W 300ms 127.0.0.1 $BP
+expect_in "-A silent json" "$out" '"connect_ms":null'
+expect_in "-A silent json" "$out" '"handshake_ms":null'
+bad dgram-drop 1000
+run 30 --json -A -u -c 2 -i 50ms -W 2s 127.0.0.1 $BP
+expect_eq "-A answered exit" $rc 0
+# from the attempt's start to the first reply: never less than an RTT
+c=$(echo "$out" | grep '"type":"summary"' | sed 's/.*"connect_ms":\([0-9.]*\).*/\1/')
+m=$(echo "$out" | grep '"type":"summary"' | sed 's/.*"rtt_min_ms":\([0-9.]*\).*/\1/')
+awk -v c="$c" -v m="$m" 'BEGIN { exit !(c != "" && m != "" && c + 0 >= m + 0) }' ||
+	fail "-A datagram connect_ms '$c' below the least RTT '$m': $out"
 
 # -A: rows in the resolver's order, not in the order they finished; the
 # family line names every distinct cause. 127.0.0.1 never answers a

@@ -7,6 +7,10 @@ the cases dnsmasq cannot play. The first label of the query name decides:
   v6servfail  AAAA -> SERVFAIL; A -> 127.0.0.1
   v6refused   AAAA -> REFUSED; A -> 127.0.0.1
   slow6       A -> 127.0.0.1 at once; AAAA -> ::1 after 300 ms
+  mapped      A -> 127.0.0.1; AAAA -> ::ffff:127.0.0.1 (v4-mapped)
+  blocked     A -> 0.0.0.0; AAAA -> :: (what DNS blockers answer)
+  cross       A query -> an AAAA record ::1; AAAA query -> an A record
+              127.0.0.1 (each answer carries the other family)
   anything else: NXDOMAIN
 Writes its port to PORTFILE, appends "TYPE name" per query to LOGFILE,
 and exits by itself after LIFETIME seconds.
@@ -33,10 +37,23 @@ def question(data):
     return ".".join(labels), qtype, i + 5
 
 
+def v6(text):
+    return socket.inet_pton(socket.AF_INET6, text)
+
+
 def decide(name, qtype):
-    """(rcode, answers) or DROP."""
+    """(rcode, answers) or DROP; an answer is rdata (of the type asked) or
+    (type, rdata)."""
     first = name.split(".")[0].lower()
     a = [socket.inet_aton("127.0.0.1")] if qtype == T_A else []
+    if first == "mapped":
+        return NOERROR, [v6("::ffff:127.0.0.1")] if qtype == T_AAAA else a
+    if first == "blocked":
+        return NOERROR, [v6("::")] if qtype == T_AAAA else [socket.inet_aton("0.0.0.0")]
+    if first == "cross":
+        if qtype == T_AAAA:
+            return NOERROR, [(T_A, socket.inet_aton("127.0.0.1"))]
+        return NOERROR, [(T_AAAA, v6("::1"))]
     if first == "noaaaa":
         return DROP if qtype == T_AAAA else (NOERROR, a)
     if first == "servfail":
@@ -60,7 +77,8 @@ def answer(data, qtype, qend, rcode, rdatas):
     flags = 0x8000 | (flags & 0x7900) | 0x0080 | rcode
     out = struct.pack("!HHHHHH", ident, flags, 1, len(rdatas), 0, 0) + data[12:qend]
     for rd in rdatas:
-        out += struct.pack("!HHHIH", 0xC00C, qtype, 1, 60, len(rd)) + rd
+        rtype, rd = rd if isinstance(rd, tuple) else (qtype, rd)
+        out += struct.pack("!HHHIH", 0xC00C, rtype, 1, 60, len(rd)) + rd
     return out
 
 

@@ -45,6 +45,13 @@ expect_eq "passive wildcards" "$(echo "$out" | awk '{print $2, $3, $4}' | tr '\n
 	"IPv6 stream [::]:7007;IPv6 dgram [::]:7007;IPv4 stream 0.0.0.0:7007;IPv4 dgram 0.0.0.0:7007;"
 out=$(bounded 30 "$ANYECHO" --resolve -u 'unix:@demo') || fail "abstract: $out"
 expect_eq "abstract" "$out" "unix:@demo               unix  dgram     unix:@demo"
+# --json is honoured (it was ignored): one record per endpoint, in order.
+out=$(bounded 30 "$ANYECHO" --resolve --json -t '127.0.0.1:9' 'unix:@d"q' 127.1); rc=$?
+expect_eq "--resolve --json exit" $rc 2
+expect_eq "--resolve --json" "$(echo "$out" | sed 's/,"timestamp":[0-9.]*}$/}/')" \
+'{"type":"resolved","target":"127.0.0.1:9","addresses":[{"address":"127.0.0.1","port":9,"family":"IPv4","protocol":"stream"}],"error":null}
+{"type":"resolved","target":"unix:@d\"q","addresses":[{"address":"unix:@d\"q","port":null,"family":"unix","protocol":"stream"}],"error":null}
+{"type":"resolved","target":"127.1","addresses":[],"error":"bad IPv4 address '"'127.1'"'"}'
 bounded 30 "$ANYECHO" --version | grep -q '^anyecho [0-9]' || fail "--version"
 bounded 30 "$ANYECHO" --help | grep -q '^usage: anyecho' || fail "--help"
 echo ok

@@ -352,6 +352,45 @@ test_overlaps(void **state)
 		if (addr_overlaps(&b, &l, ov[i].dualstack) != ov[i].want)
 			fail_msg("case %zu: %s then %s%s: want %s", i, ov[i].before, ov[i].later,
 			    ov[i].dualstack ? " (dualstack)" : "", ov[i].want ? "overlap" : "none");
+/* Answers that are no path to a name: unspecified and v4-mapped; every
+ * other address is one. */
+static void
+test_not_a_path(void **state)
+{
+	static const struct {
+		const char *ip;
+		const char *words; /* NULL: a path */
+	} paths[] = {
+		{ "0.0.0.0", "DNS answered 0.0.0.0, unspecified: the name is blocked or unset" },
+		{ "::", "DNS answered ::, unspecified: the name is blocked or unset" },
+		{ "::ffff:127.0.0.1", "DNS answered ::ffff:127.0.0.1, a v4-mapped address: "
+		                      "not an IPv6 path" },
+		{ "::ffff:0.0.0.0", "DNS answered ::ffff:0.0.0.0, a v4-mapped address: "
+		                    "not an IPv6 path" },
+		{ "127.0.0.1", NULL },
+		{ "0.0.0.1", NULL },
+		{ "::1", NULL },
+		{ "::127.0.0.1", NULL }, /* IPv4-compatible (deprecated): IPv6 on the wire */
+		{ "2001:db8::", NULL },
+	};
+	char buf[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct addr a;
+		bool v6 = strchr(paths[i].ip, ':') != NULL;
+
+		memset(&a, 0, sizeof(a));
+		a.family = v6 ? AF_INET6 : AF_INET;
+		a.sa.ss_family = (sa_family_t)a.family;
+		if (v6)
+			inet_pton(AF_INET6, paths[i].ip, &((struct sockaddr_in6 *)&a.sa)->sin6_addr);
+		else
+			inet_pton(AF_INET, paths[i].ip, &((struct sockaddr_in *)&a.sa)->sin_addr);
+		buf[0] = '\0';
+		assert_int_equal(addr_not_a_path(&a, buf, sizeof(buf)), paths[i].words != NULL);
+		if (paths[i].words != NULL)
+			assert_string_equal(buf, paths[i].words);
 	}
 }
 
@@ -379,6 +418,7 @@ main(void)
 		cmocka_unit_test(test_scope_id),
 		cmocka_unit_test(test_local_table),
 		cmocka_unit_test(test_list_dedup_and_unmap),
+		cmocka_unit_test(test_not_a_path),
 		cmocka_unit_test(test_parse_port),
 		cmocka_unit_test(test_overlaps),
 	};
