@@ -352,6 +352,9 @@ test_overlaps(void **state)
 		if (addr_overlaps(&b, &l, ov[i].dualstack) != ov[i].want)
 			fail_msg("case %zu: %s then %s%s: want %s", i, ov[i].before, ov[i].later,
 			    ov[i].dualstack ? " (dualstack)" : "", ov[i].want ? "overlap" : "none");
+	}
+}
+
 /* Answers that are no path to a name: unspecified and v4-mapped; every
  * other address is one. */
 static void
