@@ -715,7 +715,10 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	size_t size = (size_t)c->o.size, d;
 	int hdr = payload_dgram_seq(p, n);
 	long long seq = dgram_full_seq(s, hdr);
-	uint64_t rtt_us;
+	/* The reply's time, before any output: the attempt record that a
+	 * first reply prints is no part of its round trip (the RTT was once
+	 * longer than the connect time it belongs to). */
+	uint64_t now_us = evloop_clock_us(), rtt_us;
 	double rtt;
 	bool intact, late;
 
@@ -740,7 +743,7 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 		    "duplicate reply (or one to a probe too old to track)");
 		return;
 	}
-	rtt_us = evloop_clock_us() - AT(s, seq);
+	rtt_us = now_us - AT(s, seq);
 	rtt = (double)rtt_us / 1000.0;
 	if (GOT(s, seq) != SLOT_PENDING && GOT(s, seq) != SLOT_LOST) {
 		dgram_duplicate(s, seq, n, d, rtt);
