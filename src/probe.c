@@ -27,7 +27,7 @@ enum probe_slot_state {
 	SLOT_FORGOTTEN,   /* before the ring grew: nothing known of it */
 	SLOT_LATE,        /* an intact reply came after -W (counted late) */
 	SLOT_SETTLED      /* a reply counted neither received nor late: a wrong
-	                   * one (mismatched), or an echo from another address */
+	                   * one (mismatched) */
 };
 /* Any reply after a SLOT_ANSWERED, SLOT_LATE or SLOT_SETTLED one is a
  * duplicate. */
@@ -839,8 +839,8 @@ same_endpoint(const struct addr *a, const struct sockaddr_storage *b)
 
 /* A datagram from elsewhere: a server answering from another address
  * (multihomed, NAT) or a stranger. Named and counted apart, never as a
- * reply from the address probed; an intact echo of a probe still waiting
- * settles it, so that the probe is not also called lost after -W. */
+ * reply from the address probed, and it settles nothing: the probe's own
+ * echo may still come (a copy from elsewhere made it a "duplicate"). */
 static void
 dgram_other_source(struct session *s, const struct sockaddr_storage *ss, socklen_t len,
     const unsigned char *p, size_t n)
@@ -860,11 +860,12 @@ dgram_other_source(struct session *s, const struct sockaddr_storage *ss, socklen
 	s->unrecognised++;
 	snprintf(s->err, sizeof(s->err), "reply from %s, not from %s (%zu bytes)",
 	    session_where(&from, fw, sizeof(fw)), session_where(&s->addr, w, sizeof(w)), n);
+	/* Shown with its time, but no echo of the address probed: the probe
+	 * still waits for that one, and is lost without it. */
 	if (seq >= 0 && s->nsent - seq <= s->cap && GOT(s, seq) == SLOT_PENDING &&
-	    n == (size_t)c->o.size && payload_dgram_diff(c->seed, hdr, p, n, n) == n) {
-		GOT(s, seq) = SLOT_ANSWERED;
+	    n == (size_t)c->o.size && payload_dgram_diff(c->seed, hdr, p, n, n) == n)
 		rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
-	} else
+	else
 		seq = -1;
 	report_full(s, seq, (int)n, rtt, PROBE_OTHER_SOURCE, s->err, NULL, &from, false);
 }

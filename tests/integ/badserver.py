@@ -31,6 +31,7 @@ Unix seqpacket modes (PATH as the third argument), for each record received:
 Datagram modes:
   dgram-reorder  hold each batch of 3 datagrams, answer them newest first
   dgram-other    answer every datagram from another socket (another port)
+  dgram-otherfirst  the same, then 10 ms later from the socket probed
   dgram-silent   read every datagram, answer none
   dgram-late MS  answer every datagram MS milliseconds after it came
   dgram-drop N   answer every datagram but the Nth
@@ -238,6 +239,10 @@ def dgram_server(mode, portfile):
             continue
         if mode == "dgram-other":
             other.sendto(d, peer)
+            continue
+        if mode == "dgram-otherfirst":
+            other.sendto(d, peer)
+            threading.Timer(0.01, u.sendto, (d, peer)).start()
             continue
         batch.append((d, peer))
         if len(batch) == 3:

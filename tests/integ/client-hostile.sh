@@ -216,6 +216,13 @@ bad dgram-other
 run 10 -u -c 2 -i 20ms -W 500ms 127.0.0.1 $BP
 expect_eq "other address exit" $rc 1
 expect_in "other address" "$out" "2 sent, 0 received, 0 mismatched, 100% loss"
+# ... and a copy from another address first does not take the place of
+# the echo from the address probed (it was then a duplicate: 0 received).
+bad dgram-otherfirst
+run 10 -u -c 3 -i 50ms -W 1s 127.0.0.1 $BP
+expect_eq "other address first exit" $rc 1
+expect_in "other address first" "$out" "3 sent, 3 received, 0 mismatched, 0% loss"
+expect_in "other address first" "$out" "not from 127.0.0.1 port $BP"
 
 # A unix stream socket whose listen queue is full: not "connected".
 bad backlog "$T/full"
