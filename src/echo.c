@@ -909,8 +909,16 @@ want_pktinfo(int fd, int family, int on)
 		return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
 #endif
 #ifdef IPV6_RECVPKTINFO
-	if (family == AF_INET6)
+	if (family == AF_INET6) {
+#ifdef IP_PKTINFO
+		/* IPv4 datagrams on a dual-stack socket come with their
+		 * IP_PKTINFO too (Linux), whose local address tells a
+		 * broadcast; best effort: the v4-mapped address is checked
+		 * anyway. */
+		(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+#endif
 		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
+	}
 #endif
 	(void)fd, (void)family, (void)on;
 	return 0; /* no way to ask: replies leave from the routing table's source */
@@ -1027,9 +1035,17 @@ reply_source(const struct echo_dgram *d, struct msghdr *in, struct msghdr *out)
 			why = echo_guard_check_dst(g, (struct sockaddr *)&dst);
 			if (why != NULL)
 				return why;
+			/* The kernel's own word: for a datagram to one of the
+			 * host's addresses it reports that address as the local
+			 * one; for a broadcast, one the kernel knows even where
+			 * the interfaces do not list it (an address added
+			 * without brd still gets a broadcast route), another. */
+			if (pi.ipi_spec_dst.s_addr != pi.ipi_addr.s_addr)
+				return "sent to a broadcast address the kernel knows";
 			pi.ipi_spec_dst = pi.ipi_addr;
 			pi.ipi_ifindex = 0;
-			put_cmsg(out, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+			if (d->family == AF_INET) /* dual-stack: IPV6_PKTINFO's */
+				put_cmsg(out, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 		}
 #endif
 #ifdef IPV6_PKTINFO
