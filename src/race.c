@@ -819,13 +819,12 @@ session_connected(struct session *s)
 	/* In a race, the time the user waited: from the first attempt. */
 	s->connect_ms = c->o.mode == CLIENT_ALL ? s->handshake_ms
 						: (double)(now - t->first_us) / 1000.0;
-	/* --all: a datagram connect() only names the peer; the address is
-	 * reached when its first reply comes (session_answered), if ever. */
-	if (c->o.mode == CLIENT_ALL && s->addr.socktype == SOCK_DGRAM && is_ip(s->addr.family))
-		s->connect_ms = s->handshake_ms = -1;
 	session_note_local(s);
+	/* --all: a datagram connect() only names the peer; the address is
+	 * reached when its first reply comes (session_answered), if ever
+	 * (--pmtu, which probes sizes, keeps the connect time). */
 	if (c->o.mode == CLIENT_ALL && all_dgram_waits(s))
-		s->connect_ms = s->handshake_ms = -1; /* until its first reply */
+		s->connect_ms = s->handshake_ms = -1;
 	else if (c->o.mode == CLIENT_ALL)
 		attempt_report(s, ATTEMPT_CONNECTED, NULL);
 	else {

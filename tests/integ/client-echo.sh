@@ -39,6 +39,10 @@ if [ $v4 = yes ]; then
 	out=$(c -s 1000000 127.0.0.1 $P) || fail "1 MB stream probes: $out"
 	out=$(c -s 1M 127.0.0.1 $P) || fail "-s 1M: $out"
 	expect_in "-s 1M" "$out" "3 sent, 3 received, 0 mismatched, 0% loss"
+	# --pmtu keeps its connect time (a merge once made it null)
+	out=$(bounded 60 "$ANYECHO" --pmtu --json -4 127.0.0.1 $P) || fail "--pmtu: $out"
+	echo "$out" | grep '"type":"summary"' | grep -q '"connect_ms":[0-9]' ||
+		fail "--pmtu summary without connect_ms: $out"
 fi
 
 if part "localhost over both families" ipv4 ipv6; then
