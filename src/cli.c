@@ -93,8 +93,10 @@ cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, s
 	if (v > (double)max_ms)
 		return log_errbuf(err, errlen, "bad %s '%s': expected a time from 0 to %ld ms", what, s,
 		    max_ms);
-	/* 0 means "never" (--idle-timeout, --grace, -W, -i): a time written
-	 * above 0 must not become it by losing its fraction of a millisecond. */
+	/* 0 has a meaning of its own to several callers ("never" for
+	 * --idle-timeout, "at once" for --grace, a flood for -i; -W refuses
+	 * it): a time written above 0 must not become it by losing its
+	 * fraction of a millisecond. */
 	*ms = v > 0 && v < 1 ? 1 : (int)v;
 	return 0;
 }

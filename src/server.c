@@ -334,7 +334,9 @@ source_take(struct worker *w, int fd, const struct peer *peer, uint32_t *ref)
 		addr_unmap(&a);
 		log_warn("per-source limit (%u) reached: closing new connections from %s%s",
 		    s->o.max_per_source, addr_format_host(&a, host, sizeof(host)),
-		    a.family == AF_INET6 ? " (its /64)" : "");
+		    a.family != AF_INET6 ? "" :
+		    IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)&a.sa)->sin6_addr) ? " (its link)" :
+		    " (its /64)");
 	}
 	return -1;
 }
@@ -1088,24 +1090,15 @@ bind_entry(struct server *s, const struct addr *e, struct addr *bound, char *err
 	return 0;
 }
 
-static bool
-is_wildcard(const struct addr *a)
-{
-	if (a->family == AF_INET)
-		return ((const struct sockaddr_in *)&a->sa)->sin_addr.s_addr == htonl(INADDR_ANY);
-	return a->family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr);
-}
-
 /* With --dualstack, a bound [::] of the same type and port already takes
  * IPv4: 0.0.0.0 would only fail with EADDRINUSE. */
 static bool
 covered_by_dualstack(const struct server *s, const struct addr *a)
 {
-	if (!s->o.sock.dualstack || a->family != AF_INET || !is_wildcard(a))
+	if (!s->o.sock.dualstack || a->family != AF_INET || !addr_is_wildcard(a))
 		return false;
 	for (const struct listener *l = s->w[0].listeners; l != NULL; l = l->next)
-		if (l->a.family == AF_INET6 && l->a.socktype == a->socktype && is_wildcard(&l->a) &&
+		if (l->a.family == AF_INET6 && l->a.socktype == a->socktype && addr_is_wildcard(&l->a) &&
 		    addr_port(&l->a) == addr_port(a))
 			return true;
 	return false;
