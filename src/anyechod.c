@@ -270,7 +270,9 @@ overlap_why(const struct addr *b, const struct addr *l, char *buf, size_t len)
 
 	addr_format(b, bs, sizeof(bs));
 	addr_format(l, ls, sizeof(ls));
-	if (l->family == AF_UNIX)
+	if (l->family == AF_UNIX && b->socktype == l->socktype)
+		snprintf(buf, len, "%s and %s name one socket file", bs, ls);
+	else if (l->family == AF_UNIX)
 		snprintf(buf, len, "%s holds one socket, not a %s one and a %s one", ls,
 		    addr_type_name(b->socktype), type);
 	else if (addr_is_wildcard(l) && (b->family == l->family || l->family == AF_INET6))
@@ -279,6 +281,37 @@ overlap_why(const struct addr *b, const struct addr *l, char *buf, size_t len)
 		snprintf(buf, len, "%s %s %s is within %s%s", fam, type, ls, ds, bs);
 	else
 		snprintf(buf, len, "%s %s %s and %s are one address", fam, type, ls, bs);
+}
+
+/* One unix socket file named two ways (x.sock and /dir/x.sock, a doubled
+ * slash, a symlinked directory): the same name in the same directory. The
+ * file need not exist yet; its directory must, or bind fails anyway. */
+static bool
+same_unix_file(const struct addr *a, const struct addr *b)
+{
+	const struct sockaddr_un *ua = (const struct sockaddr_un *)&a->sa;
+	const struct sockaddr_un *ub = (const struct sockaddr_un *)&b->sa;
+	char da[sizeof(ua->sun_path) + 2], db[sizeof(ub->sun_path) + 2];
+	const char *na, *nb;
+	struct stat sa, sb;
+
+	if (a->family != AF_UNIX || b->family != AF_UNIX || ua->sun_path[0] == '\0' ||
+	    ub->sun_path[0] == '\0' || a->socktype != b->socktype)
+		return false; /* another type: addr_overlaps() said */
+	if (a->len == b->len && memcmp(ua, ub, a->len) == 0)
+		return false; /* spelled the same: merged */
+	snprintf(da, sizeof(da), "%.*s", (int)sizeof(ua->sun_path), ua->sun_path);
+	snprintf(db, sizeof(db), "%.*s", (int)sizeof(ub->sun_path), ub->sun_path);
+	na = strrchr(da, '/');
+	nb = strrchr(db, '/');
+	if (strcmp(na != NULL ? na + 1 : da, nb != NULL ? nb + 1 : db) != 0)
+		return false;
+	if (na != NULL)
+		da[na - da + 1] = '\0'; /* "/x" keeps its "/" */
+	if (nb != NULL)
+		db[nb - db + 1] = '\0';
+	return stat(na != NULL ? da : ".", &sa) == 0 && stat(nb != NULL ? db : ".", &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* The first endpoint before entry j of item i that it overlaps, or NULL;
@@ -290,7 +323,8 @@ overlapped(const struct resolve_item *items, int i, size_t j, int *k)
 
 	for (*k = 0; *k <= i; (*k)++)
 		for (size_t m = 0; m < (*k < i ? items[*k].list.n : j); m++)
-			if (addr_overlaps(&items[*k].list.v[m], l, opt.so.sock.dualstack))
+			if (addr_overlaps(&items[*k].list.v[m], l, opt.so.sock.dualstack) ||
+			    same_unix_file(&items[*k].list.v[m], l))
 				return &items[*k].list.v[m];
 	return NULL;
 }

@@ -71,6 +71,11 @@ if part "own endpoints overlap" ipv4; then
 	check 2 "endpoint 127.0.0.1 overlaps * given before" -n -4 -p $P -l '*' -l 127.0.0.1
 	check 2 "endpoint unix:$T/u overlaps unix-dgram:$T/u given before (unix:$T/u holds one socket, not a dgram one and a stream one)" \
 		-n -l unix-dgram:$T/u -l unix:$T/u
+	check 2 "endpoint unix:$T//u overlaps unix:$T/u given before (unix:$T/u and unix:$T//u name one socket file)" \
+		-n -l unix:$T/u -l unix:$T//u
+	out=$(cd "$T" && bounded 10 "$ANYECHOD" -n -l unix:u -l unix:$T/u -l unix:u 2>&1); rc=$?
+	expect_eq "relative and absolute unix path exit" $rc 2
+	expect_in "relative and absolute unix path" "$out" "name one socket file"
 	out=$(bounded 10 "$ANYECHOD" -4 -t -l "*:$P" -l 127.0.0.1:$P 2>&1)
 	case $out in *"in use"*) fail "own overlap reported as in use: $out" ;; esac
 	# Not overlaps: the same endpoint twice (merged), other ports, port 0.
