@@ -2,6 +2,10 @@
 
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#ifdef __linux__
+#include <linux/sockios.h> /* SIOCOUTQ */
+#endif
 #include <pthread.h>
 #include <signal.h>
 
@@ -69,6 +73,7 @@ struct conn_ext {
 	int bstate;
 	uint64_t stall_since; /* owing: when the peer last took a byte */
 	uint64_t flushed;     /* es.flushed when last looked at */
+	int outq;             /* what the kernel held for the peer at the last look */
 };
 
 struct clist {
@@ -184,6 +189,7 @@ ext_new(struct worker *w, struct conn *c, int fd, const struct echo_stream *es)
 		return NULL;
 	x->es = *es;
 	x->fd = fd;
+	x->outq = -1;
 	c->ext = x;
 	__atomic_fetch_add(&w->nblocks, 1, __ATOMIC_RELAXED);
 	return x;
@@ -208,7 +214,7 @@ ext_free(struct worker *w, struct conn *c)
 static void
 ext_release(struct worker *w, struct conn *c)
 {
-	struct conn_ext *x = c->ext;
+	struct conn_ext *x = c != NULL ? c->ext : NULL;
 
 	if (x != NULL && x->es.buf == NULL && x->bstate == CONN_FREE && !x->es.records)
 		ext_free(w, c);
@@ -265,6 +271,7 @@ budget_track(struct worker *w, struct conn_ext *x, int want)
 		if (x->bstate != CONN_OWING || x->es.flushed != x->flushed) {
 			x->flushed = x->es.flushed;
 			x->stall_since = evloop_now(w->loop);
+			x->outq = -1; /* peer_took_ms() looks afresh */
 			bstate_set(w, x, CONN_OWING);
 			budget_arm(w);
 		}
@@ -274,6 +281,46 @@ budget_track(struct worker *w, struct conn_ext *x, int want)
 			budget_resume(w);
 	}
 	return want;
+}
+
+/* How long ago the peer took a byte of what the kernel holds for it, by
+ * the kernel's count, or -1 when it holds nothing or cannot say. Our
+ * callback runs only when the socket turns writable, and a deep send
+ * queue (megabytes) drains for seconds before it does: a peer reading
+ * slowly but steadily is neither idle nor stalled. TCP says it outright
+ * (ms since it last sent new data, which it does when the peer makes
+ * room, and since the peer's last acknowledgement: a dead peer gets
+ * retransmissions, not acknowledgements); elsewhere (unix) what the
+ * queue held at the last look, kept in x, must have shrunk. Called only
+ * for connections about to be closed as quiet: no cost per echo. */
+static long long
+peer_took_ms(int fd, struct conn_ext *x)
+{
+	long long took;
+	int q = 0;
+#ifdef TCP_INFO
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+#endif
+
+#ifdef SIOCOUTQ
+	if (ioctl(fd, SIOCOUTQ, &q) == -1)
+		return -1;
+#endif
+	if (q <= 0)
+		return -1;
+#ifdef TCP_INFO
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+		return ti.tcpi_last_data_sent > ti.tcpi_last_ack_recv ? ti.tcpi_last_data_sent
+								  : ti.tcpi_last_ack_recv;
+#endif
+	if (x == NULL)
+		return -1;
+	/* Shrunk since the last look: just now. At the first look there is
+	 * nothing to compare with: one more period to show it. */
+	took = x->outq < 0 || x->outq > q ? 0 : -1;
+	x->outq = q;
+	return took;
 }
 
 /* While the budget is spent, the connections whose peers have taken
@@ -288,8 +335,16 @@ on_budget(struct evloop *loop, void *arg)
 
 	while (w->owing.head != NULL && !echo_budget_room(&s->budget, s->o.bufsize) &&
 	    now - w->owing.head->stall_since >= (uint64_t)s->o.stall_ms) {
+		struct conn_ext *x = w->owing.head;
+		long long took = peer_took_ms(x->fd, x);
+		if (took >= 0 && took < s->o.stall_ms) {
+			/* still reading: to the back, as if it had just now */
+			x->stall_since = now - (uint64_t)took;
+			bstate_set(w, x, CONN_OWING);
+			continue;
+		}
 		ECHO_STAT_ADD(&w->st, conns_stalled, 1);
-		conn_close(w, w->owing.head->fd);
+		conn_close(w, x->fd);
 		closed++;
 	}
 	if (closed > 0 && warn_due(w, &w->stall_log_at))
@@ -393,8 +448,15 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 {
 	struct worker *w = arg;
 	struct conn *c = conntab_get(&w->conns, fd);
-	struct conn_ext *x = c->ext;
-	struct echo_stream *es = x != NULL ? &x->es : idle_stream(w);
+	struct conn_ext *x;
+	struct echo_stream *es;
+
+	if (c == NULL) { /* not one of ours: never watched as one */
+		evloop_fd_del(loop, fd);
+		return;
+	}
+	x = c->ext;
+	es = x != NULL ? &x->es : idle_stream(w);
 	int want;
 
 	(void)events;
@@ -445,11 +507,19 @@ on_idle(struct evloop *loop, void *arg)
 	struct worker *w = arg;
 	uint32_t now = now32(w), idle = (uint32_t)w->s->o.idle_ms;
 
-	for (int fd = conntab_next(&w->conns, -1); fd != -1; fd = conntab_next(&w->conns, fd))
-		if (now - conntab_get(&w->conns, fd)->last >= idle) {
-			ECHO_STAT_ADD(&w->st, conns_idle, 1);
-			conn_close(w, fd);
+	for (int fd = conntab_next(&w->conns, -1); fd != -1; fd = conntab_next(&w->conns, fd)) {
+		struct conn *c = conntab_get(&w->conns, fd);
+		long long took;
+		if (c == NULL || now - c->last < idle)
+			continue;
+		took = peer_took_ms(fd, c->ext);
+		if (took >= 0 && took < idle) {
+			c->last = now - (uint32_t)took; /* the peer is reading */
+			continue;
 		}
+		ECHO_STAT_ADD(&w->st, conns_idle, 1);
+		conn_close(w, fd);
+	}
 	if (w->nconns > 0)
 		evloop_timer_arm(loop, &w->idle, sweep_ms(w->s));
 }
