@@ -235,6 +235,12 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->handshake_ms = s->handshake_ms;
 	sum->syn_sent = s->syn_sent;
 	sum->preferred_family = target_pref_family(s->t);
+	if (s->t->c->o.mode == CLIENT_ALL) {
+		/* --all: every address is one attempt of its own, no race,
+		 * so no family goes first (the attempt record says so too) */
+		sum->attempts = s->t0_us != 0 ? 1 : 0;
+		sum->preferred_family = AF_UNSPEC;
+	}
 	/* A fallback only when an attempt of the preferred family really
 	 * failed or was cancelled unanswered (t->ferr), not merely because
 	 * another family won. */

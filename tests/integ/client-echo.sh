@@ -90,6 +90,11 @@ assert [(a["target"], a["address"], a["attempt"], a["outcome"]) for a in atts] =
      ("127.0.0.1", "127.0.0.1", 1, "connected")], atts
 assert atts[0]["start_ms"] == 0.0 and atts[2]["start_ms"] == 0.0, atts
 assert all(a["error"] is None and a["time_ms"] >= 0 for a in atts), atts
+# -A's summaries agree with their attempt records: one attempt each, with
+# its handshake time; no family goes first where nothing races.
+for s in sums[:2]:
+    assert s["attempts"] == 1 and isinstance(s["handshake_ms"], float), s
+    assert s["preferred_family"] is None, s
 assert len(probes) == 6 and len(sums) == 3 and len(fams) == 2, (len(probes), len(sums), len(fams))
 for p in probes:
     assert set(p) == {"type", "target", "address", "port", "family", "protocol", "seq", "bytes",
