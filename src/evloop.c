@@ -132,7 +132,7 @@ evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *a
 		return 0;
 	}
 	errno = EINVAL; /* the entry keeps 8 bits of them */
-	cbi = events & ~(EV_READ | EV_WRITE | EV_EXCLUSIVE) ? -1 : cb_index(loop, cb);
+	cbi = events & ~(EV_READ | EV_WRITE | EV_EXCLUSIVE | EV_HANGUP) ? -1 : cb_index(loop, cb);
 	if (cbi == -1) {
 		int saved = errno;
 		evloop_fd_del(loop, fd);

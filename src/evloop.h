@@ -16,6 +16,11 @@
  * not watched, so that no waiter for writability is ever left asleep;
  * the poll backend ignores it. Never reported to a callback. */
 #define EV_EXCLUSIVE 0x4
+/* Alone in the mask: watch for nothing but the fd's error or hang-up
+ * (which epoll and poll report whatever is asked), reported as EV_HANGUP:
+ * for an fd that must not be read now but whose peer may go. Reported
+ * only to fds that asked for it. */
+#define EV_HANGUP 0x20
 
 struct evloop;
 

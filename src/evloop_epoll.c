@@ -87,6 +87,8 @@ ep_wait(struct evloop *loop, int timeout_ms)
 			ev |= EV_READ;
 		if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 			ev |= EV_WRITE;
+		if (e & (EPOLLERR | EPOLLHUP))
+			ev |= EV_HANGUP;
 		evloop_fired(loop, be->ev[i].data.fd, ev);
 	}
 	return n < 0 ? -1 : 0;

@@ -102,6 +102,8 @@ pl_wait(struct evloop *loop, int timeout_ms)
 			ev |= EV_READ;
 		if (r & (POLLOUT | POLLERR | POLLHUP | POLLNVAL))
 			ev |= EV_WRITE;
+		if (r & (POLLERR | POLLHUP | POLLNVAL))
+			ev |= EV_HANGUP;
 		evloop_fired(loop, be->pfd[i].fd, ev);
 	}
 	return n < 0 ? -1 : 0;

@@ -254,8 +254,8 @@ budget_resume(struct worker *w)
 }
 
 /* Keep the lists in step with what the connection just did; returns the
- * events to watch. A paused connection watches nothing: it owes nothing
- * and may not read, and budget_resume() wakes it. Called only when one of
+ * events to watch. A paused connection watches only for its peer's
+ * hang-up: it owes nothing and may not read, and budget_resume() wakes it. Called only when one of
  * them has something to say: the ordinary echo does not come here. */
 AE_COLD static int
 budget_track(struct worker *w, struct conn_ext *x, int want)
@@ -456,10 +456,13 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 		return;
 	}
 	x = c->ext;
+	if (x != NULL && x->bstate == CONN_PAUSED && (events & EV_HANGUP)) {
+		conn_close(w, fd); /* reset or gone while it waited: let go */
+		return;
+	}
 	es = x != NULL ? &x->es : idle_stream(w);
 	int want;
 
-	(void)events;
 	want = echo_stream_io(es, fd, &w->scratch, &w->st);
 	if (x == NULL && want > 0 && (es->buf != NULL || (want & ECHO_PAUSED))) {
 		x = ext_new(w, c, fd, es);
@@ -482,6 +485,10 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 		conn_close(w, fd);
 		return;
 	}
+	/* Paused, it may not read, but a peer that resets or goes must not
+	 * keep its place against the limits until the budget frees. */
+	if (want == 0)
+		want = EV_HANGUP;
 	if (want != evloop_fd_events(loop, fd) && evloop_fd_set(loop, fd, want, on_conn, w) == -1) {
 		ECHO_STAT_ADD(&w->st, errors, 1);
 		conn_close(w, fd);

@@ -7,7 +7,8 @@
 # by reset: most of what was already written lost). It now asks the kernel
 # (TCP_INFO: when it last sent new data, when the peer last acknowledged)
 # before calling a connection quiet. A peer that reads nothing is still
-# closed, and so is a truly quiet one.
+# closed, and so is a truly quiet one. And a connection paused for the
+# budget still hears its peer's reset.
 . "$top_srcdir/tests/integ/lib.sh"
 need python3 "the client is Python"
 need ipv4 "TCP on 127.0.0.1"
@@ -79,5 +80,60 @@ slow "$P" 6 || fail "a slow reader was closed as stalled"
 # the budget is spent by the slow reader's queue; one that reads nothing
 # goes within a few stall timeouts
 never "$P" 20 || fail "a peer that never reads was not closed"
+stop_server
+
+# Paused connections (the budget spent) watch for their peer's reset: six
+# that reset while paused must not hold the source's places (limit 10,
+# four live) until the budget frees; they did, and three new connections
+# from the source were refused (they are paused now, as the budget says).
+part "paused, then reset"
+start_server -l 127.0.0.1:0 -t --threads 1 --max-owed 64K --stall-timeout 60s \
+	--max-conns-per-source 10 --idle-timeout 0
+P=$(port IPv4 stream)
+bounded 60 python3 - "$P" <<'PY' || fail "connections reset while paused kept their places"
+import socket, struct, sys, threading, time
+port = int(sys.argv[1])
+hogs = []
+for i in range(4):  # never read: the budget is spent
+    h = socket.socket()
+    h.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    h.connect(("127.0.0.1", port))
+    def pump(h=h):
+        try:
+            while True:
+                h.send(b"x" * 65536)
+        except OSError:
+            pass
+    threading.Thread(target=pump, daemon=True).start()
+    hogs.append(h)
+time.sleep(1.5)
+for i in range(6):  # paused, then reset
+    c = socket.socket()
+    c.connect(("127.0.0.1", port))
+    c.send(b"y" * 60000)
+    time.sleep(0.1)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+time.sleep(1.0)
+# New ones are paused too (the budget is still spent: an echo would wait),
+# but never refused: the server closing them at once is the refusal.
+refused = 0
+news = []
+for i in range(3):
+    c = socket.create_connection(("127.0.0.1", port))
+    c.send(b"ping")
+    news.append(c)
+for c in news:
+    c.settimeout(1)
+    try:
+        refused += c.recv(10) == b""
+    except socket.timeout:
+        pass
+    except OSError:
+        refused += 1
+print("%s: %d of 3 new connections refused (4 live, limit 10)" %
+      ("ok" if refused == 0 else "FAIL", refused))
+sys.exit(0 if refused == 0 else 1)
+PY
 stop_server
 echo ok

@@ -151,6 +151,27 @@ test_fd_close(void **state)
 	close(sv[1]);
 }
 
+/* EV_HANGUP alone: bytes to read wake nothing, the peer's going does. */
+static void
+test_hangup_only(void **state)
+{
+	struct evloop *loop = *state;
+	struct rec r = { 0 };
+	int sv[2];
+	char c = 'x';
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(evloop_fd_set(loop, sv[0], EV_HANGUP, on_fd, &r), 0);
+	assert_int_equal(write(sv[1], &c, 1), 1);
+	assert_int_equal(evloop_once(loop, 0), 0);
+	assert_int_equal(r.calls, 0);
+	close(sv[1]);
+	assert_int_equal(evloop_once(loop, 1000), 0);
+	assert_int_equal(r.calls, 1);
+	assert_true(r.events & EV_HANGUP);
+	evloop_fd_close(loop, sv[0], true);
+}
+
 struct tctx {
 	struct rec *r;
 	int id;
@@ -480,6 +501,7 @@ main(void)
 		ON_BOTH(test_high_fds),
 		ON_BOTH(test_hangup_reported),
 		ON_BOTH(test_fd_close),
+		ON_BOTH(test_hangup_only),
 		ON_BOTH(test_timers_in_order),
 		ON_BOTH(test_timer_rearm_moves),
 		ON_BOTH(test_remove_during_callback),
