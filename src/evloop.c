@@ -160,34 +160,33 @@ evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *a
 	return 0;
 }
 
-void
-evloop_fd_del(struct evloop *loop, int fd)
+/* Stop watching fd; tell_kernel false where closing it will (epoll). */
+static void
+unwatch(struct evloop *loop, int fd, bool tell_kernel)
 {
-	struct evfd *e;
+	struct evfd *e = fd_entry(loop, fd);
 
-	e = fd_entry(loop, fd);
 	if (e == NULL || e->events == 0)
 		return;
 	/* Errors are ignored: the fd may already be closed, and then the
 	 * kernel has forgotten it anyway. */
-	loop->ops->update(loop, fd, e->events, 0);
+	if (tell_kernel)
+		loop->ops->update(loop, fd, e->events, 0);
 	e->events = 0;
 	e->gen++;
 	loop->nwatched--;
 }
 
 void
+evloop_fd_del(struct evloop *loop, int fd)
+{
+	unwatch(loop, fd, true);
+}
+
+void
 evloop_fd_close(struct evloop *loop, int fd, bool sole)
 {
-	struct evfd *e = fd_entry(loop, fd);
-
-	if (e != NULL && e->events != 0) {
-		if (!sole || !loop->ops->forgets_closed)
-			loop->ops->update(loop, fd, e->events, 0);
-		e->events = 0;
-		e->gen++;
-		loop->nwatched--;
-	}
+	unwatch(loop, fd, !sole || !loop->ops->forgets_closed);
 	close(fd);
 }
 
