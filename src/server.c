@@ -450,6 +450,7 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 	struct conn *c = conntab_get(&w->conns, fd);
 	struct conn_ext *x;
 	struct echo_stream *es;
+	int want;
 
 	if (c == NULL) { /* not one of ours: never watched as one */
 		evloop_fd_del(loop, fd);
@@ -461,8 +462,6 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 		return;
 	}
 	es = x != NULL ? &x->es : idle_stream(w);
-	int want;
-
 	want = echo_stream_io(es, fd, &w->scratch, &w->st);
 	if (x == NULL && want > 0 && (es->buf != NULL || (want & ECHO_PAUSED))) {
 		x = ext_new(w, c, fd, es);
