@@ -174,10 +174,12 @@ stalled(unsigned i, const struct flow *f, uint64_t now, const char *unit)
 	sw = (last->server_wait - from->server_wait) / 1000000;
 	lw = (last->load_wait - from->load_wait) / 1000000;
 	fprintf(stderr,
-	    "echoload: STALL: flow %u has %llu %s outstanding and nothing came back for %llu ms%s; "
+	    "echoload: STALL: flow %u has %llu %s outstanding%s and nothing came back for %llu ms%s; "
 	    "over the last %llu ms the server waited %llu ms for a CPU, the load %llu ms, "
 	    "the kernel dropped %llu packets (softnet backlog)\n",
-	    i, (unsigned long long)(f->tx - f->rx), unit, (unsigned long long)(now - f->last_ms),
+	    i, (unsigned long long)(f->tx - f->rx), unit,
+	    f->out ? ", its socket takes no more (the server's queue is full)," : "",
+	    (unsigned long long)(now - f->last_ms),
 	    draining ? " (after the measured interval)" : "",
 	    (unsigned long long)(last->t - from->t), (unsigned long long)sw,
 	    (unsigned long long)lw, (unsigned long long)(last->drops - from->drops));
@@ -442,16 +444,38 @@ churn_event(struct flow *f, unsigned i, uint64_t now)
 
 /* ---- datagrams ---- */
 
-static void
+/* Sends the next datagram; false when the socket refused it for want of
+ * room (a unix server's receive queue holds net.unix.max_dgram_qlen
+ * datagrams): it never left, so it is not outstanding, and the flow waits
+ * to be writable. Counted as outstanding, it made a flow that found the
+ * queue full at every resend look stalled (1 round in 24, either server). */
+static bool
 udp_send(struct flow *f)
 {
-	uint64_t seq = f->tx++;
+	uint64_t seq = f->tx;
 
 	memcpy(rbuf, &seq, sizeof(seq));
 	memcpy(rbuf + sizeof(seq), pat + (seq * opt.size) % PATLEN, opt.size - sizeof(seq));
-	if (send(f->fd, rbuf, opt.size, 0) == -1 && errno != EAGAIN && errno != ECONNREFUSED &&
-	    errno != ENOBUFS)
-		die("send");
+	if (send(f->fd, rbuf, opt.size, 0) == -1) {
+		if (errno == EAGAIN || errno == ENOBUFS) {
+			want_out(f, true);
+			return false;
+		}
+		if (errno != ECONNREFUSED)
+			die("send");
+	}
+	f->tx++;
+	return true;
+}
+
+/* Keeps the window full, as far as the socket takes it. */
+static void
+udp_fill(struct flow *f)
+{
+	while (f->tx - f->rx < opt.window)
+		if (!udp_send(f))
+			return;
+	want_out(f, false);
 }
 
 static void
@@ -479,7 +503,7 @@ udp_recv(struct flow *f, uint64_t now)
 		f->rx++;
 		nreq++;
 		nbytes += (uint64_t)n;
-		udp_send(f);
+		udp_fill(f);
 	}
 }
 
@@ -495,12 +519,11 @@ udp_sweep(struct flow *fl, uint64_t now)
 			stalled(i, f, now, "datagrams");
 		if (now - f->last_ms < LOSS_MS || now - f->sent_ms < LOSS_MS)
 			continue;
-		nlost += f->tx - f->epoch < opt.window ? f->tx - f->epoch : opt.window;
+		nlost += f->tx - f->rx;
 		f->epoch = f->tx;
 		f->rx = f->tx;
 		f->sent_ms = now;
-		for (unsigned k = 0; k < opt.window; k++)
-			udp_send(f);
+		udp_fill(f);
 	}
 }
 
@@ -523,8 +546,7 @@ open_flows(struct flow *fl)
 	}
 	for (unsigned i = 0; i < opt.conns && !opt.churn; i++)
 		if (opt.udp)
-			for (unsigned k = 0; k < opt.window; k++)
-				udp_send(&fl[i]);
+			udp_fill(&fl[i]);
 		else
 			tcp_send(&fl[i]);
 }
@@ -552,7 +574,9 @@ dispatch(struct flow *fl, struct epoll_event *evs, int n, uint64_t now)
 {
 	for (int i = 0; i < n; i++) {
 		struct flow *f = evs[i].data.ptr;
-		if (opt.udp)
+		if (opt.udp && (evs[i].events & EPOLLOUT))
+			udp_fill(f);
+		else if (opt.udp)
 			udp_recv(f, now);
 		else if (opt.churn)
 			churn_event(f, (unsigned)(f - fl), now);
