@@ -197,6 +197,9 @@ start_dnsmasq() {
 }
 
 : "${ANYECHOD:=$top_builddir/src/anyechod}"
+# A ThreadSanitizer build maps shadow memory for all it touches: the
+# server's resident size then says nothing about what our code keeps.
+tsan_build() { grep -q -a __tsan_init "$ANYECHOD"; }
 # $PEER ARGS...: tests/integ/peer.py, bounded; a script that reaches it
 # without python3 skips there (better: `need python3` or a part up front).
 PEER=peer_py

@@ -8,6 +8,7 @@
 . "$top_srcdir/tests/integ/lib.sh"
 need python3 "the client is tests/integ/peer.py"
 need ipv4
+tsan_build && skip "a ThreadSanitizer build: its shadow memory hides what a connection costs"
 
 want=3000
 lim=$(ulimit -Hn)
