@@ -574,11 +574,12 @@ dispatch(struct flow *fl, struct epoll_event *evs, int n, uint64_t now)
 {
 	for (int i = 0; i < n; i++) {
 		struct flow *f = evs[i].data.ptr;
-		if (opt.udp && (evs[i].events & EPOLLOUT))
-			udp_fill(f);
-		else if (opt.udp)
+		if (opt.udp) {
+			/* writable again: refill first, then take what came */
+			if (evs[i].events & EPOLLOUT)
+				udp_fill(f);
 			udp_recv(f, now);
-		else if (opt.churn)
+		} else if (opt.churn)
 			churn_event(f, (unsigned)(f - fl), now);
 		else if (evs[i].events & EPOLLOUT)
 			tcp_send(f);
