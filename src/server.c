@@ -139,6 +139,13 @@ now32(const struct worker *w)
 /* ---- the budget of bytes owed ---- */
 
 static void on_conn(struct evloop *loop, int fd, int events, void *arg);
+
+/* Connections are edge-triggered: echo_stream_io() reads until a short
+ * read proves the queue empty, is told by EV_DRAIN where that proof fails
+ * (the peer's EOF or urgent data behind the bytes), and says ECHO_MORE
+ * when it stopped early, which rearms the fd. Level-triggered, epoll
+ * looked again at every fd it had reported, on the next wait. */
+#define CONN_READ (EV_READ | EV_EDGE)
 static void conn_close(struct worker *w, int fd);
 static bool warn_due(struct worker *w, uint64_t *at);
 
@@ -246,7 +253,7 @@ budget_resume(struct worker *w)
 		int fd = x->fd;
 		bstate_set(w, x, CONN_FREE);
 		ext_release(w, conntab_get(&w->conns, fd));
-		if (evloop_fd_set(w->loop, fd, EV_READ, on_conn, w) == -1) {
+		if (evloop_fd_set(w->loop, fd, CONN_READ, on_conn, w) == -1) {
 			ECHO_STAT_ADD(&w->st, errors, 1);
 			conn_close(w, fd);
 		}
@@ -451,6 +458,7 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 	struct conn_ext *x;
 	struct echo_stream *es;
 	int want;
+	bool more;
 
 	if (c == NULL) { /* not one of ours: never watched as one */
 		evloop_fd_del(loop, fd);
@@ -462,7 +470,10 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 		return;
 	}
 	es = x != NULL ? &x->es : idle_stream(w);
-	want = echo_stream_io(es, fd, &w->scratch, &w->st);
+	want = echo_stream_io(es, fd, &w->scratch, &w->st, (events & EV_DRAIN) != 0);
+	more = want > 0 && (want & ECHO_MORE);
+	if (more)
+		want &= ~ECHO_MORE;
 	if (x == NULL && want > 0 && (es->buf != NULL || (want & ECHO_PAUSED))) {
 		x = ext_new(w, c, fd, es);
 		if (x == NULL) {
@@ -485,10 +496,11 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 		return;
 	}
 	/* Paused, it may not read, but a peer that resets or goes must not
-	 * keep its place against the limits until the budget frees. */
-	if (want == 0)
-		want = EV_HANGUP;
-	if (want != evloop_fd_events(loop, fd) && evloop_fd_set(loop, fd, want, on_conn, w) == -1) {
+	 * keep its place against the limits until the budget frees (level-
+	 * triggered: nothing is read, so nothing would rearm it). */
+	want = want == 0 ? EV_HANGUP : want | EV_EDGE;
+	if (want != evloop_fd_events(loop, fd) ? evloop_fd_set(loop, fd, want, on_conn, w) == -1 :
+	    more && evloop_fd_rearm(loop, fd) == -1) {
 		ECHO_STAT_ADD(&w->st, errors, 1);
 		conn_close(w, fd);
 		return;
@@ -604,7 +616,7 @@ conn_new(struct worker *w, int fd, const struct addr *la, const struct peer *pee
 	c->last = now32(w);
 	c->src = src & 0x7fffffffu;
 	if ((la->socktype == SOCK_SEQPACKET && conn_records(w, c, fd) == -1) ||
-	    evloop_fd_set(w->loop, fd, EV_READ, on_conn, w) == -1) {
+	    evloop_fd_set(w->loop, fd, CONN_READ, on_conn, w) == -1) {
 		ext_free(w, c);
 		conntab_del(&w->conns, fd);
 		goto nomem;
