@@ -36,16 +36,18 @@ xsend(int fd, const void *p, size_t n)
 
 /* A stream read. *cut: it may have stopped short of what is queued, after
  * bytes that carried descriptors (a unix read stops there; with no room
- * for control data the kernel closes them and says MSG_CTRUNC). */
+ * for control data the kernel closes them and says MSG_CTRUNC). Only
+ * where the peer may pass them (es->rights) is that looked for: recvmsg()
+ * costs what edge-triggering saves. */
 static ssize_t
-xrecv(int fd, void *p, size_t n, bool *cut)
+xrecv(const struct echo_stream *es, int fd, void *p, size_t n, bool *cut)
 {
 	struct iovec iov = { p, n };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t r;
 
 	do
-		r = recvmsg(fd, &mh, 0);
+		r = es->rights ? recvmsg(fd, &mh, 0) : recv(fd, p, n, 0);
 	while (r == -1 && errno == EINTR);
 	*cut = r > 0 && (mh.msg_flags & MSG_CTRUNC);
 	return r;
@@ -337,7 +339,7 @@ echo_direct(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo
 		ECHO_STAT_ADD(st, budget_paused, 1);
 		return 2;
 	}
-	n = xrecv(fd, sc->buf, grant, &cut);
+	n = xrecv(es, fd, sc->buf, grant, &cut);
 	if (n == 0) {
 		es->eof = true;
 		return 1;
@@ -369,7 +371,7 @@ echo_buffered(struct echo_stream *es, int fd, bool read_all)
 		es->off = 0;
 	}
 	want = es->size - es->len;
-	n = xrecv(fd, es->buf + es->len, want, &cut);
+	n = xrecv(es, fd, es->buf + es->len, want, &cut);
 	if (n == 0) {
 		es->eof = true;
 		return 1;

@@ -57,6 +57,11 @@ struct echo_stream {
 	uint64_t flushed;             /* bytes sent from buf: progress while owing */
 	bool eof;
 	bool records; /* seqpacket: one whole record at a time */
+	/* A unix stream whose peer may pass descriptors: a read stops short
+	 * after the bytes that carried them, which only recvmsg() tells
+	 * (MSG_CTRUNC). Off, reads are recv(), and a short one proves the
+	 * queue empty. Set by the caller after echo_stream_init(). */
+	bool rights;
 	/* Records only: set up on the first read (records_setup() in echo.c):
 	 * whether an empty record can be told from the end of the stream, an
 	 * empty record waiting for the socket, and the largest record read
