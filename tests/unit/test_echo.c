@@ -181,6 +181,102 @@ test_more_after_the_cap(void **state)
 	close(sv[1]);
 }
 
+/* sendmsg() of n bytes from p carrying one descriptor (a pipe's end,
+ * closed here after): what sendmsg() returned. */
+static ssize_t
+send_with_fd(int fd, const char *p, size_t n)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	char buf[64];
+	struct iovec iov = { buf, n };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	int pfd[2];
+	ssize_t r;
+
+	assert_true(n <= sizeof(buf));
+	memcpy(buf, p, n);
+	assert_int_equal(pipe(pfd), 0);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof(ctl.b);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pfd[0], sizeof(int));
+	r = sendmsg(fd, &mh, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+	return r;
+}
+
+/* A unix stream whose peer may pass descriptors: the read stops after the
+ * bytes that carried them, and the call must read on (MSG_CTRUNC), or
+ * "def" waits for news that an edge-triggered loop never gets. The
+ * descriptor is closed, not kept. */
+static void
+test_rights_read_past_descriptors(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	char out[16];
+	int sv[2], lowest;
+
+	(void)state;
+	pair(SOCK_STREAM, sv);
+	echo_stream_init(&es, 4096, false);
+	es.rights = true;
+	assert_int_equal(send_with_fd(sv[1], "abc", 3), 3);
+	assert_int_equal(write(sv[1], "def", 3), 3);
+	lowest = dup(0);
+	close(lowest);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), EV_READ);
+	assert_int_equal(drain(sv[1], out, sizeof(out)), 6);
+	assert_memory_equal(out, "abcdef", 6);
+	assert_int_equal(dup(0), lowest); /* the descriptor came and went */
+	close(lowest);
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Refused (Linux 6.16), descriptors never reach our queue: the peer's
+ * sendmsg() fails, and its plain bytes echo over recv(). */
+static void
+test_refused_rights_fail_at_the_sender(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	char out[16];
+	int sv[2];
+
+	(void)state;
+	pair(SOCK_STREAM, sv);
+	if (sock_refuse_rights(sv[0]) == -1) {
+		assert_true(errno == ENOPROTOOPT || errno == EINVAL);
+		close(sv[0]);
+		close(sv[1]);
+		skip();
+	}
+	echo_stream_init(&es, 4096, false);
+	errno = 0;
+	assert_int_equal(send_with_fd(sv[1], "abc", 3), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(write(sv[1], "def", 3), 3);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), EV_READ);
+	assert_int_equal(drain(sv[1], out, sizeof(out)), 3);
+	assert_memory_equal(out, "def", 3);
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void
 test_reset_is_an_error(void **state)
 {
@@ -746,6 +842,8 @@ main(void)
 		cmocka_unit_test(test_eof_sends_owed_then_shuts_down),
 		cmocka_unit_test(test_read_all_reaches_eof),
 		cmocka_unit_test(test_more_after_the_cap),
+		cmocka_unit_test(test_rights_read_past_descriptors),
+		cmocka_unit_test(test_refused_rights_fail_at_the_sender),
 		cmocka_unit_test(test_reset_is_an_error),
 		cmocka_unit_test(test_records_whole),
 #ifdef SO_PASSCRED
