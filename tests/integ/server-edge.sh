@@ -6,7 +6,9 @@
 #   fds      a unix stream whose peer may pass descriptors (a kernel before
 #            6.16, simulated): a read stops after the bytes that carried
 #            them (recvmsg and MSG_CTRUNC)
-#   urgent   TCP urgent data mid-stream: a read stops at the mark (EPOLLPRI)
+#   urgent   urgent data mid-stream: a read stops at the mark (EPOLLPRI);
+#            TCP, and unix where the kernel has MSG_OOB for it (5.15; the
+#            byte itself is dropped there: unix sockets are not OOBINLINE)
 #   shutdown the peer's EOF right behind its data, TCP and unix (EPOLLRDHUP)
 #   records  more records in one burst than one wake-up reads (ECHO_MORE)
 #   burst    a unix stream burst of 4 times one wake-up's reads, then
@@ -87,6 +89,18 @@ if tport:
     got, _ = collect(s, 7)
     check("urgent", got == b"abcXdef", "echoed %r of b'abcXdef'" % got)
     s.close()
+
+s = unix()
+try:
+    s.sendall(b"abc")
+    s.send(b"X", socket.MSG_OOB)
+    s.sendall(b"def")
+except OSError as e:
+    print("skip: urgent unix: %s" % e)
+else:
+    got, _ = collect(s, 6)
+    check("urgent unix", got == b"abcdef", "echoed %r of b'abcdef'" % got)
+s.close()
 
 # shutdown: the data, then the EOF at once; the server must close.
 for name, mk in (("shutdown unix", unix), ("shutdown tcp", tcp if tport else None)):
