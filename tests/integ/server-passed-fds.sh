@@ -6,7 +6,8 @@
 # refused every client of every protocol. The bytes are still echoed.
 # On a unix stream, where the kernel can (Linux 6.16's SO_PASSRIGHTS), the
 # server refuses descriptors outright: the client's sendmsg() fails with
-# EPERM. Where it cannot (simulated under the shim), they are closed and the
+# EPERM (on inherited socket-activation listeners too). Where it cannot
+# (simulated under the shim), they are closed and the
 # bytes echoed, those behind them too. Either way every byte sent comes back
 # and the server's descriptors do not grow.
 . "$top_srcdir/tests/integ/lib.sh"
@@ -117,6 +118,18 @@ no) expect=passed ;;
 esac
 stream_fds $expect || fail "unix stream with passed descriptors"
 fds_kept "this kernel" && fail "the server kept passed descriptors"
+stop_server || fail "exit status $?"
+
+# A listener inherited from socket activation is set the same way.
+rm -f "$T/ports" "$T/st"
+python3 "$top_srcdir/tests/integ/activate.py" "$T/ports" "unix:stream:$T/st" -- \
+	"$ANYECHOD" -q --threads 1 2>"$T/server.log" &
+SRV_PID=$!
+at_exit "kill $SRV_PID 2>/dev/null"
+wait_for 10 test -s "$T/ports" || hard "activation did not start: $(cat "$T/server.log")"
+before=$(ls /proc/$SRV_PID/fd | wc -l)
+stream_fds $expect || fail "unix stream with passed descriptors, activated listener"
+fds_kept "activated" && fail "the server kept passed descriptors (activated)"
 stop_server || fail "exit status $?"
 
 # A kernel without SO_PASSRIGHTS (the shim makes setting it fail).
