@@ -14,7 +14,7 @@
 /* ---- streams ---- */
 
 /* A connection gets this many reads per wake-up, so one fast peer cannot
- * starve the rest of the loop; level-triggered events bring us back. */
+ * starve the rest of the loop; echo_stream_io() then says ECHO_MORE. */
 #define ECHO_READS_PER_CALL 8
 
 static bool
@@ -34,14 +34,22 @@ xsend(int fd, const void *p, size_t n)
 	return w;
 }
 
+/* A stream read. *cut: it may have stopped short of what is queued, after
+ * bytes that carried descriptors (a unix read stops there; with no room
+ * for control data the kernel closes them and says MSG_CTRUNC). Only
+ * where the peer may pass them (es->rights) is that looked for: recvmsg()
+ * costs what edge-triggering saves. */
 static ssize_t
-xrecv(int fd, void *p, size_t n)
+xrecv(const struct echo_stream *es, int fd, void *p, size_t n, bool *cut)
 {
+	struct iovec iov = { p, n };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t r;
 
 	do
-		r = recv(fd, p, n, 0);
+		r = es->rights ? recvmsg(fd, &mh, 0) : recv(fd, p, n, 0);
 	while (r == -1 && errno == EINTR);
+	*cut = r > 0 && (mh.msg_flags & MSG_CTRUNC);
 	return r;
 }
 
@@ -267,12 +275,14 @@ budget_grant(const struct echo_stream *es, size_t want)
 
 /* A stream read that returned less than it asked for emptied the socket:
  * another read now would only say EAGAIN, a system call per echo for
- * nothing. The level-triggered loop calls again when more arrives (or the
- * EOF does). Records are read one per call, so a short one proves nothing. */
+ * nothing. The loop calls again when more arrives, even edge-triggered.
+ * Not so a read cut short at passed descriptors, nor one the caller was
+ * told may not be the last (read_all: the peer's EOF or urgent data waits
+ * behind it). Records are read one per call: a short one proves nothing. */
 static bool
-drained(const struct echo_stream *es, size_t got, size_t want)
+drained(const struct echo_stream *es, size_t got, size_t want, bool more)
 {
-	return !es->records && got < want;
+	return !es->records && got < want && !more;
 }
 
 /* Records: one whole record, written back whole as one record, an empty
@@ -314,11 +324,13 @@ echo_record(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo
  * back. Returns 1 to go on, 0 when the socket has nothing more, 2 when the
  * budget allows no read, -1. */
 static int
-echo_direct(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo_stats *st)
+echo_direct(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo_stats *st,
+    bool read_all)
 {
 	size_t want = sc->size < es->cap ? sc->size : es->cap;
 	size_t grant;
 	ssize_t n, w;
+	bool cut;
 
 	if (es->records)
 		return echo_record(es, fd, sc, st);
@@ -327,7 +339,7 @@ echo_direct(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo
 		ECHO_STAT_ADD(st, budget_paused, 1);
 		return 2;
 	}
-	n = xrecv(fd, sc->buf, grant);
+	n = xrecv(es, fd, sc->buf, grant, &cut);
 	if (n == 0) {
 		es->eof = true;
 		return 1;
@@ -343,22 +355,23 @@ echo_direct(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo
 	ECHO_STAT_ADD(st, bytes, (uint64_t)w);
 	if (w < n && stash(es, sc->buf + w, (size_t)(n - w), grant < want) == -1)
 		return -1;
-	return drained(es, (size_t)n, grant) ? 0 : 1;
+	return drained(es, (size_t)n, grant, cut || read_all) ? 0 : 1;
 }
 
 /* Something owed and room left: read more behind it. */
 static int
-echo_buffered(struct echo_stream *es, int fd)
+echo_buffered(struct echo_stream *es, int fd, bool read_all)
 {
 	size_t want;
 	ssize_t n;
+	bool cut;
 
 	if (es->off > 0) {
 		memmove(es->buf, es->buf + es->off, es->len);
 		es->off = 0;
 	}
 	want = es->size - es->len;
-	n = xrecv(fd, es->buf + es->len, want);
+	n = xrecv(es, fd, es->buf + es->len, want, &cut);
 	if (n == 0) {
 		es->eof = true;
 		return 1;
@@ -366,13 +379,14 @@ echo_buffered(struct echo_stream *es, int fd)
 	if (n == -1)
 		return would_block() ? 0 : -1;
 	es->len += (uint32_t)n;
-	return drained(es, (size_t)n, want) ? 0 : 1;
+	return drained(es, (size_t)n, want, cut || read_all) ? 0 : 1;
 }
 
 int
-echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo_stats *st)
+echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo_stats *st,
+    bool read_all)
 {
-	int rc = 1;
+	int rc = 1, want;
 
 	for (int i = 0; i < ECHO_READS_PER_CALL && rc == 1; i++) {
 		if (flush(es, fd, st) == -1)
@@ -383,9 +397,9 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 			 * records, which travel whole. */
 			if (es->eof || es->records || full(es))
 				return EV_WRITE;
-			rc = echo_buffered(es, fd);
+			rc = echo_buffered(es, fd, read_all);
 		} else if (!es->eof)
-			rc = echo_direct(es, fd, sc, st);
+			rc = echo_direct(es, fd, sc, st, read_all);
 		else
 			break;
 	}
@@ -395,8 +409,10 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 		return ECHO_PAUSED; /* owes nothing: no EV_WRITE either */
 	if (es->eof && !owes(es))
 		return 0; /* everything owed is sent: the caller's close is our EOF */
-	return (es->eof || full(es) || (es->records && owes(es)) ? 0 : EV_READ) |
+	want = (es->eof || full(es) || (es->records && owes(es)) ? 0 : EV_READ) |
 	    (owes(es) ? EV_WRITE : 0);
+	/* Stopped while reads were still going: more may be queued. */
+	return rc == 1 && (want & EV_READ) ? want | ECHO_MORE : want;
 }
 
 /* ---- the reflection guard (CVE-1999-0103) ---- */

@@ -40,6 +40,7 @@ struct echo_budget {
 };
 #define ECHO_SPENT_READ 4096 /* a read's size once the budget is spent */
 #define ECHO_PAUSED     0x100 /* from echo_stream_io: waits for the budget */
+#define ECHO_MORE       0x200 /* from echo_stream_io: stopped with more to read */
 
 void echo_budget_init(struct echo_budget *b, uint64_t max);
 uint64_t echo_budget_used(const struct echo_budget *b);
@@ -56,6 +57,11 @@ struct echo_stream {
 	uint64_t flushed;             /* bytes sent from buf: progress while owing */
 	bool eof;
 	bool records; /* seqpacket: one whole record at a time */
+	/* A unix stream whose peer may pass descriptors: a read stops short
+	 * after the bytes that carried them, which only recvmsg() tells
+	 * (MSG_CTRUNC). Off, reads are recv(), and a short one proves the
+	 * queue empty. Set by the caller after echo_stream_init(). */
+	bool rights;
 	/* Records only: set up on the first read (records_setup() in echo.c):
 	 * whether an empty record can be told from the end of the stream, an
 	 * empty record waiting for the socket, and the largest record read
@@ -77,12 +83,16 @@ struct echo_scratch {
 void echo_stream_init(struct echo_stream *es, uint32_t cap, bool records);
 void echo_stream_free(struct echo_stream *es);
 /* Move what can be moved now. Returns the events to wait for (EV_READ,
- * EV_WRITE; ECHO_PAUSED added when the budget keeps it from reading), 0
+ * EV_WRITE; ECHO_PAUSED added when the budget keeps it from reading,
+ * ECHO_MORE when it stopped reading with more maybe queued: an
+ * edge-triggered caller must come back without waiting for news), 0
  * when the peer has closed and everything owed was sent (the caller then
  * closes: that is our EOF; a shutdown() first would cost a system call
  * per connection for nothing), or -1 with errno on a connection error. */
+/* read_all: the caller was told a short read may not have emptied the
+ * queue (EV_DRAIN): read until EAGAIN or the end. */
 int echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *scratch,
-    struct echo_stats *st);
+    struct echo_stats *st, bool read_all);
 /* Bytes owed to the peer. */
 uint32_t echo_stream_pending(const struct echo_stream *es);
 

@@ -132,7 +132,8 @@ evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *a
 		return 0;
 	}
 	errno = EINVAL; /* the entry keeps 8 bits of them */
-	cbi = events & ~(EV_READ | EV_WRITE | EV_EXCLUSIVE | EV_HANGUP) ? -1 : cb_index(loop, cb);
+	cbi = events & ~(EV_READ | EV_WRITE | EV_EXCLUSIVE | EV_HANGUP | EV_EDGE) ? -1 :
+	    cb_index(loop, cb);
 	if (cbi == -1) {
 		int saved = errno;
 		evloop_fd_del(loop, fd);
@@ -175,6 +176,19 @@ unwatch(struct evloop *loop, int fd, bool tell_kernel)
 	e->events = 0;
 	e->gen++;
 	loop->nwatched--;
+}
+
+int
+evloop_fd_rearm(struct evloop *loop, int fd)
+{
+	int ev = evloop_fd_events(loop, fd);
+
+	if (ev == 0 || loop->ops->update(loop, fd, ev, ev) == 0)
+		return 0;
+	ev = errno;
+	evloop_fd_del(loop, fd);
+	errno = ev;
+	return -1;
 }
 
 void
@@ -462,6 +476,8 @@ evloop_once(struct evloop *loop, int max_wait_ms)
 		/* Removed (or removed and re-added) by an earlier callback. */
 		if (e->gen != f->gen || ev == 0)
 			continue;
+		if (e->events & EV_EDGE)
+			ev |= f->events & EV_DRAIN;
 		loop->cbs[e->cb](loop, f->fd, ev, e->arg);
 	}
 	evloop_run_timers(loop);

@@ -16,6 +16,18 @@
  * not watched, so that no waiter for writability is ever left asleep;
  * the poll backend ignores it. Never reported to a callback. */
 #define EV_EXCLUSIVE 0x4
+/* A hint added to the mask: report readiness when it changes, not while it
+ * lasts (EPOLLET), which spares the kernel a second look at every fd it
+ * reported, on the next wait. The callback must then read until the queue
+ * is empty (or call evloop_fd_rearm()), or it is not called again before
+ * the peer sends more; it also hears EV_DRAIN. The poll backend ignores
+ * it. Never reported to a callback. */
+#define EV_EDGE 0x8
+/* Reported with EV_READ on EV_EDGE fds when a read that returns less than
+ * asked may not have emptied the queue: the peer has shut down (its EOF
+ * waits behind the bytes and no news will come), urgent data waits (a
+ * read stops at its mark), or an error. Read until EAGAIN or the end. */
+#define EV_DRAIN 0x10
 /* Alone in the mask: watch for nothing but the fd's error or hang-up
  * (which epoll and poll report whatever is asked), reported as EV_HANGUP:
  * for an fd that must not be read now but whose peer may go. Reported
@@ -52,6 +64,10 @@ void evloop_free(struct evloop *loop);
  * entries name theirs by a small index, to stay 16 bytes). */
 int evloop_fd_set(struct evloop *loop, int fd, int events, evloop_fd_cb *cb, void *arg);
 void evloop_fd_del(struct evloop *loop, int fd);
+/* Have fd's readiness looked at afresh, as if it had just been set: an
+ * EV_EDGE callback that stopped with bytes left calls this to be called
+ * again. 0, or -1 with errno set (the fd is then no longer watched). */
+int evloop_fd_rearm(struct evloop *loop, int fd);
 /* Stop watching fd and close it. sole: no other descriptor refers to the
  * same open file, so closing it is enough for epoll to forget it, and
  * unwatching costs no system call. */

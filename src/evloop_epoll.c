@@ -1,5 +1,6 @@
 /* epoll backend: level-triggered, so a callback that reads only part of
- * what is available is called again on the next pass. */
+ * what is available is called again on the next pass; edge-triggered for
+ * fds set with EV_EDGE, whose callbacks read until empty. */
 #include "common.h"
 
 #ifdef HAVE_SYS_EPOLL_H
@@ -58,6 +59,8 @@ ep_update(struct evloop *loop, int fd, int oldev, int newev)
 		ee.events |= EPOLLIN;
 	if (newev & EV_WRITE)
 		ee.events |= EPOLLOUT;
+	if (newev & EV_EDGE)
+		ee.events |= EPOLLET | (newev & EV_READ ? EPOLLPRI | EPOLLRDHUP : 0);
 #ifdef EPOLLEXCLUSIVE
 	if (exclusive(newev))
 		ee.events |= EPOLLEXCLUSIVE;
@@ -85,6 +88,8 @@ ep_wait(struct evloop *loop, int timeout_ms)
 
 		if (e & (EPOLLIN | EPOLLERR | EPOLLHUP))
 			ev |= EV_READ;
+		if (e & (EPOLLPRI | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+			ev |= EV_READ | EV_DRAIN;
 		if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 			ev |= EV_WRITE;
 		if (e & (EPOLLERR | EPOLLHUP))

@@ -37,6 +37,7 @@ struct endpoint {
 	int fd;
 	int refs; /* listeners holding it; atomic */
 	bool owns_path;
+	bool rights; /* a unix stream whose peers may pass descriptors */
 	struct sock_path_id path_id; /* the file our bind made */
 	struct addr a;
 };
@@ -139,6 +140,25 @@ now32(const struct worker *w)
 /* ---- the budget of bytes owed ---- */
 
 static void on_conn(struct evloop *loop, int fd, int events, void *arg);
+static void on_conn_rights(struct evloop *loop, int fd, int events, void *arg);
+
+/* A connection whose peer may pass descriptors (echo_stream.rights) is
+ * told apart by its callback: the loop's entry for its fd names one
+ * anyway, so the bit costs an idle connection no memory. */
+static evloop_fd_cb *
+conn_cb(bool rights)
+{
+	return rights ? on_conn_rights : on_conn;
+}
+
+/* Connections are edge-triggered: echo_stream_io() reads until a short
+ * read proves the queue empty, is told by EV_DRAIN where that proof fails
+ * (the peer's EOF or urgent data behind the bytes), and says ECHO_MORE
+ * when it stopped early, which rearms the fd. On a unix stream the proof
+ * also needs a peer that cannot pass descriptors (endpoint_new()), or
+ * else recvmsg() to see where a read stopped at them. Level-triggered,
+ * epoll looked again at every fd it had reported, on the next wait. */
+#define CONN_READ (EV_READ | EV_EDGE)
 static void conn_close(struct worker *w, int fd);
 static bool warn_due(struct worker *w, uint64_t *at);
 
@@ -244,9 +264,10 @@ budget_resume(struct worker *w)
 	while (w->paused.head != NULL && reads-- > 0) {
 		struct conn_ext *x = w->paused.head;
 		int fd = x->fd;
+		bool rights = x->es.rights;
 		bstate_set(w, x, CONN_FREE);
 		ext_release(w, conntab_get(&w->conns, fd));
-		if (evloop_fd_set(w->loop, fd, EV_READ, on_conn, w) == -1) {
+		if (evloop_fd_set(w->loop, fd, CONN_READ, conn_cb(rights), w) == -1) {
 			ECHO_STAT_ADD(&w->st, errors, 1);
 			conn_close(w, fd);
 		}
@@ -433,24 +454,25 @@ conn_error(struct worker *w, const struct echo_stream *es)
  * leaves something behind (bytes owed, or a pause for the budget), that
  * moves to a block of the connection's own. */
 static struct echo_stream *
-idle_stream(struct worker *w)
+idle_stream(struct worker *w, bool rights)
 {
 	struct echo_stream *es = &w->es;
 
 	echo_stream_init(es, w->s->o.bufsize, false);
+	es->rights = rights;
 	if (w->s->budget.max > 0)
 		es->budget = &w->s->budget;
 	return es;
 }
 
 static void
-on_conn(struct evloop *loop, int fd, int events, void *arg)
+conn_io(struct evloop *loop, int fd, int events, struct worker *w, bool rights)
 {
-	struct worker *w = arg;
 	struct conn *c = conntab_get(&w->conns, fd);
 	struct conn_ext *x;
 	struct echo_stream *es;
 	int want;
+	bool more;
 
 	if (c == NULL) { /* not one of ours: never watched as one */
 		evloop_fd_del(loop, fd);
@@ -461,8 +483,11 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 		conn_close(w, fd); /* reset or gone while it waited: let go */
 		return;
 	}
-	es = x != NULL ? &x->es : idle_stream(w);
-	want = echo_stream_io(es, fd, &w->scratch, &w->st);
+	es = x != NULL ? &x->es : idle_stream(w, rights);
+	want = echo_stream_io(es, fd, &w->scratch, &w->st, (events & EV_DRAIN) != 0);
+	more = want > 0 && (want & ECHO_MORE);
+	if (more)
+		want &= ~ECHO_MORE;
 	if (x == NULL && want > 0 && (es->buf != NULL || (want & ECHO_PAUSED))) {
 		x = ext_new(w, c, fd, es);
 		if (x == NULL) {
@@ -485,16 +510,29 @@ on_conn(struct evloop *loop, int fd, int events, void *arg)
 		return;
 	}
 	/* Paused, it may not read, but a peer that resets or goes must not
-	 * keep its place against the limits until the budget frees. */
-	if (want == 0)
-		want = EV_HANGUP;
-	if (want != evloop_fd_events(loop, fd) && evloop_fd_set(loop, fd, want, on_conn, w) == -1) {
+	 * keep its place against the limits until the budget frees (level-
+	 * triggered: nothing is read, so nothing would rearm it). */
+	want = want == 0 ? EV_HANGUP : want | EV_EDGE;
+	if (want != evloop_fd_events(loop, fd) ? evloop_fd_set(loop, fd, want, conn_cb(rights), w) == -1 :
+	    more && evloop_fd_rearm(loop, fd) == -1) {
 		ECHO_STAT_ADD(&w->st, errors, 1);
 		conn_close(w, fd);
 		return;
 	}
 	c->last = now32(w);
 	ext_release(w, c);
+}
+
+static void
+on_conn(struct evloop *loop, int fd, int events, void *arg)
+{
+	conn_io(loop, fd, events, arg, false);
+}
+
+static void
+on_conn_rights(struct evloop *loop, int fd, int events, void *arg)
+{
+	conn_io(loop, fd, events, arg, true);
 }
 
 static uint64_t
@@ -576,8 +614,9 @@ conn_records(struct worker *w, struct conn *c, int fd)
 	return ext_new(w, c, fd, &es) != NULL ? 0 : -1;
 }
 
+/* rights: the peer may pass descriptors (echo_stream.rights). */
 static int
-conn_new(struct worker *w, int fd, const struct addr *la, const struct peer *peer)
+conn_new(struct worker *w, int fd, const struct addr *la, const struct peer *peer, bool rights)
 {
 	struct server *s = w->s;
 	struct conn *c;
@@ -604,7 +643,7 @@ conn_new(struct worker *w, int fd, const struct addr *la, const struct peer *pee
 	c->last = now32(w);
 	c->src = src & 0x7fffffffu;
 	if ((la->socktype == SOCK_SEQPACKET && conn_records(w, c, fd) == -1) ||
-	    evloop_fd_set(w->loop, fd, EV_READ, on_conn, w) == -1) {
+	    evloop_fd_set(w->loop, fd, CONN_READ, conn_cb(rights), w) == -1) {
 		ext_free(w, c);
 		conntab_del(&w->conns, fd);
 		goto nomem;
@@ -720,7 +759,7 @@ on_accept(struct evloop *loop, int fd, int events, void *arg)
 		c = xaccept(fd, &peer);
 		pthread_mutex_unlock(&l->w->s->accept_lock);
 		if (c != -1) {
-			conn_new(l->w, c, &l->a, &peer);
+			conn_new(l->w, c, &l->a, &peer, l->ep->rights);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -791,6 +830,10 @@ endpoint_new(int fd, const struct addr *a, const struct sock_path_id *id)
 	ep->fd = fd;
 	ep->a = *a;
 	ep->owns_path = id != NULL;
+	/* Where the kernel can refuse descriptors (Linux 6.16), none ever
+	 * sit in a connection's queue, and a short read proves it empty. */
+	ep->rights = a->family == AF_UNIX && a->socktype == SOCK_STREAM &&
+	    sock_refuse_rights(fd) == -1;
 	if (id != NULL)
 		ep->path_id = *id;
 	return ep;
@@ -1241,8 +1284,9 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 		return -1;
 	if (a->family != AF_UNIX && a->socktype == SOCK_STREAM)
 		(void)sock_urgent_inline(fd); /* best effort: as systemd made it */
+	/* Connected (inetd): its peer may have passed descriptors already. */
 	if (connected)
-		return conn_new(w, fd, a, NULL);
+		return conn_new(w, fd, a, NULL, a->family == AF_UNIX && a->socktype == SOCK_STREAM);
 	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX &&
 	    echo_guard_add_port(&s->guard, addr_port(a)) == -1)
 		return -1;

@@ -7,6 +7,20 @@
 #include "log.h"
 #include "sock.h"
 
+/* Linux 6.16's SO_PASSRIGHTS, where the C library's headers predate it:
+ * only for architectures whose value was checked against the kernel's
+ * uapi headers (asm-generic, which x86 takes as is, and the four with a
+ * socket.h of their own). Elsewhere the option is not tried. */
+#if !defined(SO_PASSRIGHTS) && defined(__linux__)
+#if defined(__x86_64__) || defined(__i386__) || defined(__alpha__) || defined(__mips__)
+#define SO_PASSRIGHTS 83
+#elif defined(__hppa__)
+#define SO_PASSRIGHTS 0x4051
+#elif defined(__sparc__)
+#define SO_PASSRIGHTS 0x005c
+#endif
+#endif
+
 int
 sock_nonblock(int fd)
 {
@@ -58,6 +72,22 @@ int
 sock_urgent_inline(int fd)
 {
 	return setint(fd, SOL_SOCKET, SO_OOBINLINE, 1);
+}
+
+/* With SO_PASSRIGHTS off, a peer's sendmsg() with SCM_RIGHTS to the
+ * socket fails (EPERM), so no descriptors ever wait in its queue. Sockets
+ * accepted from a listener take the setting at connect() time, before a
+ * peer could send anything. */
+int
+sock_refuse_rights(int fd)
+{
+#ifdef SO_PASSRIGHTS
+	return setint(fd, SOL_SOCKET, SO_PASSRIGHTS, 0);
+#else
+	(void)fd;
+	errno = ENOPROTOOPT;
+	return -1;
+#endif
 }
 
 static bool

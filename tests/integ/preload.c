@@ -14,7 +14,9 @@
  * (Debian's default is 212992), whoever runs the test.
  * With $AE_SHIM_BUSY_WAIT set, a wait that returns events returns that many
  * milliseconds late, as in a loop kept busy elsewhere: readiness and a due
- * timer then meet in one turn. */
+ * timer then meet in one turn.
+ * With $AE_SHIM_NO_PASSRIGHTS set, setting SO_PASSRIGHTS fails with
+ * ENOPROTOOPT, as on a kernel before Linux 6.16. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -31,6 +33,17 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+/* As src/sock.c defines it where the headers lack it. */
+#if !defined(SO_PASSRIGHTS) && defined(__linux__)
+#if defined(__x86_64__) || defined(__i386__) || defined(__alpha__) || defined(__mips__)
+#define SO_PASSRIGHTS 83
+#elif defined(__hppa__)
+#define SO_PASSRIGHTS 0x4051
+#elif defined(__sparc__)
+#define SO_PASSRIGHTS 0x005c
+#endif
+#endif
 
 static int (*real_close)(int);
 
@@ -160,6 +173,13 @@ setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 		nanosleep(&ts, NULL);
 	}
+#ifdef SO_PASSRIGHTS
+	if (getenv("AE_SHIM_NO_PASSRIGHTS") != NULL && level == SOL_SOCKET &&
+	    name == SO_PASSRIGHTS) {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+#endif
 	if (wmem != NULL && level == SOL_SOCKET && len == sizeof(int) &&
 	    (name == SO_SNDBUF || name == SO_SNDBUFFORCE)) {
 		int want, max = atoi(wmem);

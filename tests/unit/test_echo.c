@@ -50,7 +50,7 @@ test_direct_path_keeps_nothing(void **state)
 	pair(SOCK_STREAM, sv);
 	echo_stream_init(&es, 4096, false);
 	assert_int_equal(write(sv[1], "hello", 5), 5);
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), EV_READ);
 	assert_null(es.buf);
 	assert_int_equal(echo_stream_pending(&es), 0);
 	assert_int_equal(drain(sv[1], out, sizeof(out)), 5);
@@ -81,7 +81,7 @@ test_backpressure_bounded_then_drains(void **state)
 		ssize_t w = write(sv[1], in + sent, sizeof(in) - sent);
 		if (w > 0)
 			sent += (size_t)w;
-		want = echo_stream_io(&es, sv[0], &scratch, &st);
+		want = echo_stream_io(&es, sv[0], &scratch, &st, false);
 		assert_true(echo_stream_pending(&es) <= cap);
 	}
 	assert_int_equal(want, EV_WRITE); /* full: only waiting to write */
@@ -99,7 +99,7 @@ test_backpressure_bounded_then_drains(void **state)
 			if (sent == sizeof(in))
 				shutdown(sv[1], SHUT_WR);
 		}
-		want = echo_stream_io(&es, sv[0], &scratch, &st);
+		want = echo_stream_io(&es, sv[0], &scratch, &st, false);
 		assert_true(want >= 0);
 	}
 	got += drain(sv[1], out + got, sizeof(out) - got);
@@ -126,13 +126,154 @@ test_eof_sends_owed_then_shuts_down(void **state)
 	/* The short read emptied the socket: no second read in the same call
 	 * (it would cost a system call per echo); the loop calls again for
 	 * the EOF, which is still readable. */
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), EV_READ);
 	assert_int_equal(read(sv[1], out, sizeof(out)), 3);
 	/* 0: everything owed is sent; closing is the caller's EOF. */
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), 0);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), 0);
 	echo_stream_free(&es);
 	close(sv[0]);
 	assert_int_equal(read(sv[1], out, sizeof(out)), 0);
+	close(sv[1]);
+}
+
+/* Edge-triggered, the EOF behind the bytes brings no news: told so
+ * (EV_DRAIN), one call reads on to the end. */
+static void
+test_read_all_reaches_eof(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	char out[16];
+	int sv[2];
+
+	(void)state;
+	pair(SOCK_STREAM, sv);
+	echo_stream_init(&es, 4096, false);
+	assert_int_equal(write(sv[1], "bye", 3), 3);
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, true), 0);
+	assert_int_equal(read(sv[1], out, sizeof(out)), 3);
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Stopped by the per-call cap with bytes still queued: ECHO_MORE, so an
+ * edge-triggered caller comes back; a read that emptied the queue: not. */
+static void
+test_more_after_the_cap(void **state)
+{
+	struct echo_scratch small = { scratch_buf, 1024 };
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	static char in[9 * 1024], out[9 * 1024];
+	int sv[2];
+
+	(void)state;
+	pair(SOCK_STREAM, sv);
+	echo_stream_init(&es, 4096, false);
+	assert_int_equal(write(sv[1], in, sizeof(in)), (ssize_t)sizeof(in));
+	assert_int_equal(echo_stream_io(&es, sv[0], &small, &st, false), EV_READ | ECHO_MORE);
+	assert_int_equal(echo_stream_io(&es, sv[0], &small, &st, false), EV_READ);
+	assert_int_equal(read(sv[1], out, sizeof(out)), (ssize_t)sizeof(out));
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* sendmsg() of n bytes from p carrying one descriptor (a pipe's end,
+ * closed here after): what sendmsg() returned. */
+static ssize_t
+send_with_fd(int fd, const char *p, size_t n)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	char buf[64];
+	struct iovec iov = { buf, n };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	int pfd[2];
+	ssize_t r;
+
+	assert_true(n <= sizeof(buf));
+	memcpy(buf, p, n);
+	assert_int_equal(pipe(pfd), 0);
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof(ctl.b);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pfd[0], sizeof(int));
+	r = sendmsg(fd, &mh, 0);
+	close(pfd[0]);
+	close(pfd[1]);
+	return r;
+}
+
+/* A unix stream whose peer may pass descriptors: the read stops after the
+ * bytes that carried them, and the call must read on (MSG_CTRUNC), or
+ * "def" waits for news that an edge-triggered loop never gets. The
+ * descriptor is closed, not kept. */
+static void
+test_rights_read_past_descriptors(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	char out[16];
+	int sv[2], lowest;
+
+	(void)state;
+	pair(SOCK_STREAM, sv);
+	echo_stream_init(&es, 4096, false);
+	es.rights = true;
+	assert_int_equal(send_with_fd(sv[1], "abc", 3), 3);
+	assert_int_equal(write(sv[1], "def", 3), 3);
+	lowest = dup(0);
+	close(lowest);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), EV_READ);
+	assert_int_equal(drain(sv[1], out, sizeof(out)), 6);
+	assert_memory_equal(out, "abcdef", 6);
+	assert_int_equal(dup(0), lowest); /* the descriptor came and went */
+	close(lowest);
+	echo_stream_free(&es);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Refused (Linux 6.16), descriptors never reach our queue: the peer's
+ * sendmsg() fails, and its plain bytes echo over recv(). */
+static void
+test_refused_rights_fail_at_the_sender(void **state)
+{
+	struct echo_stream es;
+	struct echo_stats st = { 0 };
+	char out[16];
+	int sv[2];
+
+	(void)state;
+	pair(SOCK_STREAM, sv);
+	if (sock_refuse_rights(sv[0]) == -1) {
+		assert_true(errno == ENOPROTOOPT || errno == EINVAL);
+		close(sv[0]);
+		close(sv[1]);
+		skip();
+	}
+	echo_stream_init(&es, 4096, false);
+	errno = 0;
+	assert_int_equal(send_with_fd(sv[1], "abc", 3), -1);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(write(sv[1], "def", 3), 3);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), EV_READ);
+	assert_int_equal(drain(sv[1], out, sizeof(out)), 3);
+	assert_memory_equal(out, "def", 3);
+	echo_stream_free(&es);
+	close(sv[0]);
 	close(sv[1]);
 }
 
@@ -149,7 +290,7 @@ test_reset_is_an_error(void **state)
 	assert_int_equal(write(sv[1], "x", 1), 1);
 	close(sv[1]);
 	/* The write back fails (EPIPE): -1, and the buffer is released. */
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), -1);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), -1);
 	echo_stream_free(&es);
 	close(sv[0]);
 }
@@ -168,7 +309,7 @@ test_records_whole(void **state)
 	memset(out, 'r', sizeof(out));
 	assert_int_equal(write(sv[1], out, 2000), 2000); /* larger than the buffer */
 	assert_int_equal(write(sv[1], out, 10), 10);
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), EV_READ);
 	assert_int_equal(read(sv[1], out, sizeof(out)), 2000);
 	assert_int_equal(read(sv[1], out, sizeof(out)), 10);
 	echo_stream_free(&es);
@@ -225,7 +366,7 @@ test_records_empty(void **state)
 	assert_int_equal(write(sv[1], "", 0), 0);
 	assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
 	for (int i = 0; i < 10 && want != 0; i++)
-		want = echo_stream_io(&es, sv[0], &scratch, &st);
+		want = echo_stream_io(&es, sv[0], &scratch, &st, false);
 	assert_int_equal(want, 0);
 	assert_int_equal(peer_record(sv[1], out, sizeof(out)), 3);
 	assert_int_equal(peer_record(sv[1], out, sizeof(out)), 0);
@@ -262,7 +403,7 @@ test_records_empty_owed(void **state)
 	for (int round = 0; round < 10000 && !blocked; round++) {
 		while (sent < n && write(sv[1], "", 0) == 0)
 			sent++;
-		want = echo_stream_io(&es, sv[0], &small, &st);
+		want = echo_stream_io(&es, sv[0], &small, &st, false);
 		assert_true(want > 0);
 		blocked = want == EV_WRITE;
 	}
@@ -280,7 +421,7 @@ test_records_empty_owed(void **state)
 			sent++;
 		if (sent == n && !end_sent)
 			end_sent = write(sv[1], "end", 3) == 3;
-		assert_true(echo_stream_io(&es, sv[0], &small, &st) > 0);
+		assert_true(echo_stream_io(&es, sv[0], &small, &st, false) > 0);
 	}
 	assert_true(end);
 	assert_int_equal(empties, n);
@@ -307,12 +448,12 @@ test_records_limit(void **state)
 	echo_stream_init(&es, 1024, true);
 	memset(in, 'L', sizeof(in));
 	assert_int_equal(write(sv[1], in, 65536), 65536);
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), EV_READ);
 	assert_int_equal(read(sv[1], out, sizeof(out)), 65536);
 	assert_int_equal(es.record_max, sizeof(scratch_buf));
 	assert_int_equal(write(sv[1], in, 65537), 65537);
 	errno = 0;
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), -1);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), -1);
 	assert_int_equal(errno, EMSGSIZE);
 	echo_stream_free(&es);
 	close(sv[0]);
@@ -339,7 +480,7 @@ test_records_larger_than_sndbuf(void **state)
 		in[i] = (char)(i * 11 + i / 257);
 	assert_int_equal(write(sv[1], in, sizeof(in)), sizeof(in));
 	assert_int_equal(write(sv[1], "next", 4), 4);
-	assert_int_equal(echo_stream_io(&es, sv[0], &sc, &st), EV_READ);
+	assert_int_equal(echo_stream_io(&es, sv[0], &sc, &st, false), EV_READ);
 	assert_true(es.record_max >= sizeof(in));
 	assert_int_equal(read(sv[1], out, sizeof(out)), sizeof(in));
 	assert_memory_equal(in, out, sizeof(in));
@@ -386,7 +527,7 @@ test_records_no_fds_taken(void **state)
 	close(fds[1]);
 	lowest = dup(0);
 	close(lowest);
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), EV_READ);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), EV_READ);
 	assert_int_equal(read(sv[1], out, sizeof(out)), 2);
 	fds[0] = dup(0);
 	assert_int_equal(fds[0], lowest); /* nothing took the lowest free fd */
@@ -632,7 +773,7 @@ finish(struct echo_stream *es, int sv[2], const char *in, size_t len, size_t sen
 			if (sent == len)
 				shutdown(sv[1], SHUT_WR);
 		}
-		want = echo_stream_io(es, sv[0], &scratch, st);
+		want = echo_stream_io(es, sv[0], &scratch, st, false);
 		assert_true(want >= 0);
 	}
 	return got + drain(sv[1], out + got, len - got);
@@ -667,7 +808,7 @@ test_budget_spent_small_then_paused(void **state)
 		ssize_t w = write(sv[1], in + sent, sizeof(in) - sent);
 		if (w > 0)
 			sent += (size_t)w;
-		want = echo_stream_io(&es, sv[0], &scratch, &st);
+		want = echo_stream_io(&es, sv[0], &scratch, &st, false);
 		assert_true(echo_stream_pending(&es) <= ECHO_SPENT_READ);
 		assert_true(echo_budget_used(&b) <= b.max + b.overdraft);
 	}
@@ -676,11 +817,11 @@ test_budget_spent_small_then_paused(void **state)
 	/* Everything else is taken: once it owes nothing, it may not read. */
 	b.used = b.max + b.overdraft + es.size;
 	got = drain(sv[1], out, sizeof(out));
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), ECHO_PAUSED);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), ECHO_PAUSED);
 	assert_null(es.buf);
 	assert_int_equal(echo_budget_used(&b), b.max + b.overdraft);
 	assert_int_equal(st.budget_paused, 1);
-	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st), ECHO_PAUSED);
+	assert_int_equal(echo_stream_io(&es, sv[0], &scratch, &st, false), ECHO_PAUSED);
 	/* The budget frees: on to the end, all of it, in order. */
 	b.used = 0;
 	got = finish(&es, sv, in, sizeof(in), sent, out, got, &st);
@@ -699,6 +840,10 @@ main(void)
 		cmocka_unit_test(test_backpressure_bounded_then_drains),
 		cmocka_unit_test(test_budget_spent_small_then_paused),
 		cmocka_unit_test(test_eof_sends_owed_then_shuts_down),
+		cmocka_unit_test(test_read_all_reaches_eof),
+		cmocka_unit_test(test_more_after_the_cap),
+		cmocka_unit_test(test_rights_read_past_descriptors),
+		cmocka_unit_test(test_refused_rights_fail_at_the_sender),
 		cmocka_unit_test(test_reset_is_an_error),
 		cmocka_unit_test(test_records_whole),
 #ifdef SO_PASSCRED
