@@ -147,7 +147,7 @@ static int
 setup(void **state)
 {
 	static struct fixture f;
-	struct resolve_opts o = { 2000, 1, "127.0.0.1:1" };
+	struct resolve_opts o = { .timeout_ms = 2000, .tries = 1, .servers = "127.0.0.1:1" };
 	char err[256];
 	FILE *fp;
 	int fd;
@@ -268,7 +268,7 @@ static void
 test_bad_server_list(void **state)
 {
 	struct fixture *f = *state;
-	struct resolve_opts o = { 0, 0, "not an address" };
+	struct resolve_opts o = { .servers = "not an address" };
 	struct resolver *r = NULL;
 	char err[256] = "";
 
