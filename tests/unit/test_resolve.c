@@ -277,6 +277,34 @@ test_bad_server_list(void **state)
 	assert_non_null(strstr(err, "bad DNS server list 'not an address'"));
 }
 
+/* c-ares from 1.24 drops a link-local server without its interface, and
+ * every version keeps one server per address and port: the resolver names
+ * the one dropped rather than resolve through fewer servers than asked
+ * (here, through 127.0.0.1 alone). c-ares before 1.24 takes it (and cannot
+ * reach it: --dns-server refuses it there). */
+static void
+test_dropped_server(void **state)
+{
+	struct fixture *f = *state;
+	struct resolve_opts o = { .servers = "127.0.0.1:53,[fe80::1]:53,127.0.0.1:53" };
+	struct resolve_cares c;
+	struct resolver *r = NULL;
+	char err[256] = "";
+	int rc;
+
+	resolve_cares(&c);
+	rc = resolver_new(&r, f->loop, &o, err, sizeof(err));
+	print_message("c-ares %s: %s\n", c.text, rc == 0 ? "taken" : err);
+	if (c.version < RESOLVE_IFACE_VERSION) {
+		assert_int_equal(rc, 0);
+		resolver_free(r);
+		return;
+	}
+	assert_int_equal(rc, -1);
+	assert_null(r);
+	assert_non_null(strstr(err, "drops '[fe80::1]:53' without a word"));
+}
+
 int
 main(void)
 {
@@ -288,6 +316,7 @@ main(void)
 		cmocka_unit_test(test_family_mismatch),
 		cmocka_unit_test(test_refused_server_named),
 		cmocka_unit_test(test_bad_server_list),
+		cmocka_unit_test(test_dropped_server),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
