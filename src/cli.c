@@ -262,7 +262,7 @@ dns_iface(struct dns_el *d, char *why, size_t whylen)
 		return log_errbuf(why, whylen, "no interface '%s' here (a port after an IPv6 "
 		    "address needs brackets: [%s%%IFACE]:PORT)", s, d->host);
 	if (strspn(s, "0123456789") == strlen(s)) {
-		unsigned long v = strlen(s) <= 10 ? strtoul(s, NULL, 10) : 0;
+		unsigned long long v = strlen(s) <= 10 ? strtoull(s, NULL, 10) : 0;
 		if (v == 0 || v > UINT_MAX || if_indextoname((unsigned)v, d->ifname) == NULL)
 			return log_errbuf(why, whylen, "no interface with index %s here", s);
 	} else if (strlen(s) >= sizeof(d->ifname) || if_nametoindex(s) == 0)
@@ -339,8 +339,7 @@ dns_out_add(struct dns_out *o, const char *fmt, ...)
  * out as c-ares reads it. 0, or -1 with the reason in why. */
 static int
 dns_server(char *el, const char *text, size_t n, const struct resolve_cares *cares,
-    struct dns_out *out, char *why,
-    size_t whylen)
+    struct dns_out *out, char *why, size_t whylen)
 {
 	struct dns_el d;
 
