@@ -284,6 +284,9 @@ dns_scope(struct dns_el *d, const struct resolve_cares *cares, char *why, size_t
 {
 	bool ll = d->family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&d->addr.v6);
 	bool old = cares->version < RESOLVE_IFACE_VERSION;
+	/* the known culprits: the probe found it, the version explains it */
+	const char *fixed = cares->version >= 0x012200 && cares->version <= 0x012205 ?
+	    " (fixed in 1.34.6)" : "";
 
 	if (d->iface != NULL && !ll)
 		return log_errbuf(why, whylen, "an interface ('%%%s') belongs only to a link-local "
@@ -296,8 +299,8 @@ dns_scope(struct dns_el *d, const struct resolve_cares *cares, char *why, size_t
 		    cares->text);
 	if (d->iface == NULL && !cares->iface)
 		return log_errbuf(why, whylen, "a link-local address needs its interface "
-		    "(%s%%IFACE), and c-ares %s here drops every link-local server (fixed in "
-		    "1.34.6)", d->host, cares->text);
+		    "(%s%%IFACE), and c-ares %s here drops every link-local server%s", d->host,
+		    cares->text, fixed);
 	if (d->iface == NULL)
 		return log_errbuf(why, whylen, "a link-local address needs its interface: "
 		    "%s%%IFACE", d->host);
@@ -305,8 +308,8 @@ dns_scope(struct dns_el *d, const struct resolve_cares *cares, char *why, size_t
 		return log_errbuf(why, whylen, "c-ares %s here cannot take a server's interface "
 		    "(1.24.0 or later can)", cares->text);
 	if (!cares->iface)
-		return log_errbuf(why, whylen, "c-ares %s here drops every link-local server "
-		    "(fixed in 1.34.6)", cares->text);
+		return log_errbuf(why, whylen, "c-ares %s here drops every link-local server%s",
+		    cares->text, fixed);
 	return dns_iface(d, why, whylen);
 }
 

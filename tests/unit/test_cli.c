@@ -302,6 +302,11 @@ test_dns_servers_linklocal(void **state)
 	assert_string_equal(err, "bad DNS server 'fe80::1': a link-local address needs its "
 	    "interface (fe80::1%IFACE), and c-ares 1.34.5 here drops every link-local server "
 	    "(fixed in 1.34.6)");
+	/* one that does for a reason of its own: no fix to point at */
+	assert_int_equal(cli_dns_servers("fe80::1%lo", &(struct resolve_cares){ 0x012206,
+	    "1.34.6", false }, out, sizeof(out), err, sizeof(err)), -1);
+	assert_string_equal(err, "bad DNS server 'fe80::1%lo': c-ares 1.34.6 here drops every "
+	    "link-local server");
 	/* what does not fit where the options keep it */
 	assert_int_equal(cli_dns_servers("127.0.0.1,127.0.0.2", C_ARES_134, out, 16, err,
 	    sizeof(err)), -1);
