@@ -181,7 +181,8 @@ static const struct option longopts[] = {
 static int
 parse_option(int c, const char *arg, unsigned *types)
 {
-	char err[ADDR_ERRLEN] = "";
+	char err[RESOLVE_ERRLEN] = ""; /* a DNS server list and why */
+	struct resolve_cares cares;
 	long v;
 	int rc = cli_resolve_option(c, arg, &opt.co.resolve, err, sizeof(err));
 
@@ -238,7 +239,10 @@ parse_option(int c, const char *arg, unsigned *types)
 	case OPT_PASSIVE: opt.hints.passive = true; break;
 	case OPT_PMTU: opt.co.pmtu = true; break;
 	case 'h': usage(stdout); exit(0);
-	case 'V': printf("anyecho %s\n", PACKAGE_VERSION); exit(0);
+	case 'V': /* and the c-ares that runs: it decides what --dns-server takes */
+		resolve_cares(&cares);
+		printf("anyecho %s (c-ares %s)\n", PACKAGE_VERSION, cares.text);
+		exit(0);
 	default: usage(stderr); return -1;
 	}
 out:

@@ -123,7 +123,7 @@ static const struct option longopts[] = {
 static int
 parse_option(int c, const char *arg)
 {
-	char err[ADDR_ERRLEN] = "";
+	char err[RESOLVE_ERRLEN] = ""; /* a DNS server list and why */
 	long v;
 	int rc = cli_resolve_option(c, arg, &opt.ro, err, sizeof(err));
 

@@ -3,6 +3,8 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
 
 #include "cli.h"
 #include "log.h"
@@ -158,43 +160,218 @@ dns_port(const char *p, char *why, size_t whylen)
 	return 0;
 }
 
-/* One element of the list, copied out of it: 0, or -1 with the reason. */
-static int
-dns_server(char *el, char *why, size_t whylen)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-	char *colon, *close;
+/* One element of the list, cut in place into its parts. */
+struct dns_el {
+	char *host;  /* the address, without brackets or interface */
+	char *port;  /* NULL: none given (c-ares' default, 53) */
+	char *iface; /* NULL: none given */
+	char ifname[IF_NAMESIZE]; /* the interface by name, as c-ares takes it */
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+};
 
-	if (el[0] == '[') {
-		close = strchr(el, ']');
-		if (close == NULL)
-			return log_errbuf(why, whylen, "missing ']'");
-		*close = '\0';
-		if (inet_pton(AF_INET6, el + 1, buf) != 1)
-			return log_errbuf(why, whylen, "not an IPv6 address in brackets");
-		if (close[1] == '\0')
-			return 0;
-		if (close[1] != ':')
-			return log_errbuf(why, whylen, "expected ':port' after ']'");
-		return dns_port(close + 2, why, whylen);
+/* "[ip6]", "[ip6]:port", with an interface inside the brackets as URLs
+ * write it (RFC 6874, without its "%25") or after them as c-ares does:
+ * "[fe80::1%eth0]:53", "[fe80::1]:53%eth0", "[fe80::1]%eth0". */
+static int
+dns_split_brackets(char *el, struct dns_el *d, char *why, size_t whylen)
+{
+	char *close = strchr(el, ']'), *after, *pct, *iface = NULL;
+
+	if (close == NULL)
+		return log_errbuf(why, whylen, "missing ']'");
+	*close = '\0';
+	after = close + 1;
+	d->host = el + 1;
+	pct = strchr(d->host, '%');
+	if (pct != NULL) {
+		*pct = '\0';
+		d->iface = pct + 1;
 	}
-	if (inet_pton(AF_INET6, el, buf) == 1) /* bare IPv6: no port */
+	if (*after == ':') {
+		d->port = after + 1;
+		iface = strchr(d->port, '%');
+	} else if (*after == '%')
+		iface = after;
+	else if (*after != '\0')
+		return log_errbuf(why, whylen, "expected ':port' after ']'");
+	if (iface != NULL) {
+		*iface++ = '\0';
+		if (d->iface != NULL)
+			return log_errbuf(why, whylen, "an interface both inside and after the "
+			    "brackets");
+		d->iface = iface;
+	}
+	if (inet_pton(AF_INET6, d->host, &d->addr.v6) != 1)
+		return log_errbuf(why, whylen, "not an IPv6 address in brackets");
+	d->family = AF_INET6;
+	return 0;
+}
+
+/* ip4, ip4:port, ip6 (no port: it would read as part of the address),
+ * ip6%iface. */
+static int
+dns_split(char *el, struct dns_el *d, char *why, size_t whylen)
+{
+	char *pct, *colon;
+
+	memset(d, 0, sizeof(*d));
+	if (el[0] == '[')
+		return dns_split_brackets(el, d, why, whylen);
+	pct = strchr(el, '%');
+	if (pct != NULL) {
+		*pct = '\0';
+		d->iface = pct + 1;
+	}
+	d->host = el;
+	if (inet_pton(AF_INET6, el, &d->addr.v6) == 1) {
+		d->family = AF_INET6;
 		return 0;
+	}
 	colon = strchr(el, ':');
-	if (colon != NULL)
+	if (colon != NULL) {
 		*colon = '\0';
-	if (inet_pton(AF_INET, el, buf) != 1)
+		d->port = colon + 1;
+	}
+	if (inet_pton(AF_INET, el, &d->addr.v4) != 1)
 		return log_errbuf(why, whylen, DNS_SERVER_NOT_IP);
-	return colon != NULL ? dns_port(colon + 1, why, whylen) : 0;
+	d->family = AF_INET;
+	return 0;
+}
+
+/* What c-ares (ares_update_servers.c) reads as an interface name after
+ * '%'; it refuses the whole list at any other character. */
+#define DNS_IFACE_CHARS \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_\\:{}"
+
+/* The interface of this host that iface names (or numbers: c-ares would
+ * take an index too, but the name is what it reports), into d->ifname. */
+static int
+dns_iface(struct dns_el *d, char *why, size_t whylen)
+{
+	const char *s = d->iface;
+
+	if (*s == '\0')
+		return log_errbuf(why, whylen, "no interface name after '%%'");
+	/* No interface name holds one (Linux reads "eth0:53" as eth0's
+	 * alias label "53", which would take the port for part of it). */
+	if (strchr(s, ':') != NULL)
+		return log_errbuf(why, whylen, "no interface '%s' here (a port after an IPv6 "
+		    "address needs brackets: [%s%%IFACE]:PORT)", s, d->host);
+	if (strspn(s, "0123456789") == strlen(s)) {
+		unsigned long long v = strlen(s) <= 10 ? strtoull(s, NULL, 10) : 0;
+		if (v == 0 || v > UINT_MAX || if_indextoname((unsigned)v, d->ifname) == NULL)
+			return log_errbuf(why, whylen, "no interface with index %s here", s);
+	} else if (strlen(s) >= sizeof(d->ifname) || if_nametoindex(s) == 0)
+		return log_errbuf(why, whylen, "no interface '%s' here", s);
+	else
+		snprintf(d->ifname, sizeof(d->ifname), "%s", s);
+	if (strspn(d->ifname, DNS_IFACE_CHARS) != strlen(d->ifname))
+		return log_errbuf(why, whylen, "c-ares cannot read the interface name '%s'",
+		    d->ifname);
+	return 0;
+}
+
+/* The scope rules: a link-local server needs its interface, which c-ares
+ * takes from RESOLVE_IFACE_VERSION (else it drops the server without a
+ * word, or cannot reach it); on any other address c-ares ignores an
+ * interface, which then would not be the one the user meant. */
+static int
+dns_scope(struct dns_el *d, const struct resolve_cares *cares, char *why, size_t whylen)
+{
+	bool ll = d->family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&d->addr.v6);
+	bool old = cares->version < RESOLVE_IFACE_VERSION;
+	/* the known culprits: the probe found it, the version explains it */
+	const char *fixed = cares->version >= 0x012200 && cares->version <= 0x012205 ?
+	    " (fixed in 1.34.6)" : "";
+
+	if (d->iface != NULL && !ll)
+		return log_errbuf(why, whylen, "an interface ('%%%s') belongs only to a link-local "
+		    "address (fe80::/10)", d->iface);
+	if (!ll)
+		return 0;
+	if (d->iface == NULL && old)
+		return log_errbuf(why, whylen, "a link-local address needs its interface "
+		    "(%s%%IFACE), which c-ares %s here cannot take (1.24.0 or later can)", d->host,
+		    cares->text);
+	if (d->iface == NULL && !cares->iface)
+		return log_errbuf(why, whylen, "a link-local address needs its interface "
+		    "(%s%%IFACE), and c-ares %s here drops every link-local server%s", d->host,
+		    cares->text, fixed);
+	if (d->iface == NULL)
+		return log_errbuf(why, whylen, "a link-local address needs its interface: "
+		    "%s%%IFACE", d->host);
+	if (old)
+		return log_errbuf(why, whylen, "c-ares %s here cannot take a server's interface "
+		    "(1.24.0 or later can)", cares->text);
+	if (!cares->iface)
+		return log_errbuf(why, whylen, "c-ares %s here drops every link-local server%s",
+		    cares->text, fixed);
+	return dns_iface(d, why, whylen);
+}
+
+/* The list as c-ares will read it, written as it is checked. */
+struct dns_out {
+	char *buf;
+	size_t len, size;
+	bool full; /* something did not fit */
+};
+
+static void dns_out_add(struct dns_out *o, const char *fmt, ...) AE_PRINTF(2, 3);
+static void
+dns_out_add(struct dns_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->size - o->len)
+		o->full = true;
+	else
+		o->len += (size_t)n;
+}
+
+/* One element, copied out of the list into el: checked, then appended to
+ * out as c-ares reads it. 0, or -1 with the reason in why. */
+static int
+dns_server(char *el, const char *text, size_t n, const struct resolve_cares *cares,
+    struct dns_out *out, char *why, size_t whylen)
+{
+	struct dns_el d;
+
+	if (dns_split(el, &d, why, whylen) == -1)
+		return -1;
+	if (d.port != NULL && dns_port(d.port, why, whylen) == -1)
+		return -1;
+	if (dns_scope(&d, cares, why, whylen) == -1)
+		return -1;
+	/* Without an interface, as typed: every c-ares reads these so. With
+	 * one, c-ares' own spelling, the interface by name. */
+	if (d.iface == NULL)
+		dns_out_add(out, "%s%.*s", out->len > 0 ? "," : "", (int)n, text);
+	else
+		dns_out_add(out, "%s[%s]%s%s%%%s", out->len > 0 ? "," : "", d.host,
+		    d.port != NULL ? ":" : "", d.port != NULL ? d.port : "", d.ifname);
+	return 0;
 }
 
 /* c-ares parses the list loosely (ports modulo 65536, an unclosed bracket
- * taken, an empty list meaning the system's servers): check it here, one
- * element at a time, so that the message names the one that is wrong. */
+ * taken, an empty list meaning the system's servers, a link-local server
+ * without its interface dropped): check it here, one element at a time,
+ * so that the message names the one that is wrong. */
 int
-cli_dns_servers(const char *list, char *err, size_t errlen)
+cli_dns_servers(const char *list, const struct resolve_cares *cares, char *out, size_t outlen,
+    char *err, size_t errlen)
 {
-	char el[INET6_ADDRSTRLEN + 16], why[128];
+	char el[INET6_ADDRSTRLEN + IF_NAMESIZE + 16], why[192];
+	struct dns_out o = { out, 0, outlen, outlen == 0 };
 	const char *p = list;
 
 	if (*list == '\0')
@@ -211,7 +388,7 @@ cli_dns_servers(const char *list, char *err, size_t errlen)
 		else {
 			memcpy(el, p, n);
 			el[n] = '\0';
-			rc = dns_server(el, why, sizeof(why));
+			rc = dns_server(el, p, n, cares, &o, why, sizeof(why));
 		}
 		if (rc == -1) {
 			bool whole = n == strlen(list);
@@ -219,21 +396,30 @@ cli_dns_servers(const char *list, char *err, size_t errlen)
 			    whole ? "" : " in '", whole ? "" : list, whole ? "" : "'", why);
 		}
 		if (p[n] == '\0')
-			return 0;
+			break;
 		p += n + 1;
 	}
+	if (o.full)
+		return log_errbuf(err, errlen, "bad DNS server list '%s': longer than %zu "
+		    "characters", list, outlen > 0 ? outlen - 1 : 0);
+	return 0;
 }
 
 int
 cli_resolve_option(int c, const char *arg, struct resolve_opts *ro, char *err, size_t errlen)
 {
+	char list[sizeof(ro->servers_buf)];
+	struct resolve_cares cares;
 	long v;
 
 	switch (c) {
 	case CLI_OPT_DNS_SERVER:
-		if (cli_dns_servers(arg, err, errlen) == -1)
+		/* A refused list leaves the one taken before as it was. */
+		resolve_cares(&cares);
+		if (cli_dns_servers(arg, &cares, list, sizeof(list), err, errlen) == -1)
 			return -1;
-		ro->servers = arg;
+		memcpy(ro->servers_buf, list, sizeof(list));
+		ro->servers = ro->servers_buf;
 		return 1;
 	case CLI_OPT_DNS_TIMEOUT:
 		return cli_dns_timeout(arg, &ro->timeout_ms, err, errlen) == -1 ? -1 : 1;

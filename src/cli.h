@@ -26,9 +26,14 @@ int cli_duration(const char *what, const char *s, long max_ms, int *ms, char *er
 int cli_dns_timeout(const char *s, int *ms, char *err, size_t errlen);
 
 /* --dns-server: a comma-separated list of ip[:port] (IPv6 bare, or in
- * brackets when a port follows), port 1 to 65535. 0, or -1 with one line
- * naming the bad element in err. */
-int cli_dns_servers(const char *list, char *err, size_t errlen);
+ * brackets when a port follows), port 1 to 65535. A link-local IPv6
+ * server carries its interface, by name or index, one of this host's:
+ * fe80::1%eth0, [fe80::1%eth0]:53 (as in URLs), [fe80::1]:53%eth0 (as
+ * c-ares writes it), if cares (the c-ares that will read the list, see
+ * resolve_cares()) takes one. 0 with the list as c-ares reads it in out
+ * (outlen bytes), or -1 with one line naming the bad element in err. */
+int cli_dns_servers(const char *list, const struct resolve_cares *cares, char *out,
+    size_t outlen, char *err, size_t errlen);
 
 /* The resolver's options, alike in both programs: put the long options in
  * the getopt table and offer every option code to cli_resolve_option(). */

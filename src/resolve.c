@@ -1,6 +1,7 @@
 #include "common.h"
 
 #include <ares.h>
+#include <net/if.h>
 
 #include "log.h"
 #include "resolve.h"
@@ -219,13 +220,14 @@ on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
 }
 
 /* The server at the other end of a c-ares socket (they are connected),
- * written as servers_describe() does. */
+ * written as servers_describe() does: a link-local one with its
+ * interface, as c-ares writes it ("[fe80::1]:53%eth0"). */
 static bool
 server_of_fd(int fd, char *buf, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN], ifname[IF_NAMESIZE];
 
 	if (fd == -1 || getpeername(fd, (struct sockaddr *)&ss, &sl) == -1)
 		return false;
@@ -235,49 +237,213 @@ server_of_fd(int fd, char *buf, size_t len)
 		snprintf(buf, len, "%s:%d", ip, ntohs(sin->sin_port));
 	} else if (ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+		bool scoped = sin6->sin6_scope_id != 0 &&
+		    if_indextoname(sin6->sin6_scope_id, ifname) != NULL;
 		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, len, "[%s]:%d", ip, ntohs(sin6->sin6_port));
+		snprintf(buf, len, "[%s]:%d%s%s", ip, ntohs(sin6->sin6_port), scoped ? "%" : "",
+		    scoped ? ifname : "");
 	} else
 		return false;
 	return true;
 }
 
+/* The servers a channel holds, written as c-ares 1.24 and later write
+ * them: ip:port, [ip6]:port, [ip6]:port%iface, comma-separated. malloc'd
+ * ("" when none), NULL when out of memory. */
 #ifdef HAVE_ARES_GET_SERVERS_CSV
-/* c-ares 1.24 and later format the list themselves, as ip:port and
- * [ip6]:port; ares_get_servers_ports is deprecated from 1.28. */
+/* ares_get_servers_ports is deprecated from 1.28, and knows no interface. */
+static char *
+servers_csv(ares_channel ch)
+{
+	char *csv = ares_get_servers_csv(ch), *s;
+
+	s = strdup(csv != NULL ? csv : "");
+	if (csv != NULL)
+		ares_free_string(csv);
+	return s;
+}
+#else
+static char *
+servers_csv(ares_channel ch)
+{
+	struct ares_addr_port_node *servers = NULL, *s;
+	size_t n = 0, off = 0, size;
+	char *out;
+
+	if (ares_get_servers_ports(ch, &servers) != ARES_SUCCESS)
+		return NULL;
+	for (s = servers; s != NULL; s = s->next)
+		n++;
+	size = n * (INET6_ADDRSTRLEN + sizeof("[]:65535,")) + 1;
+	out = malloc(size);
+	if (out != NULL) {
+		out[0] = '\0';
+		for (s = servers; s != NULL; s = s->next) {
+			char ip[INET6_ADDRSTRLEN];
+			int port = s->udp_port ? s->udp_port : 53;
+
+			inet_ntop(s->family, &s->addr, ip, sizeof(ip));
+			off += (size_t)snprintf(out + off, size - off,
+			    s->family == AF_INET6 ? "%s[%s]:%d" : "%s%s:%d", off ? "," : "", ip, port);
+		}
+	}
+	ares_free_data(servers);
+	return out;
+}
+#endif
+
 static void
 servers_describe(struct resolver *r)
 {
-	char *csv = ares_get_servers_csv(r->main.ch);
+	char *csv = servers_csv(r->main.ch);
 
 	snprintf(r->servers, sizeof(r->servers), "%s",
 	    csv != NULL && csv[0] != '\0' ? csv : "(none configured)");
-	if (csv != NULL)
-		ares_free_string(csv);
+	free(csv);
 }
-#else
-static void
-servers_describe(struct resolver *r)
+
+/* Does this c-ares take a link-local server with its interface? It
+ * should from 1.24.0, but 1.34.0 to 1.34.5 drop every one without a word
+ * (ares_set_socket_functions_ex leaves the interface lookups unset; fixed
+ * by c-ares PR #997, in 1.34.6, which distributions may backport): ask it,
+ * with an interface this host has. */
+static bool
+cares_takes_iface(void)
 {
-	struct ares_addr_port_node *servers = NULL, *s;
-	size_t off = 0;
+	struct if_nameindex *ifs;
+	struct ares_options ao;
+	ares_channel ch;
+	char probe[IF_NAMESIZE + 16], *csv = NULL;
+	bool ok = false;
 
-	r->servers[0] = '\0';
-	if (ares_get_servers_ports(r->main.ch, &servers) != ARES_SUCCESS)
-		return;
-	for (s = servers; s != NULL && off < sizeof(r->servers); s = s->next) {
-		char ip[INET6_ADDRSTRLEN];
-		int port = s->udp_port ? s->udp_port : 53;
-
-		inet_ntop(s->family, &s->addr, ip, sizeof(ip));
-		off += (size_t)snprintf(r->servers + off, sizeof(r->servers) - off,
-		    s->family == AF_INET6 ? "%s[%s]:%d" : "%s%s:%d", off ? "," : "", ip, port);
+	ifs = if_nameindex();
+	if (ifs == NULL || ifs[0].if_name == NULL) {
+		if_freenameindex(ifs);
+		return false;
 	}
-	ares_free_data(servers);
-	if (r->servers[0] == '\0')
-		snprintf(r->servers, sizeof(r->servers), "(none configured)");
+	snprintf(probe, sizeof(probe), "[fe80::1]%%%s", ifs[0].if_name);
+	if_freenameindex(ifs);
+	if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
+		return false;
+	memset(&ao, 0, sizeof(ao));
+	if (ares_init_options(&ch, &ao, 0) == ARES_SUCCESS) {
+		if (ares_set_servers_ports_csv(ch, probe) == ARES_SUCCESS)
+			csv = servers_csv(ch);
+		ok = csv != NULL && csv[0] != '\0';
+		free(csv);
+		ares_destroy(ch);
+	}
+	ares_library_cleanup();
+	return ok;
 }
-#endif
+
+void
+resolve_cares(struct resolve_cares *out)
+{
+	out->text = ares_version(&out->version);
+	out->iface = out->version >= RESOLVE_IFACE_VERSION && cares_takes_iface();
+}
+
+/* Whether the comma-separated list csv holds s. */
+static bool
+csv_has(const char *csv, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (const char *p = csv; *p != '\0';) {
+		size_t k = strcspn(p, ",");
+
+		if (k == n && strncmp(p, s, n) == 0)
+			return true;
+		p += k + (p[k] == ',');
+	}
+	return false;
+}
+
+/* Did c-ares take the server el of list, now on the main channel (as
+ * all says)? Handed alone to the check channel, el shows how c-ares
+ * writes it, or that c-ares drops it even alone. 0, or -1 with err. */
+static int
+server_taken(struct resolver *r, const char *list, const char *el, const char *all, char *err,
+    size_t errlen)
+{
+	const char *ver = ares_version(NULL);
+	char *one = NULL;
+	int st, rc = -1;
+
+	st = ares_set_servers_ports_csv(r->check.ch, el);
+	if (st == ARES_SUCCESS) {
+		one = servers_csv(r->check.ch);
+		st = one != NULL ? ARES_SUCCESS : ARES_ENOMEM;
+	}
+	if (st != ARES_SUCCESS)
+		log_errbuf(err, errlen, "bad DNS server list '%s': c-ares %s refuses '%s': %s",
+		    list, ver, el, ares_strerror(st));
+	else if (one[0] == '\0')
+		log_errbuf(err, errlen, "bad DNS server list '%s': c-ares %s drops '%s' without a "
+		    "word (a link-local server without an interface it can find, or a site-local "
+		    "fec0::/10 one)", list, ver, el);
+	else if (all != NULL && !csv_has(all, one))
+		log_errbuf(err, errlen, "bad DNS server list '%s': c-ares %s drops '%s' (%s): it "
+		    "keeps one server per address and port, whatever the interface", list, ver, el,
+		    one);
+	else
+		rc = 0;
+	free(one);
+	return rc;
+}
+
+/* Hand c-ares the list, and make sure it took every server in it: from
+ * 1.24, c-ares drops without a word a link-local server without an
+ * interface it can find, a site-local (fec0::/10) one, and one with the
+ * address and port of another even on another link, and would resolve
+ * through fewer servers than asked, or through the system's. 0, or -1
+ * with err naming the server. */
+static int
+servers_set(struct resolver *r, const char *list, char *err, size_t errlen)
+{
+	char *all = NULL, *el = NULL;
+	const char *p = list;
+	int st, rc = -1;
+
+	/* When c-ares refuses the list, the loop finds the element it refuses. */
+	st = ares_set_servers_ports_csv(r->main.ch, list);
+	if (st == ARES_SUCCESS) {
+		all = servers_csv(r->main.ch);
+		if (all == NULL)
+			goto nomem;
+	}
+	for (;;) {
+		size_t n = strcspn(p, ", "); /* c-ares from 1.24 also splits at blanks */
+
+		if (n > 0) {
+			el = strndup(p, n);
+			if (el == NULL)
+				goto nomem;
+			if (server_taken(r, list, el, all, err, errlen) == -1)
+				goto out;
+			free(el);
+			el = NULL;
+		}
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	if (st == ARES_SUCCESS)
+		st = ares_set_servers_ports_csv(r->check.ch, list);
+	if (st != ARES_SUCCESS) {
+		log_errbuf(err, errlen, "bad DNS server list '%s': %s", list, ares_strerror(st));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	log_errbuf(err, errlen, "out of memory");
+out:
+	free(el);
+	free(all);
+	return rc;
+}
 
 static int
 rchan_init(struct resolver *r, struct rchan *c, int flags, int tries)
@@ -326,11 +492,7 @@ resolver_new(struct resolver **out, struct evloop *loop, const struct resolve_op
 		ares_library_cleanup();
 		goto fail;
 	}
-	if (opts->servers != NULL &&
-	    ((status = ares_set_servers_ports_csv(r->main.ch, opts->servers)) != ARES_SUCCESS ||
-	    (status = ares_set_servers_ports_csv(r->check.ch, opts->servers)) != ARES_SUCCESS)) {
-		log_errbuf(err, errlen, "bad DNS server list '%s': %s", opts->servers,
-		    ares_strerror(status));
+	if (opts->servers != NULL && servers_set(r, opts->servers, err, errlen) == -1) {
 		resolver_free(r);
 		return -1;
 	}

@@ -23,11 +23,30 @@ enum resolve_status {
 	RESOLVE_EOTHER,
 };
 
+#define RESOLVE_SERVERS_MAX 1024 /* a --dns-server list, as c-ares reads it */
+
 struct resolve_opts {
 	int timeout_ms;      /* whole lookup, all tries; 0: RESOLVE_TIMEOUT_MS */
 	int tries;           /* 0: RESOLVE_TRIES */
 	const char *servers; /* "ip[:port],...", NULL: the system's */
+	/* cli_resolve_option() writes the list here, rewritten for c-ares
+	 * (servers then points here): it lives as long as the options. */
+	char servers_buf[RESOLVE_SERVERS_MAX];
 };
+
+/* The c-ares this program runs with, which need not be the one it was
+ * built with (distributions ship 1.18 to 1.34). */
+struct resolve_cares {
+	int version;      /* ares_version()'s number: 0x011201 for 1.18.1 */
+	const char *text; /* "1.18.1" */
+	bool iface;       /* takes a link-local DNS server with its interface */
+};
+void resolve_cares(struct resolve_cares *out);
+/* c-ares takes a DNS server's interface ("[fe80::1]:53%eth0") from 1.24.0
+ * (c-ares PR #646); older ones cannot reach a link-local server at all.
+ * 1.34.0 to 1.34.5 drop every such server (iface false): PR #997, in
+ * 1.34.6, fixed it. */
+#define RESOLVE_IFACE_VERSION 0x011800
 
 #define RESOLVE_TIMEOUT_MS 5000
 #define RESOLVE_TRIES      3

@@ -94,12 +94,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else
 		refused(err, "DNS timeout");
 	/* --dns-server: accepted, no element is empty and no port is 0 or
-	 * above 65535 (what c-ares would have taken); else one line. */
-	if (cli_dns_servers(s, err, sizeof(err)) == 0) {
+	 * above 65535 (what c-ares would have taken); else one line. c-ares
+	 * 1.18 takes no interface: the list goes to it as typed; 1.34.6 gets as
+	 * many elements as were typed. */
+	for (int i = 0; i < 2; i++) {
+		char out[RESOLVE_SERVERS_MAX];
+		size_t commas = 0;
+
+		static const struct resolve_cares c[2] = { { 0x011201, "1.18.1", false },
+			{ 0x012206, "1.34.6", true } };
+
+		if (cli_dns_servers(s, &c[i], out, sizeof(out), err, sizeof(err)) == -1) {
+			refused(err, "DNS server");
+			continue;
+		}
 		if (s[0] == '\0' || s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,") != NULL)
 			abort();
-	} else
-		refused(err, "DNS server");
+		if (i == 0 && strcmp(out, s) != 0)
+			abort();
+		for (const char *p = s; *p != '\0'; p++)
+			commas += *p == ',';
+		for (const char *p = out; *p != '\0'; p++)
+			commas -= *p == ',';
+		if (commas != 0)
+			abort();
+	}
 	source_check(s, err, sizeof(err));
 	return 0;
 }

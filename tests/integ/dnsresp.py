@@ -13,8 +13,9 @@ the cases dnsmasq cannot play. The first label of the query name decides:
               127.0.0.1 (each answer carries the other family)
   anything else: NXDOMAIN
 Writes its port to PORTFILE, appends "TYPE name" per query to LOGFILE,
-and exits by itself after LIFETIME seconds.
-usage: dnsresp.py PORTFILE LOGFILE LIFETIME"""
+and exits by itself after LIFETIME seconds. It listens on 127.0.0.1, or
+on ADDRESS (fe80::1%eth0 takes its scope) and PORT when given.
+usage: dnsresp.py PORTFILE LOGFILE LIFETIME [ADDRESS [PORT]]"""
 import os
 import socket
 import struct
@@ -84,8 +85,12 @@ def answer(data, qtype, qend, rcode, rdatas):
 
 def main():
     port_file, log_file, lifetime = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
+    host = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
+    port = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    ai = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM,
+                            flags=socket.AI_NUMERICHOST)[0]
+    s = socket.socket(ai[0], socket.SOCK_DGRAM)
+    s.bind(ai[4])
     with open(port_file + ".tmp", "w") as f:
         f.write("%d\n" % s.getsockname()[1])
     os.rename(port_file + ".tmp", port_file)

@@ -6,8 +6,18 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
+#include <net/if.h>
+
 #include "cli.h"
 #include "server.h"
+
+/* Debian 12's c-ares; 1.34.6, the first 1.34 that takes a link-local
+ * server; 1.34.5 (Debian 13, Fedora 42), which drops every one. */
+static const struct resolve_cares c118 = { 0x011201, "1.18.1", false };
+static const struct resolve_cares c134 = { 0x012206, "1.34.6", true };
+static const struct resolve_cares c1345 = { 0x012205, "1.34.5", false };
+#define C_ARES_118 (&c118)
+#define C_ARES_134 (&c134)
 
 static void
 test_numbers(void **state)
@@ -180,19 +190,160 @@ test_dns_servers(void **state)
 		{ "[::1]x", "bad DNS server '[::1]x': expected ':port' after ']'" },
 		{ "[1.2.3.4]:53", "bad DNS server '[1.2.3.4]:53': not an IPv6 address in brackets" },
 		{ "[::1]:0", "port 0 out of range (1-65535)" },
-		{ "fe80::1%eth0", "not an IP address" },
 		{ "1.1.1.1:053x", "bad port '053x'" },
 		{ "1.1.1.1:000053", "port 000053 out of range (1-65535)" },
 	};
 	char err[256];
 
+	char out[RESOLVE_SERVERS_MAX];
+
 	(void)state;
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		assert_int_equal(cli_dns_servers(ok[i], err, sizeof(err)), 0);
+	/* without an interface, c-ares gets the list as typed, old or new */
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(cli_dns_servers(ok[i], C_ARES_118, out, sizeof(out), err,
+		    sizeof(err)), 0);
+		assert_string_equal(out, ok[i]);
+		assert_int_equal(cli_dns_servers(ok[i], C_ARES_134, out, sizeof(out), err,
+		    sizeof(err)), 0);
+		assert_string_equal(out, ok[i]);
+	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(cli_dns_servers(bad[i].s, err, sizeof(err)), -1);
+		assert_int_equal(cli_dns_servers(bad[i].s, C_ARES_134, out, sizeof(out), err,
+		    sizeof(err)), -1);
 		if (strstr(err, bad[i].want) == NULL)
 			fail_msg("'%s': got \"%s\", want \"%s\"", bad[i].s, err, bad[i].want);
+	}
+}
+
+/* A link-local server and its interface, in the spellings users type:
+ * c-ares (from 1.24) gets its own, [ip6]:port%iface, the interface by
+ * name. Every other way c-ares would drop the server without a word, or
+ * ignore the interface, is refused here with the element named. The
+ * loopback interface is the one every host (and namespace) has. */
+static void
+test_dns_servers_linklocal(void **state)
+{
+	static const struct { const char *s, *want; } ok[] = {
+		{ "fe80::1%lo", "[fe80::1]%lo" },
+		{ "[fe80::1%lo]:53", "[fe80::1]:53%lo" },
+		{ "[fe80::1]:53%lo", "[fe80::1]:53%lo" },
+		{ "[fe80::1%lo]", "[fe80::1]%lo" },
+		{ "[fe80::1]%lo", "[fe80::1]%lo" },
+		{ "FE80::AB%lo", "[FE80::AB]%lo" },
+		{ "127.0.0.1:53,[fe80::1%lo]:5353,::1", "127.0.0.1:53,[fe80::1]:5353%lo,::1" },
+	};
+	static const struct { const char *s, *want; } bad[] = {
+		{ "fe80::1", "bad DNS server 'fe80::1': a link-local address needs its interface: "
+		    "fe80::1%IFACE" },
+		{ "[fe80::1]:53", "bad DNS server '[fe80::1]:53': a link-local address needs its "
+		    "interface: fe80::1%IFACE" },
+		{ "1.1.1.1,febf::2", "bad DNS server 'febf::2' in '1.1.1.1,febf::2': a link-local "
+		    "address needs its interface: febf::2%IFACE" },
+		{ "::1%lo", "bad DNS server '::1%lo': an interface ('%lo') belongs only to a "
+		    "link-local address (fe80::/10)" },
+		{ "[2001:db8::1]:53%lo", "an interface ('%lo') belongs only to a link-local" },
+		{ "127.0.0.1%lo", "an interface ('%lo') belongs only to a link-local" },
+		{ "fe80::1%nosuchif0", "bad DNS server 'fe80::1%nosuchif0': no interface "
+		    "'nosuchif0' here" },
+		{ "fe80::1%999999", "no interface with index 999999 here" },
+		{ "fe80::1%0", "no interface with index 0 here" },
+		{ "fe80::1%99999999999999999999", "no interface with index 99999999999999999999" },
+		{ "fe80::1%", "no interface name after '%'" },
+		{ "[fe80::1%]:53", "no interface name after '%'" },
+		{ "fe80::1%lo:53", "no interface 'lo:53' here (a port after an IPv6 address needs "
+		    "brackets: [fe80::1%IFACE]:PORT)" },
+		{ "[fe80::1%lo]:53%lo", "an interface both inside and after the brackets" },
+		{ "[fe80::1%lo]x", "expected ':port' after ']'" },
+		{ "[fe80::1%lo]:0", "port 0 out of range (1-65535)" },
+		{ "[fe80::1]:%lo", "missing port number" },
+		{ "[fe80::zz%lo]:53", "not an IPv6 address in brackets" },
+		{ "fe80::zz%lo", "not an IP address" },
+	};
+	char out[RESOLVE_SERVERS_MAX], err[256], want[64];
+	unsigned lo = if_nametoindex("lo");
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (cli_dns_servers(ok[i].s, C_ARES_134, out, sizeof(out), err, sizeof(err)) == -1)
+			fail_msg("'%s' refused: %s", ok[i].s, err);
+		assert_string_equal(out, ok[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (cli_dns_servers(bad[i].s, C_ARES_134, out, sizeof(out), err, sizeof(err)) == 0)
+			fail_msg("'%s' taken as '%s'", bad[i].s, out);
+		if (strstr(err, bad[i].want) == NULL)
+			fail_msg("'%s': got \"%s\", want \"%s\"", bad[i].s, err, bad[i].want);
+		assert_null(strchr(err, '\n'));
+	}
+	/* an interface by its index: c-ares is told its name */
+	assert_int_not_equal(lo, 0);
+	snprintf(want, sizeof(want), "[fe80::1%%%u]:53", lo);
+	assert_int_equal(cli_dns_servers(want, C_ARES_134, out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "[fe80::1]:53%lo");
+	/* the first c-ares that takes an interface, and the one before it */
+	assert_int_equal(cli_dns_servers("fe80::1%lo", &(struct resolve_cares){
+	    RESOLVE_IFACE_VERSION, "1.24.0", true }, out, sizeof(out), err, sizeof(err)), 0);
+	assert_int_equal(cli_dns_servers("fe80::1%lo", &(struct resolve_cares){ 0x011700,
+	    "1.23.0", false }, out, sizeof(out), err, sizeof(err)), -1);
+	assert_string_equal(err, "bad DNS server 'fe80::1%lo': c-ares 1.23.0 here cannot take "
+	    "a server's interface (1.24.0 or later can)");
+	assert_int_equal(cli_dns_servers("[fe80::1]:53", C_ARES_118, out, sizeof(out), err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "bad DNS server '[fe80::1]:53': a link-local address needs its "
+	    "interface (fe80::1%IFACE), which c-ares 1.18.1 here cannot take (1.24.0 or later "
+	    "can)");
+	/* a c-ares that drops them all */
+	assert_int_equal(cli_dns_servers("1.1.1.1,fe80::1%lo", &c1345, out, sizeof(out), err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "bad DNS server 'fe80::1%lo' in '1.1.1.1,fe80::1%lo': c-ares "
+	    "1.34.5 here drops every link-local server (fixed in 1.34.6)");
+	assert_int_equal(cli_dns_servers("fe80::1", &c1345, out, sizeof(out), err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "bad DNS server 'fe80::1': a link-local address needs its "
+	    "interface (fe80::1%IFACE), and c-ares 1.34.5 here drops every link-local server "
+	    "(fixed in 1.34.6)");
+	/* one that does for a reason of its own: no fix to point at */
+	assert_int_equal(cli_dns_servers("fe80::1%lo", &(struct resolve_cares){ 0x012206,
+	    "1.34.6", false }, out, sizeof(out), err, sizeof(err)), -1);
+	assert_string_equal(err, "bad DNS server 'fe80::1%lo': c-ares 1.34.6 here drops every "
+	    "link-local server");
+	/* what does not fit where the options keep it */
+	assert_int_equal(cli_dns_servers("127.0.0.1,127.0.0.2", C_ARES_134, out, 16, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "bad DNS server list '127.0.0.1,127.0.0.2': longer than 15 "
+	    "characters");
+}
+
+/* --dns-server through the option table: the options keep the list as
+ * c-ares reads it, with the c-ares this test runs with. */
+static void
+test_dns_server_option(void **state)
+{
+	struct resolve_opts ro;
+	struct resolve_cares cares;
+	char err[256];
+	int rc;
+
+	(void)state;
+	memset(&ro, 0, sizeof(ro));
+	assert_int_equal(cli_resolve_option(CLI_OPT_DNS_SERVER, "127.0.0.1:5353", &ro, err,
+	    sizeof(err)), 1);
+	assert_string_equal(ro.servers, "127.0.0.1:5353");
+	assert_ptr_equal(ro.servers, ro.servers_buf);
+	resolve_cares(&cares);
+	print_message("c-ares %s here %s a link-local server\n", cares.text,
+	    cares.iface ? "takes" : "does not take");
+	rc = cli_resolve_option(CLI_OPT_DNS_SERVER, "[fe80::1%lo]:53", &ro, err, sizeof(err));
+	if (cares.iface) {
+		assert_int_equal(rc, 1);
+		assert_string_equal(ro.servers, "[fe80::1]:53%lo");
+	} else {
+		assert_int_equal(rc, -1);
+		assert_non_null(strstr(err, cares.version < RESOLVE_IFACE_VERSION ?
+		    "here cannot take a server's interface (1.24.0 or later can)" :
+		    "here drops every link-local server (fixed in 1.34.6)"));
+		/* a refused list leaves the one taken before */
+		assert_string_equal(ro.servers, "127.0.0.1:5353");
 	}
 }
 
@@ -220,6 +371,8 @@ main(void)
 		cmocka_unit_test(test_dns_timeout),
 		cmocka_unit_test(test_buffer_size),
 		cmocka_unit_test(test_dns_servers),
+		cmocka_unit_test(test_dns_servers_linklocal),
+		cmocka_unit_test(test_dns_server_option),
 		cmocka_unit_test(test_refusal_is_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

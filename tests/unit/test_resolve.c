@@ -147,7 +147,7 @@ static int
 setup(void **state)
 {
 	static struct fixture f;
-	struct resolve_opts o = { 2000, 1, "127.0.0.1:1" };
+	struct resolve_opts o = { .timeout_ms = 2000, .tries = 1, .servers = "127.0.0.1:1" };
 	char err[256];
 	FILE *fp;
 	int fd;
@@ -268,13 +268,41 @@ static void
 test_bad_server_list(void **state)
 {
 	struct fixture *f = *state;
-	struct resolve_opts o = { 0, 0, "not an address" };
+	struct resolve_opts o = { .servers = "not an address" };
 	struct resolver *r = NULL;
 	char err[256] = "";
 
 	assert_int_equal(resolver_new(&r, f->loop, &o, err, sizeof(err)), -1);
 	assert_null(r);
 	assert_non_null(strstr(err, "bad DNS server list 'not an address'"));
+}
+
+/* c-ares from 1.24 drops a link-local server without its interface, and
+ * every version keeps one server per address and port: the resolver names
+ * the one dropped rather than resolve through fewer servers than asked
+ * (here, through 127.0.0.1 alone). c-ares before 1.24 takes it (and cannot
+ * reach it: --dns-server refuses it there). */
+static void
+test_dropped_server(void **state)
+{
+	struct fixture *f = *state;
+	struct resolve_opts o = { .servers = "127.0.0.1:53,[fe80::1]:53,127.0.0.1:53" };
+	struct resolve_cares c;
+	struct resolver *r = NULL;
+	char err[256] = "";
+	int rc;
+
+	resolve_cares(&c);
+	rc = resolver_new(&r, f->loop, &o, err, sizeof(err));
+	print_message("c-ares %s: %s\n", c.text, rc == 0 ? "taken" : err);
+	if (c.version < RESOLVE_IFACE_VERSION) {
+		assert_int_equal(rc, 0);
+		resolver_free(r);
+		return;
+	}
+	assert_int_equal(rc, -1);
+	assert_null(r);
+	assert_non_null(strstr(err, "drops '[fe80::1]:53' without a word"));
 }
 
 int
@@ -288,6 +316,7 @@ main(void)
 		cmocka_unit_test(test_family_mismatch),
 		cmocka_unit_test(test_refused_server_named),
 		cmocka_unit_test(test_bad_server_list),
+		cmocka_unit_test(test_dropped_server),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
