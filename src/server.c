@@ -108,7 +108,7 @@ struct server {
 	struct worker *w;
 	int nw;
 	int nconns; /* across workers, atomic */
-	struct echo_guard guard;
+	struct guard guard;
 	struct evtimer bcast_refresh; /* on the first worker's loop */
 	/* Spent to accept-and-close when out of fds: one for all workers.
 	 * accept_lock is held around every accept, so that the slot the
@@ -1014,7 +1014,7 @@ worker_main(void *arg)
 void
 server_reload(struct server *s)
 {
-	if (echo_guard_load_broadcasts(&s->guard) == -1)
+	if (guard_load_broadcasts(&s->guard) == -1)
 		log_warn("cannot list the interfaces' broadcast addresses: %s", strerror(errno));
 }
 
@@ -1089,7 +1089,7 @@ server_free(struct server *s)
 		close(s->reserve_fd);
 	pthread_mutex_destroy(&s->accept_lock);
 	ratelimit_free(s->guard.rl);
-	echo_guard_free_ports(&s->guard);
+	guard_free_ports(&s->guard);
 	srclimit_free(s->sources);
 	free(s);
 }
@@ -1261,7 +1261,7 @@ server_bind(struct server *s, const struct addr_list *list, server_report_cb *re
 		if (e->family != AF_UNIX && addr_port(e) == 0 && shared == 0)
 			shared = addr_port(&b);
 		if (b.socktype == SOCK_DGRAM && b.family != AF_UNIX &&
-		    echo_guard_add_port(&s->guard, addr_port(&b)) == -1) {
+		    guard_add_port(&s->guard, addr_port(&b)) == -1) {
 			int saved = errno; /* out of memory at start: stop */
 			snprintf(err, sizeof(err), "reflection guard: %s", strerror(saved));
 			report(arg, &b, err);
@@ -1288,7 +1288,7 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 	if (connected)
 		return conn_new(w, fd, a, NULL, a->family == AF_UNIX && a->socktype == SOCK_STREAM);
 	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX &&
-	    echo_guard_add_port(&s->guard, addr_port(a)) == -1)
+	    guard_add_port(&s->guard, addr_port(a)) == -1)
 		return -1;
 	ep = endpoint_new(fd, a, NULL);
 	if (ep == NULL || listener_add(w, ep) == -1) {
