@@ -890,6 +890,13 @@ prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 		refuse(d, i, why);
 		return;
 	}
+	why = guard_check_loop(d->guard, (struct sockaddr *)&d->src[i], d->iov_in[i].iov_base,
+	    d->in[i].msg_len, now);
+	if (why != NULL) {
+		ECHO_STAT_ADD(st, dgrams_looped, 1);
+		refuse(d, i, why);
+		return;
+	}
 	if (d->guard->rl != NULL &&
 	    !ratelimit_allow(d->guard->rl, (struct sockaddr *)&d->src[i], now)) {
 		ECHO_STAT_ADD(st, dgrams_limited, 1);
@@ -980,7 +987,8 @@ echo_dgram_io(struct echo_dgram *d, struct echo_stats *st)
 			ECHO_STAT_ADD(st, errors, 1);
 			return -1;
 		}
-		now = d->guard->rl != NULL || d->family == AF_UNIX ? evloop_clock_ms() : 0;
+		/* Once per batch: the loop breaker needs it on every IP socket. */
+		now = evloop_clock_ms();
 		d->now = now;
 		for (int i = 0; i < n; i++)
 			prepare(d, i, now, st);

@@ -15,6 +15,7 @@
 struct echo_stats {
 	uint64_t conns, conns_refused, conns_idle, bytes, dgrams, dgrams_refused,
 	    dgrams_limited, dgrams_dropped, errors;
+	uint64_t dgrams_looped; /* the same datagram again: a loop broken (guard.h) */
 	/* the budget of bytes owed, and the per-source limit (server.c) */
 	uint64_t budget_paused, conns_stalled, conns_source;
 };

@@ -255,3 +255,134 @@ guard_check_dst(const struct guard *g, const struct sockaddr *dst)
 		return NULL;
 	return guard_dst_why[guard_addr(g, dst)];
 }
+
+/* ---- the loop breaker ---- */
+
+/* A slot: the fingerprint's high 40 bits, the repeats counted (8 bits) and
+ * when the last one came (16 bits of a 16 ms clock, which wraps in 17
+ * minutes: a slot that old and on the dot counts one repeat too many,
+ * never more). 0: empty. */
+#define TAG_SHIFT   24
+#define COUNT_SHIFT 16
+#define TICK_SHIFT  4 /* ms >> 4: 16 ms ticks */
+#define GAP_TICKS   (GUARD_LOOP_GAP_MS >> TICK_SHIFT)
+
+struct guard_loops {
+	uint64_t key;
+	uint64_t slot[GUARD_LOOP_SLOTS];
+};
+
+struct guard_loops *
+guard_loops_new(uint64_t key)
+{
+	struct guard_loops *t = calloc(1, sizeof(*t));
+
+	if (t != NULL)
+		t->key = key;
+	return t;
+}
+
+void
+guard_loops_free(struct guard_loops *t)
+{
+	free(t);
+}
+
+void
+guard_free(struct guard *g)
+{
+	guard_free_ports(g);
+	guard_loops_free(g->loops);
+	g->loops = NULL;
+}
+
+static uint64_t
+fold(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 29);
+}
+
+/* Up to 8 bytes as one word, whatever their alignment. */
+static uint64_t
+word(const unsigned char *p, size_t n)
+{
+	uint64_t w = 0;
+
+	memcpy(&w, p, n < 8 ? n : 8);
+	return w;
+}
+
+static uint64_t
+fold_bytes(uint64_t h, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8)
+		h = fold(h, word(p + i, n - i));
+	return h;
+}
+
+/* The fingerprint: a request and its echo share it (same data, sent to
+ * the address and port it came from), so it follows one datagram around
+ * a loop. Only the ends of the data: a hash over 128 bytes at most costs
+ * next to nothing beside the system calls, and two datagrams of one
+ * length and the same ends from one port are a repeat for our purpose. */
+static uint64_t
+fingerprint(uint64_t key, const struct sockaddr *src, const unsigned char *data, size_t len)
+{
+	uint64_t h = fold(key, len);
+	size_t head = len < GUARD_LOOP_BYTES ? len : GUARD_LOOP_BYTES;
+
+	if (src->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)src;
+		h = fold_bytes(h, (const unsigned char *)&s4->sin_addr, 4);
+		h = fold(h, s4->sin_port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)src;
+		h = fold_bytes(h, s6->sin6_addr.s6_addr, 16);
+		h = fold(h, (uint64_t)s6->sin6_port << 32 | s6->sin6_scope_id);
+	}
+	h = fold_bytes(h, data, head);
+	if (len > head) {
+		size_t tail = len - head < GUARD_LOOP_BYTES ? len - head : GUARD_LOOP_BYTES;
+		h = fold_bytes(h, data + len - tail, tail);
+	}
+	return fold(h, key >> 32);
+}
+
+/* One relaxed load and one relaxed store, no lock: two workers counting
+ * datagrams of one slot at once may lose a count or store an older one,
+ * which at worst lets a loop run a few more round trips or counts a
+ * repeat that was not one; every value a slot can hold is a valid one, so
+ * no race can crash, spin or grow anything. */
+bool
+guard_loops_repeat(struct guard_loops *t, const struct sockaddr *src, const void *data,
+    size_t len, uint64_t now_ms)
+{
+	uint64_t f = fingerprint(t->key, src, data, len);
+	uint64_t *slot = &t->slot[f % GUARD_LOOP_SLOTS];
+	uint64_t old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	uint64_t tag = f >> TAG_SHIFT, tick = (now_ms >> TICK_SHIFT) & 0xffff;
+	uint64_t count = 0;
+
+	if (old >> TAG_SHIFT == tag && ((tick - (old & 0xffff)) & 0xffff) <= GAP_TICKS)
+		count = ((old >> COUNT_SHIFT) & 0xff) + 1;
+	if (count >= GUARD_LOOP_REPEATS) {
+		__atomic_store_n(slot, 0, __ATOMIC_RELAXED);
+		return true;
+	}
+	__atomic_store_n(slot, tag << TAG_SHIFT | count << COUNT_SHIFT | tick, __ATOMIC_RELAXED);
+	return false;
+}
+
+const char *
+guard_check_loop(const struct guard *g, const struct sockaddr *src, const void *data,
+    size_t len, uint64_t now_ms)
+{
+	if (g->off || g->loops == NULL ||
+	    (src->sa_family != AF_INET && src->sa_family != AF_INET6))
+		return NULL;
+	if (!guard_loops_repeat(g->loops, src, data, len, now_ms))
+		return NULL;
+	return "the same datagram again and again from this source: a reflection loop "
+	       "(another echo service?), broken";
+}

@@ -777,7 +777,7 @@ log_refusals(struct listener *l)
 {
 	struct worker *w = l->w;
 	uint64_t refused = ECHO_STAT_GET(&w->st, dgrams_refused) +
-	    ECHO_STAT_GET(&w->st, dgrams_limited);
+	    ECHO_STAT_GET(&w->st, dgrams_limited) + ECHO_STAT_GET(&w->st, dgrams_looped);
 	char buf[ADDR_STRLEN + 96];
 
 	if (refused == w->refused_logged || !warn_due(w, &w->refusal_log_at))
@@ -1030,6 +1030,22 @@ on_bcast_refresh(struct evloop *loop, void *arg)
 	evloop_timer_arm(loop, &s->bcast_refresh, BCAST_REFRESH_MS);
 }
 
+/* A key no peer can guess: the kernel's randomness where it can be read,
+ * the clock in any case. */
+static uint64_t
+secret_key(void)
+{
+	uint64_t k = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd != -1) {
+		if (read(fd, &k, sizeof(k)) != (ssize_t)sizeof(k))
+			k = 0;
+		close(fd);
+	}
+	return k ^ evloop_clock_us();
+}
+
 int
 server_new(struct server **out, const struct server_opts *o)
 {
@@ -1056,6 +1072,10 @@ server_new(struct server **out, const struct server_opts *o)
 	 * spoofer who wants a victim's budget spent just spoofs the victim. */
 	if (o->rate_limit > 0 &&
 	    (s->guard.rl = ratelimit_new(o->rate_limit, evloop_clock_us() ^ (uintptr_t)s)) == NULL)
+		goto fail;
+	/* Keyed with a secret: a spoofer who could pick a second datagram
+	 * for a loop's slot would reset its count on every round trip. */
+	if (!o->guard_off && (s->guard.loops = guard_loops_new(secret_key())) == NULL)
 		goto fail;
 	s->w = calloc((size_t)s->nw, sizeof(*s->w));
 	if (s->w == NULL)
@@ -1089,7 +1109,7 @@ server_free(struct server *s)
 		close(s->reserve_fd);
 	pthread_mutex_destroy(&s->accept_lock);
 	ratelimit_free(s->guard.rl);
-	guard_free_ports(&s->guard);
+	guard_free(&s->guard);
 	srclimit_free(s->sources);
 	free(s);
 }
@@ -1150,6 +1170,7 @@ server_stats(const struct server *s, struct echo_stats *sum, int *open_conns)
 		sum->dgrams_refused += ECHO_STAT_GET(st, dgrams_refused);
 		sum->dgrams_limited += ECHO_STAT_GET(st, dgrams_limited);
 		sum->dgrams_dropped += ECHO_STAT_GET(st, dgrams_dropped);
+		sum->dgrams_looped += ECHO_STAT_GET(st, dgrams_looped);
 		sum->errors += ECHO_STAT_GET(st, errors);
 		sum->budget_paused += ECHO_STAT_GET(st, budget_paused);
 		sum->conns_stalled += ECHO_STAT_GET(st, conns_stalled);

@@ -1,5 +1,6 @@
 /* guard: the reflection guard's source and destination rules from tables,
- * and which interface broadcast addresses it takes. */
+ * which interface broadcast addresses it takes, and the loop breaker: the
+ * K-th repeat dropped, slow repeats, variants and two loops apart. */
 #include "common.h"
 
 #include <ifaddrs.h>
@@ -226,6 +227,148 @@ test_guard_pick_broadcasts(void **state)
 	assert_int_equal(guard_pick_broadcasts(ifa, out, 1), 1);
 }
 
+/* ---- the loop breaker ---- */
+
+static unsigned char dgram[1000];
+
+/* Send one datagram of len bytes from addr:port at now; true if dropped. */
+static bool
+repeat(struct guard_loops *t, const char *addr, int port, size_t len, uint64_t now)
+{
+	struct sockaddr_storage ss;
+
+	make_sa(&ss, addr, port);
+	return guard_loops_repeat(t, (struct sockaddr *)&ss, dgram, len, now);
+}
+
+static void
+fill(void)
+{
+	for (size_t i = 0; i < sizeof(dgram); i++)
+		dgram[i] = (unsigned char)(i * 7 + 3);
+}
+
+/* K repeats: the first K-1 answered, the K-th not; then it starts again. */
+static void
+test_loop_kth_repeat_dropped(void **state)
+{
+	struct guard_loops *t = guard_loops_new(42);
+	uint64_t now = 1000000;
+
+	(void)state;
+	fill();
+	assert_non_null(t);
+	for (int round = 0; round < 3; round++) {
+		assert_false(repeat(t, "192.0.2.1", 40000, 100, now++)); /* the first */
+		for (int i = 1; i < GUARD_LOOP_REPEATS; i++)
+			assert_false(repeat(t, "192.0.2.1", 40000, 100, now++));
+		assert_true(repeat(t, "192.0.2.1", 40000, 100, now++));
+	}
+	/* the same for IPv6, a 1-byte and an empty datagram */
+	for (int i = 0; i < GUARD_LOOP_REPEATS; i++) {
+		assert_false(repeat(t, "2001:db8::1", 40000, 100, now));
+		assert_false(repeat(t, "192.0.2.1", 40001, 1, now));
+		assert_false(repeat(t, "192.0.2.1", 40002, 0, now));
+	}
+	assert_true(repeat(t, "2001:db8::1", 40000, 100, now));
+	assert_true(repeat(t, "192.0.2.1", 40001, 1, now));
+	assert_true(repeat(t, "192.0.2.1", 40002, 0, now));
+	guard_loops_free(t);
+}
+
+/* A client that repeats itself slower than a loop does is never dropped:
+ * a repeat after more than GUARD_LOOP_GAP_MS starts the count again. */
+static void
+test_loop_slow_repeats_answered(void **state)
+{
+	struct guard_loops *t = guard_loops_new(42);
+	uint64_t now = 5000;
+
+	(void)state;
+	fill();
+	for (int i = 0; i < 10 * GUARD_LOOP_REPEATS; i++, now += GUARD_LOOP_GAP_MS + 100)
+		assert_false(repeat(t, "192.0.2.1", 40000, 100, now));
+	/* and the 16-bit tick clock wraps without harm */
+	now = 0xffffull << 4;
+	for (int i = 0; i < GUARD_LOOP_REPEATS; i++, now += 100)
+		assert_false(repeat(t, "192.0.2.1", 40000, 100, now));
+	assert_true(repeat(t, "192.0.2.1", 40000, 100, now));
+	guard_loops_free(t);
+}
+
+/* Another port, address, length or end of the data is another datagram:
+ * it neither counts as a repeat nor ends the first one's count; bytes
+ * past the first and last GUARD_LOOP_BYTES are not looked at. */
+static void
+test_loop_variants_apart(void **state)
+{
+	struct guard_loops *t = guard_loops_new(7);
+	uint64_t now = 1000;
+
+	(void)state;
+	fill();
+	for (int i = 0; i < GUARD_LOOP_REPEATS; i++)
+		assert_false(repeat(t, "192.0.2.1", 40000, 1000, now++));
+	/* the first and K-1 repeats: the next repeat is dropped */
+	assert_false(repeat(t, "192.0.2.1", 40001, 1000, now++));
+	assert_false(repeat(t, "192.0.2.2", 40000, 1000, now++));
+	assert_false(repeat(t, "::ffff:192.0.2.1", 40000, 1000, now++));
+	assert_false(repeat(t, "192.0.2.1", 40000, 999, now++));
+	dgram[0] ^= 1;
+	assert_false(repeat(t, "192.0.2.1", 40000, 1000, now++));
+	dgram[0] ^= 1;
+	dgram[999] ^= 1;
+	assert_false(repeat(t, "192.0.2.1", 40000, 1000, now++));
+	dgram[999] ^= 1;
+	dgram[500] ^= 1; /* the middle: the same as far as the breaker sees */
+	assert_true(repeat(t, "192.0.2.1", 40000, 1000, now++));
+	guard_loops_free(t);
+}
+
+/* Two loops at once, interleaved: each is broken at its own K-th repeat. */
+static void
+test_loop_two_flows(void **state)
+{
+	struct guard_loops *t = guard_loops_new(99);
+	uint64_t now = 1000;
+
+	(void)state;
+	fill();
+	for (int i = 0; i < GUARD_LOOP_REPEATS; i++) {
+		assert_false(repeat(t, "192.0.2.1", 40000, 64, now));
+		assert_false(repeat(t, "198.51.100.1", 50000, 64, now++));
+	}
+	assert_true(repeat(t, "192.0.2.1", 40000, 64, now));
+	assert_true(repeat(t, "198.51.100.1", 50000, 64, now));
+	guard_loops_free(t);
+}
+
+/* The guard's word on it: none when off, without a table, or for unix
+ * peers (the kernel names them: no one can spoof one). */
+static void
+test_loop_check(void **state)
+{
+	struct guard g = { 0 };
+	struct sockaddr_storage ss;
+	struct sockaddr_un su = { .sun_family = AF_UNIX };
+	int dropped = 0;
+
+	(void)state;
+	fill();
+	make_sa(&ss, "192.0.2.1", 40000);
+	assert_null(guard_check_loop(&g, (struct sockaddr *)&ss, dgram, 10, 1));
+	g.loops = guard_loops_new(1);
+	for (int i = 0; i <= GUARD_LOOP_REPEATS; i++)
+		dropped += guard_check_loop(&g, (struct sockaddr *)&ss, dgram, 10, 1) != NULL;
+	assert_int_equal(dropped, 1);
+	for (int i = 0; i <= GUARD_LOOP_REPEATS; i++)
+		assert_null(guard_check_loop(&g, (struct sockaddr *)&su, dgram, 10, 1));
+	g.off = true;
+	for (int i = 0; i <= GUARD_LOOP_REPEATS; i++)
+		assert_null(guard_check_loop(&g, (struct sockaddr *)&ss, dgram, 10, 1));
+	guard_free(&g);
+}
+
 int
 main(void)
 {
@@ -233,6 +376,11 @@ main(void)
 		cmocka_unit_test(test_guard_table),
 		cmocka_unit_test(test_guard_destinations),
 		cmocka_unit_test(test_guard_pick_broadcasts),
+		cmocka_unit_test(test_loop_kth_repeat_dropped),
+		cmocka_unit_test(test_loop_slow_repeats_answered),
+		cmocka_unit_test(test_loop_variants_apart),
+		cmocka_unit_test(test_loop_two_flows),
+		cmocka_unit_test(test_loop_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
