@@ -60,7 +60,7 @@ usage(FILE *f)
 	      "      --user USER         switch to this user once the sockets are open\n"
 	      "      --unix-mode MODE    permissions of unix socket files, octal\n"
 	      "      --dualstack         one IPv6 socket for both families\n"
-	      "      --no-guard          answer datagrams from every source\n"
+	      "      --no-guard          answer datagrams from every source, loops included\n"
 	      "      --rate-limit N      datagram replies a second per source\n"
 	      "      --max-owed SIZE     bytes owed to all peers together (default 64M; 0: no limit)\n"
 	      "      --stall-timeout TIME  over the budget, close peers that read nothing this long (default 10s)\n"
