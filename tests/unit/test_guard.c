@@ -5,6 +5,7 @@
 
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <cmocka.h>
@@ -343,6 +344,43 @@ test_loop_two_flows(void **state)
 	guard_loops_free(t);
 }
 
+struct hammer {
+	struct guard_loops *t;
+	const char *addr;
+	int drops;
+};
+
+static void *
+hammer(void *arg)
+{
+	struct hammer *h = arg;
+
+	for (int i = 0; i < 100000; i++)
+		h->drops += repeat(h->t, h->addr, 40000 + i % 3, 100, (uint64_t)i / 64);
+	return NULL;
+}
+
+/* Two workers counting one table at once, the same datagrams and others:
+ * counts may be lost (no lock), but loops are still broken and nothing
+ * worse happens (ThreadSanitizer builds check the atomics). */
+static void
+test_loop_threads(void **state)
+{
+	struct hammer h[2] = { { guard_loops_new(5), "192.0.2.1", 0 },
+		{ NULL, "192.0.2.1", 0 } };
+	pthread_t th;
+
+	(void)state;
+	fill();
+	h[1].t = h[0].t;
+	assert_int_equal(pthread_create(&th, NULL, hammer, &h[1]), 0);
+	hammer(&h[0]);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(h[0].drops + h[1].drops > 0);
+	assert_true(h[0].drops + h[1].drops <= 2 * 100000 / GUARD_LOOP_REPEATS);
+	guard_loops_free(h[0].t);
+}
+
 /* The guard's word on it: none when off, without a table, or for unix
  * peers (the kernel names them: no one can spoof one). */
 static void
@@ -380,6 +418,7 @@ main(void)
 		cmocka_unit_test(test_loop_slow_repeats_answered),
 		cmocka_unit_test(test_loop_variants_apart),
 		cmocka_unit_test(test_loop_two_flows),
+		cmocka_unit_test(test_loop_threads),
 		cmocka_unit_test(test_loop_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
