@@ -12,6 +12,7 @@
 #                bounded time, and their CPU use stays low;
 #   other-echo   a naive echo peer (python: answers everything, no guard)
 #                starts the loop itself; anyechod ends it;
+#   socat        the same with socat as the other echo service;
 #   client       anyecho's probes carry a sequence number: 200 sent as fast
 #                as they come back, 200 intact (nothing taken for a loop).
 . "$top_srcdir/tests/integ/lib.sh"
@@ -32,6 +33,11 @@ stats() {
 	got=$(dgrams "$2")
 }
 TICK=$(getconf CLK_TCK)
+# listening_udp PORT: something holds UDP port PORT on 127.0.0.1.
+listening_udp() {
+	! python3 -c 'import socket, sys
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
 
 if part two-servers; then
 	# B has two workers: both count in one table, whichever reads.
@@ -99,6 +105,34 @@ PY
 ) || hard "the naive echo peer failed"
 	echo "anyechod answered the naive echo peer $n times in 4 s"
 	[ "$n" -lt 100 ] || fail "the loop with a naive echo service went on: $n answers"
+	stop_server
+fi
+
+# The same with socat as the other echo service (one child per datagram),
+# the port taken over as in two-servers.
+if part socat socat; then
+	start_server -u -l 127.0.0.1:0 --threads 1
+	P=$(port IPv4 dgram)
+	kill -STOP $SRV_PID
+	at_exit "kill -CONT $SRV_PID 2>/dev/null"
+	PS=$(bounded 20 python3 - "$P" <<'PY'
+import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", 0))
+u.sendto(b"socat meets anyechod", ("127.0.0.1", int(sys.argv[1])))
+print(u.getsockname()[1])
+PY
+) || hard "could not send the first datagram"
+	timeout 20 socat -T1 "UDP4-RECVFROM:$PS,bind=127.0.0.1,fork" EXEC:cat 2>"$T/socat.err" &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 listening_udp "$PS" || hard "socat did not bind $PS: $(cat "$T/socat.err")"
+	kill -CONT $SRV_PID
+	sleep 3
+	stats $SRV_PID "$T/server.log"; n1=$got
+	sleep 2
+	stats $SRV_PID "$T/server.log"; n2=$got
+	echo "anyechod answered socat $n1 then $n2 times"
+	[ "$n2" = "$n1" ] && [ "$n2" -lt 100 ] || fail "the loop with socat went on: $n1 then $n2"
 	stop_server
 fi
 
