@@ -60,7 +60,7 @@ usage(FILE *f)
 	      "      --user USER         switch to this user once the sockets are open\n"
 	      "      --unix-mode MODE    permissions of unix socket files, octal\n"
 	      "      --dualstack         one IPv6 socket for both families\n"
-	      "      --no-guard          answer datagrams from every source\n"
+	      "      --no-guard          answer datagrams from every source, loops included\n"
 	      "      --rate-limit N      datagram replies a second per source\n"
 	      "      --max-owed SIZE     bytes owed to all peers together (default 64M; 0: no limit)\n"
 	      "      --stall-timeout TIME  over the budget, close peers that read nothing this long (default 10s)\n"
@@ -673,14 +673,15 @@ on_usr1(struct evloop *loop, int signo, void *arg)
 	server_owed(srv, &owed, &max);
 	log_info("connections %llu (open %d, refused %llu, idle-closed %llu, source-refused %llu), "
 	    "bytes %llu, owed %llu of %llu (budget-paused %llu, stall-closed %llu), "
-	    "datagrams %llu (refused %llu, rate-limited %llu, dropped %llu), errors %llu",
+	    "datagrams %llu (refused %llu, rate-limited %llu, dropped %llu, loops broken %llu), "
+	    "errors %llu",
 	    (unsigned long long)st.conns, open, (unsigned long long)st.conns_refused,
 	    (unsigned long long)st.conns_idle, (unsigned long long)st.conns_source,
 	    (unsigned long long)st.bytes, (unsigned long long)owed, (unsigned long long)max,
 	    (unsigned long long)st.budget_paused, (unsigned long long)st.conns_stalled,
 	    (unsigned long long)st.dgrams, (unsigned long long)st.dgrams_refused,
 	    (unsigned long long)st.dgrams_limited, (unsigned long long)st.dgrams_dropped,
-	    (unsigned long long)st.errors);
+	    (unsigned long long)st.dgrams_looped, (unsigned long long)st.errors);
 }
 
 static struct sig_work hup_work = { .run = hup_run };

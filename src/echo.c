@@ -1,7 +1,5 @@
 #include "common.h"
 
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #ifdef __linux__
@@ -9,6 +7,7 @@
 #endif
 
 #include "echo.h"
+#include "guard.h"
 #include "evloop.h"
 
 /* ---- streams ---- */
@@ -415,189 +414,6 @@ echo_stream_io(struct echo_stream *es, int fd, struct echo_scratch *sc, struct e
 	return rc == 1 && (want & EV_READ) ? want | ECHO_MORE : want;
 }
 
-/* ---- the reflection guard (CVE-1999-0103) ---- */
-
-/* Source ports get no answer below 1024, where the system's services live
- * (OpenBSD's inetd rule: echoing to chargen, daytime, DNS, NTP... starts a
- * loop that one spoofed datagram sets off), nor from these services above
- * it that answer whatever they get. A port listed here is refused to every
- * client too, so none lies in Linux's ephemeral range (32768-60999); one
- * (memcached) lies in FreeBSD's (10000-65535) and is kept: memcached
- * answers its own replies, so a loop with it never ends, while a FreeBSD
- * client loses one source port in 55,536 (its retry from a new socket is
- * answered). Discovery services that answer only their own probes (DVR
- * 37810, Ubiquiti 10001) bounce once and stop: not listed. */
-#define GUARD_LOW_PORTS 1024
-static const uint16_t guard_ports[] = {
-	1434,  /* MS SQL monitor */
-	1900,  /* SSDP */
-	2049,  /* NFS (OpenBSD's inetd refuses it too) */
-	3283,  /* Apple Remote Desktop */
-	3702,  /* WS-Discovery */
-	5353,  /* mDNS */
-	5683,  /* CoAP */
-	11211, /* memcached */
-};
-
-int
-echo_guard_add_port(struct echo_guard *g, int port)
-{
-	uint16_t *own;
-
-	for (size_t i = 0; i < g->nown; i++)
-		if (g->own[i] == port)
-			return 0;
-	if (g->nown == g->capown) {
-		size_t cap = g->capown ? 2 * g->capown : 8;
-		own = realloc(g->own, cap * sizeof(*own));
-		if (own == NULL)
-			return -1;
-		g->own = own;
-		g->capown = cap;
-	}
-	g->own[g->nown++] = (uint16_t)port;
-	return 0;
-}
-
-void
-echo_guard_free_ports(struct echo_guard *g)
-{
-	free(g->own);
-	g->own = NULL;
-	g->nown = g->capown = 0;
-}
-
-void
-echo_guard_set_broadcasts(struct echo_guard *g, const uint32_t *a, size_t n)
-{
-	unsigned seq = __atomic_load_n(&g->bseq, __ATOMIC_RELAXED);
-
-	if (n > ECHO_GUARD_BCAST)
-		n = ECHO_GUARD_BCAST;
-	/* A sequence lock without fences (which ThreadSanitizer cannot
-	 * follow): each release store keeps the odd count before it, and the
-	 * reader's acquire loads keep its second look at the count after. */
-	__atomic_store_n(&g->bseq, seq + 1, __ATOMIC_RELAXED);
-	for (size_t i = 0; i < n; i++)
-		__atomic_store_n(&g->bcast[i], a[i], __ATOMIC_RELEASE);
-	__atomic_store_n(&g->nbcast, (unsigned)n, __ATOMIC_RELEASE);
-	__atomic_store_n(&g->bseq, seq + 2, __ATOMIC_RELEASE);
-}
-
-static uint32_t
-ifa_v4(const struct sockaddr *sa)
-{
-	return ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
-}
-
-/* Is a (host order) the address of some interface? */
-static bool
-local_unicast(const struct ifaddrs *ifs, uint32_t a)
-{
-	for (const struct ifaddrs *i = ifs; i != NULL; i = i->ifa_next)
-		if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET &&
-		    ifa_v4(i->ifa_addr) == a)
-			return true;
-	return false;
-}
-
-/* The broadcast address of one interface entry worth refusing, or 0. An
- * address added without one ("ip addr add X/24", no brd) is reported by
- * glibc with its own address as broadcast, and so is a /32 whose brd is
- * itself (GCE): refusing those would refuse all traffic to the host. /31
- * and /32 networks have no broadcast address at all (RFC 3021). */
-static uint32_t
-ifa_broadcast(const struct ifaddrs *i)
-{
-	const struct sockaddr *b = i->ifa_broadaddr, *m = i->ifa_netmask;
-	uint32_t a;
-
-	if (!(i->ifa_flags & IFF_BROADCAST) || b == NULL || b->sa_family != AF_INET ||
-	    i->ifa_addr == NULL || i->ifa_addr->sa_family != AF_INET)
-		return 0;
-	if (m != NULL && m->sa_family == AF_INET && ifa_v4(m) >= 0xfffffffeu)
-		return 0;
-	a = ifa_v4(b);
-	return a == ifa_v4(i->ifa_addr) ? 0 : a;
-}
-
-size_t
-echo_guard_pick_broadcasts(const struct ifaddrs *ifs, uint32_t *out, size_t max)
-{
-	size_t n = 0;
-
-	for (const struct ifaddrs *i = ifs; i != NULL && n < max; i = i->ifa_next) {
-		uint32_t b = ifa_broadcast(i);
-		bool dup = false;
-		/* never any host's own address, whatever an entry claims */
-		if (b == 0 || local_unicast(ifs, b))
-			continue;
-		for (size_t k = 0; k < n; k++)
-			dup = dup || out[k] == b;
-		if (!dup)
-			out[n++] = b;
-	}
-	return n;
-}
-
-int
-echo_guard_load_broadcasts(struct echo_guard *g)
-{
-	struct ifaddrs *ifs;
-	uint32_t a[ECHO_GUARD_BCAST];
-	size_t n;
-
-	if (getifaddrs(&ifs) == -1)
-		return -1;
-	n = echo_guard_pick_broadcasts(ifs, a, AE_NELEM(a));
-	freeifaddrs(ifs);
-	echo_guard_set_broadcasts(g, a, n);
-	return (int)n;
-}
-
-/* Is a (host order) one of the interfaces' broadcast addresses? */
-static bool
-directed_broadcast(const struct echo_guard *g, uint32_t a)
-{
-	for (;;) {
-		unsigned seq = __atomic_load_n(&g->bseq, __ATOMIC_ACQUIRE), n;
-		bool hit = false;
-
-		if (seq & 1)
-			continue; /* a writer is in the middle: it is quick */
-		n = __atomic_load_n(&g->nbcast, __ATOMIC_ACQUIRE);
-		for (unsigned i = 0; i < n && i < ECHO_GUARD_BCAST; i++)
-			if (__atomic_load_n(&g->bcast[i], __ATOMIC_ACQUIRE) == a)
-				hit = true;
-		if (__atomic_load_n(&g->bseq, __ATOMIC_RELAXED) == seq)
-			return hit;
-	}
-}
-
-/* What an address is that no datagram may come from or go to. */
-enum guard_kind { GUARD_OK, GUARD_UNSPEC, GUARD_BCAST, GUARD_MCAST, GUARD_CLASS_E, GUARD_LOCAL_BCAST };
-
-static const char *const guard_src_why[] = { NULL, "unspecified source address",
-	"broadcast source address", "multicast source address",
-	"reserved (class E) source address", "source is a local network's broadcast address" };
-static const char *const guard_dst_why[] = { NULL, "sent to the unspecified address",
-	"sent to the broadcast address", "sent to a multicast address",
-	"sent to a reserved (class E) address", "sent to a local network's broadcast address" };
-
-static enum guard_kind
-guard_v4(const struct echo_guard *g, uint32_t a)
-{
-	if ((a >> 24) == 0)
-		return GUARD_UNSPEC;
-	if (a == 0xffffffffu)
-		return GUARD_BCAST;
-	if ((a >> 28) == 0xe)
-		return GUARD_MCAST;
-	if ((a >> 28) == 0xf)
-		return GUARD_CLASS_E;
-	return directed_broadcast(g, a) ? GUARD_LOCAL_BCAST : GUARD_OK;
-}
-
 static uint32_t
 v4_of_mapped(const struct in6_addr *a)
 {
@@ -605,67 +421,6 @@ v4_of_mapped(const struct in6_addr *a)
 
 	memcpy(&v4, &a->s6_addr[12], 4);
 	return ntohl(v4);
-}
-
-/* The address checks, the same for a source and a destination; a
- * v4-mapped address (dual-stack socket) is checked as the IPv4 one. */
-static enum guard_kind
-guard_addr(const struct echo_guard *g, const struct sockaddr *sa)
-{
-	const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-
-	if (sa->sa_family == AF_INET)
-		return guard_v4(g, ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
-	if (IN6_IS_ADDR_V4MAPPED(a6))
-		return guard_v4(g, v4_of_mapped(a6));
-	if (IN6_IS_ADDR_UNSPECIFIED(a6))
-		return GUARD_UNSPEC;
-	if (IN6_IS_ADDR_MULTICAST(a6))
-		return GUARD_MCAST;
-	return GUARD_OK;
-}
-
-static const char *
-guard_port(const struct echo_guard *g, uint16_t port)
-{
-	if (port == 0)
-		return "source port 0";
-	if (port < GUARD_LOW_PORTS)
-		return "source port below 1024 (system services answer: reflection loop)";
-	for (size_t i = 0; i < AE_NELEM(guard_ports); i++)
-		if (guard_ports[i] == port)
-			return "source port of a UDP service that answers (reflection loop)";
-	for (size_t i = 0; i < g->nown; i++)
-		if (g->own[i] == port)
-			return "source port is one of our own (we would answer ourselves)";
-	return NULL;
-}
-
-const char *
-echo_guard_check(const struct echo_guard *g, const struct sockaddr *src, socklen_t len)
-{
-	enum guard_kind k;
-	uint16_t port;
-
-	if (g->off || (src->sa_family != AF_INET && src->sa_family != AF_INET6))
-		return NULL;
-	if (len < (src->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
-	    sizeof(struct sockaddr_in6)))
-		return "malformed source address";
-	k = guard_addr(g, src);
-	if (k != GUARD_OK)
-		return guard_src_why[k];
-	port = ntohs(src->sa_family == AF_INET ? ((const struct sockaddr_in *)src)->sin_port :
-	    ((const struct sockaddr_in6 *)src)->sin6_port);
-	return guard_port(g, port);
-}
-
-const char *
-echo_guard_check_dst(const struct echo_guard *g, const struct sockaddr *dst)
-{
-	if (dst->sa_family != AF_INET && dst->sa_family != AF_INET6)
-		return NULL;
-	return guard_dst_why[guard_addr(g, dst)];
 }
 
 /* ---- datagrams ---- */
@@ -713,7 +468,7 @@ struct echo_stall {
 
 struct echo_dgram {
 	int fd, family;
-	const struct echo_guard *guard;
+	const struct guard *guard;
 	char *bufs;
 	int nout, sent; /* replies out[sent..nout) wait for the socket */
 	int sndbuf;     /* unix: our send buffer, as the kernel counts it */
@@ -968,7 +723,7 @@ dst_setup(struct echo_dgram *d)
 }
 
 struct echo_dgram *
-echo_dgram_new(int fd, int family, const struct echo_guard *guard)
+echo_dgram_new(int fd, int family, const struct guard *guard)
 {
 	struct echo_dgram *d = calloc(1, sizeof(*d));
 
@@ -1032,7 +787,7 @@ put_cmsg(struct msghdr *out, int level, int type, const void *data, size_t len)
 static const char *
 reply_source(const struct echo_dgram *d, struct msghdr *in, struct msghdr *out)
 {
-	const struct echo_guard *g = d->guard;
+	const struct guard *g = d->guard;
 	size_t room = out->msg_controllen;
 	struct cmsghdr *c;
 	const char *why;
@@ -1040,7 +795,7 @@ reply_source(const struct echo_dgram *d, struct msghdr *in, struct msghdr *out)
 	if (d->fixed_dst) {
 		out->msg_controllen = 0;
 		out->msg_control = NULL;
-		return echo_guard_check_dst(g, (const struct sockaddr *)&d->dst);
+		return guard_check_dst(g, (const struct sockaddr *)&d->dst);
 	}
 	for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {
 #ifdef IP_PKTINFO
@@ -1049,7 +804,7 @@ reply_source(const struct echo_dgram *d, struct msghdr *in, struct msghdr *out)
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 			dst.sin_addr = pi.ipi_addr; /* the header's destination */
-			why = echo_guard_check_dst(g, (struct sockaddr *)&dst);
+			why = guard_check_dst(g, (struct sockaddr *)&dst);
 			if (why != NULL)
 				return why;
 			/* The kernel's own word: for a datagram to one of the
@@ -1071,7 +826,7 @@ reply_source(const struct echo_dgram *d, struct msghdr *in, struct msghdr *out)
 			struct in6_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 			dst.sin6_addr = pi.ipi6_addr; /* v4-mapped on a dual-stack socket */
-			why = echo_guard_check_dst(g, (struct sockaddr *)&dst);
+			why = guard_check_dst(g, (struct sockaddr *)&dst);
 			if (why != NULL)
 				return why;
 			/* Pin the interface only where the address needs it. */
@@ -1114,7 +869,7 @@ prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 		ECHO_STAT_ADD(st, dgrams_dropped, 1);
 		return;
 	}
-	why = echo_guard_check(d->guard, (struct sockaddr *)&d->src[i], in->msg_namelen);
+	why = guard_check(d->guard, (struct sockaddr *)&d->src[i], in->msg_namelen);
 	if (why != NULL) {
 		ECHO_STAT_ADD(st, dgrams_refused, 1);
 		refuse(d, i, why);
@@ -1132,6 +887,13 @@ prepare(struct echo_dgram *d, int i, uint64_t now, struct echo_stats *st)
 	why = reply_source(d, in, out);
 	if (why != NULL) {
 		ECHO_STAT_ADD(st, dgrams_refused, 1);
+		refuse(d, i, why);
+		return;
+	}
+	why = guard_check_loop(d->guard, (struct sockaddr *)&d->src[i], d->iov_in[i].iov_base,
+	    d->in[i].msg_len, now);
+	if (why != NULL) {
+		ECHO_STAT_ADD(st, dgrams_looped, 1);
 		refuse(d, i, why);
 		return;
 	}
@@ -1225,7 +987,8 @@ echo_dgram_io(struct echo_dgram *d, struct echo_stats *st)
 			ECHO_STAT_ADD(st, errors, 1);
 			return -1;
 		}
-		now = d->guard->rl != NULL || d->family == AF_UNIX ? evloop_clock_ms() : 0;
+		/* Once per batch: the loop breaker needs it on every IP socket. */
+		now = evloop_clock_ms();
 		d->now = now;
 		for (int i = 0; i < n; i++)
 			prepare(d, i, now, st);

@@ -9,12 +9,13 @@
 #include <stdint.h>
 
 #include "addr.h"
-#include "ratelimit.h"
+#include "guard.h"
 
 /* Counters: bumped by the loop that owns them, read by any thread. */
 struct echo_stats {
 	uint64_t conns, conns_refused, conns_idle, bytes, dgrams, dgrams_refused,
 	    dgrams_limited, dgrams_dropped, errors;
+	uint64_t dgrams_looped; /* the same datagram again: a loop broken (guard.h) */
 	/* the budget of bytes owed, and the per-source limit (server.c) */
 	uint64_t budget_paused, conns_stalled, conns_source;
 };
@@ -99,48 +100,8 @@ uint32_t echo_stream_pending(const struct echo_stream *es);
 /* ---- datagrams ---- */
 
 #define ECHO_DGRAM_MAX   65536 /* largest IP datagram payload fits */
-#define ECHO_GUARD_BCAST 64 /* interfaces' IPv4 broadcast addresses kept */
-
-struct echo_guard {
-	bool off;
-	size_t nown, capown;
-	uint16_t *own;                  /* our own UDP ports, added before workers start */
-	struct ratelimit *rl;           /* per-source budget, or NULL */
-	/* Directed broadcast addresses (host order), read by every worker
-	 * while one may replace them: a sequence lock, odd while changing. */
-	unsigned bseq, nbcast;
-	uint32_t bcast[ECHO_GUARD_BCAST];
-};
-
-/* Why a datagram from src gets no answer, or NULL when it does. Source
- * ports below 1024 (as OpenBSD's inetd) and known reflectors above it,
- * our own ports, broadcast (limited or directed), multicast, unspecified
- * and class E sources, also in their v4-mapped IPv6 forms. */
-const char *echo_guard_check(const struct echo_guard *g, const struct sockaddr *src,
-    socklen_t len);
-/* Why a datagram sent to dst (its header destination) gets no answer:
- * broadcast, limited or directed, and multicast, v4-mapped too. Applies
- * even with the guard off: that is how one datagram becomes a flood. */
-const char *echo_guard_check_dst(const struct echo_guard *g, const struct sockaddr *dst);
-/* Refuse datagrams from one of our own UDP ports too (as many as are
- * bound). 0, or -1 with errno (ENOMEM). Before the workers start. */
-int echo_guard_add_port(struct echo_guard *g, int port);
-void echo_guard_free_ports(struct echo_guard *g);
-/* Replace the directed broadcast list (one writer at a time; readers may
- * run in other threads). Pure: tests supply the list. */
-void echo_guard_set_broadcasts(struct echo_guard *g, const uint32_t *a, size_t n);
-/* The directed broadcast addresses worth refusing in an interface list,
- * at most max of them: not one that is some interface's own address (an
- * address added without a broadcast reports itself as one), nor any on a
- * /31 or /32. Pure: tests build the list. */
-struct ifaddrs;
-size_t echo_guard_pick_broadcasts(const struct ifaddrs *ifs, uint32_t *out, size_t max);
-/* Read the interfaces' broadcast addresses (getifaddrs) into the guard.
- * Returns how many, or -1 with errno (the old list stays). */
-int echo_guard_load_broadcasts(struct echo_guard *g);
-
 struct echo_dgram;
-struct echo_dgram *echo_dgram_new(int fd, int family, const struct echo_guard *guard);
+struct echo_dgram *echo_dgram_new(int fd, int family, const struct guard *guard);
 void echo_dgram_free(struct echo_dgram *d);
 /* Answer what has arrived, in batches. Returns the events to wait for, or
  * -1 with errno on a socket error. The last refusal, for the log: */

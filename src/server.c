@@ -108,7 +108,7 @@ struct server {
 	struct worker *w;
 	int nw;
 	int nconns; /* across workers, atomic */
-	struct echo_guard guard;
+	struct guard guard;
 	struct evtimer bcast_refresh; /* on the first worker's loop */
 	/* Spent to accept-and-close when out of fds: one for all workers.
 	 * accept_lock is held around every accept, so that the slot the
@@ -777,7 +777,7 @@ log_refusals(struct listener *l)
 {
 	struct worker *w = l->w;
 	uint64_t refused = ECHO_STAT_GET(&w->st, dgrams_refused) +
-	    ECHO_STAT_GET(&w->st, dgrams_limited);
+	    ECHO_STAT_GET(&w->st, dgrams_limited) + ECHO_STAT_GET(&w->st, dgrams_looped);
 	char buf[ADDR_STRLEN + 96];
 
 	if (refused == w->refused_logged || !warn_due(w, &w->refusal_log_at))
@@ -1014,7 +1014,7 @@ worker_main(void *arg)
 void
 server_reload(struct server *s)
 {
-	if (echo_guard_load_broadcasts(&s->guard) == -1)
+	if (guard_load_broadcasts(&s->guard) == -1)
 		log_warn("cannot list the interfaces' broadcast addresses: %s", strerror(errno));
 }
 
@@ -1028,6 +1028,22 @@ on_bcast_refresh(struct evloop *loop, void *arg)
 
 	server_reload(s);
 	evloop_timer_arm(loop, &s->bcast_refresh, BCAST_REFRESH_MS);
+}
+
+/* A key no peer can guess: the kernel's randomness where it can be read,
+ * the clock in any case. */
+static uint64_t
+secret_key(void)
+{
+	uint64_t k = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd != -1) {
+		if (read(fd, &k, sizeof(k)) != (ssize_t)sizeof(k))
+			k = 0;
+		close(fd);
+	}
+	return k ^ evloop_clock_us();
 }
 
 int
@@ -1056,6 +1072,10 @@ server_new(struct server **out, const struct server_opts *o)
 	 * spoofer who wants a victim's budget spent just spoofs the victim. */
 	if (o->rate_limit > 0 &&
 	    (s->guard.rl = ratelimit_new(o->rate_limit, evloop_clock_us() ^ (uintptr_t)s)) == NULL)
+		goto fail;
+	/* Keyed with a secret: a spoofer who could pick a second datagram
+	 * for a loop's slot would reset its count on every round trip. */
+	if (!o->guard_off && (s->guard.loops = guard_loops_new(secret_key())) == NULL)
 		goto fail;
 	s->w = calloc((size_t)s->nw, sizeof(*s->w));
 	if (s->w == NULL)
@@ -1089,7 +1109,7 @@ server_free(struct server *s)
 		close(s->reserve_fd);
 	pthread_mutex_destroy(&s->accept_lock);
 	ratelimit_free(s->guard.rl);
-	echo_guard_free_ports(&s->guard);
+	guard_free(&s->guard);
 	srclimit_free(s->sources);
 	free(s);
 }
@@ -1150,6 +1170,7 @@ server_stats(const struct server *s, struct echo_stats *sum, int *open_conns)
 		sum->dgrams_refused += ECHO_STAT_GET(st, dgrams_refused);
 		sum->dgrams_limited += ECHO_STAT_GET(st, dgrams_limited);
 		sum->dgrams_dropped += ECHO_STAT_GET(st, dgrams_dropped);
+		sum->dgrams_looped += ECHO_STAT_GET(st, dgrams_looped);
 		sum->errors += ECHO_STAT_GET(st, errors);
 		sum->budget_paused += ECHO_STAT_GET(st, budget_paused);
 		sum->conns_stalled += ECHO_STAT_GET(st, conns_stalled);
@@ -1261,7 +1282,7 @@ server_bind(struct server *s, const struct addr_list *list, server_report_cb *re
 		if (e->family != AF_UNIX && addr_port(e) == 0 && shared == 0)
 			shared = addr_port(&b);
 		if (b.socktype == SOCK_DGRAM && b.family != AF_UNIX &&
-		    echo_guard_add_port(&s->guard, addr_port(&b)) == -1) {
+		    guard_add_port(&s->guard, addr_port(&b)) == -1) {
 			int saved = errno; /* out of memory at start: stop */
 			snprintf(err, sizeof(err), "reflection guard: %s", strerror(saved));
 			report(arg, &b, err);
@@ -1288,7 +1309,7 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 	if (connected)
 		return conn_new(w, fd, a, NULL, a->family == AF_UNIX && a->socktype == SOCK_STREAM);
 	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX &&
-	    echo_guard_add_port(&s->guard, addr_port(a)) == -1)
+	    guard_add_port(&s->guard, addr_port(a)) == -1)
 		return -1;
 	ep = endpoint_new(fd, a, NULL);
 	if (ep == NULL || listener_add(w, ep) == -1) {
