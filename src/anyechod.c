@@ -485,28 +485,127 @@ bind_all(struct server *srv, const struct addr_list *list)
 
 /* ---- inherited sockets: systemd socket activation and inetd ---- */
 
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262 /* Linux 5.6; older headers lack it */
+#endif
+
+struct inherited {
+	struct addr a;
+	int protocol;   /* SO_PROTOCOL; -1 where the system cannot say */
+	bool connected; /* a connection-type socket that is not listening */
+};
+
 static int
-describe_fd(int fd, struct addr *a, bool *connected)
+describe_fd(int fd, struct inherited *in)
 {
 	int type = 0, listening = 0;
 	socklen_t len = sizeof(type);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1)
 		return -1;
-	memset(a, 0, sizeof(*a));
-	a->socktype = type;
-	a->len = sizeof(a->sa);
-	if (getsockname(fd, (struct sockaddr *)&a->sa, &a->len) == -1)
+	memset(in, 0, sizeof(*in));
+	in->a.socktype = type;
+	in->a.len = sizeof(in->a.sa);
+	if (getsockname(fd, (struct sockaddr *)&in->a.sa, &in->a.len) == -1)
 		return -1;
-	a->family = a->sa.ss_family;
-	*connected = false;
+	in->a.family = in->a.sa.ss_family;
+	in->protocol = -1;
+#ifdef SO_PROTOCOL
+	len = sizeof(in->protocol);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &in->protocol, &len) == -1)
+		in->protocol = -1;
+#endif
 	if (sock_is_connection_type(type)) {
 #ifdef SO_ACCEPTCONN
 		len = sizeof(listening);
 		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == -1)
 			return -1;
 #endif
-		*connected = !listening;
+		in->connected = !listening;
+	}
+	return 0;
+}
+
+/* What we can serve: TCP (and MPTCP and SCTP, which systemd may pass as
+ * stream sockets), UDP (and UDP-Lite), unix stream, datagram, seqpacket.
+ * Anything else got a listener that never drains it: a raw socket's
+ * readiness, which neither accept() nor our datagram path consumes, spun
+ * its worker. */
+static bool
+served_kind(const struct inherited *in)
+{
+	int t = in->a.socktype, p = in->protocol;
+
+	if (in->a.family == AF_UNIX)
+		return t == SOCK_STREAM || t == SOCK_DGRAM || t == SOCK_SEQPACKET;
+	if (in->a.family != AF_INET && in->a.family != AF_INET6)
+		return false;
+	if (t == SOCK_STREAM)
+		return p == -1 || p == IPPROTO_TCP || p == IPPROTO_MPTCP || p == IPPROTO_SCTP;
+#ifdef IPPROTO_UDPLITE
+	if (t == SOCK_DGRAM && p == IPPROTO_UDPLITE)
+		return true;
+#endif
+	return t == SOCK_DGRAM && (p == -1 || p == IPPROTO_UDP);
+}
+
+/* "a raw IPv4 socket (protocol 1)", "a dgram netlink socket". */
+static void
+describe_kind(const struct inherited *in, char *buf, size_t len)
+{
+	int f = in->a.family, t = in->a.socktype;
+	const char *fam = f == AF_INET || f == AF_INET6 || f == AF_UNIX ? addr_family_name(f) : NULL;
+	const char *type = t == SOCK_STREAM || t == SOCK_DGRAM || t == SOCK_SEQPACKET ?
+	    addr_type_name(t) : t == SOCK_RAW ? "raw" : NULL;
+	char fbuf[24], tbuf[24], pbuf[24] = "";
+
+#ifdef AF_NETLINK
+	if (f == AF_NETLINK)
+		fam = "netlink";
+#endif
+#ifdef AF_PACKET
+	if (f == AF_PACKET)
+		fam = "packet";
+#endif
+	if (fam == NULL)
+		snprintf(fbuf, sizeof(fbuf), "family %d", f);
+	if (type == NULL)
+		snprintf(tbuf, sizeof(tbuf), "type %d", t);
+	if ((f == AF_INET || f == AF_INET6) && in->protocol >= 0)
+		snprintf(pbuf, sizeof(pbuf), " (protocol %d)", in->protocol);
+	snprintf(buf, len, "a %s %s socket%s", type != NULL ? type : tbuf, fam != NULL ? fam : fbuf,
+	    pbuf);
+}
+
+/* A connection-type socket that is not listening must be connected (inetd,
+ * systemd's Accept=yes); one on which listen() was never called is
+ * neither, and would be served as a connection that fails at once. */
+static bool
+has_peer(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
+/* Refused before anything is served: one line naming the fd and what it
+ * is. */
+static int
+check_inherited(int fd, const struct inherited *in, const char *origin)
+{
+	char kind[96];
+
+	describe_kind(in, kind, sizeof(kind));
+	if (!served_kind(in)) {
+		log_err("%s: fd %d is %s: anyechod serves TCP, UDP and unix stream, dgram and "
+		    "seqpacket sockets", origin, fd, kind);
+		return -1;
+	}
+	if (in->connected && !has_peer(fd)) {
+		log_err("%s: fd %d is %s neither listening nor connected (listen() was not called)",
+		    origin, fd, kind);
+		return -1;
 	}
 	return 0;
 }
@@ -515,20 +614,21 @@ static int
 adopt(struct server *srv, int fd, const char *origin)
 {
 	char buf[ADDR_STRLEN];
-	struct addr a;
-	bool connected;
+	struct inherited in;
 
-	if (describe_fd(fd, &a, &connected) == -1) {
+	if (describe_fd(fd, &in) == -1) {
 		log_err("%s: fd %d is not a usable socket: %s", origin, fd, strerror(errno));
 		return -1;
 	}
-	if (server_adopt(srv, fd, &a, connected) == -1) {
+	if (check_inherited(fd, &in, origin) == -1)
+		return -1;
+	if (server_adopt(srv, fd, &in.a, in.connected) == -1) {
 		log_err("%s: cannot serve fd %d: %s", origin, fd, strerror(errno));
 		return -1;
 	}
-	log_info("%s: serving %s %s %s%s", origin, addr_family_name(a.family),
-	    addr_type_name(a.socktype), addr_format(&a, buf, sizeof(buf)),
-	    connected ? " (one connection)" : "");
+	log_info("%s: serving %s %s %s%s", origin, addr_family_name(in.a.family),
+	    addr_type_name(in.a.socktype), addr_format(&in.a, buf, sizeof(buf)),
+	    in.connected ? " (one connection)" : "");
 	return 0;
 }
 
