@@ -427,7 +427,7 @@ on_bound(void *arg, const struct addr *a, const char *err)
  * symlink at the final name instead of writing through it. */
 struct port_file {
 	char tmp[4096];
-	bool made;   /* tmp exists, and is ours to rename or remove */
+	bool made;    /* tmp exists, and is ours to rename or remove */
 	pid_t helper; /* renames tmp for us after --user; -1: none */
 	int go;       /* to the helper: "r" renames, EOF removes */
 };
@@ -502,9 +502,12 @@ port_file_helper(struct port_file *pf)
 		close(p[1]);
 		while (read(p[0], &c, 1) == -1 && errno == EINTR)
 			;
-		if (c == 'r' ? rename(pf->tmp, opt.port_file) == 0 : unlink(pf->tmp) == 0)
+		if (c == 'r' && rename(pf->tmp, opt.port_file) == 0)
 			_exit(0);
-		_exit(errno > 0 && errno < 256 ? errno : EIO);
+		saved = c == 'r' ? errno : 0; /* why rename failed, or none */
+		if (unlink(pf->tmp) == -1 && saved == 0)
+			saved = errno;
+		_exit(saved >= 0 && saved < 256 ? saved : EIO);
 	}
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
