@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "cli.h"
 #include "log.h"
@@ -394,10 +395,10 @@ resolve_endpoints(struct evloop *loop, struct addr_list *out)
 	return 0;
 }
 
-/* ---- reporting what we listen on ---- */
+/* ---- what we listen on, and the port file ---- */
 
 struct report {
-	FILE *port_file;
+	struct addr_list bound; /* said and written once start-up is done */
 	int failed;
 };
 
@@ -405,9 +406,7 @@ static void
 on_bound(void *arg, const struct addr *a, const char *err)
 {
 	struct report *r = arg;
-	char buf[ADDR_STRLEN], host[ADDR_STRLEN];
 
-	addr_format(a, buf, sizeof(buf));
 	if (err != NULL) {
 		/* One line each, and go on: the next entry may bind. */
 		log_warn("cannot listen on %s %s: %s", addr_family_name(a->family),
@@ -415,67 +414,180 @@ on_bound(void *arg, const struct addr *a, const char *err)
 		r->failed++;
 		return;
 	}
-	log_info("listening on %s %s %s", addr_family_name(a->family), addr_type_name(a->socktype),
-	    buf);
-	if (r->port_file != NULL) {
-		addr_format_host(a, host, sizeof(host));
-		if (a->family == AF_UNIX)
-			fprintf(r->port_file, "unix %s %s -\n", addr_type_name(a->socktype), host + 5);
-		else
-			fprintf(r->port_file, "%s %s %s %d\n", addr_family_name(a->family),
-			    addr_type_name(a->socktype), host, addr_port(a));
-	}
+	if (addr_list_add(&r->bound, a) == -1)
+		r->failed++; /* ENOMEM: bind_all says so */
 }
 
-/* The port file is written under a temporary name and renamed when
- * complete, so that a script waiting for it never reads half of it. The
- * temporary file is new (mkstemp: O_EXCL, a name nobody could plant a
- * symlink at), in the same directory so that rename is atomic, and rename
- * replaces a symlink at the final name instead of writing through it. */
-static FILE *
-port_file_open(char *tmp, size_t len)
+/* The port file is the sign that we are ready: it appears, complete, only
+ * once every socket is bound, the signal handlers are installed and we
+ * run as --user. It is written under a temporary name and renamed, so
+ * that a script waiting for it never reads half of it. The temporary
+ * file is new (mkstemp: O_EXCL, a name nobody could plant a symlink at),
+ * in the same directory so that rename is atomic, and rename replaces a
+ * symlink at the final name instead of writing through it. */
+struct port_file {
+	char tmp[4096];
+	bool made;    /* tmp exists, and is ours to rename or remove */
+	pid_t helper; /* renames tmp for us after --user; -1: none */
+	int go;       /* to the helper: "r" renames, EOF removes */
+};
+
+static int
+port_file_fail(struct port_file *pf)
+{
+	log_err("cannot write port file %s: %s", opt.port_file, strerror(errno));
+	if (pf->made)
+		unlink(pf->tmp);
+	pf->made = false;
+	return -1;
+}
+
+static void
+port_file_line(FILE *f, const struct addr *a)
+{
+	char host[ADDR_STRLEN];
+
+	addr_format_host(a, host, sizeof(host));
+	if (a->family == AF_UNIX)
+		fprintf(f, "unix %s %s -\n", addr_type_name(a->socktype), host + 5);
+	else
+		fprintf(f, "%s %s %s %d\n", addr_family_name(a->family),
+		    addr_type_name(a->socktype), host, addr_port(a));
+}
+
+/* Written as the user we started as, but not yet in place. */
+static int
+port_file_write(struct port_file *pf, const struct addr_list *bound)
 {
 	FILE *f;
 	int fd;
 
-	snprintf(tmp, len, "%s.XXXXXX", opt.port_file);
-	fd = mkstemp(tmp);
-	/* The path given, not the temporary name: that is the user's word. */
-	if (fd == -1) {
-		log_err("cannot write port file %s: %s", opt.port_file, strerror(errno));
-		return NULL;
-	}
+	snprintf(pf->tmp, sizeof(pf->tmp), "%s.XXXXXX", opt.port_file);
+	fd = mkstemp(pf->tmp);
+	if (fd == -1)
+		return port_file_fail(pf); /* the path given: that is the user's word */
+	pf->made = true;
 	/* mkstemp makes it 0600: the ports are no secret. */
 	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		log_err("cannot write port file %s: %s", opt.port_file, strerror(errno));
+		int saved = errno;
 		close(fd);
-		unlink(tmp);
-		return NULL;
+		errno = saved;
+		return port_file_fail(pf);
 	}
-	return f;
+	for (size_t i = 0; i < bound->n; i++)
+		port_file_line(f, &bound->v[i]);
+	if (fclose(f) != 0)
+		return port_file_fail(pf);
+	return 0;
+}
+
+/* The port file's directory may be writable only by the user we started
+ * as (a test's private directory, /run), and we rename the file only
+ * after switching to --user: a child forked before the switch keeps the
+ * starting user and does it when told, or removes the file when we go
+ * away without a word. It blocks every signal: ours go to us. */
+static int
+port_file_helper(struct port_file *pf)
+{
+	sigset_t all, old;
+	int p[2], saved;
+	char c = '\0';
+
+	if (pipe(p) == -1)
+		return port_file_fail(pf);
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pf->helper = fork();
+	if (pf->helper == 0) {
+		close(p[1]);
+		while (read(p[0], &c, 1) == -1 && errno == EINTR)
+			;
+		if (c == 'r' && rename(pf->tmp, opt.port_file) == 0)
+			_exit(0);
+		saved = c == 'r' ? errno : 0; /* why rename failed, or none */
+		if (unlink(pf->tmp) == -1 && saved == 0)
+			saved = errno;
+		_exit(saved >= 0 && saved < 256 ? saved : EIO);
+	}
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[0]);
+	if (pf->helper == -1) {
+		close(p[1]);
+		errno = saved;
+		return port_file_fail(pf);
+	}
+	pf->go = p[1];
+	return 0;
+}
+
+/* Tell the helper what to do with the file; its errno, or 0. */
+static int
+port_file_helper_done(struct port_file *pf, const char *what)
+{
+	pid_t got;
+	int st = 0;
+
+	if (what != NULL)
+		(void)!write(pf->go, what, 1);
+	close(pf->go);
+	pf->go = -1;
+	do
+		got = waitpid(pf->helper, &st, 0);
+	while (got == -1 && errno == EINTR);
+	pf->helper = -1;
+	pf->made = false; /* renamed or removed: not ours any more */
+	if (got == -1)
+		return errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EIO;
+}
+
+/* Put the port file in place: the last step of start-up. */
+static int
+port_file_publish(struct port_file *pf)
+{
+	int rc;
+
+	if (!pf->made)
+		return 0;
+	if (pf->helper > 0) {
+		rc = port_file_helper_done(pf, "r");
+		if (rc != 0) {
+			errno = rc;
+			return port_file_fail(pf);
+		}
+		return 0;
+	}
+	if (rename(pf->tmp, opt.port_file) == -1)
+		return port_file_fail(pf);
+	pf->made = false;
+	return 0;
+}
+
+/* Start-up failed: nothing of the port file is left. */
+static void
+port_file_discard(struct port_file *pf)
+{
+	if (pf->helper > 0)
+		(void)port_file_helper_done(pf, NULL);
+	else if (pf->made)
+		unlink(pf->tmp);
+	pf->made = false;
 }
 
 static int
-bind_all(struct server *srv, const struct addr_list *list)
+bind_all(struct server *srv, const struct addr_list *list, struct addr_list *bound)
 {
-	struct report r = { NULL, 0 };
-	char tmp[4096];
-	int n;
+	struct report r = { { 0 }, 0 };
+	int n = server_bind(srv, list, on_bound, &r);
 
-	if (opt.port_file != NULL && (r.port_file = port_file_open(tmp, sizeof(tmp))) == NULL)
-		return -1;
-	n = server_bind(srv, list, on_bound, &r);
-	if (r.port_file != NULL) {
-		if (fclose(r.port_file) != 0 || (n > 0 && rename(tmp, opt.port_file) == -1)) {
-			log_err("cannot write port file %s: %s", opt.port_file, strerror(errno));
-			unlink(tmp);
-			return -1;
-		}
-		if (n <= 0)
-			unlink(tmp);
-	}
+	*bound = r.bound;
 	if (n == -1) /* in use: the one line is said */
 		return -1;
+	if (bound->n < (size_t)n) {
+		log_err("cannot start: %s", strerror(ENOMEM));
+		return -1;
+	}
 	if (n == 0) {
 		log_err("nothing to listen on: all %d endpoint(s) failed", r.failed);
 		return -1;
@@ -483,30 +595,139 @@ bind_all(struct server *srv, const struct addr_list *list)
 	return 0;
 }
 
+static void
+say_listening(const struct addr_list *bound)
+{
+	char buf[ADDR_STRLEN];
+
+	for (size_t i = 0; i < bound->n; i++)
+		log_info("listening on %s %s %s", addr_family_name(bound->v[i].family),
+		    addr_type_name(bound->v[i].socktype), addr_format(&bound->v[i], buf, sizeof(buf)));
+}
+
 /* ---- inherited sockets: systemd socket activation and inetd ---- */
 
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262 /* Linux 5.6; older headers lack it */
+#endif
+
+struct inherited {
+	struct addr a;
+	int protocol;   /* SO_PROTOCOL; -1 where the system cannot say */
+	bool connected; /* a connection-type socket that is not listening */
+};
+
 static int
-describe_fd(int fd, struct addr *a, bool *connected)
+describe_fd(int fd, struct inherited *in)
 {
 	int type = 0, listening = 0;
 	socklen_t len = sizeof(type);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1)
 		return -1;
-	memset(a, 0, sizeof(*a));
-	a->socktype = type;
-	a->len = sizeof(a->sa);
-	if (getsockname(fd, (struct sockaddr *)&a->sa, &a->len) == -1)
+	memset(in, 0, sizeof(*in));
+	in->a.socktype = type;
+	in->a.len = sizeof(in->a.sa);
+	if (getsockname(fd, (struct sockaddr *)&in->a.sa, &in->a.len) == -1)
 		return -1;
-	a->family = a->sa.ss_family;
-	*connected = false;
+	in->a.family = in->a.sa.ss_family;
+	in->protocol = -1;
+#ifdef SO_PROTOCOL
+	len = sizeof(in->protocol);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &in->protocol, &len) == -1)
+		in->protocol = -1;
+#endif
 	if (sock_is_connection_type(type)) {
 #ifdef SO_ACCEPTCONN
 		len = sizeof(listening);
 		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == -1)
 			return -1;
 #endif
-		*connected = !listening;
+		in->connected = !listening;
+	}
+	return 0;
+}
+
+/* What we can serve: TCP (and MPTCP and SCTP, which systemd may pass as
+ * stream sockets), UDP (and UDP-Lite), unix stream, datagram, seqpacket.
+ * Anything else got a listener that never drains it: a raw socket's
+ * readiness, which neither accept() nor our datagram path consumes, spun
+ * its worker. */
+static bool
+served_kind(const struct inherited *in)
+{
+	int t = in->a.socktype, p = in->protocol;
+
+	if (in->a.family == AF_UNIX)
+		return t == SOCK_STREAM || t == SOCK_DGRAM || t == SOCK_SEQPACKET;
+	if (in->a.family != AF_INET && in->a.family != AF_INET6)
+		return false;
+	if (t == SOCK_STREAM)
+		return p == -1 || p == IPPROTO_TCP || p == IPPROTO_MPTCP || p == IPPROTO_SCTP;
+#ifdef IPPROTO_UDPLITE
+	if (t == SOCK_DGRAM && p == IPPROTO_UDPLITE)
+		return true;
+#endif
+	return t == SOCK_DGRAM && (p == -1 || p == IPPROTO_UDP);
+}
+
+/* "a raw IPv4 socket (protocol 1)", "a dgram netlink socket". */
+static void
+describe_kind(const struct inherited *in, char *buf, size_t len)
+{
+	int f = in->a.family, t = in->a.socktype;
+	const char *fam = f == AF_INET || f == AF_INET6 || f == AF_UNIX ? addr_family_name(f) : NULL;
+	const char *type = t == SOCK_STREAM || t == SOCK_DGRAM || t == SOCK_SEQPACKET ?
+	    addr_type_name(t) : t == SOCK_RAW ? "raw" : NULL;
+	char fbuf[24], tbuf[24], pbuf[24] = "";
+
+#ifdef AF_NETLINK
+	if (f == AF_NETLINK)
+		fam = "netlink";
+#endif
+#ifdef AF_PACKET
+	if (f == AF_PACKET)
+		fam = "packet";
+#endif
+	if (fam == NULL)
+		snprintf(fbuf, sizeof(fbuf), "family %d", f);
+	if (type == NULL)
+		snprintf(tbuf, sizeof(tbuf), "type %d", t);
+	if ((f == AF_INET || f == AF_INET6) && in->protocol >= 0)
+		snprintf(pbuf, sizeof(pbuf), " (protocol %d)", in->protocol);
+	snprintf(buf, len, "a %s %s socket%s", type != NULL ? type : tbuf, fam != NULL ? fam : fbuf,
+	    pbuf);
+}
+
+/* A connection-type socket that is not listening must be connected (inetd,
+ * systemd's Accept=yes); one on which listen() was never called is
+ * neither, and would be served as a connection that fails at once. */
+static bool
+has_peer(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
+/* Refused before anything is served: one line naming the fd and what it
+ * is. */
+static int
+check_inherited(int fd, const struct inherited *in, const char *origin)
+{
+	char kind[96];
+
+	describe_kind(in, kind, sizeof(kind));
+	if (!served_kind(in)) {
+		log_err("%s: fd %d is %s: anyechod serves TCP, UDP and unix stream, dgram and "
+		    "seqpacket sockets", origin, fd, kind);
+		return -1;
+	}
+	if (in->connected && !has_peer(fd)) {
+		log_err("%s: fd %d is %s neither listening nor connected (listen() was not called)",
+		    origin, fd, kind);
+		return -1;
 	}
 	return 0;
 }
@@ -515,20 +736,21 @@ static int
 adopt(struct server *srv, int fd, const char *origin)
 {
 	char buf[ADDR_STRLEN];
-	struct addr a;
-	bool connected;
+	struct inherited in;
 
-	if (describe_fd(fd, &a, &connected) == -1) {
+	if (describe_fd(fd, &in) == -1) {
 		log_err("%s: fd %d is not a usable socket: %s", origin, fd, strerror(errno));
 		return -1;
 	}
-	if (server_adopt(srv, fd, &a, connected) == -1) {
+	if (check_inherited(fd, &in, origin) == -1)
+		return -1;
+	if (server_adopt(srv, fd, &in.a, in.connected) == -1) {
 		log_err("%s: cannot serve fd %d: %s", origin, fd, strerror(errno));
 		return -1;
 	}
-	log_info("%s: serving %s %s %s%s", origin, addr_family_name(a.family),
-	    addr_type_name(a.socktype), addr_format(&a, buf, sizeof(buf)),
-	    connected ? " (one connection)" : "");
+	log_info("%s: serving %s %s %s%s", origin, addr_family_name(in.a.family),
+	    addr_type_name(in.a.socktype), addr_format(&in.a, buf, sizeof(buf)),
+	    in.connected ? " (one connection)" : "");
 	return 0;
 }
 
@@ -593,16 +815,24 @@ check_user(const char *user)
 	return 0;
 }
 
+/* Each step named: "Operation not permitted" alone does not say that a
+ * user namespace refused setgroups, or that the uid is not mapped. */
 static int
 drop_privileges(const char *user)
 {
 	struct passwd *pw = opt.pw;
+	const char *step = NULL;
 
 	if (geteuid() != 0)
 		return 0; /* check_user: already this user */
-	if (initgroups(pw->pw_name, pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1) {
-		log_err("--user %s: cannot switch: %s", user, strerror(errno));
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1)
+		step = "initgroups";
+	else if (setgid(pw->pw_gid) == -1)
+		step = "setgid";
+	else if (setuid(pw->pw_uid) == -1)
+		step = "setuid";
+	if (step != NULL) {
+		log_err("--user %s: cannot switch: %s: %s", user, step, strerror(errno));
 		return -1;
 	}
 	/* Verify: a process that can get root back has not dropped it. */
@@ -775,10 +1005,39 @@ resolve_all(struct addr_list *list)
 	return rc;
 }
 
+/* Start-up, in the order that leaves nothing half-started: the signal
+ * handlers before any socket (a signal that comes early waits for the
+ * loop, instead of killing us by its default action with socket files
+ * left behind); the sockets; the port file, written aside; the switch to
+ * --user; and only then the signs that we are ready: the "listening"
+ * lines and the port file in place. What fails on the way, main() undoes:
+ * server_free() closes the sockets and removes their files (we are still
+ * the starting user then), port_file_discard() the file. */
+static int
+start(struct server *srv, int nact, const struct addr_list *list, struct addr_list *bound,
+    struct port_file *pf)
+{
+	bool inherited = nact > 0 || opt.inetd;
+
+	if (setup_signals(srv) == -1)
+		return -1;
+	if (inherited ? serve_inherited(srv, nact) == -1 : bind_all(srv, list, bound) == -1)
+		return -1;
+	if (!inherited && opt.port_file != NULL && port_file_write(pf, bound) == -1)
+		return -1;
+	if (opt.user != NULL && geteuid() == 0 && pf->made && port_file_helper(pf) == -1)
+		return -1;
+	if (opt.user != NULL && drop_privileges(opt.user) == -1)
+		return -1;
+	say_listening(bound);
+	return port_file_publish(pf);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct addr_list list = { 0 };
+	struct addr_list list = { 0 }, bound = { 0 };
+	struct port_file pf = { .made = false, .helper = -1, .go = -1 };
 	struct server *srv = NULL;
 	int nact, status, rc = EXIT_RUNTIME;
 
@@ -815,11 +1074,7 @@ main(int argc, char **argv)
 		log_err("cannot start: %s", strerror(errno));
 		goto out;
 	}
-	if (nact > 0 || opt.inetd ? serve_inherited(srv, nact) == -1 : bind_all(srv, &list) == -1)
-		goto out;
-	if (opt.user != NULL && drop_privileges(opt.user) == -1)
-		goto out;
-	if (setup_signals(srv) == -1)
+	if (start(srv, nact, &list, &bound, &pf) == -1)
 		goto out;
 	log_debug("%d thread(s), max %d connections (%u per source), buffer %u bytes, "
 	    "%llu bytes owed at most, idle timeout %d ms",
@@ -828,8 +1083,10 @@ main(int argc, char **argv)
 	if (server_run(srv) == 0)
 		rc = 0;
 out:
+	port_file_discard(&pf);
 	server_free(srv);
 	addr_list_free(&list);
+	addr_list_free(&bound);
 	if (opt.pw != NULL)
 		free(opt.pw->pw_name);
 	free(opt.pw);

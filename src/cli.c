@@ -352,9 +352,14 @@ dns_server(char *el, const char *text, size_t n, const struct resolve_cares *car
 		return -1;
 	if (dns_scope(&d, cares, why, whylen) == -1)
 		return -1;
-	/* Without an interface, as typed: every c-ares reads these so. With
-	 * one, c-ares' own spelling, the interface by name. */
-	if (d.iface == NULL)
+	/* Without an interface, as typed: every c-ares reads these so, but
+	 * for brackets without a port, which c-ares 1.18 refuses
+	 * ("Misformatted string") and 1.34 takes: the bare address reads the
+	 * same in both. With an interface, c-ares' own spelling, the
+	 * interface by name. */
+	if (d.iface == NULL && d.port == NULL && text[0] == '[')
+		dns_out_add(out, "%s%s", out->len > 0 ? "," : "", d.host);
+	else if (d.iface == NULL)
 		dns_out_add(out, "%s%.*s", out->len > 0 ? "," : "", (int)n, text);
 	else
 		dns_out_add(out, "%s[%s]%s%s%%%s", out->len > 0 ? "," : "", d.host,

@@ -1231,7 +1231,9 @@ bind_entry(struct server *s, const struct addr *e, struct addr *bound, char *err
 }
 
 /* With --dualstack, a bound [::] of the same type and port already takes
- * IPv4: 0.0.0.0 would only fail with EADDRINUSE. */
+ * IPv4: 0.0.0.0 would only fail with EADDRINUSE. Port 0 asks for any
+ * port: the [::] bound for it, on whichever port it got, takes IPv4 too
+ * (comparing 0 with that port opened a second socket on another port). */
 static bool
 covered_by_dualstack(const struct server *s, const struct addr *a)
 {
@@ -1239,7 +1241,7 @@ covered_by_dualstack(const struct server *s, const struct addr *a)
 		return false;
 	for (const struct listener *l = s->w[0].listeners; l != NULL; l = l->next)
 		if (l->a.family == AF_INET6 && l->a.socktype == a->socktype && addr_is_wildcard(&l->a) &&
-		    addr_port(&l->a) == addr_port(a))
+		    (addr_port(a) == 0 || addr_port(&l->a) == addr_port(a)))
 			return true;
 	return false;
 }

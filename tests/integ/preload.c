@@ -16,7 +16,9 @@
  * milliseconds late, as in a loop kept busy elsewhere: readiness and a due
  * timer then meet in one turn.
  * With $AE_SHIM_NO_PASSRIGHTS set, setting SO_PASSRIGHTS fails with
- * ENOPROTOOPT, as on a kernel before Linux 6.16. */
+ * ENOPROTOOPT, as on a kernel before Linux 6.16.
+ * With $AE_SHIM_NO_IPV6 set, socket(AF_INET6) fails with EAFNOSUPPORT, as
+ * on a kernel booted with ipv6.disable=1. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -189,4 +191,16 @@ setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 		return real(fd, level, SO_SNDBUF, &want, sizeof(want));
 	}
 	return real(fd, level, name, v, len);
+}
+
+int
+socket(int family, int type, int protocol)
+{
+	int (*real)(int, int, int) = (int (*)(int, int, int))dlsym(RTLD_NEXT, "socket");
+
+	if (family == AF_INET6 && getenv("AE_SHIM_NO_IPV6") != NULL) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	return real(family, type, protocol);
 }

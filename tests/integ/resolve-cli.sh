@@ -39,6 +39,12 @@ check_err "anyecho: bad DNS server '' in '127.0.0.1,': expected ip[:port] (IPv6 
 out=$(bounded 30 "$ANYECHO" --resolve --dns-server '127.0.0.1:53,[::1]:53,::1' 127.0.0.1 2>&1) ||
 	fail "a good --dns-server list refused: $out"
 bounded 30 "$ANYECHO" --resolve --bogus-option x >/dev/null 2>&1; expect_eq "unknown option exit" $? 2
+# An IPv6 server in brackets without a port, as the man pages write it:
+# c-ares 1.18 refused '[::1]' ("Misformatted string"), anyechod exited 1.
+out=$(bounded 30 "$ANYECHO" --resolve --dns-server '[::1]' 127.0.0.1 2>&1) ||
+	fail "anyecho --dns-server '[::1]' refused: $out"
+out=$(bounded 30 "$ANYECHOD" -n --dns-server '[::1],127.0.0.1' -l 127.0.0.1:7 2>&1) ||
+	fail "anyechod --dns-server '[::1],127.0.0.1' refused (exit $?): $out"
 
 out=$(bounded 30 "$ANYECHO" --resolve --passive -p 7007 '*') || fail "passive: $out"
 expect_eq "passive wildcards" "$(echo "$out" | awk '{print $2, $3, $4}' | tr '\n' ';')" \

@@ -169,7 +169,7 @@ static void
 test_dns_servers(void **state)
 {
 	static const char *const ok[] = {
-		"127.0.0.1", "127.0.0.1:53", "1.2.3.4:65535", "[::1]", "[::1]:5353", "::1",
+		"127.0.0.1", "127.0.0.1:53", "1.2.3.4:65535", "[::1]:5353", "::1",
 		"2001:db8::53", "127.0.0.1:1,[::1]:2,10.0.0.1",
 	};
 	static const struct { const char *s, *want; } bad[] = {
@@ -213,6 +213,12 @@ test_dns_servers(void **state)
 		if (strstr(err, bad[i].want) == NULL)
 			fail_msg("'%s': got \"%s\", want \"%s\"", bad[i].s, err, bad[i].want);
 	}
+	/* brackets without a port, which c-ares 1.18 refuses: the bare address */
+	assert_int_equal(cli_dns_servers("[::1]", C_ARES_118, out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "::1");
+	assert_int_equal(cli_dns_servers("1.1.1.1,[2001:db8::53],[::1]:5353", C_ARES_134, out,
+	    sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "1.1.1.1,2001:db8::53,[::1]:5353");
 }
 
 /* A link-local server and its interface, in the spellings users type:

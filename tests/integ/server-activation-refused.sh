@@ -1,0 +1,95 @@
+#!/bin/sh
+# An inherited socket (LISTEN_FDS, --inetd) anyechod cannot serve is refused
+# at start: one line naming the fd and what it is, exit 1, nothing served.
+# A raw socket was taken as a listener whose readiness nothing drained (a
+# worker spun at 65% CPU); a stream socket on which listen() was never
+# called was served as a connection. A connected stream socket (systemd's
+# Accept=yes) is still served.
+. "$top_srcdir/tests/integ/lib.sh"
+need python3 "the sockets are made in Python"
+
+# inherit KIND WANT: start anyechod with a KIND socket as fd 3 through
+# LISTEN_FDS; WANT is "refused TEXT" (exit 1, stderr has TEXT) or "echo"
+# (the socket is the far end of a socketpair, and "hi" comes back).
+# Exits 77 from python when this host cannot make such a socket.
+inherit() {
+	bounded 20 python3 - "$ANYECHOD" "$@" <<'PY'
+import os, socket, subprocess, sys
+prog, kind, want = sys.argv[1], sys.argv[2], sys.argv[3]
+def make():
+    if kind == "raw":
+        return socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    if kind == "packet":
+        return socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    if kind == "netlink":
+        return socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    if kind == "ping":
+        return socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+    if kind == "tcp-unlistened":
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        return s
+    if kind == "unix-unlistened":
+        return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if kind == "connected":
+        a, b = socket.socketpair()
+        make.peer = b
+        return a
+try:
+    s = make()
+except (OSError, AttributeError) as e:
+    print("cannot make a %s socket here: %s" % (kind, e))
+    sys.exit(77)
+def child():
+    if s.fileno() != 3:
+        os.dup2(s.fileno(), 3)
+    os.set_inheritable(3, True)
+    os.environ["LISTEN_FDS"] = "1"
+    os.environ["LISTEN_PID"] = str(os.getpid())
+p = subprocess.Popen([prog, "--threads", "1"], preexec_fn=child, stderr=subprocess.PIPE,
+                     close_fds=False)
+s.close()
+if want == "echo":
+    make.peer.settimeout(5)
+    make.peer.sendall(b"hi")
+    got = make.peer.recv(10)
+    make.peer.close()
+    p.terminate()
+    p.wait(10)
+    sys.exit(0 if got == b"hi" else "connected: got %r" % got)
+try:
+    rc = p.wait(5)
+except subprocess.TimeoutExpired:
+    p.kill()
+    p.wait()
+    sys.exit("%s: anyechod kept running with it" % kind)
+err = p.stderr.read().decode()
+if rc != 1 or want not in err or err.count("\n") != 1:
+    sys.exit("%s: exit %d, stderr %r; want exit 1 and one line with %r" % (kind, rc, err, want))
+print("%s: %s" % (kind, err.strip()))
+PY
+}
+
+# case_ NAME KIND WANT: one part; skipped where the socket cannot be made.
+case_() {
+	out=$(inherit "$2" "$3" 2>&1); rc=$?
+	if [ $rc -eq 77 ]; then
+		skip_part "$1" "$out"
+		return 0
+	fi
+	echo "== part $1"
+	parts_ran=$((parts_ran + 1))
+	echo "$out"
+	[ $rc -eq 0 ] || fail "$out"
+}
+
+case_ "netlink" netlink "fd 3 is a raw netlink socket: anyechod serves"
+case_ "raw IPv4" raw "fd 3 is a raw IPv4 socket (protocol 1): anyechod serves"
+case_ "packet" packet "fd 3 is a raw packet socket: anyechod serves"
+case_ "ICMP datagram (ping)" ping "fd 3 is a dgram IPv4 socket (protocol 1): anyechod serves"
+case_ "TCP, not listening" tcp-unlistened \
+	"fd 3 is a stream IPv4 socket (protocol 6) neither listening nor connected"
+case_ "unix stream, not listening" unix-unlistened \
+	"fd 3 is a stream unix socket neither listening nor connected"
+case_ "connected stream (Accept=yes)" connected echo
+echo ok
