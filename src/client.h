@@ -110,7 +110,7 @@ struct dns_result {
 
 /* --pmtu: what the search found for one address. Sizes are IP packets. */
 enum pmtu_kind { PMTU_KIND_FULL, PMTU_KIND_ANNOUNCED, PMTU_KIND_FOUND, PMTU_KIND_BLACK_HOLE,
-	PMTU_KIND_NOTHING, PMTU_KIND_ERROR };
+	PMTU_KIND_NOTHING, PMTU_KIND_ERROR, PMTU_KIND_WRONG_ECHO };
 
 struct pmtu_report {
 	const char *target;

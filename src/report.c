@@ -939,7 +939,7 @@ print_dns_row(const char *target, int family, int sw)
 /* ---- --pmtu: one verdict per address ---- */
 
 static const char *const pmtu_kinds[] = { "full", "announced", "found", "black_hole", "nothing",
-	"error" };
+	"error", "wrong_echo" };
 
 static void
 on_pmtu(void *arg, const struct pmtu_report *r)
