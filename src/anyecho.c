@@ -603,6 +603,7 @@ main(int argc, char **argv)
 	evloop_signal(loop, SIGINT, on_interrupt, c);
 	evloop_signal(loop, SIGTERM, on_interrupt, c);
 	client_run(c);
+	report_end();
 	fflush(stdout);
 	rc = outcome_status(report_outcome());
 out:

@@ -92,6 +92,7 @@ struct session_summary {
 	long long retransmitted_probes;
 	double clean_min, clean_avg, clean_max, clean_mdev;
 	size_t index;               /* --all: the address's place in the resolver's answer */
+	bool local_error;           /* not probed for a cause of this host's (out of descriptors) */
 };
 
 /* One name lookup: each family's (AAAA, A) when the client asks both, or
