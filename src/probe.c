@@ -410,7 +410,7 @@ stream_short(struct session *s, const char *why)
 
 	session_where(&s->addr, w, sizeof(w));
 	if (strcmp(why, "timeout") == 0)
-		snprintf(then, sizeof(then), "nothing more within %d ms", s->t->c->o.timeout_ms);
+		snprintf(then, sizeof(then), "the rest not within %d ms", s->t->c->o.timeout_ms);
 	else
 		snprintf(then, sizeof(then), "the connection %s", why);
 	if (d < s->rxlen)

@@ -52,7 +52,7 @@ if part "short stream echo" ipv4; then
 	bad short
 	run 20 -c 1 -W 500ms 127.0.0.1 $BP
 	expect_eq "short exit" $rc 1
-	expect_in "short" "$out" "127.0.0.1: seq=1: short echo: 63 of 64 bytes from 127.0.0.1 port $BP, then nothing more within 500 ms"
+	expect_in "short" "$out" "127.0.0.1: seq=1: short echo: 63 of 64 bytes from 127.0.0.1 port $BP, the rest not within 500 ms"
 	expect_in "short summary" "$out" "1 sent, 0 received, 1 mismatched, 0% loss"
 	absent "short" "$out" "no reply"
 	# ... and then closed: the bytes that came are said with the close.
