@@ -137,20 +137,38 @@ parse_host(struct addr_spec *spec, const char *h, bool v6only, char *err, size_t
 	}
 	if (pct != NULL) {
 		const char *id = pct + 1;
-		char *end;
-		unsigned long v;
+		uint32_t v;
 
 		if (*id == '\0')
 			return log_errbuf(err, errlen, "empty scope id after '%%' in '%s'", h);
-		v = strtoul(id, &end, 10);
-		if (*end != '\0' || !isdigit((unsigned char)*id))
-			v = if_nametoindex(id);
-		if (v == 0 || v > UINT32_MAX)
+		v = addr_scope_index(id);
+		if (v == 0)
 			return log_errbuf(err, errlen, "unknown interface '%s' in scope id", id);
 		spec->scope = (uint32_t)v;
 		spec->host[alen] = '\0';
 	}
 	return 0;
+}
+
+/* An index is taken only if an interface has it, as a name is: %99999
+ * was taken (and failed later as "network unreachable") while
+ * %4294967296 was refused. */
+uint32_t
+addr_scope_index(const char *id)
+{
+	char name[IF_NAMESIZE];
+	unsigned long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*id))
+		return if_nametoindex(id);
+	errno = 0;
+	v = strtoul(id, &end, 10);
+	if (*end != '\0')
+		return if_nametoindex(id);
+	if (errno != 0 || v == 0 || v > UINT32_MAX || if_indextoname((unsigned)v, name) == NULL)
+		return 0;
+	return (uint32_t)v;
 }
 
 static const struct {

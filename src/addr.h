@@ -64,6 +64,9 @@ struct addr_hints {
 /* 0, or -1 with a message naming the wrong part in err. */
 int addr_parse(struct addr_spec *spec, const char *s, char *err, size_t errlen);
 int addr_parse_port(const char *s, int *port, char *err, size_t errlen);
+/* The index of this host's interface that a scope id names, by name or by
+ * number ("eth0", "2"); 0 when no interface has that name or index. */
+uint32_t addr_scope_index(const char *id);
 
 /* Answer a spec without the network. Returns 1 and appends to list when it
  * could (literal, no host, localhost, unix), 0 when DNS must be asked, -1

@@ -24,6 +24,7 @@ static struct {
 	struct addr_hints hints; /* --resolve */
 	bool resolve_only, json, quiet, verbose;
 	const char *source; /* -I, checked once all options are in */
+	const char *size_text; /* -s as typed ("64k"), for the errors that check it later */
 } opt;
 
 /* The synopsis; with --help (to stdout) also one line per option, as
@@ -213,6 +214,7 @@ parse_option(int c, const char *arg, unsigned *types)
 	case 's':
 		rc = cli_size("size", arg, 1, 16 << 20, &v, err, sizeof(err));
 		opt.co.size = (int)v;
+		opt.size_text = arg;
 		break;
 	case 'i':
 		rc = cli_duration("interval", arg, 3600000, &opt.co.interval_ms, err, sizeof(err));
@@ -248,6 +250,8 @@ parse_option(int c, const char *arg, unsigned *types)
 out:
 	if (rc == -1)
 		log_err("%s", err);
+	else if (rc == 0 && err[0] != '\0')
+		log_warn("%s", err); /* a time rounded to whole milliseconds */
 	return rc == -1 ? -1 : 0;
 }
 
@@ -301,17 +305,23 @@ check_connect_only(void)
 static int
 check_dgram_size(const char *target)
 {
-	char what[ADDR_STRLEN + 16] = "";
+	char what[ADDR_STRLEN + 16] = "", val[48];
+	/* The value as typed ("64k"), and in bytes where the unit hides them. */
+	const char *typed = opt.size_text != NULL ? opt.size_text : "64";
 
 	if (target != NULL)
 		snprintf(what, sizeof(what), " for %s", target);
+	if (strspn(typed, "0123456789") == strlen(typed))
+		snprintf(val, sizeof(val), "'%s'", typed);
+	else
+		snprintf(val, sizeof(val), "'%s' (%d bytes)", typed, opt.co.size);
 	if (opt.co.size > 65507) {
-		log_err("bad size '%d'%s: the largest datagram is 65507 bytes", opt.co.size, what);
+		log_err("bad size %s%s: more than the largest datagram, 65507 bytes", val, what);
 		return -1;
 	}
 	if (opt.co.size < PAYLOAD_DGRAM_HEADER) {
-		log_err("bad size '%d'%s: datagram probes carry an %d-byte header, use %d or more",
-		    opt.co.size, what, PAYLOAD_DGRAM_HEADER, PAYLOAD_DGRAM_HEADER);
+		log_err("bad size %s%s: datagram probes carry an %d-byte header, use %d or more",
+		    val, what, PAYLOAD_DGRAM_HEADER, PAYLOAD_DGRAM_HEADER);
 		return -1;
 	}
 	return 0;
@@ -593,6 +603,7 @@ main(int argc, char **argv)
 	evloop_signal(loop, SIGINT, on_interrupt, c);
 	evloop_signal(loop, SIGTERM, on_interrupt, c);
 	client_run(c);
+	report_end();
 	fflush(stdout);
 	rc = outcome_status(report_outcome());
 out:

@@ -95,11 +95,16 @@ cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, s
 	if (v > (double)max_ms)
 		return log_errbuf(err, errlen, "bad %s '%s': expected a time from 0 to %ld ms", what, s,
 		    max_ms);
-	/* 0 has a meaning of its own to several callers ("never" for
-	 * --idle-timeout, "at once" for --grace, a flood for -i; -W refuses
-	 * it): a time written above 0 must not become it by losing its
-	 * fraction of a millisecond. */
-	*ms = v > 0 && v < 1 ? 1 : (int)v;
+	/* Timers count whole milliseconds: a fraction is rounded to the
+	 * nearest, and said (-i 1.9ms silently became 1 ms, almost twice the
+	 * rate asked for). 0 has a meaning of its own to several callers
+	 * ("never" for --idle-timeout, "at once" for --grace, a flood for -i;
+	 * -W refuses it): a time written above 0 must not become it. */
+	*ms = v > 0 && v < 1 ? 1 : (int)(v + 0.5);
+	err[0] = '\0';
+	if (v - *ms > 1e-6 || *ms - v > 1e-6)
+		log_errbuf(err, errlen, "%s '%s' taken as %d ms (times are whole milliseconds)", what,
+		    s, *ms);
 	return 0;
 }
 

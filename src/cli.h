@@ -14,7 +14,9 @@ int cli_number(const char *what, const char *s, long lo, long hi, long *out, cha
 int cli_size(const char *what, const char *s, long lo, long hi, long *out, char *err,
     size_t errlen);
 /* "30", "30s", "1.5", "5m", "250ms" -> milliseconds, at most max_ms; a
- * time above 0 but under 1 ms is 1 ms, never 0 (which often means never). */
+ * fraction of a millisecond is rounded to the nearest, but a time above 0
+ * is never 0 (which often means never). On success err is empty, or holds
+ * a note for the caller to show when the time was rounded. */
 int cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err,
     size_t errlen);
 

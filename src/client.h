@@ -92,6 +92,7 @@ struct session_summary {
 	long long retransmitted_probes;
 	double clean_min, clean_avg, clean_max, clean_mdev;
 	size_t index;               /* --all: the address's place in the resolver's answer */
+	bool local_error;           /* not probed for a cause of this host's (out of descriptors) */
 };
 
 /* One name lookup: each family's (AAAA, A) when the client asks both, or
@@ -110,7 +111,7 @@ struct dns_result {
 
 /* --pmtu: what the search found for one address. Sizes are IP packets. */
 enum pmtu_kind { PMTU_KIND_FULL, PMTU_KIND_ANNOUNCED, PMTU_KIND_FOUND, PMTU_KIND_BLACK_HOLE,
-	PMTU_KIND_NOTHING, PMTU_KIND_ERROR };
+	PMTU_KIND_NOTHING, PMTU_KIND_ERROR, PMTU_KIND_WRONG_ECHO };
 
 struct pmtu_report {
 	const char *target;

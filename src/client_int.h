@@ -47,6 +47,7 @@ struct session {
 	struct addr local; /* our end, once connect() has chosen it */
 	bool has_local;
 	bool source_failed; /* -I could not be applied to this socket */
+	bool local_fail;    /* no socket here (out of descriptors): no fault of the address */
 	bool unconnected; /* datagram: sendto() the address, replies from anywhere */
 	bool errq;        /* datagram: the error queue is on (IP_RECVERR) and read */
 	struct pmtu_run *pmtu; /* --pmtu: the search (probe_pmtu.c); free() frees it */

@@ -398,12 +398,42 @@ stream_kernel_view(const struct session *s, char *buf, size_t len)
 	}
 }
 
+/* Part of the echo came, then no more (why: as for stream_lost): bytes
+ * came back, so it is no loss but a wrong echo, and says how much came. */
+static void
+stream_short(struct session *s, const char *why)
+{
+	char w[ADDR_STRLEN + 16], then[64];
+	int size = s->t->c->o.size;
+	size_t d = payload_first_diff(s->tx, s->rx, s->rxlen);
+	double rtt = (double)(evloop_clock_us() - AT(s, s->nsent - 1)) / 1000.0;
+
+	session_where(&s->addr, w, sizeof(w));
+	if (strcmp(why, "timeout") == 0)
+		snprintf(then, sizeof(then), "the rest not within %d ms", s->t->c->o.timeout_ms);
+	else
+		snprintf(then, sizeof(then), "the connection %s", why);
+	if (d < s->rxlen)
+		snprintf(s->err, sizeof(s->err), "echo differs from sent data at byte %zu", d);
+	else
+		snprintf(s->err, sizeof(s->err), "short echo: %zu of %d bytes from %s, then %s",
+		    s->rxlen, size, w, then);
+	s->awaiting = false;
+	s->mismatched++;
+	report(s, s->nsent - 1, (int)s->rxlen, rtt, PROBE_MISMATCH, s->err);
+	session_finish(s);
+}
+
 static void
 stream_lost(struct session *s, const char *why)
 {
 	char w[ADDR_STRLEN + 16], kv[320];
 
 	tcp_retrans_update(s);
+	if (s->awaiting && s->rxlen > 0 && s->rxlen < (size_t)s->t->c->o.size) {
+		stream_short(s, why);
+		return;
+	}
 	session_where(&s->addr, w, sizeof(w));
 	if (strcmp(why, "timeout") == 0) {
 		stream_kernel_view(s, kv, sizeof(kv));

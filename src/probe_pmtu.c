@@ -137,8 +137,8 @@ pmtu_finish(struct session *s)
 	r.announced_by = s->pmtu->by[0] ? s->pmtu->by : NULL;
 	r.vanished = p->vanished;
 	r.probes = (int)s->nsent;
-	if (s->err[0] != '\0') { /* an ICMP error other than "too big" ended it */
-		r.kind = PMTU_KIND_ERROR;
+	if (s->err[0] != '\0') { /* an ICMP error other than "too big", or a wrong echo */
+		r.kind = s->mismatched > 0 ? PMTU_KIND_WRONG_ECHO : PMTU_KIND_ERROR;
 		r.verdict = s->err;
 	} else {
 		pmtu_verdict_words(s, &r, words, sizeof(words));
@@ -249,6 +249,31 @@ pmtu_icmp(struct session *s, const struct errq_msg *m, const unsigned char *quot
 	pmtu_settle(s, PMTU_TOO_BIG, icmp.mtu);
 }
 
+/* The probe in flight came back, but not as sent: the probe reached the
+ * server at its size, so what is wrong is the server's echo, not the path.
+ * The search ends there, with a verdict that names the server. */
+static void
+pmtu_wrong_echo(struct session *s, const unsigned char *p, size_t n, double rtt)
+{
+	struct pmtu_run *run = s->pmtu;
+	size_t want = (size_t)(run->p.size - run->hdr);
+	size_t d = payload_dgram_diff(s->t->c->seed, (int)(run->seq & SEQ_MASK), p, n, want);
+	char what[96];
+
+	if (d < n && d < want)
+		snprintf(what, sizeof(what), "echo differs from sent data at byte %zu", d);
+	else
+		snprintf(what, sizeof(what), "echo of %zu bytes, %zu were sent", n, want);
+	s->mismatched++;
+	session_answered(s); /* it did answer: its connect time */
+	pmtu_probe_line(s, run->p.size, rtt, PROBE_MISMATCH, what, NULL);
+	snprintf(s->err, sizeof(s->err), "wrong echo from the server at %d bytes (%s): the "
+	    "server's fault, not the path's", run->p.size, what);
+	run->waiting = false;
+	evloop_timer_cancel(s->t->c->loop, &s->rtimer);
+	pmtu_finish(s);
+}
+
 static void
 pmtu_reply(struct session *s, const unsigned char *p, size_t n)
 {
@@ -260,10 +285,13 @@ pmtu_reply(struct session *s, const unsigned char *p, size_t n)
 
 	/* Only the echo of the probe in flight counts; an earlier size's
 	 * late echo says nothing the search still needs. */
-	if (!run->waiting || hdr != (run->seq & SEQ_MASK) || n != want ||
-	    payload_dgram_diff(c->seed, hdr, p, n, want) != want)
+	if (!run->waiting || hdr != (run->seq & SEQ_MASK))
 		return;
 	rtt = (double)(evloop_clock_us() - run->sent_at) / 1000.0;
+	if (n != want || payload_dgram_diff(c->seed, hdr, p, n, want) != want) {
+		pmtu_wrong_echo(s, p, n, rtt);
+		return;
+	}
 	session_answered(s); /* its connect time: the first reply */
 	s->received++;
 	if (s->received == 1 || rtt < s->rmin)

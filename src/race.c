@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include <math.h>
+#include <sys/resource.h>
 
 #include "client_int.h"
 #include "sock.h"
@@ -49,6 +50,20 @@ link_local_unscoped(const struct addr *a)
 }
 
 /* Words for a failed connection, naming where. */
+/* Out of descriptors: words that say whose limit it is. */
+static void
+local_limit_error(char *buf, size_t len, int e)
+{
+	struct rlimit rl;
+
+	if (e == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		snprintf(buf, len, "out of file descriptors (this process's limit, ulimit -n %llu)",
+		    (unsigned long long)rl.rlim_cur);
+	else
+		snprintf(buf, len, "out of file descriptors (%s)",
+		    e == EMFILE ? "this process's limit" : "the system's limit");
+}
+
 void
 session_connect_error(struct session *s, int e)
 {
@@ -72,6 +87,11 @@ session_connect_error(struct session *s, int e)
 	case EAFNOSUPPORT:
 		snprintf(s->err, sizeof(s->err), "%s not supported here (%s)",
 		    addr_family_name(s->addr.family), w);
+		break;
+	case EMFILE: /* this host's limit, the same for every address: no address named */
+	case ENFILE:
+		s->local_fail = true;
+		local_limit_error(s->err, sizeof(s->err), e);
 		break;
 	default:
 		if (e == EINVAL && link_local_unscoped(&s->addr))
@@ -225,6 +245,7 @@ summarize(struct session *s, struct session_summary *sum)
 		sum->rtt_mdev = var > 0 ? sqrt(var) : 0;
 	}
 	sum->error = s->err[0] != '\0' ? s->err : NULL;
+	sum->local_error = s->local_fail;
 	sum->pipe = s->t->c->o.pipe;
 	sum->bytes_sent = s->bytes_sent;
 	sum->bytes_received = s->bytes_received;
@@ -395,8 +416,10 @@ session_failed(struct session *s, int e)
 		session_source_error(s, e != 0 ? e : EINVAL);
 	else if (e != 0 || s->err[0] == '\0')
 		session_connect_error(s, e != 0 ? e : ETIMEDOUT);
-	/* In a race the target's error lists every attempt. */
-	append_err(t->err, sizeof(t->err), s->err);
+	/* In a race the target's error lists every attempt; a local cause
+	 * once, as it is the same for all. */
+	if (!s->local_fail || strstr(t->err, s->err) == NULL)
+		append_err(t->err, sizeof(t->err), s->err);
 	attempt_report(s, ATTEMPT_FAILED, s->err);
 	if (t->c->o.mode == CLIENT_ALL) {
 		session_finish(s);

@@ -28,6 +28,11 @@ static struct {
 		struct addr local; /* s.local points here */
 	} *rows;
 	size_t nrows, caprows;
+	/* --all: addresses not probed for a cause of this host's (out of
+	 * descriptors), and that cause: said once, not once per address */
+	long long local_fails;
+	bool local_said;
+	char local_err[160];
 } run;
 
 /* Every name lookup's outcome, for the --all table and the race's warning. */
@@ -545,6 +550,10 @@ on_summary(void *arg, const struct session_summary *s)
 		dns_warn(s->target);
 	if (ro.json)
 		json_summary(s);
+	if (ro.all && s->local_error && s->error != NULL) {
+		if (run.local_fails++ == 0)
+			snprintf(run.local_err, sizeof(run.local_err), "%s", s->error);
+	}
 	if (ro.all && s->addr != NULL) {
 		struct row *r;
 		if (run.nrows == run.caprows) {
@@ -576,7 +585,8 @@ static const char *
 short_error(const char *e)
 {
 	static const char *const known[] = { "connection refused", "no answer", "no reply",
-		"network unreachable", "host unreachable", "echo differs", "no socket", "listen queue full", "echo has" };
+		"network unreachable", "host unreachable", "echo differs", "no socket", "listen queue full", "echo has",
+		"out of file descriptors" };
 
 	for (size_t i = 0; i < AE_NELEM(known); i++)
 		if (strncmp(e, known[i], strlen(known[i])) == 0)
@@ -939,7 +949,7 @@ print_dns_row(const char *target, int family, int sw)
 /* ---- --pmtu: one verdict per address ---- */
 
 static const char *const pmtu_kinds[] = { "full", "announced", "found", "black_hole", "nothing",
-	"error" };
+	"error", "wrong_echo" };
 
 static void
 on_pmtu(void *arg, const struct pmtu_report *r)
@@ -976,6 +986,19 @@ report_setup(const struct report_opts *o, struct client_report *rep)
 	rep->dns = on_dns;
 	rep->pmtu = on_pmtu;
 	rep->attempt = on_attempt;
+}
+
+/* --all: the rows name a local cause briefly; its words come once, after
+ * every table (the tables end before stderr speaks). */
+void
+report_end(void)
+{
+	if (run.local_fails == 0 || run.local_said || ro.json)
+		return;
+	run.local_said = true;
+	fflush(rout());
+	log_err("%s: %lld address%s not probed; the limit is this host's, not the addresses'",
+	    run.local_err, run.local_fails, run.local_fails == 1 ? "" : "es");
 }
 
 enum report_outcome

@@ -21,6 +21,9 @@ enum report_outcome { REPORT_ALL_WELL, REPORT_FALLBACK, REPORT_FAILED, REPORT_UN
 /* Fill rep with the callbacks that print what o asks for. */
 void report_setup(const struct report_opts *o, struct client_report *rep);
 enum report_outcome report_outcome(void);
+/* The run is over: what is said once for it all (a local cause such as
+ * running out of descriptors, which every address met alike). */
+void report_end(void);
 void report_free(void);
 /* --resolve --json: the record of one endpoint (error NULL: it resolved). */
 void report_resolved(const char *target, const struct addr_list *list, const char *error);

@@ -36,14 +36,10 @@ parse_ip(struct source *src, const char *text)
 		return -1;
 	sin6->sin6_family = AF_INET6;
 	if (pct != NULL) {
-		sin6->sin6_scope_id = if_nametoindex(pct);
-		if (sin6->sin6_scope_id == 0) {
-			char *end;
-			unsigned long v = strtoul(pct, &end, 10);
-			if (*pct == '\0' || *end != '\0' || v == 0 || v > UINT32_MAX)
-				return -2;
-			sin6->sin6_scope_id = (uint32_t)v;
-		}
+		/* by name or index, one this host has (addr.c's rule) */
+		sin6->sin6_scope_id = addr_scope_index(pct);
+		if (sin6->sin6_scope_id == 0)
+			return -2;
 	}
 	src->family = AF_INET6;
 	src->len = sizeof(*sin6);
@@ -117,7 +113,8 @@ source_parse(struct source *src, const char *text, char *err, size_t errlen)
 	src->family = AF_UNSPEC;
 	rc = parse_ip(src, text);
 	if (rc == -2) {
-		snprintf(err, errlen, "bad source '%s': no interface of that name after '%%'", text);
+		snprintf(err, errlen, "bad source '%s': no interface of that name or index after "
+		    "'%%'", text);
 		return -1;
 	}
 	if (rc == 0)

@@ -20,6 +20,8 @@ Stream modes, each applied to every chunk received:
   slow      echo each chunk after 300 ms
   echoclose echo the first chunk, then close (input still to come)
   echoreset echo the first chunk, then reset the connection (SO_LINGER 0)
+  short     echo one byte behind: the last byte received is held back
+  shortclose  echo the first chunk but its last byte, then close
   backlog   a unix stream socket whose listen queue is full (never accepts)
   blackhole N  TCP listeners on 127.0.0.1 to 127.0.0.N, one port, queues
             full: a connect there is never answered (SYNs are dropped)
@@ -39,6 +41,8 @@ Datagram modes:
   dgram-lateshort MS  answer MS ms late with the first 8 bytes only (the header)
   dgram-lateflip MS   answer MS ms late with every byte after the 8th inverted
   dgram-dupflip  answer at once, then 200 ms later again with bytes after the 8th inverted
+  dgram-cap N    answer with the first N bytes only
+  dgram-short    answer with every byte but the last
 """
 import os
 import socket
@@ -66,6 +70,7 @@ def serve_stream(mode, c, portfile):
     c.settimeout(60)
     offset = 0
     first = True
+    held = b""
     while True:
         try:
             d = c.recv(65536)
@@ -98,6 +103,12 @@ def serve_stream(mode, c, portfile):
                 time.sleep(1)
             while sendall(c, b"."):
                 time.sleep(1)
+            return
+        if mode == "short":
+            d, held = (held + d)[:-1], d[-1:]
+        if mode == "shortclose":
+            sendall(c, d[:-1])
+            c.close()
             return
         if not sendall(c, d):
             return
@@ -239,6 +250,9 @@ def dgram_server(mode, portfile):
             continue
         if mode == "dgram-other":
             other.sendto(d, peer)
+            continue
+        if mode in ("dgram-cap", "dgram-short"):
+            u.sendto(d[:int(sys.argv[3])] if mode == "dgram-cap" else d[:-1], peer)
             continue
         if mode == "dgram-otherfirst":
             other.sendto(d, peer)

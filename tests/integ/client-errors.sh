@@ -129,7 +129,9 @@ check() { # STATUS MESSAGE ARGS...
 }
 check 2 "bad count 'x': expected a number from 0 to 100000000" -c x localhost
 check 2 "bad size '0': expected a size from 1 to 16777216 bytes" -s 0 localhost
-check 2 "bad size '70000': the largest datagram is 65507 bytes" -u -s 70000 localhost
+check 2 "bad size '70000': more than the largest datagram, 65507 bytes" -u -s 70000 localhost
+# The value as typed, with its bytes (attack3: "-s 64k" said "bad size '65536'").
+check 2 "bad size '64k' (65536 bytes): more than the largest datagram, 65507 bytes" -u -s 64k localhost
 check 2 "bad size '4': datagram probes carry an 8-byte header, use 8 or more" -u -s 4 localhost
 check 2 "bad interval 'soon': expected a time" -i soon localhost
 check 2 "-t and -u: choose one" -t -u localhost
@@ -144,7 +146,8 @@ check 2 "--pmtu and unix-dgram:$T/u: --pmtu needs IP datagrams" --pmtu "unix-dgr
 check 2 "-u and unix-seqpacket:$T/q: choose one" -u "unix-seqpacket:$T/q"
 check 2 "-t and unix-dgram:$T/u: choose one" -t "unix-dgram:$T/u"
 check 2 "bad size '4' for unix-dgram:$T/u: datagram probes carry an 8-byte header" -s 4 "unix-dgram:$T/u"
-check 2 "bad size '70000' for unix-dgram:$T/u: the largest datagram is 65507 bytes" -s 70000 "unix-dgram:$T/u"
+check 2 "bad size '70000' for unix-dgram:$T/u: more than the largest datagram, 65507 bytes" -s 70000 "unix-dgram:$T/u"
+check 2 "bad size '1M' (1048576 bytes) for unix-dgram:$T/u: more than the largest datagram" -s 1M "unix-dgram:$T/u"
 # Values that cannot work are refused, not run (attacker's notes): -W 0
 # and --connect-timeout 0 failed every probe and attempt, a target's port 0
 # is no service's, and --passive means something only to --resolve.

@@ -1,6 +1,7 @@
 /* addr: the endpoint parser from a table, the no-network answers (passive
  * wildcards, loopback, localhost, literals), list expansion and formatting. */
 #include "common.h"
+#include <net/if.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -159,13 +160,44 @@ static void
 test_scope_id(void **state)
 {
 	struct addr_spec spec;
-	char err[ADDR_ERRLEN];
+	char err[ADDR_ERRLEN], text[64];
+	unsigned lo = if_nametoindex("lo");
 
 	(void)state;
 	assert_int_equal(addr_parse(&spec, "fe80::1%lo", err, sizeof(err)), 0);
 	assert_int_not_equal(spec.scope, 0);
-	assert_int_equal(addr_parse(&spec, "[fe80::1%7]:7", err, sizeof(err)), 0);
-	assert_int_equal(spec.scope, 7);
+	if (lo == 0)
+		return; /* no loopback interface to name by its index */
+	snprintf(text, sizeof(text), "[fe80::1%%%u]:7", lo);
+	assert_int_equal(addr_parse(&spec, text, err, sizeof(err)), 0);
+	assert_int_equal(spec.scope, lo);
+}
+
+/* An index no interface has is refused as an unknown name is: %99999 was
+ * taken (and failed later, "network unreachable") while %4294967296 was
+ * refused. */
+static void
+test_scope_unknown_index(void **state)
+{
+	static const char *const bad[] = { "99999", "4294967295", "4294967296", "0",
+		"99999999999999999999", "no-such-if0" };
+	struct addr_spec spec;
+	char err[ADDR_ERRLEN], text[64], want[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char name[IF_NAMESIZE];
+		char *end;
+		unsigned long v = strtoul(bad[i], &end, 10);
+		if (*end == '\0' && v > 0 && v <= 0xffffffffUL &&
+		    if_indextoname((unsigned)v, name) != NULL)
+			continue; /* this host happens to have it */
+		snprintf(text, sizeof(text), "fe80::1%%%s", bad[i]);
+		snprintf(want, sizeof(want), "unknown interface '%s' in scope id", bad[i]);
+		assert_int_equal(addr_parse(&spec, text, err, sizeof(err)), -1);
+		assert_string_equal(err, want);
+		assert_int_equal(addr_scope_index(bad[i]), 0);
+	}
 }
 
 /* Run addr_local on an endpoint and render the list as "fam type addr;..." */
@@ -419,6 +451,7 @@ main(void)
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_parse_unix_types),
 		cmocka_unit_test(test_scope_id),
+		cmocka_unit_test(test_scope_unknown_index),
 		cmocka_unit_test(test_local_table),
 		cmocka_unit_test(test_list_dedup_and_unmap),
 		cmocka_unit_test(test_not_a_path),

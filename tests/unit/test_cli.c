@@ -53,7 +53,13 @@ test_durations(void **state)
 		{ "0", 0 }, { ".5s", 500 }, { "3600000ms", 3600000 },
 		/* 0 is "never" for several options: a time above 0 never becomes 0 */
 		{ "0.5ms", 1 }, { "0.0001", 1 }, { "0.0000001s", 1 }, { "0.000ms", 0 },
-		{ "1.5ms", 1 },
+		/* whole milliseconds: the nearest (it was truncated: 1.9ms gave 1) */
+		{ "1.5ms", 2 }, { "1.9ms", 2 }, { "1.4ms", 1 }, { "2.5ms", 3 }, { "2.5", 2500 },
+	};
+	/* Rounded or not: a rounded time comes with a note naming it. */
+	static const struct { const char *s; const char *note; } notes[] = {
+		{ "1.9ms", "t '1.9ms' taken as 2 ms (times are whole milliseconds)" },
+		{ "0.5ms", "t '0.5ms' taken as 1 ms" }, { "250ms", "" }, { "1.5", "" }, { "0", "" },
 	};
 	static const char *const bad[] = {
 		"", "s", "ms", "-1", " 5", "5 ", "0x10", "1e3", "nan", "inf", "1h", "1.2.3", "61m",
@@ -70,6 +76,14 @@ test_durations(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(cli_duration("t", bad[i], 3600000, &ms, err, sizeof(err)), -1);
 		assert_non_null(strstr(err, "bad t '"));
+	}
+	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
+		strcpy(err, "stale");
+		assert_int_equal(cli_duration("t", notes[i].s, 3600000, &ms, err, sizeof(err)), 0);
+		if (notes[i].note[0] == '\0')
+			assert_string_equal(err, "");
+		else
+			assert_non_null(strstr(err, notes[i].note));
 	}
 }
 
