@@ -86,7 +86,8 @@ assert b == b"", "served without memory"
 PY
 	rm -f "$T/nomem"
 	stop_server || fail "exit status $?"
-	grep -q 'cannot serve a new connection: Cannot allocate memory' "$T/server.log" ||
+	errtext ENOMEM
+	grep -qF "cannot serve a new connection: $ERRTEXT" "$T/server.log" ||
 		fail "no out-of-memory line: $(cat "$T/server.log")"
 	grep -q 'connection limit' "$T/server.log" && fail "out of memory logged as the connection limit"
 fi
