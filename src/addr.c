@@ -459,6 +459,24 @@ addr_set_port(struct addr *a, int port)
 		((struct sockaddr_in6 *)&a->sa)->sin6_port = htons((uint16_t)port);
 }
 
+/* inet_ntop() for IPv6, the same whatever the C library: an
+ * IPv4-compatible address (::a.b.c.d, deprecated by RFC 4291) is dotted in
+ * glibc (::1.2.3.4) and hex in musl (::102:304). Hex, as RFC 5952 section 5
+ * keeps the dotted form for IPv4-mapped and translated addresses; those,
+ * and every other address, both libraries write alike. */
+static void
+ntop6(const struct in6_addr *in, char *ip, size_t len)
+{
+	static const uint8_t zero[12];
+	const uint8_t *b = in->s6_addr;
+
+	if (memcmp(b, zero, sizeof(zero)) == 0 && (b[12] | b[13]) != 0)
+		snprintf(ip, len, "::%x:%x", (unsigned)(b[12] << 8 | b[13]),
+		    (unsigned)(b[14] << 8 | b[15]));
+	else
+		inet_ntop(AF_INET6, in, ip, (socklen_t)len);
+}
+
 const char *
 addr_format_host(const struct addr *a, char *buf, size_t len)
 {
@@ -473,7 +491,7 @@ addr_format_host(const struct addr *a, char *buf, size_t len)
 		snprintf(buf, len, "%s", ip);
 		break;
 	case AF_INET6:
-		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		ntop6(&s6->sin6_addr, ip, sizeof(ip));
 		if (s6->sin6_scope_id == 0)
 			snprintf(buf, len, "%s", ip);
 		else if (if_indextoname(s6->sin6_scope_id, ifname) != NULL)

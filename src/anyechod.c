@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -56,7 +57,7 @@ usage(FILE *f)
 	      "      --max-conns N       more connections are closed at once\n"
 	      "      --idle-timeout TIME close quiet connections (default 300s; 0: never)\n"
 	      "      --buffer-size BYTES what a connection may owe its peer (default 65536)\n"
-	      "      --threads N         event loops (default: one per CPU)\n"
+	      "      --threads N         event loops (default: one per usable CPU)\n"
 	      "      --grace TIME        after SIGTERM, for connections to end (default 5s)\n"
 	      "      --user USER         switch to this user once the sockets are open\n"
 	      "      --unix-mode MODE    permissions of unix socket files, octal\n"
@@ -977,10 +978,27 @@ note_ignored(bool inetd)
 		    inetd ? " with one thread" : "");
 }
 
+/* The CPUs this process may run on (its affinity mask, as taskset, a
+ * cpuset cgroup or a container's --cpuset-cpus set it, and as nproc(1)
+ * counts), else those online. sysconf() alone counts the online CPUs on
+ * glibc but the allowed ones on musl: pinned to one CPU of two, anyechod
+ * started two loops on glibc and one on musl. */
+static long
+usable_cpus(void)
+{
+#ifdef CPU_COUNT /* a macro of <sched.h> in glibc and musl, with sched_getaffinity() */
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+#endif
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static int
 choose_threads(bool inetd)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long ncpu = usable_cpus();
 
 	if (inetd)
 		return 1;

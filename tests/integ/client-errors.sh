@@ -109,7 +109,8 @@ if part "out of descriptors" ipv4; then
 		exec timeout -k 2 20 "$ANYECHO" -c 1 --dns-timeout 2s --dns-server "127.0.0.1:$free" \
 		name.test 9) 2>&1); rc=$?
 	expect_eq "EMFILE exit" $rc 3
-	expect_in "EMFILE" "$out" "anyecho: name.test: cannot open a socket to ask DNS server 127.0.0.1:$free about name.test: Too many open files"
+	errtext EMFILE
+	expect_in "EMFILE" "$out" "anyecho: name.test: cannot open a socket to ask DNS server 127.0.0.1:$free about name.test: $ERRTEXT"
 	case $out in *"could not reach"*) fail "EMFILE taken for the network: $out" ;; esac
 fi
 

@@ -51,6 +51,12 @@ bounded() { timeout --foreground -k 5 "$@"; }
 
 NETPROBE=$top_builddir/tests/integ/netprobe
 
+# errtext ENAME: set $ERRTEXT to the words our programs print for errno
+# ENAME, from the libc they are built with (netprobe is built with the
+# same $CC): glibc says "Too many open files" where musl says "No file
+# descriptors available". Never write a libc's strerror() text into a test.
+errtext() { ERRTEXT=$("$NETPROBE" strerror "$1") || hard "netprobe strerror $1 failed"; }
+
 # can WHAT: whether this machine can do WHAT, found by trying it, cached
 # for the script; the reason it cannot is left in $why. WHAT is one of
 #   ipv4, ipv6   TCP and UDP to ourselves on 127.0.0.1 / ::1 (loopback up,
@@ -251,6 +257,9 @@ listening() { "$NETPROBE" connect "$1" "$2" 2>/dev/null; }
 
 # build_shim: compile tests/integ/preload.c into $SHIM (skip without a
 # compiler). Run a program under it with: env $SHIM_ENV prog...
+# Only a program under test, never a host tool (timeout, python3): the shim
+# is built with $CC, whose libc may not be the host's (CC=musl-gcc), so a
+# wrapper goes outside: timeout 20 env $SHIM_ENV "$ANYECHO" ...
 build_shim() {
 	SHIM=$T/shim.so
 	${CC:-cc} -shared -fPIC -o "$SHIM" "$top_srcdir/tests/integ/preload.c" -ldl \

@@ -3,6 +3,8 @@
  *   netprobe port ADDR         print a TCP port on ADDR that nobody listens on
  *   netprobe connect ADDR PORT a TCP connect to ADDR PORT succeeds in 2 s
  *   netprobe bind ADDR PORT    a UDP socket can be bound to ADDR PORT
+ *   netprobe strerror ENAME    print strerror(ENAME) in the libc the programs
+ *                              under test use (glibc and musl words differ)
  * A bind alone proves little: with loopback down, 127.0.0.1 binds and every
  * connect fails with "network unreachable", so "loop" talks to itself.
  * Exit 0 yes, 1 no (the reason on stderr), 2 usage. Every wait is bounded. */
@@ -211,6 +213,30 @@ cmd_bind(const char *host, const char *port)
 	return 0;
 }
 
+/* The errno names the tests expect messages for. */
+static int
+cmd_strerror(const char *name)
+{
+	static const struct {
+		const char *name;
+		int num;
+	} names[] = {
+		{ "EISDIR", EISDIR },
+		{ "EMFILE", EMFILE },
+		{ "ENOENT", ENOENT },
+		{ "ENOMEM", ENOMEM },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(name, names[i].name) == 0) {
+			printf("%s\n", strerror(names[i].num));
+			return 0;
+		}
+	}
+	fprintf(stderr, "netprobe: no such errno name here: %s\n", name);
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -222,6 +248,9 @@ main(int argc, char **argv)
 		return cmd_connect(argv[2], argv[3]);
 	if (argc == 4 && strcmp(argv[1], "bind") == 0)
 		return cmd_bind(argv[2], argv[3]);
-	fprintf(stderr, "usage: netprobe loop|port ADDR, netprobe connect|bind ADDR PORT\n");
+	if (argc == 3 && strcmp(argv[1], "strerror") == 0)
+		return cmd_strerror(argv[2]);
+	fprintf(stderr, "usage: netprobe loop|port ADDR, netprobe connect|bind ADDR PORT, "
+			"netprobe strerror ENAME\n");
 	return 2;
 }

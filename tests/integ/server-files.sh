@@ -56,6 +56,7 @@ expect_eq "--user lines" "$(printf '%s\n' "$out" | wc -l)" 1
 # not the temporary name made from it (path.XXXXXX), and nothing is served.
 out=$(bounded 10 "$ANYECHOD" -l 127.0.0.1:0 -t --port-file "$T/no-such-dir/ports" 2>&1); rc=$?
 expect_eq "unwritable --port-file exit status" "$rc" 1
+errtext ENOENT
 expect_eq "unwritable --port-file message" "$out" \
-	"anyechod: cannot write port file $T/no-such-dir/ports: No such file or directory"
+	"anyechod: cannot write port file $T/no-such-dir/ports: $ERRTEXT"
 echo ok

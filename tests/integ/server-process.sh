@@ -5,7 +5,8 @@
 # running out of fds while starting many workers never closes fd 0 (under
 # --inetd the client's socket); under systemd (JOURNAL_STREAM naming our
 # stderr) each log line carries its sd-daemon <priority> prefix; DNS that
-# does not answer at start is a temporary failure (75), not a usage error.
+# does not answer at start is a temporary failure (75), not a usage error;
+# the default --threads is one loop per CPU the process may run on.
 . "$top_srcdir/tests/integ/lib.sh"
 need python3
 
@@ -86,9 +87,27 @@ assert b == b"", "served without memory"
 PY
 	rm -f "$T/nomem"
 	stop_server || fail "exit status $?"
-	grep -q 'cannot serve a new connection: Cannot allocate memory' "$T/server.log" ||
+	errtext ENOMEM
+	grep -qF "cannot serve a new connection: $ERRTEXT" "$T/server.log" ||
 		fail "no out-of-memory line: $(cat "$T/server.log")"
 	grep -q 'connection limit' "$T/server.log" && fail "out of memory logged as the connection limit"
+fi
+
+# Pinned to one CPU (taskset), one loop by default: the CPUs counted are
+# those the process may run on, as nproc counts them. It started one loop
+# per CPU online when built with glibc (sysconf), one when built with musl.
+cpus=$(nproc 2>/dev/null || echo 1)
+if ! can taskset || [ "$cpus" -lt 2 ]; then
+	skip_part "default --threads pinned to one CPU" "needs taskset and 2 usable CPUs (nproc: $cpus)"
+elif part "default --threads pinned to one CPU"; then
+	cpu=$(taskset -cp $$ | sed 's/.*: *//; s/[-,].*//')
+	rm -f "$T/ports"
+	taskset -c "$cpu" "$ANYECHOD" -v -v -l 127.0.0.1:0 -t --port-file "$T/ports" 2>"$T/server.log" &
+	SRV_PID=$!
+	at_exit "kill -9 $SRV_PID 2>/dev/null"
+	wait_for 10 grep -q 'thread(s)' "$T/server.log" || hard "anyechod did not start: $(cat "$T/server.log")"
+	stop_server || fail "exit status $?"
+	expect_in "default --threads on one CPU" "$(cat "$T/server.log")" "anyechod: 1 thread(s),"
 fi
 
 # Eight workers, fds for a few: the start fails, and fd 0 is never closed.

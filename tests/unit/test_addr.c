@@ -302,6 +302,14 @@ test_list_dedup_and_unmap(void **state)
 	addr_set_port(&list.v[1], 9);
 	assert_int_equal(addr_port(&list.v[1]), 9);
 	assert_string_equal(addr_format_host(&list.v[1], buf, sizeof(buf)), "::ffff:192.0.2.7");
+	/* IPv4-compatible (deprecated): hex whatever the libc (glibc's
+	 * inet_ntop dots it, musl's does not), as RFC 5952 writes it. */
+	inet_pton(AF_INET6, "::192.0.2.7", &((struct sockaddr_in6 *)&list.v[1].sa)->sin6_addr);
+	assert_string_equal(addr_format_host(&list.v[1], buf, sizeof(buf)), "::c000:207");
+	inet_pton(AF_INET6, "::1.2.0.0", &((struct sockaddr_in6 *)&list.v[1].sa)->sin6_addr);
+	assert_string_equal(addr_format_host(&list.v[1], buf, sizeof(buf)), "::102:0");
+	inet_pton(AF_INET6, "::0.0.0.7", &((struct sockaddr_in6 *)&list.v[1].sa)->sin6_addr);
+	assert_string_equal(addr_format_host(&list.v[1], buf, sizeof(buf)), "::7");
 	addr_list_free(&list);
 	addr_list_free(&list);
 	addr_list_free(NULL);
