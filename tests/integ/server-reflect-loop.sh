@@ -13,8 +13,9 @@
 #   other-echo   a naive echo peer (python: answers everything, no guard)
 #                starts the loop itself; anyechod ends it;
 #   socat        the same with socat as the other echo service;
-#   client       anyecho's probes carry a sequence number: 200 sent as fast
-#                as they come back, 200 intact (nothing taken for a loop).
+#   client       anyecho's probes carry a sequence number: 200 sent 2 ms
+#                apart (faster is root's), 200 intact (nothing taken for a
+#                loop).
 . "$top_srcdir/tests/integ/lib.sh"
 need python3
 have_ipv4 || skip "$why"
@@ -139,7 +140,7 @@ fi
 if part client; then
 	start_server -u -l 127.0.0.1:0 --threads 1
 	P=$(port IPv4 dgram)
-	bounded 60 "$ANYECHO" -u -c 200 -i 0 "127.0.0.1:$P" >"$T/client.out" 2>&1 ||
+	bounded 60 "$ANYECHO" -u -c 200 -i 2ms "127.0.0.1:$P" >"$T/client.out" 2>&1 ||
 		fail "anyecho: $(cat "$T/client.out")"
 	grep -q "200 sent, 200 received, 0 mismatched" "$T/client.out" ||
 		fail "not 200 of 200: $(cat "$T/client.out")"
