@@ -372,6 +372,23 @@ dns_server(char *el, const char *text, size_t n, const struct resolve_cares *car
 	return 0;
 }
 
+/* A value quoted in a message, at most QUOTE_MAX characters: a longer one
+ * is shown by its start and its end with "..." between, so that the
+ * message stays one line and the reason after it is never cut off. */
+#define QUOTE_MAX 72
+#define QUOTE_TAIL 20
+
+static const char *
+quote_short(const char *s, size_t n, char *buf, size_t size)
+{
+	if (n <= QUOTE_MAX && n < size)
+		snprintf(buf, size, "%.*s", (int)n, s);
+	else
+		snprintf(buf, size, "%.*s...%s", QUOTE_MAX - QUOTE_TAIL - 3, s,
+		    s + n - QUOTE_TAIL);
+	return buf;
+}
+
 /* c-ares parses the list loosely (ports modulo 65536, an unclosed bracket
  * taken, an empty list meaning the system's servers, a link-local server
  * without its interface dropped): check it here, one element at a time,
@@ -380,7 +397,7 @@ int
 cli_dns_servers(const char *list, const struct resolve_cares *cares, char *out, size_t outlen,
     char *err, size_t errlen)
 {
-	char el[INET6_ADDRSTRLEN + IF_NAMESIZE + 16], why[192];
+	char el[INET6_ADDRSTRLEN + IF_NAMESIZE + 16], why[192], q1[QUOTE_MAX + 1], q2[QUOTE_MAX + 1];
 	struct dns_out o = { out, 0, outlen, outlen == 0 };
 	const char *p = list;
 
@@ -402,8 +419,10 @@ cli_dns_servers(const char *list, const struct resolve_cares *cares, char *out, 
 		}
 		if (rc == -1) {
 			bool whole = n == strlen(list);
-			return log_errbuf(err, errlen, "bad DNS server '%.*s'%s%s%s: %s", (int)n, p,
-			    whole ? "" : " in '", whole ? "" : list, whole ? "" : "'", why);
+			return log_errbuf(err, errlen, "bad DNS server '%s'%s%s%s: %s",
+			    quote_short(p, n, q1, sizeof(q1)), whole ? "" : " in '",
+			    whole ? "" : quote_short(list, strlen(list), q2, sizeof(q2)),
+			    whole ? "" : "'", why);
 		}
 		if (p[n] == '\0')
 			break;
@@ -411,7 +430,8 @@ cli_dns_servers(const char *list, const struct resolve_cares *cares, char *out, 
 	}
 	if (o.full)
 		return log_errbuf(err, errlen, "bad DNS server list '%s': longer than %zu "
-		    "characters", list, outlen > 0 ? outlen - 1 : 0);
+		    "characters", quote_short(list, strlen(list), q1, sizeof(q1)),
+		    outlen > 0 ? outlen - 1 : 0);
 	return 0;
 }
 

@@ -640,6 +640,11 @@ conn_new(struct worker *w, int fd, const struct addr *la, const struct peer *pee
 		int one = 1; /* an echo must not wait for Nagle */
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
+	/* On every stream, not only on the listener: unix sockets never
+	 * take it from theirs, nor TCP ones queued before we set it on an
+	 * inherited one. Best effort: a kernel may refuse it on unix. */
+	if (la->socktype == SOCK_STREAM)
+		(void)sock_urgent_inline(fd);
 	c->last = now32(w);
 	c->src = src & 0x7fffffffu;
 	if ((la->socktype == SOCK_SEQPACKET && conn_records(w, c, fd) == -1) ||
@@ -679,6 +684,24 @@ xaccept(int fd, struct peer *p)
 	}
 	return c;
 #endif
+}
+
+/* May the peer of c, accepted on l, pass descriptors (echo_stream.rights)?
+ * A listener set off decides only for sockets that connected after
+ * (sock_rights_may_wait()): one queued before, as the client that
+ * triggers socket activation is, may have sent some already: those are
+ * read with recvmsg() and closed, and it can send no more. */
+static bool
+accepted_rights(const struct listener *l, int c)
+{
+	if (l->a.family != AF_UNIX || l->a.socktype != SOCK_STREAM)
+		return false;
+	if (l->ep->rights)
+		return true;
+	if (!sock_rights_may_wait(c))
+		return false;
+	(void)sock_refuse_rights(c);
+	return true;
 }
 
 static void on_accept(struct evloop *loop, int fd, int events, void *arg);
@@ -759,7 +782,7 @@ on_accept(struct evloop *loop, int fd, int events, void *arg)
 		c = xaccept(fd, &peer);
 		pthread_mutex_unlock(&l->w->s->accept_lock);
 		if (c != -1) {
-			conn_new(l->w, c, &l->a, &peer, l->ep->rights);
+			conn_new(l->w, c, &l->a, &peer, accepted_rights(l, c));
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
@@ -830,8 +853,9 @@ endpoint_new(int fd, const struct addr *a, const struct sock_path_id *id)
 	ep->fd = fd;
 	ep->a = *a;
 	ep->owns_path = id != NULL;
-	/* Where the kernel can refuse descriptors (Linux 6.16), none ever
-	 * sit in a connection's queue, and a short read proves it empty. */
+	/* Where the kernel can refuse descriptors (Linux 6.16), none sit in
+	 * the queue of a connection made after this (accepted_rights()), and
+	 * a short read proves it empty. */
 	ep->rights = a->family == AF_UNIX && a->socktype == SOCK_STREAM &&
 	    sock_refuse_rights(fd) == -1;
 	if (id != NULL)
@@ -1307,7 +1331,8 @@ server_adopt(struct server *s, int fd, const struct addr *a, bool connected)
 		return -1;
 	if (a->family != AF_UNIX && a->socktype == SOCK_STREAM)
 		(void)sock_urgent_inline(fd); /* best effort: as systemd made it */
-	/* Connected (inetd): its peer may have passed descriptors already. */
+	/* Connected (inetd): its peer may have passed descriptors already
+	 * (conn_new() keeps its urgent data inline). */
 	if (connected)
 		return conn_new(w, fd, a, NULL, a->family == AF_UNIX && a->socktype == SOCK_STREAM);
 	if (a->socktype == SOCK_DGRAM && a->family != AF_UNIX &&

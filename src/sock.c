@@ -64,10 +64,12 @@ setint(int fd, int level, int name, int v)
 	return setsockopt(fd, level, name, &v, sizeof(v));
 }
 
-/* TCP urgent data (MSG_OOB) is a byte the client sent: keep it in the
- * stream, to be echoed in its place, instead of setting it aside where a
- * plain read never sees it. Accepted sockets inherit this from their
- * listener. */
+/* Urgent data (MSG_OOB: TCP, and unix streams since Linux 5.15) is a
+ * byte the client sent: keep it in the stream, to be echoed in its place,
+ * instead of setting it aside where a plain read never sees it. Accepted
+ * TCP sockets take this from their listener when the connection
+ * completes, so not those already queued when we set it on an inherited
+ * one; unix ones never take it. */
 int
 sock_urgent_inline(int fd)
 {
@@ -87,6 +89,26 @@ sock_refuse_rights(int fd)
 	(void)fd;
 	errno = ENOPROTOOPT;
 	return -1;
+#endif
+}
+
+/* Whether descriptors may wait in an accepted unix stream's queue. A
+ * socket takes SO_PASSRIGHTS from its listener at connect() time, so one
+ * that connected before the listener was set off (queued in the backlog
+ * of an activated listener, or between our listen() and the setting)
+ * took them, and only the socket itself can say so. Where the kernel
+ * lacks the option, or will not say, they may. */
+bool
+sock_rights_may_wait(int fd)
+{
+#ifdef SO_PASSRIGHTS
+	int v = 1;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PASSRIGHTS, &v, &len) == -1 || v != 0;
+#else
+	(void)fd;
+	return true;
 #endif
 }
 

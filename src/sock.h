@@ -34,12 +34,15 @@ int sock_listen(const struct addr *a, const struct sock_opts *o, struct sock_pat
 int sock_local(int fd, const struct addr *like, struct addr *out);
 /* Does the socket carry connections (stream, seqpacket) or datagrams? */
 bool sock_is_connection_type(int socktype);
-/* Keep TCP urgent data in the stream (SO_OOBINLINE). */
+/* Keep urgent data in the stream (SO_OOBINLINE): TCP, unix streams. */
 int sock_urgent_inline(int fd);
 /* Refuse descriptors passed to a unix socket (SO_PASSRIGHTS off): -1 with
  * ENOPROTOOPT before Linux 6.16 or where the option is unknown,
  * EOPNOTSUPP on a socket of another family. */
 int sock_refuse_rights(int fd);
+/* May descriptors already wait in this accepted unix stream's queue
+ * (its SO_PASSRIGHTS on, or not known)? */
+bool sock_rights_may_wait(int fd);
 /* Start a non-blocking connect: the fd, connected or in progress (errno
  * EINPROGRESS), or -1. Unix datagram sockets get an address of their own
  * first, so that the peer can answer. */

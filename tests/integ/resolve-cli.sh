@@ -36,6 +36,11 @@ check_err "anyecho: bad DNS server '127.0.0.1:0': port 0 out of range (1-65535)"
 check_err "anyecho: bad DNS server '[::1': missing ']'" --resolve --dns-server '[::1' x
 check_err "anyecho: bad DNS server list '': expected ip[:port],... (IPv6 in brackets when a port follows)" --resolve --dns-server '' x
 check_err "anyecho: bad DNS server '' in '127.0.0.1,': expected ip[:port] (IPv6 in brackets when a port follows)" --resolve --dns-server 127.0.0.1, x
+# A list too long to quote whole: one line, shortened visibly, the reason
+# at its end (it was cut off inside the list).
+l="$(printf '127.0.0.1,%.0s' $(seq 300))127.0.0.1"
+check_err "anyecho: bad DNS server list '127.0.0.1,127.0.0.1,127.0.0.1,127.0.0.1,127.0.0.1...,127.0.0.1,127.0.0.1': longer than 1023 characters" --resolve --dns-server "$l" x
+check_err "anyecho: bad DNS server 'bogus' in '127.0.0.1,127.0.0.1,127.0.0.1,127.0.0.1,127.0.0.1....0.1,127.0.0.1,bogus': not an IP address (expected ip[:port], IPv6 in brackets when a port follows)" --resolve --dns-server "$l,bogus" x
 out=$(bounded 30 "$ANYECHO" --resolve --dns-server '127.0.0.1:53,[::1]:53,::1' 127.0.0.1 2>&1) ||
 	fail "a good --dns-server list refused: $out"
 bounded 30 "$ANYECHO" --resolve --bogus-option x >/dev/null 2>&1; expect_eq "unknown option exit" $? 2

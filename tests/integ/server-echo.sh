@@ -29,6 +29,13 @@ for size in 1 70000 4194304; do
 	$PEER stream unix stream "$T/s" - $size || fail "unix stream $size"
 done
 $PEER dgram unix "$T/d" - 0,1,4096,65536 "$T/c" || fail "unix dgram"
+# Unix stream urgent data (MSG_OOB, Linux 5.15): the byte comes back too.
+$PEER urgent unix "$T/s" -; rc=$?
+case $rc in
+0) echo "== part unix urgent"; parts_ran=$((parts_ran + 1)) ;;
+77) skip_part "unix urgent" "the kernel has no MSG_OOB on unix streams" ;;
+*) fail "unix urgent data" ;;
+esac
 $PEER records unix "$T/q" 1,100,65536 || fail "unix seqpacket"
 
 stop_server; rc=$?
