@@ -474,7 +474,8 @@ struct echo_dgram {
 	int sndbuf;     /* unix: our send buffer, as the kernel counts it */
 	int ceiling;    /* unix: what replies not yet read may hold of it */
 	uint64_t now;   /* ms, read once per call where needed */
-	int outq;       /* unix: bytes of ours peers have not read; -1: not asked */
+	int outq;       /* unix: bytes of ours peers have not read, at most; -1: ask */
+	uint64_t outq_at; /* unix: d->now when the kernel was last asked */
 	int nused;      /* in[] entries the last receive may have changed */
 	bool fixed_dst; /* bound to one address: every datagram was sent to dst */
 	bool want_ctl;  /* wildcard IP socket: each datagram's destination */
@@ -604,22 +605,42 @@ unix_cost(size_t len)
 	return head + 256;
 }
 
-/* May this reply to a unix peer take a place in our send buffer? */
+/* Ask the kernel what our unix peers have not read yet. */
+static void
+outq_ask(struct echo_dgram *d)
+{
+	d->outq = unix_outq(d->fd);
+	d->outq_at = d->now;
+}
+
+/* May this reply to a unix peer take a place in our send buffer? The count
+ * is the kernel's at the last ask plus what we admitted since: peers only
+ * take from it by reading, so from one worker it errs high, never low, and
+ * the kernel is asked again only when it says no room (peers may have read
+ * since), or a millisecond later (other workers' replies: the ceiling's
+ * headroom covers what they send meanwhile). Asking per batch cost one
+ * ioctl per datagram at one in flight, the datagram echo's only call
+ * beyond receive and send. */
 static bool
 unix_room(struct echo_dgram *d, size_t len)
 {
 	size_t cost = unix_cost(len), limit = (size_t)d->ceiling;
+	bool fresh = false;
 
 	if (d->family != AF_UNIX || d->ceiling <= 0)
 		return true;
-	if (d->outq < 0)
-		d->outq = unix_outq(d->fd);
-	if (d->outq < 0)
-		return true; /* the kernel cannot tell: EAGAIN decides */
+	if (d->outq < 0 || d->outq_at != d->now) {
+		outq_ask(d);
+		fresh = true;
+	}
 	if (len > ECHO_UNIX_MEDIUM)
 		limit /= 4;
 	else if (len > ECHO_UNIX_SMALL)
 		limit /= 2;
+	if (d->outq > 0 && (size_t)d->outq + cost > limit && !fresh)
+		outq_ask(d);
+	if (d->outq < 0)
+		return true; /* the kernel cannot tell: EAGAIN decides */
 	if (d->outq > 0 && (size_t)d->outq + cost > limit)
 		return false;
 	d->outq += (int)cost;
@@ -940,6 +961,8 @@ send_replies(struct echo_dgram *d, struct echo_stats *st)
 			 * replies for a while. */
 			if (again && !own_buffer_full(d))
 				stall(d, &d->out[d->sent].msg_hdr);
+			if (again)
+				d->outq = -1; /* our count was wrong: ask */
 			ECHO_STAT_ADD(st, dgrams_dropped, 1);
 			n = 1;
 		} else
@@ -975,7 +998,6 @@ echo_dgram_io(struct echo_dgram *d, struct echo_stats *st)
 				mh->msg_controllen = sizeof(d->ctl_in[i].buf);
 			}
 		}
-		d->outq = -1; /* what peers have read since: ask again */
 		n = mm_recv(d->fd, d->in, ECHO_BATCH);
 		d->nused = n > 0 ? n : 0;
 		if (n == -1) {

@@ -46,9 +46,11 @@ stop_server || fail "exit status $?"
 # The same with the send buffer an unprivileged server gets from Debian's
 # default net.core.wmem_max (212992: 416 KiB once the kernel doubles it),
 # which twelve such non-readers fill; the shim caps what the server asks.
+# Two workers share the socket: each counts only its own replies between
+# asking the kernel, and the headroom must cover the other's.
 build_shim
 rm -f "$T/ports"
-env $SHIM_ENV AE_SHIM_WMEM=212992 "$ANYECHOD" -l "unix-dgram:$T/w" --threads 1 \
+env $SHIM_ENV AE_SHIM_WMEM=212992 "$ANYECHOD" -l "unix-dgram:$T/w" --threads 2 \
 	--port-file "$T/ports" 2>"$T/server.log" &
 SRV_PID=$!
 at_exit "kill -9 $SRV_PID 2>/dev/null"
