@@ -44,6 +44,7 @@ Datagram modes:
   dgram-cap N    answer with the first N bytes only
   dgram-short    answer with every byte but the last
 """
+import errno
 import os
 import socket
 import struct
@@ -157,15 +158,30 @@ def backlog_server(portfile, path):
     time.sleep(60)
 
 
+def listen_all(n):
+    """Listeners on 127.0.0.1 to 127.0.0.n at one port (the first one's:
+    another test may hold it on another address, then take a new one)."""
+    for attempt in range(50):
+        held, port = [], 0
+        try:
+            for i in range(1, n + 1):
+                s = socket.socket()
+                held.append(s)
+                s.bind(("127.0.0.%d" % i, port))
+                port = s.getsockname()[1]
+                s.listen(0)
+            return held, port
+        except OSError as e:
+            for s in held:
+                s.close()
+            if e.errno != errno.EADDRINUSE or attempt == 49:
+                raise
+
+
 def blackhole_server(portfile, n):
-    held = []
-    port = 0
-    for i in range(1, int(n) + 1):
-        s = socket.socket()
-        s.bind(("127.0.0.%d" % i, port))
-        port = s.getsockname()[1]
-        s.listen(0)
-        held.append(s)
+    listeners, port = listen_all(int(n))
+    held = list(listeners)
+    for i, s in enumerate(listeners, 1):
         for _ in range(3):  # fill the accept queue, then a little more
             c = socket.socket()
             c.setblocking(False)

@@ -8,6 +8,7 @@ any free one), written to PORTFILE once every socket is bound. Runs at
 most LIFETIME seconds.
 
 usage: whoami.py MODE LOG PORTFILE LIFETIME PORT ADDR..."""
+import errno
 import os
 import select
 import socket
@@ -15,32 +16,52 @@ import sys
 import time
 
 
+def bind_all(addrs, port):
+    """A TCP listener and a UDP socket on each address, all at one port:
+    the first TCP socket's when port is 0."""
+    listeners, udps = [], []
+    try:
+        for a in addrs:
+            fam = socket.AF_INET6 if ":" in a else socket.AF_INET
+            where = (a, port)
+            if "%" in a:  # a 2-tuple loses the scope
+                host, ifname = a.split("%")
+                where = (host, port, 0, socket.if_nametoindex(ifname))
+            t = socket.socket(fam, socket.SOCK_STREAM)
+            listeners.append(t)
+            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if fam == socket.AF_INET6:
+                t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            t.bind(where)
+            port = t.getsockname()[1]
+            where = (where[0], port) + where[2:]
+            t.listen(64)
+            u = socket.socket(fam, socket.SOCK_DGRAM)
+            udps.append(u)
+            if fam == socket.AF_INET6:
+                u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            u.bind(where)
+    except OSError:
+        for s in listeners + udps:
+            s.close()
+        raise
+    return listeners, udps, port
+
+
 def main():
     mode, log, portfile, lifetime, port = sys.argv[1:6]
     addrs = sys.argv[6:]
-    port = int(port)
+    asked = int(port)
     end = time.monotonic() + float(lifetime)
-    listeners, udps = [], []
-    for a in addrs:
-        fam = socket.AF_INET6 if ":" in a else socket.AF_INET
-        where = (a, port)
-        if "%" in a:  # a 2-tuple loses the scope
-            host, ifname = a.split("%")
-            where = (host, port, 0, socket.if_nametoindex(ifname))
-        t = socket.socket(fam, socket.SOCK_STREAM)
-        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if fam == socket.AF_INET6:
-            t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        t.bind(where)
-        port = t.getsockname()[1]
-        where = (where[0], port) + where[2:]
-        t.listen(64)
-        u = socket.socket(fam, socket.SOCK_DGRAM)
-        if fam == socket.AF_INET6:
-            u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        u.bind(where)
-        listeners.append(t)
-        udps.append(u)
+    # A port free for the first TCP socket may be another test's for UDP
+    # or on another address: with port 0, take a new one and try again.
+    for attempt in range(50):
+        try:
+            listeners, udps, port = bind_all(addrs, asked)
+            break
+        except OSError as e:
+            if asked != 0 or e.errno != errno.EADDRINUSE or attempt == 49:
+                raise
     tmp = portfile + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % port)
