@@ -12,6 +12,7 @@
 #include "conntab.h"
 #include "log.h"
 #include "server.h"
+#include "sockdiag.h"
 #include "srclimit.h"
 
 #define ACCEPTS_PER_CALL 64
@@ -74,7 +75,8 @@ struct conn_ext {
 	int bstate;
 	uint64_t stall_since; /* owing: when the peer last took a byte */
 	uint64_t flushed;     /* es.flushed when last looked at */
-	int outq;             /* what the kernel held for the peer at the last look */
+	long long outq;       /* what the kernel held for the peer at the last look */
+	bool outq_unread;     /* outq counts bytes unread (sock_diag), not SIOCOUTQ */
 };
 
 struct clist {
@@ -317,7 +319,8 @@ budget_track(struct worker *w, struct conn_ext *x, int want)
 static long long
 peer_took_ms(int fd, struct conn_ext *x)
 {
-	long long took;
+	long long took, held;
+	bool unread;
 	int q = 0;
 #ifdef TCP_INFO
 	struct tcp_info ti;
@@ -337,10 +340,21 @@ peer_took_ms(int fd, struct conn_ext *x)
 #endif
 	if (x == NULL)
 		return -1;
-	/* Shrunk since the last look: just now. At the first look there is
-	 * nothing to compare with: one more period to show it. */
-	took = x->outq < 0 || x->outq > q ? 0 : -1;
-	x->outq = q;
+	/* SIOCOUTQ shrinks only when the peer has read a whole buffer of
+	 * the kernel's (one send, up to 64 KiB): a peer reading 10 KB/s
+	 * shows no progress for seconds. What it has yet to read, to the
+	 * byte, is sock_diag's; SIOCOUTQ only where that is not to be had
+	 * (no unix_diag, the peer in another network namespace). */
+	held = sockdiag_unix_unread(fd);
+	unread = held >= 0;
+	if (!unread)
+		held = q;
+	/* Less than at the last look (counted the same way): just now. At
+	 * the first look there is nothing to compare with: one more period
+	 * to show it. */
+	took = x->outq < 0 || x->outq_unread != unread || x->outq > held ? 0 : -1;
+	x->outq = held;
+	x->outq_unread = unread;
 	return took;
 }
 
