@@ -7,7 +7,9 @@
 # seconds per buffer) was closed as stalled (--stall-timeout 1s) or idle
 # (--idle-timeout 1s) while it read. The server now asks sock_diag what
 # the peer has yet to read, to the byte. A peer that reads nothing is
-# still closed, within a few timeouts, next to the slow one.
+# still closed, within a few timeouts, next to the slow one. And a slow
+# reader owed nothing (the echo all in the kernel's queue) had no look to
+# compare with at all: it was closed as idle at the first.
 . "$top_srcdir/tests/integ/lib.sh"
 need python3 "the clients are Python"
 
@@ -95,5 +97,37 @@ stop_server
 part "idle"
 start_server -l "unix-stream:$T/s" -t --threads 1 --idle-timeout 1s
 both 4 "idle"
+
+# Owing nothing (everything echoed fits the kernel's queue), sending nothing:
+# only the peer's reading says it is there. It was closed as idle at 1 s,
+# with a third of the echo unread; once it has read it all, it is idle.
+bounded 60 python3 - "$T/s" <<'PY' || fail "idle: a slow reader owed nothing was closed"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"x" * 30000)
+t0 = time.time()
+got = 0
+def gone():  # a closed unix socket's queue can still be read: ask send
+    try:
+        s.send(b"")
+        return False
+    except OSError:
+        return True
+while got < 30000:
+    time.sleep(0.05)
+    if gone():
+        print("FAIL: closed at %.2f s, %d of 30000 bytes read" % (time.time() - t0, got))
+        sys.exit(1)
+    got += len(s.recv(512))
+t1 = time.time()
+while not gone():
+    if time.time() - t1 > 10:
+        print("FAIL: still open 10 s after it stopped reading")
+        sys.exit(1)
+    time.sleep(0.05)
+print("ok: read 30000 bytes in %.1f s, then closed as idle after %.1f s" %
+      (t1 - t0, time.time() - t1))
+PY
 stop_server
 echo ok
