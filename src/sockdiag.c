@@ -54,8 +54,8 @@ ask(int nl, uint32_t ino, uint32_t show, int attr, void *out, size_t len)
 	}
 	if (a.nh.nlmsg_type == NLMSG_ERROR) {
 		const struct nlmsgerr *e = NLMSG_DATA(&a.nh);
-		errno = a.nh.nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error < 0 ? -e->error
-										    : EPROTO;
+		bool whole = a.nh.nlmsg_len >= NLMSG_LENGTH(sizeof(*e));
+		errno = whole && e->error < 0 ? -e->error : EPROTO;
 		return -1;
 	}
 	if (a.nh.nlmsg_type != SOCK_DIAG_BY_FAMILY || a.nh.nlmsg_len < NLMSG_LENGTH(sizeof(*m))) {
@@ -79,7 +79,7 @@ sockdiag_unix_unread(int fd)
 {
 	struct unix_diag_rqlen rq;
 	struct stat st;
-	uint32_t peer;
+	uint32_t ours, peer;
 	long long r = -1;
 	int nl, e;
 
@@ -90,7 +90,8 @@ sockdiag_unix_unread(int fd)
 		return -1;
 	/* Our socket names its peer's inode; the peer's receive queue, as
 	 * unix_inq_len() counts it, leaves out what was read of a buffer. */
-	if (ask(nl, (uint32_t)st.st_ino, UDIAG_SHOW_PEER, UNIX_DIAG_PEER, &peer, sizeof(peer)) == 0 &&
+	ours = (uint32_t)st.st_ino;
+	if (ask(nl, ours, UDIAG_SHOW_PEER, UNIX_DIAG_PEER, &peer, sizeof(peer)) == 0 &&
 	    ask(nl, peer, UDIAG_SHOW_RQLEN, UNIX_DIAG_RQLEN, &rq, sizeof(rq)) == 0)
 		r = rq.udiag_rqueue;
 	e = errno;
