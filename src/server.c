@@ -12,6 +12,7 @@
 #include "conntab.h"
 #include "log.h"
 #include "server.h"
+#include "sockdiag.h"
 #include "srclimit.h"
 
 #define ACCEPTS_PER_CALL 64
@@ -74,7 +75,8 @@ struct conn_ext {
 	int bstate;
 	uint64_t stall_since; /* owing: when the peer last took a byte */
 	uint64_t flushed;     /* es.flushed when last looked at */
-	int outq;             /* what the kernel held for the peer at the last look */
+	long long outq;       /* what the kernel held for the peer at the last look */
+	bool outq_unread;     /* outq counts bytes unread (sock_diag), not SIOCOUTQ */
 };
 
 struct clist {
@@ -304,8 +306,12 @@ budget_track(struct worker *w, struct conn_ext *x, int want)
 	return want;
 }
 
+/* peer_took_ms() on a unix socket without a block to keep its look in */
+#define PEER_LOOK (-2)
+
 /* How long ago the peer took a byte of what the kernel holds for it, by
- * the kernel's count, or -1 when it holds nothing or cannot say. Our
+ * the kernel's count, -1 when it holds nothing or cannot say, PEER_LOOK
+ * when it must compare with a look that x == NULL cannot keep. Our
  * callback runs only when the socket turns writable, and a deep send
  * queue (megabytes) drains for seconds before it does: a peer reading
  * slowly but steadily is neither idle nor stalled. TCP says it outright
@@ -317,7 +323,8 @@ budget_track(struct worker *w, struct conn_ext *x, int want)
 static long long
 peer_took_ms(int fd, struct conn_ext *x)
 {
-	long long took;
+	long long took, held;
+	bool unread;
 	int q = 0;
 #ifdef TCP_INFO
 	struct tcp_info ti;
@@ -328,19 +335,36 @@ peer_took_ms(int fd, struct conn_ext *x)
 	if (ioctl(fd, SIOCOUTQ, &q) == -1)
 		return -1;
 #endif
-	if (q <= 0)
-		return -1;
+	if (q <= 0) {
+		/* held nothing: unless it held some at the last look, which the
+		 * peer has read to the end since (unix) */
+		took = x != NULL && x->outq > 0 ? 0 : -1;
+		if (x != NULL)
+			x->outq = -1;
+		return took;
+	}
 #ifdef TCP_INFO
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
 		return ti.tcpi_last_data_sent > ti.tcpi_last_ack_recv ? ti.tcpi_last_data_sent
 								  : ti.tcpi_last_ack_recv;
 #endif
 	if (x == NULL)
-		return -1;
-	/* Shrunk since the last look: just now. At the first look there is
-	 * nothing to compare with: one more period to show it. */
-	took = x->outq < 0 || x->outq > q ? 0 : -1;
-	x->outq = q;
+		return PEER_LOOK;
+	/* SIOCOUTQ shrinks only when the peer has read a whole buffer of
+	 * the kernel's (one send, up to 64 KiB): a peer reading 10 KB/s
+	 * shows no progress for seconds. What it has yet to read, to the
+	 * byte, is sock_diag's; SIOCOUTQ only where that is not to be had
+	 * (no unix_diag, the peer in another network namespace). */
+	held = sockdiag_unix_unread(fd);
+	unread = held >= 0;
+	if (!unread)
+		held = q;
+	/* Less than at the last look (counted the same way): just now. At
+	 * the first look there is nothing to compare with: one more period
+	 * to show it. */
+	took = x->outq < 0 || x->outq_unread != unread || x->outq > held ? 0 : -1;
+	x->outq = held;
+	x->outq_unread = unread;
 	return took;
 }
 
@@ -478,6 +502,7 @@ conn_io(struct evloop *loop, int fd, int events, struct worker *w, bool rights)
 		evloop_fd_del(loop, fd);
 		return;
 	}
+	ext_release(w, c); /* a block that kept only an idle look (look_ext()) */
 	x = c->ext;
 	if (x != NULL && x->bstate == CONN_PAUSED && (events & EV_HANGUP)) {
 		conn_close(w, fd); /* reset or gone while it waited: let go */
@@ -543,6 +568,20 @@ sweep_ms(const struct server *s)
 	return ms < SWEEP_MIN_MS ? SWEEP_MIN_MS : ms > SWEEP_MAX_MS ? SWEEP_MAX_MS : ms;
 }
 
+/* A block for an idle unix connection whose peer has bytes of ours left
+ * to read: it keeps what the peer had yet to read at the last look, for
+ * the next to compare with (a slow reader owes us nothing, and sends
+ * nothing, for longer than the timeout). The connection's next event
+ * frees it (conn_io()), as its own echo says the peer is there. */
+static struct conn_ext *
+look_ext(struct worker *w, struct conn *c, int fd)
+{
+	struct echo_stream es;
+
+	echo_stream_init(&es, w->s->o.bufsize, false);
+	return ext_new(w, c, fd, &es);
+}
+
 /* The idle sweep: every connection looked at once per period (no list to
  * keep in order on every echo), the quiet ones closed. */
 static void
@@ -557,6 +596,8 @@ on_idle(struct evloop *loop, void *arg)
 		if (c == NULL || now - c->last < idle)
 			continue;
 		took = peer_took_ms(fd, c->ext);
+		if (took == PEER_LOOK)
+			took = look_ext(w, c, fd) != NULL ? peer_took_ms(fd, c->ext) : -1;
 		if (took >= 0 && took < idle) {
 			c->last = now - (uint32_t)took; /* the peer is reading */
 			continue;
