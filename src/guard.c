@@ -261,24 +261,36 @@ guard_check_dst(const struct guard *g, const struct sockaddr *dst)
 /* A slot: the fingerprint's high 40 bits, the repeats counted (8 bits) and
  * when the last one came (16 bits of a 16 ms clock, which wraps in 17
  * minutes: a slot that old and on the dot counts one repeat too many,
- * never more). 0: empty. */
+ * never more). 0: empty. Slots go in buckets of GUARD_LOOP_WAYS: a
+ * fingerprint has a place in one bucket, and takes only a slot that is
+ * empty or has not counted for a second. With one slot each, two loops
+ * that met in a slot reset each other's count at every round trip and ran
+ * for ever (among a few hundred loops some always meet). Now a loop that
+ * finds its bucket full waits: every slot in it is freed within
+ * GUARD_LOOP_REPEATS round trips of its loop, or a second of quiet. */
 #define TAG_SHIFT   24
 #define COUNT_SHIFT 16
 #define TICK_SHIFT  4 /* ms >> 4: 16 ms ticks */
 #define GAP_TICKS   (GUARD_LOOP_GAP_MS >> TICK_SHIFT)
+#define WAYS        GUARD_LOOP_WAYS
+#define BUCKETS     (GUARD_LOOP_SLOTS / WAYS)
 
 struct guard_loops {
 	uint64_t key;
-	uint64_t slot[GUARD_LOOP_SLOTS];
+	/* A bucket is 32 bytes in one cache line. */
+	_Alignas(64) uint64_t slot[GUARD_LOOP_SLOTS];
 };
 
 struct guard_loops *
 guard_loops_new(uint64_t key)
 {
-	struct guard_loops *t = calloc(1, sizeof(*t));
+	/* Aligned as declared (calloc() gives 16 bytes at most). */
+	struct guard_loops *t = aligned_alloc(_Alignof(struct guard_loops), sizeof(*t));
 
-	if (t != NULL)
+	if (t != NULL) {
+		memset(t, 0, sizeof(*t));
 		t->key = key;
+	}
 	return t;
 }
 
@@ -349,28 +361,48 @@ fingerprint(uint64_t key, const struct sockaddr *src, const unsigned char *data,
 	return fold(h, key >> 32);
 }
 
-/* One relaxed load and one relaxed store, no lock: two workers counting
- * datagrams of one slot at once may lose a count or store an older one,
- * which at worst lets a loop run a few more round trips or counts a
- * repeat that was not one; every value a slot can hold is a valid one, so
- * no race can crash, spin or grow anything. */
+static bool
+live(uint64_t slot, uint64_t tick)
+{
+	return slot != 0 && ((tick - (slot & 0xffff)) & 0xffff) <= GAP_TICKS;
+}
+
+/* Relaxed loads and stores, no lock: two workers counting datagrams of one
+ * bucket at once may lose a count, store an older one or take one slot
+ * for two fingerprints, which at worst lets a loop run a few more round
+ * trips or counts a repeat that was not one; every value a slot can hold
+ * is a valid one, so no race can crash, spin or grow anything. */
 bool
 guard_loops_repeat(struct guard_loops *t, const struct sockaddr *src, const void *data,
     size_t len, uint64_t now_ms)
 {
 	uint64_t f = fingerprint(t->key, src, data, len);
-	uint64_t *slot = &t->slot[f % GUARD_LOOP_SLOTS];
-	uint64_t old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	uint64_t *bucket = &t->slot[(f % BUCKETS) * WAYS], *free_slot = NULL;
 	uint64_t tag = f >> TAG_SHIFT, tick = (now_ms >> TICK_SHIFT) & 0xffff;
-	uint64_t count = 0;
 
-	if (old >> TAG_SHIFT == tag && ((tick - (old & 0xffff)) & 0xffff) <= GAP_TICKS)
-		count = ((old >> COUNT_SHIFT) & 0xff) + 1;
-	if (count >= GUARD_LOOP_REPEATS) {
-		__atomic_store_n(slot, 0, __ATOMIC_RELAXED);
-		return true;
+	for (int i = 0; i < WAYS; i++) {
+		uint64_t old = __atomic_load_n(&bucket[i], __ATOMIC_RELAXED);
+		uint64_t count = 0;
+
+		if (old == 0 || old >> TAG_SHIFT != tag) {
+			if (free_slot == NULL && !live(old, tick))
+				free_slot = &bucket[i];
+			continue;
+		}
+		if (live(old, tick))
+			count = ((old >> COUNT_SHIFT) & 0xff) + 1;
+		if (count >= GUARD_LOOP_REPEATS) {
+			__atomic_store_n(&bucket[i], 0, __ATOMIC_RELAXED);
+			return true;
+		}
+		__atomic_store_n(&bucket[i], tag << TAG_SHIFT | count << COUNT_SHIFT | tick,
+		    __ATOMIC_RELAXED);
+		return false;
 	}
-	__atomic_store_n(slot, tag << TAG_SHIFT | count << COUNT_SHIFT | tick, __ATOMIC_RELAXED);
+	/* New here: remembered where there is room; where there is none, it
+	 * is answered and comes back, and finds room within a second. */
+	if (free_slot != NULL)
+		__atomic_store_n(free_slot, tag << TAG_SHIFT | tick, __ATOMIC_RELAXED);
 	return false;
 }
 

@@ -38,7 +38,8 @@ const char *guard_check(const struct guard *g, const struct sockaddr *src, sockl
  * peer address and port each time, which no rule on addresses or ports can
  * refuse. So each datagram's fingerprint (source address and port, length,
  * the first and last GUARD_LOOP_BYTES of the data) is counted in a table of
- * GUARD_LOOP_SLOTS slots shared by every worker: the same fingerprint again
+ * GUARD_LOOP_SLOTS slots, in buckets of GUARD_LOOP_WAYS, shared by every
+ * worker (loops that meet in a bucket take turns: guard.c): the same fingerprint again
  * within GUARD_LOOP_GAP_MS of the last counts one more, and the
  * GUARD_LOOP_REPEATS-th repeat is not answered (and forgotten). One
  * unanswered datagram ends a loop, which carries only the datagrams
@@ -46,6 +47,7 @@ const char *guard_check(const struct guard *g, const struct sockaddr *src, sockl
  * for byte, from one port more than GUARD_LOOP_REPEATS times, each within
  * GUARD_LOOP_GAP_MS of the last, loses one answer in GUARD_LOOP_REPEATS+1. */
 #define GUARD_LOOP_SLOTS   4096 /* 32 KiB, whatever the traffic */
+#define GUARD_LOOP_WAYS    4    /* slots a fingerprint may take (a bucket) */
 #define GUARD_LOOP_REPEATS 16
 #define GUARD_LOOP_GAP_MS  1000
 #define GUARD_LOOP_BYTES   64
