@@ -379,6 +379,32 @@ test_loop_many_flows(void **state)
 	loops_all_broken(3 * GUARD_LOOP_SLOTS, 600);
 }
 
+/* Loops that died (a datagram lost on the way) leave their slots counting
+ * for a second; new loops must not wait that long for room. The table
+ * filled by n loops that stop, then n others: all broken within 400 ms. */
+static void
+test_loop_dead_slots_reused(void **state)
+{
+	int n = 3 * GUARD_LOOP_SLOTS, rounds = 400, *drops;
+	struct guard_loops *t = guard_loops_new(0x1234567890abcdefull);
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(drops = calloc((size_t)n, sizeof(*drops)));
+	fill();
+	for (int r = 0; r < 3; r++)
+		for (int i = 0; i < n; i++)
+			repeat(t, "192.0.2.1", 1024 + i, 64, 1000000 + (uint64_t)r);
+	for (int r = 0; r < rounds; r++)
+		for (int i = 0; i < n; i++)
+			drops[i] += repeat(t, "192.0.2.2", 1024 + i, 64, 1000003 + (uint64_t)r);
+	for (int i = 0; i < n; i++)
+		if (drops[i] == 0)
+			fail_msg("new loop %d never broken in %d ms", i, rounds);
+	free(drops);
+	guard_loops_free(t);
+}
+
 struct hammer {
 	struct guard_loops *t;
 	const char *addr;
@@ -454,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_loop_variants_apart),
 		cmocka_unit_test(test_loop_two_flows),
 		cmocka_unit_test(test_loop_many_flows),
+		cmocka_unit_test(test_loop_dead_slots_reused),
 		cmocka_unit_test(test_loop_threads),
 		cmocka_unit_test(test_loop_check),
 	};
