@@ -991,6 +991,26 @@ dgram_unconnect(struct session *s)
 	s->unconnected = true;
 }
 
+/* Unix datagrams: when the server's socket closes, the kernel refuses
+ * the next send (ECONNREFUSED) and dissolves the association (ENOTCONN
+ * from then on), and a server bound at the path later is never reached.
+ * Connect again, as UDP reaches whatever listens at the port now: the
+ * socket keeps its own bound address, so replies still find it. Returns 0
+ * when connected (the probe may go), else -1 with errno saying why none
+ * can be reached (ENOENT: no socket at the path; ECONNREFUSED: nobody
+ * bound to it), or the send's errno when reconnecting is not the cure. */
+static int
+unix_dgram_reconnect(struct session *s)
+{
+	int e = errno;
+
+	if (s->addr.family != AF_UNIX || (e != ECONNREFUSED && e != ENOTCONN))
+		return -1;
+	if (connect(s->fd, (const struct sockaddr *)&s->addr.sa, s->addr.len) == -1)
+		return -1;
+	return 0;
+}
+
 static void
 probe_send(struct session *s)
 {
@@ -1018,6 +1038,8 @@ probe_send(struct session *s)
 			n = sendto(s->fd, s->tx, size, MSG_NOSIGNAL, (const struct sockaddr *)&s->addr.sa,
 			    s->addr.len);
 		else
+			n = send(s->fd, s->tx, size, MSG_NOSIGNAL);
+		if (n == -1 && unix_dgram_reconnect(s) == 0)
 			n = send(s->fd, s->tx, size, MSG_NOSIGNAL);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
 			dgram_send_failed(s, seq, errno);
