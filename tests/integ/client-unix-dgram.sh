@@ -5,6 +5,8 @@
 # association: each later probe must connect again, reach a server bound
 # at the path by then, and name the real cause when there is none (it
 # gave up after one refusal with "Transport endpoint is not connected").
+# An echo longer than 64 KiB is named with its real length (it was called
+# "echo of 65536 bytes").
 . "$top_srcdir/tests/integ/lib.sh"
 need python3
 need timeout
@@ -64,4 +66,14 @@ done
 kill $SRV 2>/dev/null
 case $out in *"not connected"*) fail "the client's socket state named as the cause: $out" ;; esac
 
+# Echoes longer than the client's 64 KiB buffer: their real length.
+srv huge
+run -c 1 -W 1s "unix-dgram:$T/u"
+expect_eq "huge echo exit" $rc 1
+expect_in "huge echo" "$out" "seq=1: echo of 150064 bytes, 64 were sent"
+kill $SRV 2>/dev/null
+srv big1
+run -c 1 -W 1s "unix-dgram:$T/u"
+expect_eq "65537-byte echo exit" $rc 1
+expect_in "65537-byte echo" "$out" "seq=1: echo of 65537 bytes, 64 were sent"
 echo ok
