@@ -155,9 +155,15 @@ tcp_retrans_update(struct session *s)
 	return now;
 }
 
+/* min and max keep what they were before each echo, for the stream's
+ * last one, which may yet prove wrong (stream_out_of_step). */
 static void
 record_rtt(struct session *s, double rtt)
 {
+	s->pmin = s->rmin;
+	s->pmax = s->rmax;
+	s->pcmin = s->cmin;
+	s->pcmax = s->cmax;
 	if (s->received == 0 || rtt < s->rmin)
 		s->rmin = rtt;
 	if (rtt > s->rmax)
@@ -311,16 +317,20 @@ stream_out_of_step(struct session *s, size_t bytes, const char *msg)
 		s->last_ok = false;
 		s->mismatched++;
 	} else if (s->last_ok) {
-		/* Reported intact, counted received: it was not. (min and
-		 * max keep it; the average and deviation do not.) */
+		/* Reported intact, counted received: it was not, and leaves
+		 * every statistic (min and max as they were before it). */
 		s->received--;
 		s->rsum -= rtt;
 		s->rsq -= rtt * rtt;
+		s->rmin = s->pmin;
+		s->rmax = s->pmax;
 		if (s->last_retx)
 			s->rtx_probes--;
 		else {
 			s->csum -= rtt;
 			s->csq -= rtt * rtt;
+			s->cmin = s->pcmin;
+			s->cmax = s->pcmax;
 		}
 		s->mismatched++;
 	} else if (s->last_late) { /* likewise for one counted late */
@@ -696,10 +706,12 @@ dgram_duplicate(struct session *s, long long seq, size_t n, size_t d, double rtt
 	}
 	if (GOT(s, seq) == SLOT_ANSWERED) {
 		double first = (double)RTT(s, seq) / 1000.0;
-		/* min and max keep it; the average and deviation do not */
+		/* it leaves every statistic: min and max are worked out again
+		 * for the summary (probe_rtt_settle) */
 		s->received--;
 		s->rsum -= first;
 		s->rsq -= first * first;
+		s->rtt_revoked = true;
 		s->mismatched++;
 	} else if (GOT(s, seq) == SLOT_LATE) {
 		s->late--;
@@ -1014,6 +1026,41 @@ unix_dgram_reconnect(struct session *s)
 	return 0;
 }
 
+/* A datagram probe's slot is reused: its intact echo can no longer be
+ * taken back, so its RTT joins the min and max kept outside the ring. */
+static void
+rtt_fold(struct session *s, double rtt)
+{
+	if (s->nfolded == 0 || rtt < s->fmin)
+		s->fmin = rtt;
+	if (s->nfolded == 0 || rtt > s->fmax)
+		s->fmax = rtt;
+	s->nfolded++;
+}
+
+void
+probe_rtt_settle(struct session *s)
+{
+	long long from = s->nsent > s->cap ? s->nsent - s->cap : 0;
+	bool any = s->nfolded > 0;
+
+	if (!s->rtt_revoked)
+		return;
+	s->rtt_revoked = false;
+	s->rmin = s->fmin;
+	s->rmax = s->fmax;
+	for (long long k = from; k < s->nsent; k++) {
+		double rtt = (double)RTT(s, k) / 1000.0;
+		if (GOT(s, k) != SLOT_ANSWERED)
+			continue;
+		if (!any || rtt < s->rmin)
+			s->rmin = rtt;
+		if (!any || rtt > s->rmax)
+			s->rmax = rtt;
+		any = true;
+	}
+}
+
 static void
 probe_send(struct session *s)
 {
@@ -1031,6 +1078,8 @@ probe_send(struct session *s)
 		s->blocked = true;
 		return;
 	}
+	if (seq >= s->cap && GOT(s, seq) == SLOT_ANSWERED)
+		rtt_fold(s, (double)RTT(s, seq - s->cap) / 1000.0);
 	AT(s, seq) = evloop_clock_us();
 	GOT(s, seq) = SLOT_PENDING;
 	s->nsent++;
