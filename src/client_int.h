@@ -67,6 +67,12 @@ struct session {
 	long long retransmits;   /* ... during the run */
 	long long rtx_probes;    /* TCP: intact echoes whose time includes one */
 	double cmin, cmax, csum, csq; /* RTTs of the other intact echoes */
+	/* RTT statistics cover intact echoes only; an echo found wrong later
+	 * leaves min and max as well as the average (probe.c). */
+	double pmin, pmax, pcmin, pcmax; /* stream: before the last echo counted */
+	double fmin, fmax;       /* datagram: of intact echoes out of the ring */
+	long long nfolded;       /* ... how many */
+	bool rtt_revoked;        /* datagram: min/max to be worked out again */
 	bool last_retx;          /* the last echo counted is one of rtx_probes */
 	bool overdue;            /* stream: the echo missed -W; one more -W, then lost */
 	bool last_late;          /* stream: the last echo was late (not received) */
@@ -140,6 +146,9 @@ bool session_attempt_failed(struct session *s, int e);
 
 /* probe.c: verified probes over a connected session */
 void probe_start(struct session *s);
+/* Before the summary: RTT min and max over the intact echoes alone, once
+ * a datagram echo counted received was taken back (a wrong duplicate). */
+void probe_rtt_settle(struct session *s);
 /* TCP_INFO's count of retransmitted segments (SYNs too), -1 where none */
 long long probe_tcp_retrans(const struct session *s);
 

@@ -155,9 +155,15 @@ tcp_retrans_update(struct session *s)
 	return now;
 }
 
+/* min and max keep what they were before each echo, for the stream's
+ * last one, which may yet prove wrong (stream_out_of_step). */
 static void
 record_rtt(struct session *s, double rtt)
 {
+	s->pmin = s->rmin;
+	s->pmax = s->rmax;
+	s->pcmin = s->cmin;
+	s->pcmax = s->cmax;
 	if (s->received == 0 || rtt < s->rmin)
 		s->rmin = rtt;
 	if (rtt > s->rmax)
@@ -311,16 +317,20 @@ stream_out_of_step(struct session *s, size_t bytes, const char *msg)
 		s->last_ok = false;
 		s->mismatched++;
 	} else if (s->last_ok) {
-		/* Reported intact, counted received: it was not. (min and
-		 * max keep it; the average and deviation do not.) */
+		/* Reported intact, counted received: it was not, and leaves
+		 * every statistic (min and max as they were before it). */
 		s->received--;
 		s->rsum -= rtt;
 		s->rsq -= rtt * rtt;
+		s->rmin = s->pmin;
+		s->rmax = s->pmax;
 		if (s->last_retx)
 			s->rtx_probes--;
 		else {
 			s->csum -= rtt;
 			s->csq -= rtt * rtt;
+			s->cmin = s->pcmin;
+			s->cmax = s->pcmax;
 		}
 		s->mismatched++;
 	} else if (s->last_late) { /* likewise for one counted late */
@@ -496,8 +506,9 @@ record_recv(struct session *s, int fd)
 }
 
 /* A seqpacket record came: the echo awaited when it is one record of the
- * probe's size (its bytes are checked as a stream echo's); a record split,
- * merged, empty or beyond the echo is a mismatch named as such. Returns -1
+ * probe's size (its bytes are checked as a stream echo's); a record of
+ * another length (its real one, however long), an empty one or one beyond
+ * the echo is a mismatch named as such. Returns -1
  * when the caller must stop (the session ended, or its read side did). */
 static int
 record_read(struct session *s, int fd)
@@ -520,14 +531,11 @@ record_read(struct session *s, int fd)
 		snprintf(msg, sizeof(msg), "a record of %zd byte%s after the echo", n,
 		    n == 1 ? "" : "s");
 	else if (n == 0)
-		snprintf(msg, sizeof(msg), "echo split: an empty record, %zu bytes were sent in one",
+		snprintf(msg, sizeof(msg), "echo is an empty record, %zu bytes were sent in one",
 		    size);
-	else if ((size_t)n < size)
-		snprintf(msg, sizeof(msg), "echo split: a record of %zd bytes, %zu were sent in one",
-		    n, size);
-	else
-		snprintf(msg, sizeof(msg), "echo merged: a record of %zd bytes, %zu were sent in one",
-		    n, size);
+	else /* shorter or longer: split or merged by the server, or neither */
+		snprintf(msg, sizeof(msg), "echo is a record of %zd byte%s, %zu were sent in one",
+		    n, n == 1 ? "" : "s", size);
 	stream_out_of_step(s, (size_t)n, msg);
 	return -1;
 }
@@ -698,10 +706,12 @@ dgram_duplicate(struct session *s, long long seq, size_t n, size_t d, double rtt
 	}
 	if (GOT(s, seq) == SLOT_ANSWERED) {
 		double first = (double)RTT(s, seq) / 1000.0;
-		/* min and max keep it; the average and deviation do not */
+		/* it leaves every statistic: min and max are worked out again
+		 * for the summary (probe_rtt_settle) */
 		s->received--;
 		s->rsum -= first;
 		s->rsq -= first * first;
+		s->rtt_revoked = true;
 		s->mismatched++;
 	} else if (GOT(s, seq) == SLOT_LATE) {
 		s->late--;
@@ -735,15 +745,16 @@ dgram_mismatch(struct session *s, long long seq, size_t n, size_t d, double rtt,
 	report(s, seq, (int)n, rtt, PROBE_MISMATCH, msg);
 }
 
-/* A reply from the address probed. Its length and bytes are checked
- * before anything else: whether it is on time, late or a duplicate, a
- * wrong echo is a mismatch. */
+/* A reply from the address probed: n bytes long, of which p holds the
+ * first held (a unix datagram may be longer than the buffer). Its length
+ * and bytes are checked before anything else: whether it is on time, late
+ * or a duplicate, a wrong echo is a mismatch. */
 static void
-dgram_reply(struct session *s, const unsigned char *p, size_t n)
+dgram_reply(struct session *s, const unsigned char *p, size_t held, size_t n)
 {
 	struct client *c = s->t->c;
 	size_t size = (size_t)c->o.size, d;
-	int hdr = payload_dgram_seq(p, n);
+	int hdr = payload_dgram_seq(p, held);
 	long long seq = dgram_full_seq(s, hdr);
 	/* The reply's time, before any output: the attempt record that a
 	 * first reply prints is no part of its round trip (the RTT was once
@@ -758,7 +769,7 @@ dgram_reply(struct session *s, const unsigned char *p, size_t n)
 	}
 	if (!s->connected || !s->reported) /* the first reply: the address is reached */
 		session_answered(s);
-	d = payload_dgram_diff(c->seed, hdr, p, n, size);
+	d = payload_dgram_diff(c->seed, hdr, p, held, size);
 	intact = n == size && d == size;
 	if (s->nsent - seq > s->cap || GOT(s, seq) == SLOT_FORGOTTEN) {
 		/* Older than the ring remembers: settled long ago, answered or
@@ -870,13 +881,14 @@ same_endpoint(const struct addr *a, const struct sockaddr_storage *b)
 /* A datagram from elsewhere: a server answering from another address
  * (multihomed, NAT) or a stranger. Named and counted apart, never as a
  * reply from the address probed, and it settles nothing: the probe's own
- * echo may still come (a copy from elsewhere made it a "duplicate"). */
+ * echo may still come (a copy from elsewhere made it a "duplicate").
+ * n bytes long, the first held of them in p. */
 static void
 dgram_other_source(struct session *s, const struct sockaddr_storage *ss, socklen_t len,
-    const unsigned char *p, size_t n)
+    const unsigned char *p, size_t held, size_t n)
 {
 	struct client *c = s->t->c;
-	int hdr = payload_dgram_seq(p, n);
+	int hdr = payload_dgram_seq(p, held);
 	long long seq = dgram_full_seq(s, hdr);
 	struct addr from;
 	char fw[ADDR_STRLEN + 16], w[ADDR_STRLEN + 16];
@@ -893,7 +905,7 @@ dgram_other_source(struct session *s, const struct sockaddr_storage *ss, socklen
 	/* Shown with its time, but no echo of the address probed: the probe
 	 * still waits for that one, and is lost without it. */
 	if (seq >= 0 && s->nsent - seq <= s->cap && GOT(s, seq) == SLOT_PENDING &&
-	    n == (size_t)c->o.size && payload_dgram_diff(c->seed, hdr, p, n, n) == n)
+	    n == (size_t)c->o.size && payload_dgram_diff(c->seed, hdr, p, held, n) == n)
 		rtt = (double)(evloop_clock_us() - AT(s, seq)) / 1000.0;
 	else
 		seq = -1;
@@ -913,6 +925,7 @@ on_dgram_io(struct evloop *loop, int fd, int events, void *arg)
 		struct sockaddr_storage src;
 		socklen_t slen = sizeof(src);
 		ssize_t n;
+		size_t held;
 
 		/* The error queue first: a read error below only echoes it. */
 		if (s->errq && errq_read(fd, &m, c->rxbuf, sizeof(c->rxbuf)) == 1) {
@@ -939,12 +952,14 @@ on_dgram_io(struct evloop *loop, int fd, int events, void *arg)
 			}
 			break;
 		}
+		/* MSG_TRUNC: n is the datagram's real length, even past the
+		 * buffer (a unix datagram may be longer than 64 KiB). */
+		held = (size_t)n > sizeof(c->rxbuf) ? sizeof(c->rxbuf) : (size_t)n;
 		if (s->addr.family != AF_UNIX && slen > 0 && !same_endpoint(&s->addr, &src)) {
-			dgram_other_source(s, &src, slen, c->rxbuf,
-			    (size_t)n > sizeof(c->rxbuf) ? sizeof(c->rxbuf) : (size_t)n);
+			dgram_other_source(s, &src, slen, c->rxbuf, held, (size_t)n);
 			continue;
 		}
-		dgram_reply(s, c->rxbuf, (size_t)n > sizeof(c->rxbuf) ? sizeof(c->rxbuf) : (size_t)n);
+		dgram_reply(s, c->rxbuf, held, (size_t)n);
 	}
 	if (!s->done)
 		dgram_maybe_finish(s);
@@ -991,6 +1006,61 @@ dgram_unconnect(struct session *s)
 	s->unconnected = true;
 }
 
+/* Unix datagrams: when the server's socket closes, the kernel refuses
+ * the next send (ECONNREFUSED) and dissolves the association (ENOTCONN
+ * from then on), and a server bound at the path later is never reached.
+ * Connect again, as UDP reaches whatever listens at the port now: the
+ * socket keeps its own bound address, so replies still find it. Returns 0
+ * when connected (the probe may go), else -1 with errno saying why none
+ * can be reached (ENOENT: no socket at the path; ECONNREFUSED: nobody
+ * bound to it), or the send's errno when reconnecting is not the cure. */
+static int
+unix_dgram_reconnect(struct session *s)
+{
+	int e = errno;
+
+	if (s->addr.family != AF_UNIX || (e != ECONNREFUSED && e != ENOTCONN))
+		return -1;
+	if (connect(s->fd, (const struct sockaddr *)&s->addr.sa, s->addr.len) == -1)
+		return -1;
+	return 0;
+}
+
+/* A datagram probe's slot is reused: its intact echo can no longer be
+ * taken back, so its RTT joins the min and max kept outside the ring. */
+static void
+rtt_fold(struct session *s, double rtt)
+{
+	if (s->nfolded == 0 || rtt < s->fmin)
+		s->fmin = rtt;
+	if (s->nfolded == 0 || rtt > s->fmax)
+		s->fmax = rtt;
+	s->nfolded++;
+}
+
+void
+probe_rtt_settle(struct session *s)
+{
+	long long from = s->nsent > s->cap ? s->nsent - s->cap : 0;
+	bool any = s->nfolded > 0;
+
+	if (!s->rtt_revoked)
+		return;
+	s->rtt_revoked = false;
+	s->rmin = s->fmin;
+	s->rmax = s->fmax;
+	for (long long k = from; k < s->nsent; k++) {
+		double rtt = (double)RTT(s, k) / 1000.0;
+		if (GOT(s, k) != SLOT_ANSWERED)
+			continue;
+		if (!any || rtt < s->rmin)
+			s->rmin = rtt;
+		if (!any || rtt > s->rmax)
+			s->rmax = rtt;
+		any = true;
+	}
+}
+
 static void
 probe_send(struct session *s)
 {
@@ -1008,6 +1078,8 @@ probe_send(struct session *s)
 		s->blocked = true;
 		return;
 	}
+	if (seq >= s->cap && GOT(s, seq) == SLOT_ANSWERED)
+		rtt_fold(s, (double)RTT(s, seq - s->cap) / 1000.0);
 	AT(s, seq) = evloop_clock_us();
 	GOT(s, seq) = SLOT_PENDING;
 	s->nsent++;
@@ -1018,6 +1090,8 @@ probe_send(struct session *s)
 			n = sendto(s->fd, s->tx, size, MSG_NOSIGNAL, (const struct sockaddr *)&s->addr.sa,
 			    s->addr.len);
 		else
+			n = send(s->fd, s->tx, size, MSG_NOSIGNAL);
+		if (n == -1 && unix_dgram_reconnect(s) == 0)
 			n = send(s->fd, s->tx, size, MSG_NOSIGNAL);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
 			dgram_send_failed(s, seq, errno);

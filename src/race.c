@@ -237,6 +237,7 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->late = s->late;
 	sum->unrecognised = s->unrecognised;
 	sum->reordered = s->reordered;
+	probe_rtt_settle(s);
 	if (s->received > 0) {
 		double avg = s->rsum / s->received, var = s->rsq / s->received - avg * avg;
 		sum->rtt_min = s->rmin;

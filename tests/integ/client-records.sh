@@ -43,12 +43,12 @@ if part "hostile record servers" python3; then
 		expect_eq "$_m exit" $rc 1
 		for _w in "$@"; do expect_in "$_m" "$out" "$_w"; done
 	}
-	hostile seq-split "seq=1: echo split: a record of 32 bytes, 64 were sent in one" \
+	hostile seq-split "seq=1: echo is a record of 32 bytes, 64 were sent in one" \
 		"1 sent, 0 received, 1 mismatched, 0% loss"
-	hostile seq-empty "seq=1: echo split: an empty record, 64 bytes were sent in one" \
+	hostile seq-empty "seq=1: echo is an empty record, 64 bytes were sent in one" \
 		"1 sent, 0 received, 1 mismatched, 0% loss"
 	case $out in *closed*) fail "empty record taken for the close: $out" ;; esac
-	hostile seq-longer "seq=1: echo merged: a record of 65 bytes, 64 were sent in one"
+	hostile seq-longer "seq=1: echo is a record of 65 bytes, 64 were sent in one"
 	hostile seq-extra "seq=1: a record of 1 byte after the echo" \
 		"1 sent, 0 received, 1 mismatched, 0% loss"
 fi
