@@ -57,7 +57,7 @@ usage(FILE *f)
 	      "      --max-conns N       more connections are closed at once\n"
 	      "      --idle-timeout TIME close quiet connections (default 300s; 0: never)\n"
 	      "      --buffer-size BYTES what a connection may owe its peer (default 65536)\n"
-	      "      --threads N         event loops (default: one per usable CPU)\n"
+	      "      --threads N         event loops, 1-256 (default: one per usable CPU, 64 at most)\n"
 	      "      --grace TIME        after SIGTERM, for connections to end (default 5s)\n"
 	      "      --user USER         switch to this user once the sockets are open\n"
 	      "      --unix-mode MODE    permissions of unix socket files, octal\n"
@@ -134,10 +134,24 @@ parse_option(int c, const char *arg)
 	if (rc != 0)
 		goto out;
 	switch (c) {
-	case '4': opt.hints.family = AF_INET; break;
-	case '6': opt.hints.family = AF_INET6; break;
-	case 't': opt.hints.types |= ADDR_STREAM; break;
-	case 'u': opt.hints.types |= ADDR_DGRAM; break;
+	/* As in anyecho: one family (type) or, with neither, both; never
+	 * the last one typed, nor both said as "only". */
+	case '4':
+	case '6':
+		if (opt.hints.family == (c == '4' ? AF_INET6 : AF_INET)) {
+			log_err("-4 and -6: choose one (without either, both families are served)");
+			return -1;
+		}
+		opt.hints.family = c == '4' ? AF_INET : AF_INET6;
+		break;
+	case 't':
+	case 'u':
+		if (opt.hints.types == (c == 't' ? ADDR_DGRAM : ADDR_STREAM)) {
+			log_err("-t and -u: choose one (without either, both types are served)");
+			return -1;
+		}
+		opt.hints.types = c == 't' ? ADDR_STREAM : ADDR_DGRAM;
+		break;
 	case 'n': opt.check_only = true; break;
 	case 'q': opt.level = LOG_LVL_WARN; break;
 	case 'v': opt.level = LOG_LVL_DEBUG; break;
@@ -171,7 +185,11 @@ parse_option(int c, const char *arg)
 		rc = cli_number("--threads", arg, 1, 256, &v, err, sizeof(err));
 		opt.so.threads = (int)v;
 		break;
-	case OPT_USER: opt.user = arg; break;
+	case OPT_USER:
+		if (*arg == '\0')
+			return bad("--user", arg, "empty");
+		opt.user = arg;
+		break;
 	case OPT_UNIX_MODE: {
 		char *end;
 		v = strtol(arg, &end, 8);
@@ -798,17 +816,17 @@ check_user(const char *user)
 	struct passwd *pw = getpwnam(user);
 
 	if (pw == NULL) {
-		log_err("--user %s: no such user", user);
+		log_err("--user '%s': no such user", user);
 		return -1;
 	}
 	if (geteuid() != 0 && pw->pw_uid != geteuid()) {
-		log_err("--user %s: only root can switch user", user);
+		log_err("--user '%s': only root can switch user", user);
 		return -1;
 	}
 	/* getpwnam's buffer is overwritten by the next call: keep a copy. */
 	opt.pw = calloc(1, sizeof(*opt.pw));
 	if (opt.pw == NULL || (opt.pw->pw_name = strdup(pw->pw_name)) == NULL) {
-		log_err("--user %s: %s", user, strerror(ENOMEM));
+		log_err("--user '%s': %s", user, strerror(ENOMEM));
 		return -1;
 	}
 	opt.pw->pw_uid = pw->pw_uid;
@@ -833,12 +851,12 @@ drop_privileges(const char *user)
 	else if (setuid(pw->pw_uid) == -1)
 		step = "setuid";
 	if (step != NULL) {
-		log_err("--user %s: cannot switch: %s: %s", user, step, strerror(errno));
+		log_err("--user '%s': cannot switch: %s: %s", user, step, strerror(errno));
 		return -1;
 	}
 	/* Verify: a process that can get root back has not dropped it. */
 	if (pw->pw_uid != 0 && (setuid(0) != -1 || geteuid() != pw->pw_uid || getegid() != pw->pw_gid)) {
-		log_err("--user %s: privileges were not dropped", user);
+		log_err("--user '%s': privileges were not dropped", user);
 		return -1;
 	}
 	log_info("running as %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);

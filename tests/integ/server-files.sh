@@ -46,7 +46,7 @@ done
 out=$(timeout 10 "$ANYECHOD" -l 127.0.0.1:0 -l "unix:$T/v" --user "no-such-user-$$" \
 	--port-file "$T/p2" 2>&1); rc=$?
 expect_eq "--user exit status" "$rc" 1
-expect_in "--user message" "$out" "no-such-user-$$: no such user"
+expect_in "--user message" "$out" "'no-such-user-$$': no such user"
 expect_eq "--user lines" "$(printf '%s\n' "$out" | wc -l)" 1
 [ ! -e "$T/p2" ] || fail "port file written before --user was checked"
 [ -z "$(ls "$T" | grep '^p2')" ] || fail "temporary port file left: $(ls "$T")"
