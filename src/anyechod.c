@@ -230,6 +230,40 @@ out:
 	return rc == -1 ? -1 : 0;
 }
 
+/* A --port-file that cannot be written, refused before anything is bound:
+ * found out only at the end of start-up, it came after "listening on"
+ * lines for sockets already closed again. What only trying tells (no
+ * right to write there, a full disk) is still found out then. */
+static int
+check_port_file(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat st;
+
+	if (*path == '\0')
+		return bad("--port-file", path, "empty");
+	if (slash != NULL && slash[1] == '\0')
+		return bad("--port-file", path, "names a directory (ends in '/')");
+	if (strlen(path) >= sizeof(dir) - 8) /* room for mkstemp's ".XXXXXX" */
+		return bad("--port-file", path, "too long");
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return bad("--port-file", path, "is a directory");
+	snprintf(dir, sizeof(dir), "%.*s", slash == NULL ? 1 : slash == path ? 1 : (int)(slash - path),
+	    slash == NULL ? "." : path);
+	if (stat(dir, &st) == -1) {
+		char why[4200];
+		snprintf(why, sizeof(why), "its directory %s: %s", dir, strerror(errno));
+		return bad("--port-file", path, why);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		char why[4200];
+		snprintf(why, sizeof(why), "%s is not a directory", dir);
+		return bad("--port-file", path, why);
+	}
+	return 0;
+}
+
 static int
 parse_options(int argc, char **argv)
 {
@@ -261,6 +295,8 @@ parse_options(int argc, char **argv)
 		    (unsigned long long)opt.so.max_owed, opt.so.bufsize);
 		return -1;
 	}
+	if (opt.port_file != NULL && check_port_file(opt.port_file) == -1)
+		return -1;
 	if (opt.hints.types == 0)
 		opt.hints.types = ADDR_STREAM | ADDR_DGRAM;
 	if (opt.nendpoints == 0)
@@ -1065,8 +1101,10 @@ start(struct server *srv, int nact, const struct addr_list *list, struct addr_li
 		return -1;
 	if (opt.user != NULL && drop_privileges(opt.user) == -1)
 		return -1;
+	if (port_file_publish(pf) == -1)
+		return -1;
 	say_listening(bound);
-	return port_file_publish(pf);
+	return 0;
 }
 
 int

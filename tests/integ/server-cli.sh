@@ -54,6 +54,20 @@ out=$(bounded 10 "$ANYECHOD" -4 -4 -t -t -n -l 127.0.0.1:7 2>&1) || fail "-4 -4 
 check 2 "bad --user '': empty" --user '' -l 127.0.0.1:0 -t
 check 2 "bad --threads '257': expected a number from 1 to 256" --threads 257
 out=$(bounded 10 "$ANYECHOD" --threads 256 -n -l 127.0.0.1:7 2>&1) || fail "--threads 256 refused: $out"
+# A port file that cannot be written: refused before anything is bound,
+# not found out after the "listening on" lines (review 5, attack5 F4).
+: >"$T/plain"
+for pf in "" "$T" "$T/" "$T/no-dir/ports" "$T/plain/ports"; do
+	case $pf in
+	"") why="empty" ;;
+	*/) why="names a directory (ends in '/')" ;;
+	"$T") why="is a directory" ;;
+	*no-dir*) why="its directory $T/no-dir: " ;;
+	*) why="$T/plain is not a directory" ;;
+	esac
+	check 2 "bad --port-file '$pf': $why" --port-file "$pf" -l 127.0.0.1:0 -t
+	case $_out in *listening*) fail "--port-file '$pf': listening before failing: $_out" ;; esac
+done
 check 1 "--user 'no-such-user-here': no such user" -l 127.0.0.1:0 -t --user no-such-user-here
 
 # An address that is not ours. In a namespace with no IPv4 address at all
