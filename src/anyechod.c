@@ -2,6 +2,7 @@
  * exit codes; the serving is done by server.c. */
 #include "common.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
@@ -809,20 +810,50 @@ adopt(struct server *srv, int fd, const char *origin)
 	return 0;
 }
 
-/* LISTEN_FDS sockets start at fd 3 and are ours only if LISTEN_PID is. */
+/* A count in the environment: decimal digits only, at most 9 of them (so
+ * that fd 3 + n fits an int). -1 when it is not one. */
+static long
+env_count(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n == 0 || s[n] != '\0' || n > 9 ? -1 : strtol(s, NULL, 10);
+}
+
+/* LISTEN_FDS sockets start at fd 3 and are ours only if LISTEN_PID is.
+ * Read as sd_listen_fds(3) does: another process's, or LISTEN_FDS=0, is
+ * none; but a value that is not a pid or a count, or a count of fds that
+ * are not all open, is an error (-1, the line in err) rather than a
+ * reason to bind port 7 instead: whoever started us meant to hand us
+ * sockets. Called before anything (syslog) opens a descriptor. */
 static int
-activation_fds(void)
+activation_fds(char *err, size_t errlen)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	long n;
+	long p, n;
 
-	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid())
+	if (pid == NULL || fds == NULL)
 		return 0;
-	n = strtol(fds, NULL, 10);
+	p = env_count(pid);
+	if (p <= 0) {
+		return log_errbuf(err, errlen, "socket activation: LISTEN_PID '%s': not a process "
+		    "id", pid);
+	}
+	if (p != (long)getpid())
+		return 0;
+	n = env_count(fds);
+	if (n < 0) {
+		return log_errbuf(err, errlen, "socket activation: LISTEN_FDS '%s': not a number "
+		    "of descriptors", fds);
+	}
+	for (long fd = 3; fd < 3 + n; fd++)
+		if (fcntl((int)fd, F_GETFD) == -1)
+			return log_errbuf(err, errlen, "socket activation: LISTEN_FDS '%s': fd %ld is "
+			    "not open (%ld inherited)", fds, fd, fd - 3);
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-	return n > 0 && n < 1024 ? (int)n : 0;
+	return (int)n;
 }
 
 /* ---- process setup ---- */
@@ -1113,6 +1144,7 @@ main(int argc, char **argv)
 	struct addr_list list = { 0 }, bound = { 0 };
 	struct port_file pf = { .made = false, .helper = -1, .go = -1 };
 	struct server *srv = NULL;
+	char err[160];
 	int nact, status, rc = EXIT_RUNTIME;
 
 	/* Before anything opens a descriptor: a closed standard fd must not
@@ -1122,11 +1154,15 @@ main(int argc, char **argv)
 	log_init("anyechod", LOG_LVL_INFO, false);
 	if (parse_options(argc, argv) == -1)
 		return EXIT_USAGE;
-	nact = activation_fds();
+	nact = activation_fds(err, sizeof(err));
 	/* Under inetd, stdout and stderr are the client's socket. */
 	if (opt.inetd)
 		opt.use_syslog = true;
 	log_init("anyechod", opt.level, opt.use_syslog);
+	if (nact == -1) {
+		log_err("%s", err);
+		return EXIT_RUNTIME;
+	}
 	raise_fd_limit();
 	if (nact > 0 || opt.inetd)
 		note_ignored(opt.inetd);
