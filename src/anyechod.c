@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -767,18 +768,54 @@ has_peer(int fd)
 	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
 }
 
+/* A TCP connection its peer ended before we looked at it (a health
+ * check's connect and RST, handed on by systemd's Accept=yes or inetd):
+ * getpeername() fails for it as for a socket never connected. What tells
+ * them apart: the error the connection left (ECONNRESET), or a receive
+ * MSS, which only a handshake sets. True with what happened in why. */
+static bool
+connection_gone(int fd, const struct inherited *in, char *why, size_t len)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if ((in->a.family != AF_INET && in->a.family != AF_INET6) ||
+	    (in->protocol != -1 && in->protocol != IPPROTO_TCP))
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err != 0) {
+		snprintf(why, len, "%s", strerror(err));
+		return true;
+	}
+#ifdef TCP_INFO
+	struct tcp_info ti;
+	memset(&ti, 0, sizeof(ti));
+	sl = sizeof(ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 && ti.tcpi_rcv_mss > 0) {
+		snprintf(why, len, "closed");
+		return true;
+	}
+#endif
+	return false;
+}
+
 /* Refused before anything is served: one line naming the fd and what it
- * is. */
+ * is, -1. A connection already gone is no fault of ours nor of whoever
+ * started us: 1, said once at info level, and nothing to serve. */
 static int
 check_inherited(int fd, const struct inherited *in, const char *origin)
 {
-	char kind[96];
+	char kind[96], why[64];
 
 	describe_kind(in, kind, sizeof(kind));
 	if (!served_kind(in)) {
 		log_err("%s: fd %d is %s: anyechod serves TCP, UDP and unix stream, dgram and "
 		    "seqpacket sockets", origin, fd, kind);
 		return -1;
+	}
+	if (in->connected && !has_peer(fd) && connection_gone(fd, in, why, sizeof(why))) {
+		log_info("%s: fd %d is %s whose connection ended before it was served (%s)",
+		    origin, fd, kind, why);
+		return 1;
 	}
 	if (in->connected && !has_peer(fd)) {
 		log_err("%s: fd %d is %s neither listening nor connected (listen() was not called)",
@@ -788,18 +825,21 @@ check_inherited(int fd, const struct inherited *in, const char *origin)
 	return 0;
 }
 
+/* 0: served; 1: a connection already gone, nothing to serve; -1: refused. */
 static int
 adopt(struct server *srv, int fd, const char *origin)
 {
 	char buf[ADDR_STRLEN];
 	struct inherited in;
+	int rc;
 
 	if (describe_fd(fd, &in) == -1) {
 		log_err("%s: fd %d is not a usable socket: %s", origin, fd, strerror(errno));
 		return -1;
 	}
-	if (check_inherited(fd, &in, origin) == -1)
-		return -1;
+	rc = check_inherited(fd, &in, origin);
+	if (rc != 0)
+		return rc;
 	if (server_adopt(srv, fd, &in.a, in.connected) == -1) {
 		log_err("%s: cannot serve fd %d: %s", origin, fd, strerror(errno));
 		return -1;
@@ -1037,15 +1077,24 @@ setup_signals(struct server *srv)
 	return 0;
 }
 
+/* How many sockets are served (0: every one was a connection already
+ * gone), or -1. */
 static int
 serve_inherited(struct server *srv, int nact)
 {
-	if (opt.inetd)
-		return adopt(srv, STDIN_FILENO, "inetd");
-	for (int fd = 3; fd < 3 + nact; fd++)
-		if (adopt(srv, fd, "socket activation") == -1)
+	int rc, served = 0;
+
+	if (opt.inetd) {
+		rc = adopt(srv, STDIN_FILENO, "inetd");
+		return rc == -1 ? -1 : rc == 0;
+	}
+	for (int fd = 3; fd < 3 + nact; fd++) {
+		rc = adopt(srv, fd, "socket activation");
+		if (rc == -1)
 			return -1;
-	return 0;
+		served += rc == 0;
+	}
+	return served;
 }
 
 /* Inherited sockets are served as given: -l and -p do not apply, and under
@@ -1115,16 +1164,23 @@ resolve_all(struct addr_list *list)
  * --user; and only then the signs that we are ready: the "listening"
  * lines and the port file in place. What fails on the way, main() undoes:
  * server_free() closes the sockets and removes their files (we are still
- * the starting user then), port_file_discard() the file. */
+ * the starting user then), port_file_discard() the file. 0, -1, or 1
+ * when there is nothing to serve: every inherited socket was a
+ * connection its peer had already ended (said, and not a failure). */
 static int
 start(struct server *srv, int nact, const struct addr_list *list, struct addr_list *bound,
     struct port_file *pf)
 {
 	bool inherited = nact > 0 || opt.inetd;
+	int served;
 
 	if (setup_signals(srv) == -1)
 		return -1;
-	if (inherited ? serve_inherited(srv, nact) == -1 : bind_all(srv, list, bound) == -1)
+	if (inherited) {
+		served = serve_inherited(srv, nact);
+		if (served <= 0)
+			return served == 0 ? 1 : -1;
+	} else if (bind_all(srv, list, bound) == -1)
 		return -1;
 	if (!inherited && opt.port_file != NULL && port_file_write(pf, bound) == -1)
 		return -1;
@@ -1184,8 +1240,12 @@ main(int argc, char **argv)
 		log_err("cannot start: %s", strerror(errno));
 		goto out;
 	}
-	if (start(srv, nact, &list, &bound, &pf) == -1)
+	status = start(srv, nact, &list, &bound, &pf);
+	if (status != 0) {
+		if (status == 1)
+			rc = 0;
 		goto out;
+	}
 	log_debug("%d thread(s), max %d connections (%u per source), buffer %u bytes, "
 	    "%llu bytes owed at most, idle timeout %d ms",
 	    opt.so.threads, opt.so.max_conns, opt.so.max_per_source, opt.so.bufsize,
