@@ -485,8 +485,8 @@ on_bound(void *arg, const struct addr *a, const char *err)
 struct port_file {
 	char tmp[4096];
 	bool made;    /* tmp exists, and is ours to rename or remove */
-	pid_t helper; /* renames tmp for us after --user; -1: none */
-	int go;       /* to the helper: "r" renames, EOF removes */
+	pid_t helper; /* writes the file for us after --user; -1: none */
+	int go;       /* to the helper: "r" writes and renames, EOF: nothing */
 };
 
 static int
@@ -512,39 +512,59 @@ port_file_line(FILE *f, const struct addr *a)
 		    addr_type_name(a->socktype), host, addr_port(a));
 }
 
+/* The file under a new temporary name beside the final one (into tmp,
+ * tmplen bytes), complete but not yet in place. 0, or -1 with errno and
+ * nothing left behind. */
+static int
+port_file_make(char *tmp, size_t tmplen, const struct addr_list *bound)
+{
+	FILE *f = NULL;
+	int fd, saved;
+
+	snprintf(tmp, tmplen, "%s.XXXXXX", opt.port_file);
+	fd = mkstemp(tmp);
+	if (fd == -1)
+		return -1;
+	/* mkstemp makes it 0600: the ports are no secret. */
+	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL)
+		goto fail;
+	for (size_t i = 0; i < bound->n; i++)
+		port_file_line(f, &bound->v[i]);
+	saved = fclose(f);
+	f = NULL;
+	fd = -1;
+	if (saved == 0)
+		return 0;
+fail:
+	saved = errno;
+	if (f != NULL)
+		fclose(f);
+	else if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
 /* Written as the user we started as, but not yet in place. */
 static int
 port_file_write(struct port_file *pf, const struct addr_list *bound)
 {
-	FILE *f;
-	int fd;
-
-	snprintf(pf->tmp, sizeof(pf->tmp), "%s.XXXXXX", opt.port_file);
-	fd = mkstemp(pf->tmp);
-	if (fd == -1)
+	if (port_file_make(pf->tmp, sizeof(pf->tmp), bound) == -1)
 		return port_file_fail(pf); /* the path given: that is the user's word */
 	pf->made = true;
-	/* mkstemp makes it 0600: the ports are no secret. */
-	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return port_file_fail(pf);
-	}
-	for (size_t i = 0; i < bound->n; i++)
-		port_file_line(f, &bound->v[i]);
-	if (fclose(f) != 0)
-		return port_file_fail(pf);
 	return 0;
 }
 
 /* The port file's directory may be writable only by the user we started
- * as (a test's private directory, /run), and we rename the file only
- * after switching to --user: a child forked before the switch keeps the
- * starting user and does it when told, or removes the file when we go
- * away without a word. It blocks every signal: ours go to us. */
+ * as (a test's private directory, /run), and the file appears only after
+ * the switch to --user: a child forked before the switch keeps the
+ * starting user, and when told writes the file and renames it into place
+ * (its errno as its exit status if it cannot), or exits when we go away
+ * without a word. Nothing is on disk until it is told: a helper killed
+ * before (it blocks every signal it can: ours go to us) leaves nothing. */
 static int
-port_file_helper(struct port_file *pf)
+port_file_helper(struct port_file *pf, const struct addr_list *bound)
 {
 	sigset_t all, old;
 	int p[2], saved;
@@ -559,12 +579,15 @@ port_file_helper(struct port_file *pf)
 		close(p[1]);
 		while (read(p[0], &c, 1) == -1 && errno == EINTR)
 			;
-		if (c == 'r' && rename(pf->tmp, opt.port_file) == 0)
+		if (c != 'r')
 			_exit(0);
-		saved = c == 'r' ? errno : 0; /* why rename failed, or none */
-		if (unlink(pf->tmp) == -1 && saved == 0)
-			saved = errno;
-		_exit(saved >= 0 && saved < 256 ? saved : EIO);
+		if (port_file_make(pf->tmp, sizeof(pf->tmp), bound) == -1)
+			_exit(errno > 0 && errno < 256 ? errno : EIO);
+		if (rename(pf->tmp, opt.port_file) == 0)
+			_exit(0);
+		saved = errno;
+		unlink(pf->tmp);
+		_exit(saved > 0 && saved < 256 ? saved : EIO);
 	}
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -578,11 +601,13 @@ port_file_helper(struct port_file *pf)
 	return 0;
 }
 
-/* Tell the helper what to do with the file; its errno, or 0. */
+/* Tell the helper what to do with the file. 0, or -1 with why it was not
+ * done in why: the helper's errno, or how the helper ended if it did not
+ * say (killed: an errno of nobody's would be a made-up cause). */
 static int
-port_file_helper_done(struct port_file *pf, const char *what)
+port_file_helper_done(struct port_file *pf, const char *what, char *why, size_t len)
 {
-	pid_t got;
+	pid_t got, pid = pf->helper;
 	int st = 0;
 
 	if (what != NULL)
@@ -590,31 +615,37 @@ port_file_helper_done(struct port_file *pf, const char *what)
 	close(pf->go);
 	pf->go = -1;
 	do
-		got = waitpid(pf->helper, &st, 0);
+		got = waitpid(pid, &st, 0);
 	while (got == -1 && errno == EINTR);
 	pf->helper = -1;
-	pf->made = false; /* renamed or removed: not ours any more */
 	if (got == -1)
-		return errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : EIO;
+		snprintf(why, len, "waiting for the helper process %ld: %s", (long)pid,
+		    strerror(errno));
+	else if (WIFSIGNALED(st))
+		snprintf(why, len, "the helper process %ld that puts it in place died of signal %d "
+		    "(%s)", (long)pid, WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else if (WEXITSTATUS(st) != 0)
+		snprintf(why, len, "%s", strerror(WEXITSTATUS(st)));
+	else
+		return 0;
+	return -1;
 }
 
 /* Put the port file in place: the last step of start-up. */
 static int
 port_file_publish(struct port_file *pf)
 {
-	int rc;
+	char why[160];
 
-	if (!pf->made)
-		return 0;
 	if (pf->helper > 0) {
-		rc = port_file_helper_done(pf, "r");
-		if (rc != 0) {
-			errno = rc;
-			return port_file_fail(pf);
+		if (port_file_helper_done(pf, "r", why, sizeof(why)) == -1) {
+			log_err("cannot write port file %s: %s", opt.port_file, why);
+			return -1;
 		}
 		return 0;
 	}
+	if (!pf->made)
+		return 0;
 	if (rename(pf->tmp, opt.port_file) == -1)
 		return port_file_fail(pf);
 	pf->made = false;
@@ -625,9 +656,11 @@ port_file_publish(struct port_file *pf)
 static void
 port_file_discard(struct port_file *pf)
 {
+	char why[160];
+
 	if (pf->helper > 0)
-		(void)port_file_helper_done(pf, NULL);
-	else if (pf->made)
+		(void)port_file_helper_done(pf, NULL, why, sizeof(why)); /* it wrote nothing */
+	if (pf->made)
 		unlink(pf->tmp);
 	pf->made = false;
 }
@@ -1172,7 +1205,7 @@ start(struct server *srv, int nact, const struct addr_list *list, struct addr_li
     struct port_file *pf)
 {
 	bool inherited = nact > 0 || opt.inetd;
-	int served;
+	int served, rc;
 
 	if (setup_signals(srv) == -1)
 		return -1;
@@ -1182,10 +1215,13 @@ start(struct server *srv, int nact, const struct addr_list *list, struct addr_li
 			return served == 0 ? 1 : -1;
 	} else if (bind_all(srv, list, bound) == -1)
 		return -1;
-	if (!inherited && opt.port_file != NULL && port_file_write(pf, bound) == -1)
-		return -1;
-	if (opt.user != NULL && geteuid() == 0 && pf->made && port_file_helper(pf) == -1)
-		return -1;
+	if (!inherited && opt.port_file != NULL) {
+		/* switching from root to --user: the helper writes it, at the end */
+		rc = opt.user != NULL && geteuid() == 0 ? port_file_helper(pf, bound) :
+		    port_file_write(pf, bound);
+		if (rc == -1)
+			return -1;
+	}
 	if (opt.user != NULL && drop_privileges(opt.user) == -1)
 		return -1;
 	if (port_file_publish(pf) == -1)
