@@ -240,7 +240,7 @@ static int
 check_port_file(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char dir[4096];
+	char dir[4096], why[4200];
 	struct stat st;
 
 	if (*path == '\0')
@@ -249,21 +249,20 @@ check_port_file(const char *path)
 		return bad("--port-file", path, "names a directory (ends in '/')");
 	if (strlen(path) >= sizeof(dir) - 8) /* room for mkstemp's ".XXXXXX" */
 		return bad("--port-file", path, "too long");
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+	/* lstat: rename replaces a symlink, even one to a directory */
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return bad("--port-file", path, "is a directory");
-	snprintf(dir, sizeof(dir), "%.*s", slash == NULL ? 1 : slash == path ? 1 : (int)(slash - path),
-	    slash == NULL ? "." : path);
-	if (stat(dir, &st) == -1) {
-		char why[4200];
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else /* "/x" keeps its "/" */
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(dir, &st) == -1)
 		snprintf(why, sizeof(why), "its directory %s: %s", dir, strerror(errno));
-		return bad("--port-file", path, why);
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		char why[4200];
+	else if (!S_ISDIR(st.st_mode))
 		snprintf(why, sizeof(why), "%s is not a directory", dir);
-		return bad("--port-file", path, why);
-	}
-	return 0;
+	else
+		return 0;
+	return bad("--port-file", path, why);
 }
 
 static int
