@@ -2,9 +2,11 @@
  * exit codes; the serving is done by server.c. */
 #include "common.h"
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -57,7 +59,7 @@ usage(FILE *f)
 	      "      --max-conns N       more connections are closed at once\n"
 	      "      --idle-timeout TIME close quiet connections (default 300s; 0: never)\n"
 	      "      --buffer-size BYTES what a connection may owe its peer (default 65536)\n"
-	      "      --threads N         event loops (default: one per usable CPU)\n"
+	      "      --threads N         event loops, 1-256 (default: one per usable CPU, 64 at most)\n"
 	      "      --grace TIME        after SIGTERM, for connections to end (default 5s)\n"
 	      "      --user USER         switch to this user once the sockets are open\n"
 	      "      --unix-mode MODE    permissions of unix socket files, octal\n"
@@ -134,10 +136,24 @@ parse_option(int c, const char *arg)
 	if (rc != 0)
 		goto out;
 	switch (c) {
-	case '4': opt.hints.family = AF_INET; break;
-	case '6': opt.hints.family = AF_INET6; break;
-	case 't': opt.hints.types |= ADDR_STREAM; break;
-	case 'u': opt.hints.types |= ADDR_DGRAM; break;
+	/* As in anyecho: one family (type) or, with neither, both; never
+	 * the last one typed, nor both said as "only". */
+	case '4':
+	case '6':
+		if (opt.hints.family == (c == '4' ? AF_INET6 : AF_INET)) {
+			log_err("-4 and -6: choose one (without either, both families are served)");
+			return -1;
+		}
+		opt.hints.family = c == '4' ? AF_INET : AF_INET6;
+		break;
+	case 't':
+	case 'u':
+		if (opt.hints.types == (c == 't' ? ADDR_DGRAM : ADDR_STREAM)) {
+			log_err("-t and -u: choose one (without either, both types are served)");
+			return -1;
+		}
+		opt.hints.types = c == 't' ? ADDR_STREAM : ADDR_DGRAM;
+		break;
 	case 'n': opt.check_only = true; break;
 	case 'q': opt.level = LOG_LVL_WARN; break;
 	case 'v': opt.level = LOG_LVL_DEBUG; break;
@@ -171,7 +187,11 @@ parse_option(int c, const char *arg)
 		rc = cli_number("--threads", arg, 1, 256, &v, err, sizeof(err));
 		opt.so.threads = (int)v;
 		break;
-	case OPT_USER: opt.user = arg; break;
+	case OPT_USER:
+		if (*arg == '\0')
+			return bad("--user", arg, "empty");
+		opt.user = arg;
+		break;
 	case OPT_UNIX_MODE: {
 		char *end;
 		v = strtol(arg, &end, 8);
@@ -212,6 +232,39 @@ out:
 	return rc == -1 ? -1 : 0;
 }
 
+/* A --port-file that cannot be written, refused before anything is bound:
+ * found out only at the end of start-up, it came after "listening on"
+ * lines for sockets already closed again. What only trying tells (no
+ * right to write there, a full disk) is still found out then. */
+static int
+check_port_file(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096], why[4200];
+	struct stat st;
+
+	if (*path == '\0')
+		return bad("--port-file", path, "empty");
+	if (slash != NULL && slash[1] == '\0')
+		return bad("--port-file", path, "names a directory (ends in '/')");
+	if (strlen(path) >= sizeof(dir) - 8) /* room for mkstemp's ".XXXXXX" */
+		return bad("--port-file", path, "too long");
+	/* lstat: rename replaces a symlink, even one to a directory */
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return bad("--port-file", path, "is a directory");
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else /* "/x" keeps its "/" */
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(dir, &st) == -1)
+		snprintf(why, sizeof(why), "its directory %s: %s", dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(why, sizeof(why), "%s is not a directory", dir);
+	else
+		return 0;
+	return bad("--port-file", path, why);
+}
+
 static int
 parse_options(int argc, char **argv)
 {
@@ -243,6 +296,8 @@ parse_options(int argc, char **argv)
 		    (unsigned long long)opt.so.max_owed, opt.so.bufsize);
 		return -1;
 	}
+	if (opt.port_file != NULL && check_port_file(opt.port_file) == -1)
+		return -1;
 	if (opt.hints.types == 0)
 		opt.hints.types = ADDR_STREAM | ADDR_DGRAM;
 	if (opt.nendpoints == 0)
@@ -429,8 +484,8 @@ on_bound(void *arg, const struct addr *a, const char *err)
 struct port_file {
 	char tmp[4096];
 	bool made;    /* tmp exists, and is ours to rename or remove */
-	pid_t helper; /* renames tmp for us after --user; -1: none */
-	int go;       /* to the helper: "r" renames, EOF removes */
+	pid_t helper; /* writes the file for us after --user; -1: none */
+	int go;       /* to the helper: "r" writes and renames, EOF: nothing */
 };
 
 static int
@@ -456,39 +511,59 @@ port_file_line(FILE *f, const struct addr *a)
 		    addr_type_name(a->socktype), host, addr_port(a));
 }
 
+/* The file under a new temporary name beside the final one (into tmp,
+ * tmplen bytes), complete but not yet in place. 0, or -1 with errno and
+ * nothing left behind. */
+static int
+port_file_make(char *tmp, size_t tmplen, const struct addr_list *bound)
+{
+	FILE *f = NULL;
+	int fd, saved;
+
+	snprintf(tmp, tmplen, "%s.XXXXXX", opt.port_file);
+	fd = mkstemp(tmp);
+	if (fd == -1)
+		return -1;
+	/* mkstemp makes it 0600: the ports are no secret. */
+	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL)
+		goto fail;
+	for (size_t i = 0; i < bound->n; i++)
+		port_file_line(f, &bound->v[i]);
+	saved = fclose(f);
+	f = NULL;
+	fd = -1;
+	if (saved == 0)
+		return 0;
+fail:
+	saved = errno;
+	if (f != NULL)
+		fclose(f);
+	else if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
 /* Written as the user we started as, but not yet in place. */
 static int
 port_file_write(struct port_file *pf, const struct addr_list *bound)
 {
-	FILE *f;
-	int fd;
-
-	snprintf(pf->tmp, sizeof(pf->tmp), "%s.XXXXXX", opt.port_file);
-	fd = mkstemp(pf->tmp);
-	if (fd == -1)
+	if (port_file_make(pf->tmp, sizeof(pf->tmp), bound) == -1)
 		return port_file_fail(pf); /* the path given: that is the user's word */
 	pf->made = true;
-	/* mkstemp makes it 0600: the ports are no secret. */
-	if (fchmod(fd, 0644) == -1 || (f = fdopen(fd, "w")) == NULL) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return port_file_fail(pf);
-	}
-	for (size_t i = 0; i < bound->n; i++)
-		port_file_line(f, &bound->v[i]);
-	if (fclose(f) != 0)
-		return port_file_fail(pf);
 	return 0;
 }
 
 /* The port file's directory may be writable only by the user we started
- * as (a test's private directory, /run), and we rename the file only
- * after switching to --user: a child forked before the switch keeps the
- * starting user and does it when told, or removes the file when we go
- * away without a word. It blocks every signal: ours go to us. */
+ * as (a test's private directory, /run), and the file appears only after
+ * the switch to --user: a child forked before the switch keeps the
+ * starting user, and when told writes the file and renames it into place
+ * (its errno as its exit status if it cannot), or exits when we go away
+ * without a word. Nothing is on disk until it is told: a helper killed
+ * before (it blocks every signal it can: ours go to us) leaves nothing. */
 static int
-port_file_helper(struct port_file *pf)
+port_file_helper(struct port_file *pf, const struct addr_list *bound)
 {
 	sigset_t all, old;
 	int p[2], saved;
@@ -503,12 +578,15 @@ port_file_helper(struct port_file *pf)
 		close(p[1]);
 		while (read(p[0], &c, 1) == -1 && errno == EINTR)
 			;
-		if (c == 'r' && rename(pf->tmp, opt.port_file) == 0)
+		if (c != 'r')
 			_exit(0);
-		saved = c == 'r' ? errno : 0; /* why rename failed, or none */
-		if (unlink(pf->tmp) == -1 && saved == 0)
-			saved = errno;
-		_exit(saved >= 0 && saved < 256 ? saved : EIO);
+		if (port_file_make(pf->tmp, sizeof(pf->tmp), bound) == -1)
+			_exit(errno > 0 && errno < 256 ? errno : EIO);
+		if (rename(pf->tmp, opt.port_file) == 0)
+			_exit(0);
+		saved = errno;
+		unlink(pf->tmp);
+		_exit(saved > 0 && saved < 256 ? saved : EIO);
 	}
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -522,11 +600,13 @@ port_file_helper(struct port_file *pf)
 	return 0;
 }
 
-/* Tell the helper what to do with the file; its errno, or 0. */
+/* Tell the helper what to do with the file. 0, or -1 with why it was not
+ * done in why: the helper's errno, or how the helper ended if it did not
+ * say (killed: an errno of nobody's would be a made-up cause). */
 static int
-port_file_helper_done(struct port_file *pf, const char *what)
+port_file_helper_done(struct port_file *pf, const char *what, char *why, size_t len)
 {
-	pid_t got;
+	pid_t got, pid = pf->helper;
 	int st = 0;
 
 	if (what != NULL)
@@ -534,31 +614,37 @@ port_file_helper_done(struct port_file *pf, const char *what)
 	close(pf->go);
 	pf->go = -1;
 	do
-		got = waitpid(pf->helper, &st, 0);
+		got = waitpid(pid, &st, 0);
 	while (got == -1 && errno == EINTR);
 	pf->helper = -1;
-	pf->made = false; /* renamed or removed: not ours any more */
 	if (got == -1)
-		return errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : EIO;
+		snprintf(why, len, "waiting for the helper process %ld: %s", (long)pid,
+		    strerror(errno));
+	else if (WIFSIGNALED(st))
+		snprintf(why, len, "the helper process %ld that puts it in place died of signal %d "
+		    "(%s)", (long)pid, WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else if (WEXITSTATUS(st) != 0)
+		snprintf(why, len, "%s", strerror(WEXITSTATUS(st)));
+	else
+		return 0;
+	return -1;
 }
 
 /* Put the port file in place: the last step of start-up. */
 static int
 port_file_publish(struct port_file *pf)
 {
-	int rc;
+	char why[160];
 
-	if (!pf->made)
-		return 0;
 	if (pf->helper > 0) {
-		rc = port_file_helper_done(pf, "r");
-		if (rc != 0) {
-			errno = rc;
-			return port_file_fail(pf);
+		if (port_file_helper_done(pf, "r", why, sizeof(why)) == -1) {
+			log_err("cannot write port file %s: %s", opt.port_file, why);
+			return -1;
 		}
 		return 0;
 	}
+	if (!pf->made)
+		return 0;
 	if (rename(pf->tmp, opt.port_file) == -1)
 		return port_file_fail(pf);
 	pf->made = false;
@@ -569,9 +655,11 @@ port_file_publish(struct port_file *pf)
 static void
 port_file_discard(struct port_file *pf)
 {
+	char why[160];
+
 	if (pf->helper > 0)
-		(void)port_file_helper_done(pf, NULL);
-	else if (pf->made)
+		(void)port_file_helper_done(pf, NULL, why, sizeof(why)); /* it wrote nothing */
+	if (pf->made)
 		unlink(pf->tmp);
 	pf->made = false;
 }
@@ -712,18 +800,54 @@ has_peer(int fd)
 	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
 }
 
+/* A TCP connection its peer ended before we looked at it (a health
+ * check's connect and RST, handed on by systemd's Accept=yes or inetd):
+ * getpeername() fails for it as for a socket never connected. What tells
+ * them apart: the error the connection left (ECONNRESET), or a receive
+ * MSS, which only a handshake sets. True with what happened in why. */
+static bool
+connection_gone(int fd, const struct inherited *in, char *why, size_t len)
+{
+	int err = 0;
+	socklen_t sl = sizeof(err);
+
+	if ((in->a.family != AF_INET && in->a.family != AF_INET6) ||
+	    (in->protocol != -1 && in->protocol != IPPROTO_TCP))
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err != 0) {
+		snprintf(why, len, "%s", strerror(err));
+		return true;
+	}
+#ifdef TCP_INFO
+	struct tcp_info ti;
+	memset(&ti, 0, sizeof(ti));
+	sl = sizeof(ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &sl) == 0 && ti.tcpi_rcv_mss > 0) {
+		snprintf(why, len, "closed");
+		return true;
+	}
+#endif
+	return false;
+}
+
 /* Refused before anything is served: one line naming the fd and what it
- * is. */
+ * is, -1. A connection already gone is no fault of ours nor of whoever
+ * started us: 1, said once at info level, and nothing to serve. */
 static int
 check_inherited(int fd, const struct inherited *in, const char *origin)
 {
-	char kind[96];
+	char kind[96], why[64];
 
 	describe_kind(in, kind, sizeof(kind));
 	if (!served_kind(in)) {
 		log_err("%s: fd %d is %s: anyechod serves TCP, UDP and unix stream, dgram and "
 		    "seqpacket sockets", origin, fd, kind);
 		return -1;
+	}
+	if (in->connected && !has_peer(fd) && connection_gone(fd, in, why, sizeof(why))) {
+		log_info("%s: fd %d is %s whose connection ended before it was served (%s)",
+		    origin, fd, kind, why);
+		return 1;
 	}
 	if (in->connected && !has_peer(fd)) {
 		log_err("%s: fd %d is %s neither listening nor connected (listen() was not called)",
@@ -733,18 +857,21 @@ check_inherited(int fd, const struct inherited *in, const char *origin)
 	return 0;
 }
 
+/* 0: served; 1: a connection already gone, nothing to serve; -1: refused. */
 static int
 adopt(struct server *srv, int fd, const char *origin)
 {
 	char buf[ADDR_STRLEN];
 	struct inherited in;
+	int rc;
 
 	if (describe_fd(fd, &in) == -1) {
 		log_err("%s: fd %d is not a usable socket: %s", origin, fd, strerror(errno));
 		return -1;
 	}
-	if (check_inherited(fd, &in, origin) == -1)
-		return -1;
+	rc = check_inherited(fd, &in, origin);
+	if (rc != 0)
+		return rc;
 	if (server_adopt(srv, fd, &in.a, in.connected) == -1) {
 		log_err("%s: cannot serve fd %d: %s", origin, fd, strerror(errno));
 		return -1;
@@ -755,20 +882,50 @@ adopt(struct server *srv, int fd, const char *origin)
 	return 0;
 }
 
-/* LISTEN_FDS sockets start at fd 3 and are ours only if LISTEN_PID is. */
+/* A count in the environment: decimal digits only, at most 9 of them (so
+ * that fd 3 + n fits an int). -1 when it is not one. */
+static long
+env_count(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n == 0 || s[n] != '\0' || n > 9 ? -1 : strtol(s, NULL, 10);
+}
+
+/* LISTEN_FDS sockets start at fd 3 and are ours only if LISTEN_PID is.
+ * Read as sd_listen_fds(3) does: another process's, or LISTEN_FDS=0, is
+ * none; but a value that is not a pid or a count, or a count of fds that
+ * are not all open, is an error (-1, the line in err) rather than a
+ * reason to bind port 7 instead: whoever started us meant to hand us
+ * sockets. Called before anything (syslog) opens a descriptor. */
 static int
-activation_fds(void)
+activation_fds(char *err, size_t errlen)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	long n;
+	long p, n;
 
-	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid())
+	if (pid == NULL || fds == NULL)
 		return 0;
-	n = strtol(fds, NULL, 10);
+	p = env_count(pid);
+	if (p <= 0) {
+		return log_errbuf(err, errlen, "socket activation: LISTEN_PID '%s': not a process "
+		    "id", pid);
+	}
+	if (p != (long)getpid())
+		return 0;
+	n = env_count(fds);
+	if (n < 0) {
+		return log_errbuf(err, errlen, "socket activation: LISTEN_FDS '%s': not a number "
+		    "of descriptors", fds);
+	}
+	for (long fd = 3; fd < 3 + n; fd++)
+		if (fcntl((int)fd, F_GETFD) == -1)
+			return log_errbuf(err, errlen, "socket activation: LISTEN_FDS '%s': fd %ld is "
+			    "not open (%ld inherited)", fds, fd, fd - 3);
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-	return n > 0 && n < 1024 ? (int)n : 0;
+	return (int)n;
 }
 
 /* ---- process setup ---- */
@@ -798,17 +955,17 @@ check_user(const char *user)
 	struct passwd *pw = getpwnam(user);
 
 	if (pw == NULL) {
-		log_err("--user %s: no such user", user);
+		log_err("--user '%s': no such user", user);
 		return -1;
 	}
 	if (geteuid() != 0 && pw->pw_uid != geteuid()) {
-		log_err("--user %s: only root can switch user", user);
+		log_err("--user '%s': only root can switch user", user);
 		return -1;
 	}
 	/* getpwnam's buffer is overwritten by the next call: keep a copy. */
 	opt.pw = calloc(1, sizeof(*opt.pw));
 	if (opt.pw == NULL || (opt.pw->pw_name = strdup(pw->pw_name)) == NULL) {
-		log_err("--user %s: %s", user, strerror(ENOMEM));
+		log_err("--user '%s': %s", user, strerror(ENOMEM));
 		return -1;
 	}
 	opt.pw->pw_uid = pw->pw_uid;
@@ -833,12 +990,12 @@ drop_privileges(const char *user)
 	else if (setuid(pw->pw_uid) == -1)
 		step = "setuid";
 	if (step != NULL) {
-		log_err("--user %s: cannot switch: %s: %s", user, step, strerror(errno));
+		log_err("--user '%s': cannot switch: %s: %s", user, step, strerror(errno));
 		return -1;
 	}
 	/* Verify: a process that can get root back has not dropped it. */
 	if (pw->pw_uid != 0 && (setuid(0) != -1 || geteuid() != pw->pw_uid || getegid() != pw->pw_gid)) {
-		log_err("--user %s: privileges were not dropped", user);
+		log_err("--user '%s': privileges were not dropped", user);
 		return -1;
 	}
 	log_info("running as %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
@@ -952,15 +1109,24 @@ setup_signals(struct server *srv)
 	return 0;
 }
 
+/* How many sockets are served (0: every one was a connection already
+ * gone), or -1. */
 static int
 serve_inherited(struct server *srv, int nact)
 {
-	if (opt.inetd)
-		return adopt(srv, STDIN_FILENO, "inetd");
-	for (int fd = 3; fd < 3 + nact; fd++)
-		if (adopt(srv, fd, "socket activation") == -1)
+	int rc, served = 0;
+
+	if (opt.inetd) {
+		rc = adopt(srv, STDIN_FILENO, "inetd");
+		return rc == -1 ? -1 : rc == 0;
+	}
+	for (int fd = 3; fd < 3 + nact; fd++) {
+		rc = adopt(srv, fd, "socket activation");
+		if (rc == -1)
 			return -1;
-	return 0;
+		served += rc == 0;
+	}
+	return served;
 }
 
 /* Inherited sockets are served as given: -l and -p do not apply, and under
@@ -1030,25 +1196,37 @@ resolve_all(struct addr_list *list)
  * --user; and only then the signs that we are ready: the "listening"
  * lines and the port file in place. What fails on the way, main() undoes:
  * server_free() closes the sockets and removes their files (we are still
- * the starting user then), port_file_discard() the file. */
+ * the starting user then), port_file_discard() the file. 0, -1, or 1
+ * when there is nothing to serve: every inherited socket was a
+ * connection its peer had already ended (said, and not a failure). */
 static int
 start(struct server *srv, int nact, const struct addr_list *list, struct addr_list *bound,
     struct port_file *pf)
 {
 	bool inherited = nact > 0 || opt.inetd;
+	int served, rc;
 
 	if (setup_signals(srv) == -1)
 		return -1;
-	if (inherited ? serve_inherited(srv, nact) == -1 : bind_all(srv, list, bound) == -1)
+	if (inherited) {
+		served = serve_inherited(srv, nact);
+		if (served <= 0)
+			return served == 0 ? 1 : -1;
+	} else if (bind_all(srv, list, bound) == -1)
 		return -1;
-	if (!inherited && opt.port_file != NULL && port_file_write(pf, bound) == -1)
-		return -1;
-	if (opt.user != NULL && geteuid() == 0 && pf->made && port_file_helper(pf) == -1)
-		return -1;
+	if (!inherited && opt.port_file != NULL) {
+		/* switching from root to --user: the helper writes it, at the end */
+		rc = opt.user != NULL && geteuid() == 0 ? port_file_helper(pf, bound) :
+		    port_file_write(pf, bound);
+		if (rc == -1)
+			return -1;
+	}
 	if (opt.user != NULL && drop_privileges(opt.user) == -1)
 		return -1;
+	if (port_file_publish(pf) == -1)
+		return -1;
 	say_listening(bound);
-	return port_file_publish(pf);
+	return 0;
 }
 
 int
@@ -1057,6 +1235,7 @@ main(int argc, char **argv)
 	struct addr_list list = { 0 }, bound = { 0 };
 	struct port_file pf = { .made = false, .helper = -1, .go = -1 };
 	struct server *srv = NULL;
+	char err[160];
 	int nact, status, rc = EXIT_RUNTIME;
 
 	/* Before anything opens a descriptor: a closed standard fd must not
@@ -1066,11 +1245,15 @@ main(int argc, char **argv)
 	log_init("anyechod", LOG_LVL_INFO, false);
 	if (parse_options(argc, argv) == -1)
 		return EXIT_USAGE;
-	nact = activation_fds();
+	nact = activation_fds(err, sizeof(err));
 	/* Under inetd, stdout and stderr are the client's socket. */
 	if (opt.inetd)
 		opt.use_syslog = true;
 	log_init("anyechod", opt.level, opt.use_syslog);
+	if (nact == -1) {
+		log_err("%s", err);
+		return EXIT_RUNTIME;
+	}
 	raise_fd_limit();
 	if (nact > 0 || opt.inetd)
 		note_ignored(opt.inetd);
@@ -1092,8 +1275,12 @@ main(int argc, char **argv)
 		log_err("cannot start: %s", strerror(errno));
 		goto out;
 	}
-	if (start(srv, nact, &list, &bound, &pf) == -1)
+	status = start(srv, nact, &list, &bound, &pf);
+	if (status != 0) {
+		if (status == 1)
+			rc = 0;
 		goto out;
+	}
 	log_debug("%d thread(s), max %d connections (%u per source), buffer %u bytes, "
 	    "%llu bytes owed at most, idle timeout %d ms",
 	    opt.so.threads, opt.so.max_conns, opt.so.max_per_source, opt.so.bufsize,

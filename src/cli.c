@@ -85,6 +85,22 @@ duration_ms(const char *s, double *ms)
 	return 0;
 }
 
+/* Timers count whole milliseconds: a fraction is rounded to the nearest,
+ * and said in err (-i 1.9ms silently became 1 ms, almost twice the rate
+ * asked for; --dns-timeout 1.9ms too). 0 has a meaning of its own to
+ * several callers ("never" for --idle-timeout, "at once" for --grace, a
+ * flood for -i; -W refuses it): a time written above 0 must not become
+ * it. err is empty when nothing was rounded. */
+static void
+whole_ms(const char *what, const char *s, double v, int *ms, char *err, size_t errlen)
+{
+	*ms = v > 0 && v < 1 ? 1 : (int)(v + 0.5);
+	err[0] = '\0';
+	if (v - *ms > 1e-6 || *ms - v > 1e-6)
+		log_errbuf(err, errlen, "%s '%s' taken as %d ms (times are whole milliseconds)", what,
+		    s, *ms);
+}
+
 int
 cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, size_t errlen)
 {
@@ -95,16 +111,7 @@ cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, s
 	if (v > (double)max_ms)
 		return log_errbuf(err, errlen, "bad %s '%s': expected a time from 0 to %ld ms", what, s,
 		    max_ms);
-	/* Timers count whole milliseconds: a fraction is rounded to the
-	 * nearest, and said (-i 1.9ms silently became 1 ms, almost twice the
-	 * rate asked for). 0 has a meaning of its own to several callers
-	 * ("never" for --idle-timeout, "at once" for --grace, a flood for -i;
-	 * -W refuses it): a time written above 0 must not become it. */
-	*ms = v > 0 && v < 1 ? 1 : (int)(v + 0.5);
-	err[0] = '\0';
-	if (v - *ms > 1e-6 || *ms - v > 1e-6)
-		log_errbuf(err, errlen, "%s '%s' taken as %d ms (times are whole milliseconds)", what,
-		    s, *ms);
+	whole_ms(what, s, v, ms, err, errlen);
 	return 0;
 }
 
@@ -139,7 +146,7 @@ cli_dns_timeout(const char *s, int *ms, char *err, size_t errlen)
 	if (d < 1 || d > CLI_DNS_MAX_MS)
 		return log_errbuf(err, errlen, "bad DNS timeout '%s': expected a time from 1 ms to %d s",
 		    s, CLI_DNS_MAX_MS / 1000);
-	*ms = (int)d;
+	whole_ms("--dns-timeout", s, d, ms, err, errlen);
 	return 0;
 }
 

@@ -18,7 +18,9 @@
  * With $AE_SHIM_NO_PASSRIGHTS set, setting SO_PASSRIGHTS fails with
  * ENOPROTOOPT, as on a kernel before Linux 6.16.
  * With $AE_SHIM_NO_IPV6 set, socket(AF_INET6) fails with EAFNOSUPPORT, as
- * on a kernel booted with ipv6.disable=1. */
+ * on a kernel booted with ipv6.disable=1.
+ * With $AE_SHIM_SETUID_WAIT naming a file, the first setuid() logs
+ * "setuid-wait" and waits until that file exists (20 s at most). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -203,4 +205,24 @@ socket(int family, int type, int protocol)
 		return -1;
 	}
 	return real(family, type, protocol);
+}
+
+/* With $AE_SHIM_SETUID_WAIT naming a file, the first setuid() notes
+ * "setuid-wait" and waits (20 s at most) for that file to exist: the
+ * moment between a fork before the switch to --user and the switch, held
+ * open. */
+int
+setuid(uid_t uid)
+{
+	int (*real)(uid_t) = (int (*)(uid_t))dlsym(RTLD_NEXT, "setuid");
+	const char *flag = getenv("AE_SHIM_SETUID_WAIT");
+	struct timespec ts = { 0, 50000000 };
+	static int waited; /* the first call only: the next may not see the flag */
+
+	if (flag != NULL && !waited++) {
+		note("setuid-wait\n");
+		for (int i = 0; i < 400 && access(flag, F_OK) != 0; i++)
+			nanosleep(&ts, NULL);
+	}
+	return real(uid);
 }

@@ -4,7 +4,7 @@
 # A raw socket was taken as a listener whose readiness nothing drained (a
 # worker spun at 65% CPU); a stream socket on which listen() was never
 # called was served as a connection. A connected stream socket (systemd's
-# Accept=yes) is still served.
+# Accept=yes) is still served, and one its client already reset is let go.
 . "$top_srcdir/tests/integ/lib.sh"
 need python3 "the sockets are made in Python"
 
@@ -14,7 +14,7 @@ need python3 "the sockets are made in Python"
 # Exits 77 from python when this host cannot make such a socket.
 inherit() {
 	bounded 20 python3 - "$ANYECHOD" "$@" <<'PY'
-import os, socket, subprocess, sys
+import os, socket, struct, subprocess, sys, time
 prog, kind, want = sys.argv[1], sys.argv[2], sys.argv[3]
 def make():
     if kind == "raw":
@@ -31,6 +31,20 @@ def make():
         return s
     if kind == "unix-unlistened":
         return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if kind in ("tcp-reset", "tcp-reset-read", "inetd-reset"):
+        # a health check's connect and RST, before the server looks
+        L = socket.socket()
+        L.bind(("127.0.0.1", 0))
+        L.listen(1)
+        c = socket.create_connection(L.getsockname())
+        a, _ = L.accept()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+        L.close()
+        time.sleep(0.2)
+        if kind == "tcp-reset-read": # its error already taken: TCP_INFO tells
+            a.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        return a
     if kind == "connected":
         a, b = socket.socketpair()
         make.peer = b
@@ -46,8 +60,11 @@ def child():
     os.set_inheritable(3, True)
     os.environ["LISTEN_FDS"] = "1"
     os.environ["LISTEN_PID"] = str(os.getpid())
-p = subprocess.Popen([prog, "--threads", "1"], preexec_fn=child, stderr=subprocess.PIPE,
-                     close_fds=False)
+if kind == "inetd-reset": # stdin is the socket; messages go to syslog
+    p = subprocess.Popen([prog, "--inetd"], stdin=s, stderr=subprocess.PIPE)
+else:
+    p = subprocess.Popen([prog, "--threads", "1"], preexec_fn=child, stderr=subprocess.PIPE,
+                         close_fds=False)
 s.close()
 if want == "echo":
     make.peer.settimeout(5)
@@ -64,6 +81,13 @@ except subprocess.TimeoutExpired:
     p.wait()
     sys.exit("%s: anyechod kept running with it" % kind)
 err = p.stderr.read().decode()
+if want.startswith("gone"):
+    want = want[5:]
+    if rc != 0 or want not in err or err.count("\n") > 1:
+        sys.exit("%s: exit %d, stderr %r; want exit 0 and at most one line with %r"
+                 % (kind, rc, err, want))
+    print("%s: exit 0, %s" % (kind, err.strip() or "nothing on stderr"))
+    sys.exit(0)
 if rc != 1 or want not in err or err.count("\n") != 1:
     sys.exit("%s: exit %d, stderr %r; want exit 1 and one line with %r" % (kind, rc, err, want))
 print("%s: %s" % (kind, err.strip()))
@@ -92,4 +116,12 @@ case_ "TCP, not listening" tcp-unlistened \
 case_ "unix stream, not listening" unix-unlistened \
 	"fd 3 is a stream unix socket neither listening nor connected"
 case_ "connected stream (Accept=yes)" connected echo
+# A connection its client reset before anyechod looked (a health check's
+# connect + RST) is no stream "neither listening nor connected": one info
+# line, exit 0 (review 5: it was refused, exit 1, with that false cause).
+case_ "TCP connection already reset (Accept=yes)" tcp-reset \
+	"gone fd 3 is a stream IPv4 socket (protocol 6) whose connection ended before it was served (Connection reset by peer)"
+case_ "TCP connection already reset (inetd nowait)" inetd-reset "gone "
+case_ "TCP connection already reset, its error read" tcp-reset-read \
+	"gone fd 3 is a stream IPv4 socket (protocol 6) whose connection ended before it was served (closed)"
 echo ok

@@ -43,7 +43,32 @@ check 2 "usage: anyechod" --no-such-option
 check 2 "endpoint ::1: ::1 is an IPv6 address, but only IPv4 was asked for" -4 -l ::1
 # No DNS server reachable: temporary (75), not a usage error.
 check 75 "endpoint nx.invalid: " -l nx.invalid --dns-server 127.0.0.1:9 --dns-timeout 300
-check 1 "--user no-such-user-here: no such user" -l 127.0.0.1:0 -t --user no-such-user-here
+# One family, one type, or neither (both): as anyecho, never the last one
+# typed (-4 -6 served IPv6 only), nor both read as "only".
+check 2 "-4 and -6: choose one" -4 -6 -n -l localhost:7
+check 2 "-4 and -6: choose one" -6 -4 -n -l localhost:7
+check 2 "-t and -u: choose one" -t -u -n -l 127.0.0.1:7
+check 2 "-t and -u: choose one" -u -t -n -l 127.0.0.1:7
+out=$(bounded 10 "$ANYECHOD" -4 -4 -t -t -n -l 127.0.0.1:7 2>&1) || fail "-4 -4 -t -t refused: $out"
+# The value quoted: "--user : no such user" hid that it was empty.
+check 2 "bad --user '': empty" --user '' -l 127.0.0.1:0 -t
+check 2 "bad --threads '257': expected a number from 1 to 256" --threads 257
+out=$(bounded 10 "$ANYECHOD" --threads 256 -n -l 127.0.0.1:7 2>&1) || fail "--threads 256 refused: $out"
+# A port file that cannot be written: refused before anything is bound,
+# not found out after the "listening on" lines (review 5, attack5 F4).
+: >"$T/plain"
+for pf in "" "$T" "$T/" "$T/no-dir/ports" "$T/plain/ports"; do
+	case $pf in
+	"") why="empty" ;;
+	*/) why="names a directory (ends in '/')" ;;
+	"$T") why="is a directory" ;;
+	*no-dir*) why="its directory $T/no-dir: " ;;
+	*) why="$T/plain is not a directory" ;;
+	esac
+	check 2 "bad --port-file '$pf': $why" --port-file "$pf" -l 127.0.0.1:0 -t
+	case $_out in *listening*) fail "--port-file '$pf': listening before failing: $_out" ;; esac
+done
+check 1 "--user 'no-such-user-here': no such user" -l 127.0.0.1:0 -t --user no-such-user-here
 
 # An address that is not ours. In a namespace with no IPv4 address at all
 # (loopback down) the kernel lets any address be bound: nothing to test.

@@ -46,17 +46,18 @@ done
 out=$(timeout 10 "$ANYECHOD" -l 127.0.0.1:0 -l "unix:$T/v" --user "no-such-user-$$" \
 	--port-file "$T/p2" 2>&1); rc=$?
 expect_eq "--user exit status" "$rc" 1
-expect_in "--user message" "$out" "no-such-user-$$: no such user"
+expect_in "--user message" "$out" "'no-such-user-$$': no such user"
 expect_eq "--user lines" "$(printf '%s\n' "$out" | wc -l)" 1
 [ ! -e "$T/p2" ] || fail "port file written before --user was checked"
 [ -z "$(ls "$T" | grep '^p2')" ] || fail "temporary port file left: $(ls "$T")"
 [ ! -e "$T/v" ] || fail "socket file left behind"
 
 # A port file that cannot be written: the message names the path given,
-# not the temporary name made from it (path.XXXXXX), and nothing is served.
+# not the temporary name made from it (path.XXXXXX), and nothing is bound
+# (a usage error, found before: see server-cli.sh).
 out=$(bounded 10 "$ANYECHOD" -l 127.0.0.1:0 -t --port-file "$T/no-such-dir/ports" 2>&1); rc=$?
-expect_eq "unwritable --port-file exit status" "$rc" 1
+expect_eq "unwritable --port-file exit status" "$rc" 2
 errtext ENOENT
 expect_eq "unwritable --port-file message" "$out" \
-	"anyechod: cannot write port file $T/no-such-dir/ports: $ERRTEXT"
+	"anyechod: bad --port-file '$T/no-such-dir/ports': its directory $T/no-such-dir: $ERRTEXT"
 echo ok

@@ -120,7 +120,7 @@ expect_eq "too few fds: exit status" "$rc" 1
 : >"$T/j.log"
 js=$(stat -c %d:%i "$T/j.log")
 JOURNAL_STREAM=$js "$ANYECHOD" -l 127.0.0.1:0 -t --user "no-such-user-$$" 2>>"$T/j.log"
-expect_eq "journal error line" "$(cat "$T/j.log")" "<3>--user no-such-user-$$: no such user"
+expect_eq "journal error line" "$(cat "$T/j.log")" "<3>--user 'no-such-user-$$': no such user"
 : >"$T/j.log"
 rm -f "$T/ports"
 JOURNAL_STREAM=$js "$ANYECHOD" -l 127.0.0.1:0 -t --port-file "$T/ports" 2>>"$T/j.log" &
@@ -131,5 +131,5 @@ stop_server || fail "exit status $?"
 expect_in "journal info line" "$(cat "$T/j.log")" "<6>listening on IPv4 stream 127.0.0.1:"
 [ -z "$(grep -v '^<[0-7]>' "$T/j.log")" ] || fail "lines without a priority: $(cat "$T/j.log")"
 JOURNAL_STREAM=0:0 "$ANYECHOD" -l 127.0.0.1:0 -t --user "no-such-user-$$" 2>"$T/j.log"
-expect_eq "no journal: plain line" "$(cat "$T/j.log")" "anyechod: --user no-such-user-$$: no such user"
+expect_eq "no journal: plain line" "$(cat "$T/j.log")" "anyechod: --user 'no-such-user-$$': no such user"
 echo ok

@@ -74,7 +74,7 @@ elif part "failed --user leaves nothing" ipv4; then
 	expect_eq "exit status" $? 1
 	expect_eq "left behind" "$(ls -A "$T/u")" ""
 	expect_eq "stderr lines" "$(wc -l <"$T/u.err")" 1
-	grep -q "^anyechod: --user nobody: cannot switch: initgroups: " "$T/u.err" ||
+	grep -q "^anyechod: --user 'nobody': cannot switch: initgroups: " "$T/u.err" ||
 		fail "error line: $(cat "$T/u.err")"
 fi
 echo ok

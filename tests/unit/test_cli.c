@@ -151,6 +151,8 @@ test_dns_timeout(void **state)
 		{ "2", 2000, false }, { "99", 99000, false }, { "100", 100, true },
 		{ "800", 800, true }, { "600000", 600000, true }, { "800ms", 800, false },
 		{ "1.5s", 1500, false }, { "1m", 60000, false }, { "1ms", 1, false },
+		/* rounded to the nearest, and said, as every other time (1.9ms was 1) */
+		{ "1.9ms", 2, true }, { "1.4ms", 1, true }, { "2.5ms", 3, true },
 	};
 	static const char *const bad[] = { "", "0", "0ms", "600001", "601s", "11m", "abc", "-5",
 		"99999999999" };
