@@ -262,7 +262,7 @@ listening() { "$NETPROBE" connect "$1" "$2" 2>/dev/null; }
 # wrapper goes outside: timeout 20 env $SHIM_ENV "$ANYECHO" ...
 build_shim() {
 	SHIM=$T/shim.so
-	${CC:-cc} -shared -fPIC -o "$SHIM" "$top_srcdir/tests/integ/preload.c" -ldl \
+	${CC:-cc} -shared -fPIC -I"$top_srcdir/src" -o "$SHIM" "$top_srcdir/tests/integ/preload.c" -ldl \
 		>"$T/shim.err" 2>&1 || skip "cannot build the LD_PRELOAD shim: $(head -3 "$T/shim.err")"
 	# ASan insists on coming first; the shim only wraps libc calls.
 	SHIM_ENV="LD_PRELOAD=$SHIM AE_SHIM_LOG=$T/shim.log ASAN_OPTIONS=verify_asan_link_order=0"

@@ -38,16 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* As src/sock.c defines it where the headers lack it. */
-#if !defined(SO_PASSRIGHTS) && defined(__linux__)
-#if defined(__x86_64__) || defined(__i386__) || defined(__alpha__) || defined(__mips__)
-#define SO_PASSRIGHTS 83
-#elif defined(__hppa__)
-#define SO_PASSRIGHTS 0x4051
-#elif defined(__sparc__)
-#define SO_PASSRIGHTS 0x005c
-#endif
-#endif
+#include "passrights.h" /* as src/sock.c has it */
 
 static int (*real_close)(int);
 
