@@ -263,24 +263,25 @@ guard_check_dst(const struct guard *g, const struct sockaddr *dst)
  * minutes: a slot that old and on the dot counts one repeat too many,
  * never more). 0: empty. Slots go in buckets of GUARD_LOOP_WAYS: a
  * fingerprint has a place in one bucket, and takes only a slot that is
- * empty or has not counted for EVICT_TICKS. With one slot each, the
- * newcomer winning, two loops that met in a slot reset each other's count
- * at every round trip and ran for ever (among a few hundred loops some
- * always meet). Now a loop that finds its bucket full waits: every slot
- * in it is freed within GUARD_LOOP_REPEATS round trips of its loop, or
- * 128 ms after its loop died (a datagram lost on the way); loops whose
- * round trip is longer than that are slow enough to be --rate-limit's. */
+ * empty or has not counted for GUARD_LOOP_GAP_MS, never one a loop may
+ * still be counting in. With one slot each, the newcomer winning, two
+ * loops that met in a slot reset each other's count at every round trip
+ * and ran for ever (among a few hundred loops some always meet); a slot
+ * taken after 128 ms quiet did the same to loops of slower round trips
+ * (150 ms to 500 ms: between continents), more than the ways of a bucket
+ * evicting each other in turn. Now a loop that finds its bucket full
+ * waits: every slot in it is freed within GUARD_LOOP_REPEATS round trips
+ * of its loop, or a second after its loop died (a datagram lost). */
 #define TAG_SHIFT   24
 #define COUNT_SHIFT 16
 #define TICK_SHIFT  4 /* ms >> 4: 16 ms ticks */
 #define GAP_TICKS   (GUARD_LOOP_GAP_MS >> TICK_SHIFT)
-#define EVICT_TICKS 8 /* 128 ms without a repeat: no loop's slot */
 #define WAYS        GUARD_LOOP_WAYS
 #define BUCKETS     (GUARD_LOOP_SLOTS / WAYS)
 
 struct guard_loops {
 	uint64_t key;
-	/* A bucket is 32 bytes in one cache line. */
+	/* A bucket is one cache line. */
 	_Alignas(64) uint64_t slot[GUARD_LOOP_SLOTS];
 };
 
@@ -370,13 +371,6 @@ live(uint64_t slot, uint64_t tick)
 	return slot != 0 && ((tick - (slot & 0xffff)) & 0xffff) <= GAP_TICKS;
 }
 
-/* Ticks since a slot last counted; empty slots are the oldest of all. */
-static uint64_t
-age(uint64_t slot, uint64_t tick)
-{
-	return slot == 0 ? UINT64_MAX : (tick - (slot & 0xffff)) & 0xffff;
-}
-
 /* Relaxed loads and stores, no lock: two workers counting datagrams of one
  * bucket at once may lose a count, store an older one or take one slot
  * for two fingerprints, which at worst lets a loop run a few more round
@@ -387,19 +381,16 @@ guard_loops_repeat(struct guard_loops *t, const struct sockaddr *src, const void
     size_t len, uint64_t now_ms)
 {
 	uint64_t f = fingerprint(t->key, src, data, len);
-	uint64_t *bucket = &t->slot[(f % BUCKETS) * WAYS], *oldest = NULL;
+	uint64_t *bucket = &t->slot[(f % BUCKETS) * WAYS], *free_slot = NULL;
 	uint64_t tag = f >> TAG_SHIFT, tick = (now_ms >> TICK_SHIFT) & 0xffff;
-	uint64_t oldest_age = 0;
 
 	for (int i = 0; i < WAYS; i++) {
 		uint64_t old = __atomic_load_n(&bucket[i], __ATOMIC_RELAXED);
 		uint64_t count = 0;
 
 		if (old == 0 || old >> TAG_SHIFT != tag) {
-			if (oldest == NULL || age(old, tick) > oldest_age) {
-				oldest = &bucket[i];
-				oldest_age = age(old, tick);
-			}
+			if (free_slot == NULL && !live(old, tick))
+				free_slot = &bucket[i];
 			continue;
 		}
 		if (live(old, tick))
@@ -412,12 +403,11 @@ guard_loops_repeat(struct guard_loops *t, const struct sockaddr *src, const void
 		    __ATOMIC_RELAXED);
 		return false;
 	}
-	/* New here: remembered in the slot quiet the longest, if quiet long
-	 * enough that no loop holds it (a loop is back within its round
-	 * trip); where there is none, it is answered, comes back, and finds
-	 * room once a loop here is broken or has died. */
-	if (oldest != NULL && oldest_age >= EVICT_TICKS)
-		__atomic_store_n(oldest, tag << TAG_SHIFT | tick, __ATOMIC_RELAXED);
+	/* New here: remembered where there is room; where there is none, it
+	 * is answered, comes back, and finds room once a loop here is broken
+	 * or has died. */
+	if (free_slot != NULL)
+		__atomic_store_n(free_slot, tag << TAG_SHIFT | tick, __ATOMIC_RELAXED);
 	return false;
 }
 

@@ -46,8 +46,8 @@ const char *guard_check(const struct guard *g, const struct sockaddr *src, sockl
  * injected into it. The price: a client sending the same datagram, byte
  * for byte, from one port more than GUARD_LOOP_REPEATS times, each within
  * GUARD_LOOP_GAP_MS of the last, loses one answer in GUARD_LOOP_REPEATS+1. */
-#define GUARD_LOOP_SLOTS   4096 /* 32 KiB, whatever the traffic */
-#define GUARD_LOOP_WAYS    4    /* slots a fingerprint may take (a bucket) */
+#define GUARD_LOOP_SLOTS   8192 /* 64 KiB, whatever the traffic */
+#define GUARD_LOOP_WAYS    8    /* slots a fingerprint may take (a bucket) */
 #define GUARD_LOOP_REPEATS 16
 #define GUARD_LOOP_GAP_MS  1000
 #define GUARD_LOOP_BYTES   64
