@@ -475,7 +475,7 @@ struct echo_dgram {
 	int ceiling;    /* unix: what replies not yet read may hold of it */
 	uint64_t now;   /* ms, read once per call where needed */
 	int outq;       /* unix: bytes of ours peers have not read, at most; -1: ask */
-	uint64_t outq_at; /* unix: d->now when the kernel was last asked */
+	bool shared;    /* other workers send on this socket too */
 	int nused;      /* in[] entries the last receive may have changed */
 	bool fixed_dst; /* bound to one address: every datagram was sent to dst */
 	bool want_ctl;  /* wildcard IP socket: each datagram's destination */
@@ -605,22 +605,16 @@ unix_cost(size_t len)
 	return head + 256;
 }
 
-/* Ask the kernel what our unix peers have not read yet. */
-static void
-outq_ask(struct echo_dgram *d)
-{
-	d->outq = unix_outq(d->fd);
-	d->outq_at = d->now;
-}
-
 /* May this reply to a unix peer take a place in our send buffer? The count
- * is the kernel's at the last ask plus what we admitted since: peers only
- * take from it by reading, so from one worker it errs high, never low, and
- * the kernel is asked again only when it says no room (peers may have read
- * since), or a millisecond later (other workers' replies: the ceiling's
- * headroom covers what they send meanwhile). Asking per batch cost one
- * ioctl per datagram at one in flight, the datagram echo's only call
- * beyond receive and send. */
+ * is the kernel's at the last ask plus what we admitted since. Peers only
+ * take from it by reading, so where we alone send on the socket it errs
+ * high, never low, and the kernel is asked again only when it says no room
+ * (peers may have read since): asking per batch cost one ioctl per
+ * datagram at one in flight, the datagram echo's only call beyond receive
+ * and send. Where other workers send too, it is asked per batch: their
+ * replies meanwhile are what the ceiling's headroom covers (asked once a
+ * millisecond, two workers' counts together passed the ceiling, and small
+ * pings found no room beside non-readers). */
 static bool
 unix_room(struct echo_dgram *d, size_t len)
 {
@@ -629,8 +623,8 @@ unix_room(struct echo_dgram *d, size_t len)
 
 	if (d->family != AF_UNIX || d->ceiling <= 0)
 		return true;
-	if (d->outq < 0 || d->outq_at != d->now) {
-		outq_ask(d);
+	if (d->outq < 0) {
+		d->outq = unix_outq(d->fd);
 		fresh = true;
 	}
 	if (len > ECHO_UNIX_MEDIUM)
@@ -638,7 +632,7 @@ unix_room(struct echo_dgram *d, size_t len)
 	else if (len > ECHO_UNIX_SMALL)
 		limit /= 2;
 	if (d->outq > 0 && (size_t)d->outq + cost > limit && !fresh)
-		outq_ask(d);
+		d->outq = unix_outq(d->fd);
 	if (d->outq < 0)
 		return true; /* the kernel cannot tell: EAGAIN decides */
 	if (d->outq > 0 && (size_t)d->outq + cost > limit)
@@ -744,7 +738,7 @@ dst_setup(struct echo_dgram *d)
 }
 
 struct echo_dgram *
-echo_dgram_new(int fd, int family, const struct guard *guard)
+echo_dgram_new(int fd, int family, const struct guard *guard, bool shared)
 {
 	struct echo_dgram *d = calloc(1, sizeof(*d));
 
@@ -760,6 +754,7 @@ echo_dgram_new(int fd, int family, const struct guard *guard)
 	d->family = family;
 	d->guard = guard;
 	d->outq = -1;
+	d->shared = shared;
 	if (family == AF_UNIX) {
 		d->sndbuf = unix_sndbuf(fd);
 		d->ceiling = unix_ceiling(d->sndbuf);
@@ -1000,6 +995,8 @@ echo_dgram_io(struct echo_dgram *d, struct echo_stats *st)
 		}
 		n = mm_recv(d->fd, d->in, ECHO_BATCH);
 		d->nused = n > 0 ? n : 0;
+		if (d->shared)
+			d->outq = -1; /* what peers read, others sent: ask */
 		if (n == -1) {
 			if (would_block())
 				return EV_READ;

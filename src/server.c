@@ -937,7 +937,9 @@ listener_add(struct worker *w, struct endpoint *ep)
 	l->a = *a;
 	l->excl = w->s->nw > 1 ? EV_EXCLUSIVE : 0;
 	evtimer_init(&l->pause, on_unpause, l);
-	if (dgram && (l->dgram = echo_dgram_new(l->fd, a->family, &w->s->guard)) == NULL)
+	/* Unix datagram sockets are one for all workers (no SO_REUSEPORT). */
+	if (dgram && (l->dgram = echo_dgram_new(l->fd, a->family, &w->s->guard,
+	    w->s->nw > 1)) == NULL)
 		goto fail;
 	if (evloop_fd_set(w->loop, l->fd, EV_READ | l->excl, dgram ? on_dgram : on_accept, l) == -1)
 		goto fail;
