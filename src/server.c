@@ -77,6 +77,7 @@ struct conn_ext {
 	uint64_t flushed;     /* es.flushed when last looked at */
 	long long outq;       /* what the kernel held for the peer at the last look */
 	bool outq_unread;     /* outq counts bytes unread (sock_diag), not SIOCOUTQ */
+	uint64_t took_at;     /* unix: when a look last saw outq shrink (or the first) */
 };
 
 struct clist {
@@ -309,8 +310,9 @@ budget_track(struct worker *w, struct conn_ext *x, int want)
 /* peer_took_ms() on a unix socket without a block to keep its look in */
 #define PEER_LOOK (-2)
 
-/* How long ago the peer took a byte of what the kernel holds for it, by
- * the kernel's count, -1 when it holds nothing or cannot say, PEER_LOOK
+/* How long ago (before now, ms) the peer took a byte of what the kernel
+ * holds for it, by the kernel's count, -1 when it holds nothing or cannot
+ * say, PEER_LOOK
  * when it must compare with a look that x == NULL cannot keep. Our
  * callback runs only when the socket turns writable, and a deep send
  * queue (megabytes) drains for seconds before it does: a peer reading
@@ -318,10 +320,13 @@ budget_track(struct worker *w, struct conn_ext *x, int want)
  * (ms since it last sent new data, which it does when the peer makes
  * room, and since the peer's last acknowledgement: a dead peer gets
  * retransmissions, not acknowledgements); elsewhere (unix) what the
- * queue held at the last look, kept in x, must have shrunk. Called only
- * for connections about to be closed as quiet: no cost per echo. */
+ * queue held at the last look, kept in x, must have shrunk, and when it
+ * last did is kept too: the stall check and the idle sweep look in turn,
+ * and the second must not take "no change since the first" for "never".
+ * Called only for connections about to be closed as quiet: no cost per
+ * echo. */
 static long long
-peer_took_ms(int fd, struct conn_ext *x)
+peer_took_ms(int fd, struct conn_ext *x, uint64_t now)
 {
 	long long took, held;
 	bool unread;
@@ -339,8 +344,10 @@ peer_took_ms(int fd, struct conn_ext *x)
 		/* held nothing: unless it held some at the last look, which the
 		 * peer has read to the end since (unix) */
 		took = x != NULL && x->outq > 0 ? 0 : -1;
-		if (x != NULL)
+		if (x != NULL) {
 			x->outq = -1;
+			x->took_at = now;
+		}
 		return took;
 	}
 #ifdef TCP_INFO
@@ -362,10 +369,11 @@ peer_took_ms(int fd, struct conn_ext *x)
 	/* Less than at the last look (counted the same way): just now. At
 	 * the first look there is nothing to compare with: one more period
 	 * to show it. */
-	took = x->outq < 0 || x->outq_unread != unread || x->outq > held ? 0 : -1;
+	if (x->outq < 0 || x->outq_unread != unread || x->outq > held)
+		x->took_at = now;
 	x->outq = held;
 	x->outq_unread = unread;
-	return took;
+	return (long long)(now - x->took_at);
 }
 
 /* While the budget is spent, the connections whose peers have taken
@@ -381,7 +389,7 @@ on_budget(struct evloop *loop, void *arg)
 	while (w->owing.head != NULL && !echo_budget_room(&s->budget, s->o.bufsize) &&
 	    now - w->owing.head->stall_since >= (uint64_t)s->o.stall_ms) {
 		struct conn_ext *x = w->owing.head;
-		long long took = peer_took_ms(x->fd, x);
+		long long took = peer_took_ms(x->fd, x, now);
 		if (took >= 0 && took < s->o.stall_ms) {
 			/* still reading: to the back, as if it had just now */
 			x->stall_since = now - (uint64_t)took;
@@ -589,15 +597,16 @@ on_idle(struct evloop *loop, void *arg)
 {
 	struct worker *w = arg;
 	uint32_t now = now32(w), idle = (uint32_t)w->s->o.idle_ms;
+	uint64_t now64 = evloop_now(loop);
 
 	for (int fd = conntab_next(&w->conns, -1); fd != -1; fd = conntab_next(&w->conns, fd)) {
 		struct conn *c = conntab_get(&w->conns, fd);
 		long long took;
 		if (c == NULL || now - c->last < idle)
 			continue;
-		took = peer_took_ms(fd, c->ext);
+		took = peer_took_ms(fd, c->ext, now64);
 		if (took == PEER_LOOK)
-			took = look_ext(w, c, fd) != NULL ? peer_took_ms(fd, c->ext) : -1;
+			took = look_ext(w, c, fd) != NULL ? peer_took_ms(fd, c->ext, now64) : -1;
 		if (took >= 0 && took < idle) {
 			c->last = now - (uint32_t)took; /* the peer is reading */
 			continue;

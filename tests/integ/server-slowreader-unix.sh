@@ -12,6 +12,7 @@
 # compare with at all: it was closed as idle at the first. Where sock_diag
 # cannot see the peer (another network namespace), the fallback (SIOCOUTQ)
 # still keeps a 4 KiB-per-50-ms reader and closes one that reads nothing.
+# With both a budget and an idle timeout, the two checks share one look.
 . "$top_srcdir/tests/integ/lib.sh"
 need python3 "the clients are Python"
 
@@ -100,6 +101,17 @@ stop_server
 part "idle"
 start_server -l "unix-stream:$T/s" -t --threads 1 --idle-timeout 1s
 both 4 "idle"
+stop_server
+
+# Both at once: the stall check and the idle sweep looked at one reader in
+# turn, milliseconds apart, and the second saw no progress since the first:
+# closed as idle at 1 s while it read (outside review).
+part "budget and idle"
+start_server -l "unix-stream:$T/s" -t --threads 1 --max-owed 64K --stall-timeout 1s \
+	--idle-timeout 1s
+both 5 "budget and idle"
+stop_server
+start_server -l "unix-stream:$T/s" -t --threads 1 --idle-timeout 1s
 
 # Owing nothing (everything echoed fits the kernel's queue), sending nothing:
 # only the peer's reading says it is there. It was closed as idle at 1 s,
