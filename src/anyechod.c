@@ -131,10 +131,8 @@ parse_option(int c, const char *arg)
 	long v;
 	int rc = cli_resolve_option(c, arg, &opt.ro, err, sizeof(err));
 
-	if (rc == 1 && err[0] != '\0')
-		log_warn("%s", err); /* an old spelling, still taken */
 	if (rc != 0)
-		goto out;
+		goto out; /* taken (1) or refused by the resolver options */
 	switch (c) {
 	/* As in anyecho: one family (type) or, with neither, both; never
 	 * the last one typed, nor both said as "only". */
@@ -229,6 +227,8 @@ parse_option(int c, const char *arg)
 out:
 	if (rc == -1)
 		log_err("%s", err);
+	else if (err[0] != '\0')
+		log_warn("%s", err); /* an old spelling, or a time rounded */
 	return rc == -1 ? -1 : 0;
 }
 

@@ -134,6 +134,12 @@ fi
 out=$(bounded 10 "$ANYECHOD" -n -p 7007) || fail "-n failed: $out"
 expect_eq "-n plan" "$(echo "$out" | tr '\n' ';')" \
 	"IPv6 stream [::]:7007;IPv6 dgram [::]:7007;IPv4 stream 0.0.0.0:7007;IPv4 dgram 0.0.0.0:7007;"
+# A fraction of a millisecond is rounded, and said (it was silent here,
+# while anyecho and --dns-timeout said it); a whole one says nothing.
+out=$(bounded 10 "$ANYECHOD" -n -l 127.0.0.1:7007 --idle-timeout 0.4ms --grace 1.5ms \
+	--stall-timeout 2s 2>&1 >/dev/null) || fail "-n with rounded times failed: $out"
+expect_eq "rounded times said" "$out" "anyechod: --idle-timeout '0.4ms' taken as 1 ms (times are whole milliseconds)
+anyechod: --grace '1.5ms' taken as 2 ms (times are whole milliseconds)"
 bounded 10 "$ANYECHOD" --version | grep -q '^anyechod [0-9]' || fail "--version"
 bounded 10 "$ANYECHOD" --help | grep -q '^usage: anyechod' || fail "--help"
 echo ok
