@@ -89,6 +89,21 @@ expect_in "echo of a probe never sent" "$out" "3 sent, 1 received, 0 mismatched,
 case $out in *late*|*"seq=2 time"*) fail "a probe never sent was answered: $out" ;; esac
 kill $SRV 2>/dev/null
 
+# Probes the server's full queue refused (EAGAIN) never left either: the
+# echoes of all 15 from the server's own path, forged, credit only those
+# sent (all 15 were received).
+qlen=$(cat /proc/sys/net/unix/max_dgram_qlen 2>/dev/null || echo 10)
+if [ "$qlen" -lt 13 ]; then
+	srv stall
+	run -c 15 -i 0 -W 3s "unix-dgram:$T/u"
+	got=$(echo "$out" | sed -n 's/^15 sent, \([0-9]*\) received, 0 mismatched.*/\1/p')
+	[ -n "$got" ] && [ "$got" -lt 15 ] || fail "probes never sent were answered: $out"
+	expect_in "probes never sent" "$out" "$((15 - got)) unrecognised"
+	kill $SRV 2>/dev/null
+else
+	echo "note: net.unix.max_dgram_qlen is $qlen: no send is refused, EAGAIN case not run"
+fi
+
 # The server's name is the one it bound, learnt when connecting: a path
 # typed relative, or bound relative, still matches its replies.
 srv rebind

@@ -13,11 +13,15 @@ then by MODE:
           the socket and remove the file; then send perfect echoes of
           the next three probes (0.5 s apart, from 0.75 s on) from an
           unnamed socket, then from one bound at PATH.x (attack round 6)
+  stall   read nothing for 1 s after the first probe (the client's sends beyond the queue are
+          refused with EAGAIN), then forge echoes of probes 1 to 15 from
+          PATH itself, those never sent among them
   pathforge  as forge, but the forged echo of the second probe comes 1.5 s
           after the first from a socket bound at PATH again for a moment:
           from the server's own name, for a probe that was never sent
 Ends by itself after 30 s."""
 import os
+import select
 import socket
 import sys
 import struct
@@ -101,6 +105,14 @@ def main():
             d, peer = s.recvfrom(70000)
             extra = 150000 if mode == "huge" else 65537 - len(d)
             s.sendto(d + b"X" * extra, peer)
+    if mode == "stall":
+        select.select([s], [], [])
+        time.sleep(1.0)
+        d, peer = s.recvfrom(70000)
+        seed = seed_of(d)
+        for k in range(15):
+            s.sendto(probe(seed, k, len(d)), peer)
+        threading.Event().wait()
     if mode in ("forge", "pathforge"):
         forge(s, path, mode)
         threading.Event().wait()
