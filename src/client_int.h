@@ -50,6 +50,10 @@ struct session {
 	bool local_fail;    /* no socket here (out of descriptors): no fault of the address */
 	bool unconnected; /* datagram: sendto() the address, replies from anywhere */
 	bool errq;        /* datagram: the error queue is on (IP_RECVERR) and read */
+	/* unix datagram: the server's name as the kernel gives it (getpeername()
+	 * at connect time): a reply counts only from there (probe.c) */
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
 	struct pmtu_run *pmtu; /* --pmtu: the search (probe_pmtu.c); free() frees it */
 	/* attempts (race.c) */
 	int number;          /* the attempt's place in its target's race */

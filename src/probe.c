@@ -26,8 +26,10 @@ enum probe_slot_state {
 	SLOT_LOST,        /* reported lost: a reply now is late */
 	SLOT_FORGOTTEN,   /* before the ring grew: nothing known of it */
 	SLOT_LATE,        /* an intact reply came after -W (counted late) */
-	SLOT_SETTLED      /* a reply counted neither received nor late: a wrong
+	SLOT_SETTLED,     /* a reply counted neither received nor late: a wrong
 	                   * one (mismatched) */
+	SLOT_HELD,        /* never sent (EAGAIN): reported lost by the sweep */
+	SLOT_UNSENT       /* never sent: reported lost; no reply is ever its echo */
 };
 /* Any reply after a SLOT_ANSWERED, SLOT_LATE or SLOT_SETTLED one is a
  * duplicate. */
@@ -619,11 +621,18 @@ dgram_arm_sweep(struct session *s)
 		session_arm_at_us(c, &s->rtimer, AT(s, s->sweep) + (uint64_t)c->o.timeout_ms * 1000);
 }
 
+/* A probe the sweep has yet to call lost when -W is over. */
+static bool
+slot_awaited(const struct session *s, long long seq)
+{
+	return GOT(s, seq) == SLOT_PENDING || GOT(s, seq) == SLOT_HELD;
+}
+
 /* Finished when no more probes go out and every one sent is accounted for. */
 static void
 dgram_maybe_finish(struct session *s)
 {
-	while (s->sweep < s->nsent && GOT(s, s->sweep) != SLOT_PENDING)
+	while (s->sweep < s->nsent && !slot_awaited(s, s->sweep))
 		s->sweep++;
 	if (!more_probes(s) && s->sweep >= s->nsent) {
 		/* Replies to probes reported lost may still come: wait one
@@ -655,10 +664,15 @@ dgram_sweep(struct session *s)
 
 	session_where(&s->addr, w, sizeof(w));
 	for (; s->sweep < s->nsent && AT(s, s->sweep) + limit <= now; s->sweep++) {
-		if (GOT(s, s->sweep) != SLOT_PENDING)
+		if (!slot_awaited(s, s->sweep))
 			continue;
-		GOT(s, s->sweep) = SLOT_LOST;
-		s->lost_open++;
+		/* one never sent stays so: nothing can come back late for it */
+		if (GOT(s, s->sweep) == SLOT_HELD)
+			GOT(s, s->sweep) = SLOT_UNSENT;
+		else {
+			GOT(s, s->sweep) = SLOT_LOST;
+			s->lost_open++;
+		}
 		snprintf(msg, sizeof(msg), "no reply from %s within %d ms", w, c->o.timeout_ms);
 		if (s->err[0] == '\0')
 			snprintf(s->err, sizeof(s->err), "%s", msg);
@@ -784,6 +798,12 @@ dgram_reply(struct session *s, const unsigned char *p, size_t held, size_t n)
 		    "duplicate reply (or one to a probe too old to track)");
 		return;
 	}
+	if (GOT(s, seq) == SLOT_HELD || GOT(s, seq) == SLOT_UNSENT) {
+		/* The probe never left: whatever claims to echo it was made
+		 * by someone who knows the seed, and is no echo. */
+		dgram_unrecognised(s, n);
+		return;
+	}
 	rtt_us = now_us - AT(s, seq);
 	rtt = (double)rtt_us / 1000.0;
 	if (GOT(s, seq) != SLOT_PENDING && GOT(s, seq) != SLOT_LOST) {
@@ -875,7 +895,63 @@ same_endpoint(const struct addr *a, const struct sockaddr_storage *b)
 		return x->sin6_port == y->sin6_port &&
 		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
 	}
-	return true; /* unix: connected, the kernel filters */
+	return false;
+}
+
+/* Two unix socket names the same: an abstract name byte for byte, a path
+ * up to its NUL (the kernel may count one, a caller not). An unnamed
+ * socket (a length of 0 or just the family) is nobody's server. */
+static bool
+same_unix_name(const struct sockaddr_storage *a, socklen_t alen,
+    const struct sockaddr_storage *b, socklen_t blen)
+{
+	const struct sockaddr_un *x = (const void *)a, *y = (const void *)b;
+	size_t off = offsetof(struct sockaddr_un, sun_path), max = sizeof(x->sun_path), xl, yl;
+
+	if (alen <= off || blen <= off || x->sun_family != AF_UNIX || y->sun_family != AF_UNIX)
+		return false;
+	xl = alen - off < max ? alen - off : max;
+	yl = blen - off < max ? blen - off : max;
+	if (x->sun_path[0] != '\0' && y->sun_path[0] != '\0') {
+		xl = strnlen(x->sun_path, xl);
+		yl = strnlen(y->sun_path, yl);
+	}
+	return xl == yl && memcmp(x->sun_path, y->sun_path, xl) == 0;
+}
+
+/* A datagram from the server probed. Over unix the kernel filters only
+ * while the socket is connected: once the server's socket is gone and no
+ * other is at the path, it is unconnected and any local process can
+ * write to it, so the sender is checked as over IP, against the name the
+ * server bound (learnt at connect time: the path typed may be relative,
+ * or name a socket renamed into place). */
+static bool
+from_server(const struct session *s, const struct sockaddr_storage *src, socklen_t slen)
+{
+	if (s->addr.family == AF_UNIX)
+		return same_unix_name(&s->peer, s->peer_len, src, slen);
+	return slen == 0 || same_endpoint(&s->addr, src);
+}
+
+/* Unix datagrams: learn the server's name from the kernel, as it will
+ * name the sender of its replies; the address probed when it cannot say
+ * (the association already dissolved) and nothing was learnt before. */
+static void
+unix_peer_learn(struct session *s)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (s->addr.family != AF_UNIX)
+		return;
+	if (getpeername(s->fd, (struct sockaddr *)&ss, &len) == 0 &&
+	    len > offsetof(struct sockaddr_un, sun_path)) {
+		memcpy(&s->peer, &ss, sizeof(ss));
+		s->peer_len = len;
+	} else if (s->peer_len == 0) {
+		memcpy(&s->peer, &s->addr.sa, sizeof(s->peer));
+		s->peer_len = s->addr.len;
+	}
 }
 
 /* A datagram from elsewhere: a server answering from another address
@@ -897,7 +973,9 @@ dgram_other_source(struct session *s, const struct sockaddr_storage *ss, socklen
 	memset(&from, 0, sizeof(from));
 	memcpy(&from.sa, ss, len < sizeof(from.sa) ? len : sizeof(from.sa));
 	from.len = len;
-	from.family = ss->ss_family;
+	/* an unnamed unix sender gives no address at all (a length of 0) */
+	from.family = len >= sizeof(sa_family_t) ? ss->ss_family : s->addr.family;
+	from.sa.ss_family = (sa_family_t)from.family;
 	from.socktype = SOCK_DGRAM;
 	s->unrecognised++;
 	snprintf(s->err, sizeof(s->err), "reply from %s, not from %s (%zu bytes)",
@@ -955,7 +1033,7 @@ on_dgram_io(struct evloop *loop, int fd, int events, void *arg)
 		/* MSG_TRUNC: n is the datagram's real length, even past the
 		 * buffer (a unix datagram may be longer than 64 KiB). */
 		held = (size_t)n > sizeof(c->rxbuf) ? sizeof(c->rxbuf) : (size_t)n;
-		if (s->addr.family != AF_UNIX && slen > 0 && !same_endpoint(&s->addr, &src)) {
+		if (!from_server(s, &src, slen)) {
 			dgram_other_source(s, &src, slen, c->rxbuf, held, (size_t)n);
 			continue;
 		}
@@ -970,7 +1048,7 @@ static void
 dgram_send_failed(struct session *s, long long seq, int e)
 {
 	session_connect_error(s, e);
-	GOT(s, seq) = SLOT_LOST;
+	GOT(s, seq) = SLOT_UNSENT; /* nothing can come back for it, late or not */
 	report(s, seq, s->t->c->o.size, 0, PROBE_LOST, s->err);
 }
 
@@ -1023,6 +1101,7 @@ unix_dgram_reconnect(struct session *s)
 		return -1;
 	if (connect(s->fd, (const struct sockaddr *)&s->addr.sa, s->addr.len) == -1)
 		return -1;
+	unix_peer_learn(s); /* maybe another server, bound under another name */
 	return 0;
 }
 
@@ -1093,7 +1172,9 @@ probe_send(struct session *s)
 			n = send(s->fd, s->tx, size, MSG_NOSIGNAL);
 		if (n == -1 && unix_dgram_reconnect(s) == 0)
 			n = send(s->fd, s->tx, size, MSG_NOSIGNAL);
-		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK)
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			GOT(s, seq) = SLOT_HELD;
+		else if (n == -1)
 			dgram_send_failed(s, seq, errno);
 		if (more_probes(s))
 			schedule_next(s);
@@ -1152,6 +1233,7 @@ probe_start(struct session *s)
 	s->retransmits = s->retrans0 >= 0 ? 0 : -1;
 	if (s->addr.socktype == SOCK_DGRAM) {
 		evtimer_init(&s->rtimer, on_sweep, s);
+		unix_peer_learn(s);
 		dgram_unconnect(s);
 		evloop_fd_set(c->loop, s->fd, EV_READ, on_dgram_io, s);
 	} else
