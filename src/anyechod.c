@@ -830,6 +830,21 @@ connection_gone(int fd, const struct inherited *in, char *why, size_t len)
 	return false;
 }
 
+/* A datagram socket nothing can send to, so nothing to serve: an IP one
+ * on port 0 was never bound (bind() to port 0 and connect() both take a
+ * port), a unix one without a name has no address to send to, unless it
+ * has a peer (one end of a socketpair). Served, it ran forever answering
+ * nobody ("serving IPv4 dgram 0.0.0.0:0"). */
+static bool
+unreachable_dgram(int fd, const struct inherited *in)
+{
+	if (sock_is_connection_type(in->a.socktype))
+		return false;
+	if (in->a.family == AF_UNIX)
+		return in->a.len <= offsetof(struct sockaddr_un, sun_path) && !has_peer(fd);
+	return addr_port(&in->a) == 0;
+}
+
 /* Refused before anything is served: one line naming the fd and what it
  * is, -1. A connection already gone is no fault of ours nor of whoever
  * started us: 1, said once at info level, and nothing to serve. */
@@ -842,6 +857,11 @@ check_inherited(int fd, const struct inherited *in, const char *origin)
 	if (!served_kind(in)) {
 		log_err("%s: fd %d is %s: anyechod serves TCP, UDP and unix stream, dgram and "
 		    "seqpacket sockets", origin, fd, kind);
+		return -1;
+	}
+	if (unreachable_dgram(fd, in)) {
+		log_err("%s: fd %d is %s %s: nothing can send to it (bind() was not called)", origin,
+		    fd, kind, in->a.family == AF_UNIX ? "with no name" : "bound to no port");
 		return -1;
 	}
 	if (in->connected && !has_peer(fd) && connection_gone(fd, in, why, sizeof(why))) {
@@ -1109,24 +1129,60 @@ setup_signals(struct server *srv)
 	return 0;
 }
 
+/* One open file, as fstat() tells it: a socket's inode is its own. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	bool known;
+};
+
+/* The first of ids[0..n) that is the same socket as ids[n], or -1. */
+static int
+same_socket(const struct file_id *ids, int n)
+{
+	for (int i = 0; i < n && ids[n].known; i++)
+		if (ids[i].known && ids[i].dev == ids[n].dev && ids[i].ino == ids[n].ino)
+			return i;
+	return -1;
+}
+
 /* How many sockets are served (0: every one was a connection already
- * gone), or -1. */
+ * gone), or -1. One socket passed as two fds (systemd never does; a
+ * supervisor's mistake) was served twice: two listeners on one socket,
+ * two "serving" lines. Nothing is lost by serving it once, so that is
+ * done, with a warning, rather than refusing a service that would work;
+ * the duplicate fd is closed. */
 static int
 serve_inherited(struct server *srv, int nact)
 {
-	int rc, served = 0;
+	struct file_id *ids;
+	struct stat st;
+	int rc = 0, first, served = 0;
 
 	if (opt.inetd) {
 		rc = adopt(srv, STDIN_FILENO, "inetd");
 		return rc == -1 ? -1 : rc == 0;
 	}
-	for (int fd = 3; fd < 3 + nact; fd++) {
+	ids = calloc((size_t)nact, sizeof(*ids));
+	if (ids == NULL) {
+		log_err("socket activation: %s", strerror(ENOMEM));
+		return -1;
+	}
+	for (int fd = 3; fd < 3 + nact && rc != -1; fd++) {
+		if (fstat(fd, &st) == 0)
+			ids[fd - 3] = (struct file_id){ st.st_dev, st.st_ino, true };
+		first = same_socket(ids, fd - 3);
+		if (first >= 0) {
+			log_warn("socket activation: fd %d is fd %d again (one socket passed twice): "
+			    "serving it once", fd, first + 3);
+			close(fd);
+			continue;
+		}
 		rc = adopt(srv, fd, "socket activation");
-		if (rc == -1)
-			return -1;
 		served += rc == 0;
 	}
-	return served;
+	free(ids);
+	return rc == -1 ? -1 : served;
 }
 
 /* Inherited sockets are served as given: -l and -p do not apply, and under
