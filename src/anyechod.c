@@ -232,6 +232,28 @@ out:
 	return rc == -1 ? -1 : 0;
 }
 
+/* The port file is first written as its name plus this (mkstemp). */
+#define PORT_FILE_SUFFIX ".XXXXXX"
+
+/* A name whose temporary name cannot exist: longer than the directory's
+ * file system allows a name to be (250 bytes passed the check, then
+ * failed with "File name too long" once the sockets were bound). 0, or -1
+ * with why. */
+static int
+port_file_name_fits(const char *dir, const char *name, char *why, size_t len)
+{
+	long max = pathconf(dir, _PC_NAME_MAX);
+	size_t n = strlen(name);
+
+	if (max <= 0)
+		max = NAME_MAX;
+	if (n + strlen(PORT_FILE_SUFFIX) <= (size_t)max)
+		return 0;
+	snprintf(why, len, "file name too long: %zu bytes, and the temporary name written first "
+	    "(%zu more: " PORT_FILE_SUFFIX ") must fit in %ld", n, strlen(PORT_FILE_SUFFIX), max);
+	return -1;
+}
+
 /* A --port-file that cannot be written, refused before anything is bound:
  * found out only at the end of start-up, it came after "listening on"
  * lines for sockets already closed again. What only trying tells (no
@@ -240,15 +262,16 @@ static int
 check_port_file(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char dir[4096], why[4200];
+	char dir[PATH_MAX], why[PATH_MAX + 100];
 	struct stat st;
 
 	if (*path == '\0')
 		return bad("--port-file", path, "empty");
 	if (slash != NULL && slash[1] == '\0')
 		return bad("--port-file", path, "names a directory (ends in '/')");
-	if (strlen(path) >= sizeof(dir) - 8) /* room for mkstemp's ".XXXXXX" */
-		return bad("--port-file", path, "too long");
+	if (strlen(path) + strlen(PORT_FILE_SUFFIX) >= PATH_MAX)
+		return bad("--port-file", path, "path too long: with the temporary name's "
+		    PORT_FILE_SUFFIX " it must be shorter than PATH_MAX");
 	/* lstat: rename replaces a symlink, even one to a directory */
 	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return bad("--port-file", path, "is a directory");
@@ -260,7 +283,7 @@ check_port_file(const char *path)
 		snprintf(why, sizeof(why), "its directory %s: %s", dir, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
 		snprintf(why, sizeof(why), "%s is not a directory", dir);
-	else
+	else if (port_file_name_fits(dir, slash == NULL ? path : slash + 1, why, sizeof(why)) == 0)
 		return 0;
 	return bad("--port-file", path, why);
 }
@@ -482,7 +505,7 @@ on_bound(void *arg, const struct addr *a, const char *err)
  * in the same directory so that rename is atomic, and rename replaces a
  * symlink at the final name instead of writing through it. */
 struct port_file {
-	char tmp[4096];
+	char tmp[PATH_MAX];
 	bool made;    /* tmp exists, and is ours to rename or remove */
 	pid_t helper; /* writes the file for us after --user; -1: none */
 	int go;       /* to the helper: "r" writes and renames, EOF: nothing */
@@ -520,7 +543,7 @@ port_file_make(char *tmp, size_t tmplen, const struct addr_list *bound)
 	FILE *f = NULL;
 	int fd, saved;
 
-	snprintf(tmp, tmplen, "%s.XXXXXX", opt.port_file);
+	snprintf(tmp, tmplen, "%s" PORT_FILE_SUFFIX, opt.port_file);
 	fd = mkstemp(tmp);
 	if (fd == -1)
 		return -1;
