@@ -509,7 +509,14 @@ struct port_file {
 	bool made;    /* tmp exists, and is ours to rename or remove */
 	pid_t helper; /* writes the file for us after --user; -1: none */
 	int go;       /* to the helper: "r" writes and renames, EOF: nothing */
+	bool placed;  /* in place: withdrawn when we stop */
+	int id_err;   /* 0: dev and ino say which file is ours; else lstat's errno */
+	dev_t dev;
+	ino_t ino;
 };
+
+/* The port file once in place, for on_stop() to withdraw. */
+static struct port_file *placed_pf;
 
 static int
 port_file_fail(struct port_file *pf)
@@ -653,6 +660,26 @@ port_file_helper_done(struct port_file *pf, const char *what, char *why, size_t 
 	return -1;
 }
 
+/* The file now in place is ours: note which it is, so that only it is
+ * removed when we stop (a server started since may have put its own at
+ * that name). After --user we may not be able to look (the helper put it
+ * in a directory we cannot search): then the reason is kept. */
+static void
+port_file_placed(struct port_file *pf)
+{
+	struct stat st;
+
+	pf->placed = true;
+	pf->id_err = 0;
+	if (lstat(opt.port_file, &st) == -1)
+		pf->id_err = errno;
+	else {
+		pf->dev = st.st_dev;
+		pf->ino = st.st_ino;
+	}
+	placed_pf = pf;
+}
+
 /* Put the port file in place: the last step of start-up. */
 static int
 port_file_publish(struct port_file *pf)
@@ -664,6 +691,7 @@ port_file_publish(struct port_file *pf)
 			log_err("cannot write port file %s: %s", opt.port_file, why);
 			return -1;
 		}
+		port_file_placed(pf);
 		return 0;
 	}
 	if (!pf->made)
@@ -671,7 +699,34 @@ port_file_publish(struct port_file *pf)
 	if (rename(pf->tmp, opt.port_file) == -1)
 		return port_file_fail(pf);
 	pf->made = false;
+	port_file_placed(pf);
 	return 0;
+}
+
+/* We stop: the port file goes with the sockets it names. Left behind, it
+ * told a supervisor waiting for the next server's file this one's ports.
+ * Only our own file is removed, and one already gone is no matter. Under
+ * --user the directory may not let us (the starting user's, or root's;
+ * keeping a root helper alive for this would undo the switch): one line
+ * says the file stays. */
+static void
+port_file_withdraw(struct port_file *pf)
+{
+	struct stat st;
+	int err;
+
+	if (pf == NULL || !pf->placed)
+		return;
+	pf->placed = false;
+	err = pf->id_err;
+	if (err == 0 && lstat(opt.port_file, &st) == -1)
+		err = errno;
+	else if (err == 0 && (st.st_dev != pf->dev || st.st_ino != pf->ino))
+		return; /* another's now */
+	else if (err == 0 && unlink(opt.port_file) == -1)
+		err = errno;
+	if (err != 0 && err != ENOENT)
+		log_warn("port file %s left in place: %s", opt.port_file, strerror(err));
 }
 
 /* Start-up failed: nothing of the port file is left. */
@@ -1124,6 +1179,8 @@ on_stop(struct evloop *loop, int signo, void *arg)
 	/* Work still due would keep the loop alive up to a second. */
 	evloop_timer_cancel(loop, &hup_work.later);
 	server_shutdown(arg);
+	/* the listeners are closing: their ports are no longer ours to publish */
+	port_file_withdraw(placed_pf);
 }
 
 static void
@@ -1369,6 +1426,7 @@ main(int argc, char **argv)
 out:
 	port_file_discard(&pf);
 	server_free(srv);
+	port_file_withdraw(&pf); /* a run that ended without SIGTERM (a loop failed) */
 	addr_list_free(&list);
 	addr_list_free(&bound);
 	if (opt.pw != NULL)
