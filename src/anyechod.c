@@ -232,6 +232,28 @@ out:
 	return rc == -1 ? -1 : 0;
 }
 
+/* The port file is first written as its name plus this (mkstemp). */
+#define PORT_FILE_SUFFIX ".XXXXXX"
+
+/* A name whose temporary name cannot exist: longer than the directory's
+ * file system allows a name to be (250 bytes passed the check, then
+ * failed with "File name too long" once the sockets were bound). 0, or -1
+ * with why. */
+static int
+port_file_name_fits(const char *dir, const char *name, char *why, size_t len)
+{
+	long max = pathconf(dir, _PC_NAME_MAX);
+	size_t n = strlen(name);
+
+	if (max <= 0)
+		max = NAME_MAX;
+	if (n + strlen(PORT_FILE_SUFFIX) <= (size_t)max)
+		return 0;
+	snprintf(why, len, "file name too long: %zu bytes, and the temporary name written first "
+	    "(%zu more: " PORT_FILE_SUFFIX ") must fit in %ld", n, strlen(PORT_FILE_SUFFIX), max);
+	return -1;
+}
+
 /* A --port-file that cannot be written, refused before anything is bound:
  * found out only at the end of start-up, it came after "listening on"
  * lines for sockets already closed again. What only trying tells (no
@@ -240,15 +262,16 @@ static int
 check_port_file(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char dir[4096], why[4200];
+	char dir[PATH_MAX], why[PATH_MAX + 100];
 	struct stat st;
 
 	if (*path == '\0')
 		return bad("--port-file", path, "empty");
 	if (slash != NULL && slash[1] == '\0')
 		return bad("--port-file", path, "names a directory (ends in '/')");
-	if (strlen(path) >= sizeof(dir) - 8) /* room for mkstemp's ".XXXXXX" */
-		return bad("--port-file", path, "too long");
+	if (strlen(path) + strlen(PORT_FILE_SUFFIX) >= PATH_MAX)
+		return bad("--port-file", path, "path too long: with the temporary name's "
+		    PORT_FILE_SUFFIX " it must be shorter than PATH_MAX");
 	/* lstat: rename replaces a symlink, even one to a directory */
 	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return bad("--port-file", path, "is a directory");
@@ -260,7 +283,7 @@ check_port_file(const char *path)
 		snprintf(why, sizeof(why), "its directory %s: %s", dir, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
 		snprintf(why, sizeof(why), "%s is not a directory", dir);
-	else
+	else if (port_file_name_fits(dir, slash == NULL ? path : slash + 1, why, sizeof(why)) == 0)
 		return 0;
 	return bad("--port-file", path, why);
 }
@@ -482,11 +505,18 @@ on_bound(void *arg, const struct addr *a, const char *err)
  * in the same directory so that rename is atomic, and rename replaces a
  * symlink at the final name instead of writing through it. */
 struct port_file {
-	char tmp[4096];
+	char tmp[PATH_MAX];
 	bool made;    /* tmp exists, and is ours to rename or remove */
 	pid_t helper; /* writes the file for us after --user; -1: none */
 	int go;       /* to the helper: "r" writes and renames, EOF: nothing */
+	bool placed;  /* in place: withdrawn when we stop */
+	int id_err;   /* 0: dev and ino say which file is ours; else lstat's errno */
+	dev_t dev;
+	ino_t ino;
 };
+
+/* The port file once in place, for on_stop() to withdraw. */
+static struct port_file *placed_pf;
 
 static int
 port_file_fail(struct port_file *pf)
@@ -520,7 +550,7 @@ port_file_make(char *tmp, size_t tmplen, const struct addr_list *bound)
 	FILE *f = NULL;
 	int fd, saved;
 
-	snprintf(tmp, tmplen, "%s.XXXXXX", opt.port_file);
+	snprintf(tmp, tmplen, "%s" PORT_FILE_SUFFIX, opt.port_file);
 	fd = mkstemp(tmp);
 	if (fd == -1)
 		return -1;
@@ -630,6 +660,26 @@ port_file_helper_done(struct port_file *pf, const char *what, char *why, size_t 
 	return -1;
 }
 
+/* The file now in place is ours: note which it is, so that only it is
+ * removed when we stop (a server started since may have put its own at
+ * that name). After --user we may not be able to look (the helper put it
+ * in a directory we cannot search): then the reason is kept. */
+static void
+port_file_placed(struct port_file *pf)
+{
+	struct stat st;
+
+	pf->placed = true;
+	pf->id_err = 0;
+	if (lstat(opt.port_file, &st) == -1)
+		pf->id_err = errno;
+	else {
+		pf->dev = st.st_dev;
+		pf->ino = st.st_ino;
+	}
+	placed_pf = pf;
+}
+
 /* Put the port file in place: the last step of start-up. */
 static int
 port_file_publish(struct port_file *pf)
@@ -641,6 +691,7 @@ port_file_publish(struct port_file *pf)
 			log_err("cannot write port file %s: %s", opt.port_file, why);
 			return -1;
 		}
+		port_file_placed(pf);
 		return 0;
 	}
 	if (!pf->made)
@@ -648,7 +699,34 @@ port_file_publish(struct port_file *pf)
 	if (rename(pf->tmp, opt.port_file) == -1)
 		return port_file_fail(pf);
 	pf->made = false;
+	port_file_placed(pf);
 	return 0;
+}
+
+/* We stop: the port file goes with the sockets it names. Left behind, it
+ * told a supervisor waiting for the next server's file this one's ports.
+ * Only our own file is removed, and one already gone is no matter. Under
+ * --user the directory may not let us (the starting user's, or root's;
+ * keeping a root helper alive for this would undo the switch): one line
+ * says the file stays. */
+static void
+port_file_withdraw(struct port_file *pf)
+{
+	struct stat st;
+	int err;
+
+	if (pf == NULL || !pf->placed)
+		return;
+	pf->placed = false;
+	err = pf->id_err;
+	if (err == 0 && lstat(opt.port_file, &st) == -1)
+		err = errno;
+	else if (err == 0 && (st.st_dev != pf->dev || st.st_ino != pf->ino))
+		return; /* another's now */
+	else if (err == 0 && unlink(opt.port_file) == -1)
+		err = errno;
+	if (err != 0 && err != ENOENT)
+		log_warn("port file %s left in place: %s", opt.port_file, strerror(err));
 }
 
 /* Start-up failed: nothing of the port file is left. */
@@ -830,6 +908,21 @@ connection_gone(int fd, const struct inherited *in, char *why, size_t len)
 	return false;
 }
 
+/* A datagram socket nothing can send to, so nothing to serve: an IP one
+ * on port 0 was never bound (bind() to port 0 and connect() both take a
+ * port), a unix one without a name has no address to send to, unless it
+ * has a peer (one end of a socketpair). Served, it ran forever answering
+ * nobody ("serving IPv4 dgram 0.0.0.0:0"). */
+static bool
+unreachable_dgram(int fd, const struct inherited *in)
+{
+	if (sock_is_connection_type(in->a.socktype))
+		return false;
+	if (in->a.family == AF_UNIX)
+		return in->a.len <= offsetof(struct sockaddr_un, sun_path) && !has_peer(fd);
+	return addr_port(&in->a) == 0;
+}
+
 /* Refused before anything is served: one line naming the fd and what it
  * is, -1. A connection already gone is no fault of ours nor of whoever
  * started us: 1, said once at info level, and nothing to serve. */
@@ -842,6 +935,11 @@ check_inherited(int fd, const struct inherited *in, const char *origin)
 	if (!served_kind(in)) {
 		log_err("%s: fd %d is %s: anyechod serves TCP, UDP and unix stream, dgram and "
 		    "seqpacket sockets", origin, fd, kind);
+		return -1;
+	}
+	if (unreachable_dgram(fd, in)) {
+		log_err("%s: fd %d is %s %s: nothing can send to it (bind() was not called)", origin,
+		    fd, kind, in->a.family == AF_UNIX ? "with no name" : "bound to no port");
 		return -1;
 	}
 	if (in->connected && !has_peer(fd) && connection_gone(fd, in, why, sizeof(why))) {
@@ -1081,6 +1179,8 @@ on_stop(struct evloop *loop, int signo, void *arg)
 	/* Work still due would keep the loop alive up to a second. */
 	evloop_timer_cancel(loop, &hup_work.later);
 	server_shutdown(arg);
+	/* the listeners are closing: their ports are no longer ours to publish */
+	port_file_withdraw(placed_pf);
 }
 
 static void
@@ -1109,24 +1209,60 @@ setup_signals(struct server *srv)
 	return 0;
 }
 
+/* One open file, as fstat() tells it: a socket's inode is its own. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	bool known;
+};
+
+/* The first of ids[0..n) that is the same socket as ids[n], or -1. */
+static int
+same_socket(const struct file_id *ids, int n)
+{
+	for (int i = 0; i < n && ids[n].known; i++)
+		if (ids[i].known && ids[i].dev == ids[n].dev && ids[i].ino == ids[n].ino)
+			return i;
+	return -1;
+}
+
 /* How many sockets are served (0: every one was a connection already
- * gone), or -1. */
+ * gone), or -1. One socket passed as two fds (systemd never does; a
+ * supervisor's mistake) was served twice: two listeners on one socket,
+ * two "serving" lines. Nothing is lost by serving it once, so that is
+ * done, with a warning, rather than refusing a service that would work;
+ * the duplicate fd is closed. */
 static int
 serve_inherited(struct server *srv, int nact)
 {
-	int rc, served = 0;
+	struct file_id *ids;
+	struct stat st;
+	int rc = 0, first, served = 0;
 
 	if (opt.inetd) {
 		rc = adopt(srv, STDIN_FILENO, "inetd");
 		return rc == -1 ? -1 : rc == 0;
 	}
-	for (int fd = 3; fd < 3 + nact; fd++) {
+	ids = calloc((size_t)nact, sizeof(*ids));
+	if (ids == NULL) {
+		log_err("socket activation: %s", strerror(ENOMEM));
+		return -1;
+	}
+	for (int fd = 3; fd < 3 + nact && rc != -1; fd++) {
+		if (fstat(fd, &st) == 0)
+			ids[fd - 3] = (struct file_id){ st.st_dev, st.st_ino, true };
+		first = same_socket(ids, fd - 3);
+		if (first >= 0) {
+			log_warn("socket activation: fd %d is fd %d again (one socket passed twice): "
+			    "serving it once", fd, first + 3);
+			close(fd);
+			continue;
+		}
 		rc = adopt(srv, fd, "socket activation");
-		if (rc == -1)
-			return -1;
 		served += rc == 0;
 	}
-	return served;
+	free(ids);
+	return rc == -1 ? -1 : served;
 }
 
 /* Inherited sockets are served as given: -l and -p do not apply, and under
@@ -1290,6 +1426,7 @@ main(int argc, char **argv)
 out:
 	port_file_discard(&pf);
 	server_free(srv);
+	port_file_withdraw(&pf); /* a run that ended without SIGTERM (a loop failed) */
 	addr_list_free(&list);
 	addr_list_free(&bound);
 	if (opt.pw != NULL)

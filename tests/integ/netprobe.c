@@ -221,6 +221,7 @@ cmd_strerror(const char *name)
 		const char *name;
 		int num;
 	} names[] = {
+		{ "EACCES", EACCES },
 		{ "EISDIR", EISDIR },
 		{ "EMFILE", EMFILE },
 		{ "ENOENT", ENOENT },

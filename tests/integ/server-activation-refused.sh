@@ -5,6 +5,8 @@
 # worker spun at 65% CPU); a stream socket on which listen() was never
 # called was served as a connection. A connected stream socket (systemd's
 # Accept=yes) is still served, and one its client already reset is let go.
+# A datagram socket never bound (port 0, no unix name) is refused too; one
+# socket passed as two fds is served once, with a warning.
 . "$top_srcdir/tests/integ/lib.sh"
 need python3 "the sockets are made in Python"
 
@@ -49,6 +51,16 @@ def make():
         a, b = socket.socketpair()
         make.peer = b
         return a
+    if kind == "udp-unbound":
+        return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if kind == "unix-dgram-unbound":
+        return socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    if kind == "dup": # a listener passed twice, as fds 3 and 4
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind("\0anyecho-dup-%d" % os.getpid())
+        s.listen(8)
+        make.name = s.getsockname()
+        return s
 try:
     s = make()
 except (OSError, AttributeError) as e:
@@ -59,6 +71,9 @@ def child():
         os.dup2(s.fileno(), 3)
     os.set_inheritable(3, True)
     os.environ["LISTEN_FDS"] = "1"
+    if kind == "dup":
+        os.dup2(3, 4)
+        os.environ["LISTEN_FDS"] = "2"
     os.environ["LISTEN_PID"] = str(os.getpid())
 if kind == "inetd-reset": # stdin is the socket; messages go to syslog
     p = subprocess.Popen([prog, "--inetd"], stdin=s, stderr=subprocess.PIPE)
@@ -66,6 +81,23 @@ else:
     p = subprocess.Popen([prog, "--threads", "1"], preexec_fn=child, stderr=subprocess.PIPE,
                          close_fds=False)
 s.close()
+if want == "dup": # served once: one "serving" line, the warning, echoes
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.settimeout(5)
+    c.connect(make.name)
+    c.sendall(b"hi")
+    got = c.recv(10)
+    c.close()
+    p.terminate()
+    rc = p.wait(10)
+    err = p.stderr.read().decode()
+    print(err.strip())
+    if got != b"hi" or rc != 0:
+        sys.exit("dup: got %r, exit %d" % (got, rc))
+    if err.count("serving unix stream") != 1 or \
+            "fd 4 is fd 3 again (one socket passed twice): serving it once" not in err:
+        sys.exit("dup: want one 'serving' line and the warning, stderr %r" % err)
+    sys.exit(0)
 if want == "echo":
     make.peer.settimeout(5)
     make.peer.sendall(b"hi")
@@ -116,6 +148,13 @@ case_ "TCP, not listening" tcp-unlistened \
 case_ "unix stream, not listening" unix-unlistened \
 	"fd 3 is a stream unix socket neither listening nor connected"
 case_ "connected stream (Accept=yes)" connected echo
+# A datagram socket nothing can send to was served forever (attack 6, F4)
+case_ "UDP, not bound" udp-unbound \
+	"fd 3 is a dgram IPv4 socket (protocol 17) bound to no port: nothing can send to it"
+case_ "unix dgram, not bound" unix-dgram-unbound \
+	"fd 3 is a dgram unix socket with no name: nothing can send to it"
+# One socket as fds 3 and 4 was served twice (attack 6, F4): once now.
+case_ "one socket passed twice" dup dup
 # A connection its client reset before anyechod looked (a health check's
 # connect + RST) is no stream "neither listening nor connected": one info
 # line, exit 0 (review 5: it was refused, exit 1, with that false cause).

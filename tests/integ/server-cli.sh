@@ -68,6 +68,20 @@ for pf in "" "$T" "$T/" "$T/no-dir/ports" "$T/plain/ports"; do
 	check 2 "bad --port-file '$pf': $why" --port-file "$pf" -l 127.0.0.1:0 -t
 	case $_out in *listening*) fail "--port-file '$pf': listening before failing: $_out" ;; esac
 done
+# A name whose temporary name (name.XXXXXX) is longer than a file name may
+# be passed the check, and failed once bound: "File name too long", exit 1
+# (attack 6, F5). The longest that fits is taken.
+max=$(getconf NAME_MAX "$T" 2>/dev/null) || max=255
+fits=$(printf 'p%.0s' $(seq 1 $((max - 7))))
+check 2 "bad --port-file '$T/${fits}q': file name too long: $((max - 6)) bytes" \
+	--port-file "$T/${fits}q" -l "unix:$T/lp"
+expect_eq "lines for a --port-file name too long" "$(printf '%s\n' "$_out" | wc -l)" 1
+[ ! -e "$T/lp" ] || fail "bound before refusing a --port-file name too long: $_out"
+"$ANYECHOD" -l "unix:$T/lf" -q --port-file "$T/$fits" 2>"$T/fits.log" &
+SRV_PID=$!
+at_exit "kill -9 $SRV_PID 2>/dev/null"
+wait_for 10 test -s "$T/$fits" || fail "no port file of $((max - 7)) bytes: $(cat "$T/fits.log")"
+stop_server || fail "exit status $? with a port file of $((max - 7)) bytes: $(cat "$T/fits.log")"
 check 1 "--user 'no-such-user-here': no such user" -l 127.0.0.1:0 -t --user no-such-user-here
 
 # An address that is not ours. In a namespace with no IPv4 address at all

@@ -25,9 +25,10 @@ race() {
 		while [ ! -e "$T/ports" ] && kill -0 $_pid 2>/dev/null && [ $_n -lt 1000000 ]; do
 			_n=$((_n + 1))
 		done
+		# before the signal: SIGTERM removes the file as anyechod stops
+		[ -e "$T/ports" ] || { kill -9 $_pid; hard "start $_i: no port file: $(cat "$T/race.log")"; }
 		case $((_i % 3)) in 0) _sig=USR1 ;; 1) _sig=HUP ;; 2) _sig=TERM ;; esac
 		kill -$_sig $_pid 2>/dev/null
-		[ -e "$T/ports" ] || { kill -9 $_pid; hard "start $_i: no port file: $(cat "$T/race.log")"; }
 		if [ -n "$want_uid" ]; then
 			_uid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/$_pid/status 2>/dev/null)
 			[ -z "$_uid" ] || expect_eq "start $_i: uids when the port file appeared" "$_uid" \
