@@ -1199,6 +1199,9 @@ setup_signals(struct server *srv)
 	hup_work.srv = srv;
 	evtimer_init(&hup_work.later, sig_work_later, &hup_work);
 	signal(SIGPIPE, SIG_IGN);
+	/* Ignored by whoever started us (exec keeps that), children would be
+	 * reaped unasked and the port file's helper never waited for. */
+	signal(SIGCHLD, SIG_DFL);
 	if (evloop_signal(loop, SIGTERM, on_stop, srv) == -1 ||
 	    evloop_signal(loop, SIGINT, on_stop, srv) == -1 ||
 	    evloop_signal(loop, SIGHUP, on_hup, srv) == -1 ||
@@ -1259,6 +1262,8 @@ serve_inherited(struct server *srv, int nact)
 			continue;
 		}
 		rc = adopt(srv, fd, "socket activation");
+		if (rc == 1)
+			close(fd); /* a connection already gone: held for nothing */
 		served += rc == 0;
 	}
 	free(ids);

@@ -163,4 +163,47 @@ case_ "TCP connection already reset (Accept=yes)" tcp-reset \
 case_ "TCP connection already reset (inetd nowait)" inetd-reset "gone "
 case_ "TCP connection already reset, its error read" tcp-reset-read \
 	"gone fd 3 is a stream IPv4 socket (protocol 6) whose connection ended before it was served (closed)"
+
+# A connection already gone beside a listener: the listener is served and
+# the gone one's descriptor closed (it was held for the server's life).
+if part "gone connection's fd closed" ipv4; then
+	bounded 20 python3 - "$ANYECHOD" <<'PY' || fail "gone connection's fd"
+import os, socket, struct, subprocess, sys, time
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+c = socket.socket(); c.connect(l.getsockname())
+a, _ = l.accept()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()
+l2 = socket.socket(); l2.bind(("127.0.0.1", 0)); l2.listen()
+def child():
+    os.dup2(a.fileno(), 3); os.dup2(l2.fileno(), 4)
+    os.set_inheritable(3, True); os.set_inheritable(4, True)
+    os.environ["LISTEN_FDS"] = "2"; os.environ["LISTEN_PID"] = str(os.getpid())
+time.sleep(0.1)
+p = subprocess.Popen([sys.argv[1], "--threads", "1"], preexec_fn=child, close_fds=False,
+                     stderr=subprocess.PIPE)
+gone = "socket:[%d]" % os.fstat(a.fileno()).st_ino
+a.close()
+def held():  # its fd 3 may be reused by something else: look for the socket
+    d = "/proc/%d/fd" % p.pid
+    for f in os.listdir(d):
+        try:
+            if os.readlink(os.path.join(d, f)) == gone:
+                return True
+        except OSError:
+            pass
+    return False
+try:
+    e = socket.create_connection(l2.getsockname(), timeout=5)  # served: up
+    e.sendall(b"hi")
+    ok = e.recv(2) == b"hi"
+    fd3 = held()
+finally:
+    p.terminate()
+    p.wait(10)
+if not ok or fd3:
+    sys.exit("listener echoed: %s; the gone connection still open in anyechod: %s" % (ok, fd3))
+print("listener served, the gone connection's fd closed")
+PY
+fi
 echo ok

@@ -3,7 +3,7 @@
 # killed before it does (review 5): start-up fails with one line naming
 # how the helper died (it said "Input/output error", an errno of nobody's),
 # no "listening on" line comes first, and no temporary file is left (one
-# ports.XXXXXX was).
+# ports.XXXXXX was). And a start with SIGCHLD ignored waits for it.
 . "$top_srcdir/tests/integ/lib.sh"
 need setuid "the helper exists only when root switches to --user"
 need pgrep "to find the helper process"
@@ -32,4 +32,24 @@ expect_in "message" "$err" "cannot write port file $D/ports: the helper process 
 case $err in *"listening on"*) fail "'listening on' before a failed start: $err" ;; esac
 left=$(ls -A "$D")
 [ -z "$left" ] || fail "left in the port file's directory: $left"
+
+# Started with SIGCHLD ignored (exec keeps it; some supervisors do), the
+# helper was reaped unasked: waitpid() said ECHILD, start-up failed after
+# the file was in place, and left it naming a closed port (review 6).
+if part "SIGCHLD ignored" python3; then
+	# python3 becomes anyechod (exec): $! is the server's pid
+	python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])' "$ANYECHOD" --threads 1 -l 127.0.0.1:0 -t \
+		--user nobody --port-file "$D/ports" 2>"$T/err2" &
+	SRV_PID=$!
+	at_exit "kill -9 $SRV_PID 2>/dev/null"
+	wait_for 10 test -s "$D/ports" ||
+		fail "SIGCHLD ignored: no port file: $(cat "$T/err2")"
+	sleep 0.3 # a failure after the rename would come now
+	kill -0 $SRV_PID 2>/dev/null || fail "SIGCHLD ignored: anyechod exited: $(cat "$T/err2")"
+	kill $SRV_PID
+	wait $SRV_PID
+	expect_eq "SIGCHLD ignored: exit status" $? 0
+fi
 echo ok
