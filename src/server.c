@@ -112,7 +112,8 @@ struct server {
 	int nw;
 	int nconns; /* across workers, atomic */
 	struct guard guard;
-	struct evtimer bcast_refresh; /* on the first worker's loop */
+	uint64_t bcast_due;         /* loop clock (ms): re-read then; atomic */
+	pthread_mutex_t reload_lock; /* one writer of the guard's list at a time */
 	/* Spent to accept-and-close when out of fds: one for all workers.
 	 * accept_lock is held around every accept, so that the slot the
 	 * reserve frees goes to the accept meant to use it, not to another
@@ -756,6 +757,7 @@ accepted_rights(const struct listener *l, int c)
 
 static void on_accept(struct evloop *loop, int fd, int events, void *arg);
 static void on_dgram(struct evloop *loop, int fd, int events, void *arg);
+static void bcast_refresh_due(struct server *s, uint64_t now);
 
 static void
 on_unpause(struct evloop *loop, void *arg)
@@ -868,6 +870,7 @@ on_dgram(struct evloop *loop, int fd, int events, void *arg)
 	int want;
 
 	(void)events;
+	bcast_refresh_due(l->w->s, evloop_now(loop));
 	want = echo_dgram_io(l->dgram, &l->w->st);
 	evloop_timer_cancel(loop, &l->pause);
 	if (want == -1) {
@@ -1090,20 +1093,32 @@ worker_main(void *arg)
 void
 server_reload(struct server *s)
 {
-	if (guard_load_broadcasts(&s->guard) == -1)
+	int rc;
+
+	/* SIGHUP on the first loop and a refresh on any worker's may meet:
+	 * the guard's sequence lock takes one writer at a time. */
+	pthread_mutex_lock(&s->reload_lock);
+	rc = guard_load_broadcasts(&s->guard);
+	pthread_mutex_unlock(&s->reload_lock);
+	if (rc == -1)
 		log_warn("cannot list the interfaces' broadcast addresses: %s", strerror(errno));
 }
 
 /* Addresses come and go (DHCP, VPNs): a directed broadcast the guard does
- * not know would be answered. Re-read now and then rather than per
- * datagram: a netlink dump is far dearer than an echo. */
+ * not know would be answered. Re-read once a BCAST_REFRESH_MS at most (a
+ * netlink dump is far dearer than an echo), by the first worker with
+ * datagrams to answer after that: only they need it. A timer of its own
+ * kept an idle server waking, and every sleep of a busy one armed a
+ * kernel timer (epoll_wait with a timeout rather than none). */
 static void
-on_bcast_refresh(struct evloop *loop, void *arg)
+bcast_refresh_due(struct server *s, uint64_t now)
 {
-	struct server *s = arg;
+	uint64_t due = __atomic_load_n(&s->bcast_due, __ATOMIC_RELAXED);
 
+	if (now < due || !__atomic_compare_exchange_n(&s->bcast_due, &due,
+	    now + BCAST_REFRESH_MS, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
 	server_reload(s);
-	evloop_timer_arm(loop, &s->bcast_refresh, BCAST_REFRESH_MS);
 }
 
 /* A key no peer can guess: the kernel's randomness where it can be read,
@@ -1136,8 +1151,9 @@ server_new(struct server **out, const struct server_opts *o)
 	s->reserve_fd = -1;
 	pthread_mutex_init(&s->accept_lock, NULL);
 	s->guard.off = o->guard_off;
-	evtimer_init(&s->bcast_refresh, on_bcast_refresh, s);
+	pthread_mutex_init(&s->reload_lock, NULL);
 	server_reload(s);
+	s->bcast_due = evloop_clock_ms() + BCAST_REFRESH_MS;
 	echo_budget_init(&s->budget, o->max_owed);
 	/* Keyed, so that no client can pick sources that share one chain. */
 	if (o->max_per_source > 0 &&
@@ -1176,14 +1192,13 @@ server_free(struct server *s)
 {
 	if (s == NULL)
 		return;
-	if (s->w != NULL && s->w[0].loop != NULL)
-		evloop_timer_cancel(s->w[0].loop, &s->bcast_refresh);
 	for (int i = 0; s->w != NULL && i < s->nw; i++)
 		worker_done(&s->w[i]);
 	free(s->w);
 	if (s->reserve_fd != -1)
 		close(s->reserve_fd);
 	pthread_mutex_destroy(&s->accept_lock);
+	pthread_mutex_destroy(&s->reload_lock);
 	ratelimit_free(s->guard.rl);
 	guard_free(&s->guard);
 	srclimit_free(s->sources);
@@ -1211,7 +1226,6 @@ server_run(struct server *s)
 			break;
 		}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	evloop_timer_arm(s->w[0].loop, &s->bcast_refresh, BCAST_REFRESH_MS);
 	worker_main(&s->w[0]);
 	for (int i = 1; i < started; i++) {
 		server_shutdown(s);
@@ -1226,7 +1240,6 @@ server_run(struct server *s)
 void
 server_shutdown(struct server *s)
 {
-	evloop_timer_cancel(s->w[0].loop, &s->bcast_refresh);
 	worker_stop(&s->w[0]);
 	for (int i = 1; i < s->nw; i++)
 		(void)!write(s->w[i].wake[1], "x", 1);

@@ -20,7 +20,9 @@
  * With $AE_SHIM_NO_IPV6 set, socket(AF_INET6) fails with EAFNOSUPPORT, as
  * on a kernel booted with ipv6.disable=1.
  * With $AE_SHIM_SETUID_WAIT naming a file, the first setuid() logs
- * "setuid-wait" and waits until that file exists (20 s at most). */
+ * "setuid-wait" and waits until that file exists (20 s at most).
+ * With $AE_SHIM_WAITS set, each epoll_wait() logs "wait TIMEOUT": whether
+ * an idle loop sleeps until something happens (-1) or wakes for a timer. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -138,8 +140,14 @@ epoll_wait(int epfd, struct epoll_event *ev, int n, int timeout)
 	int (*real)(int, struct epoll_event *, int, int) =
 	    (int (*)(int, struct epoll_event *, int, int))dlsym(RTLD_NEXT, "epoll_wait");
 
-	int r = must_fail() ? -1 : real(epfd, ev, n, timeout);
+	int r;
 
+	if (getenv("AE_SHIM_WAITS") != NULL) {
+		char line[32];
+		snprintf(line, sizeof(line), "wait %d\n", timeout);
+		note(line);
+	}
+	r = must_fail() ? -1 : real(epfd, ev, n, timeout);
 	busy(r);
 	return r;
 }
