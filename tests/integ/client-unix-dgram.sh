@@ -95,7 +95,7 @@ kill $SRV 2>/dev/null
 qlen=$(cat /proc/sys/net/unix/max_dgram_qlen 2>/dev/null || echo 10)
 if [ "$qlen" -lt 13 ]; then
 	srv stall
-	run -c 15 -i 0 -W 3s "unix-dgram:$T/u"
+	run -c 15 -i 2ms -W 3s "unix-dgram:$T/u"
 	got=$(echo "$out" | sed -n 's/^15 sent, \([0-9]*\) received, 0 mismatched.*/\1/p')
 	[ -n "$got" ] && [ "$got" -lt 15 ] || fail "probes never sent were answered: $out"
 	expect_in "probes never sent" "$out" "$((15 - got)) unrecognised"
