@@ -6,17 +6,25 @@
 # server's CPU). The list is now re-read when a datagram comes a minute
 # after the last read.
 . "$top_srcdir/tests/integ/lib.sh"
-have_ipv4 || skip "$why"
 build_shim
 
+# IPv4 where there is a loopback; the unix datagram socket everywhere.
+v4=
+have_ipv4 && v4="-l 127.0.0.1:0"
 rm -f "$T/ports"
-env $SHIM_ENV AE_SHIM_WAITS=1 "$ANYECHOD" -l 127.0.0.1:0 -l "unix-dgram:$T/d" --threads 1 \
+# shellcheck disable=SC2086
+env $SHIM_ENV AE_SHIM_WAITS=1 "$ANYECHOD" $v4 -l "unix-dgram:$T/d" --threads 1 \
 	--port-file "$T/ports" 2>"$T/server.log" &
 SRV_PID=$!
 at_exit "kill -9 $SRV_PID 2>/dev/null"
 wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
-P=$(port IPv4 dgram)
-bounded 20 "$ANYECHO" -q -u -c 3 -i 2ms "127.0.0.1:$P" >"$T/c" 2>&1 || fail "UDP echo: $(cat "$T/c")"
+if [ -n "$v4" ]; then
+	P=$(port IPv4 dgram)
+	bounded 20 "$ANYECHO" -q -u -c 3 -i 2ms "127.0.0.1:$P" >"$T/c" 2>&1 ||
+		fail "UDP echo: $(cat "$T/c")"
+else
+	echo "note: no IPv4 loopback: unix datagrams only"
+fi
 bounded 20 "$ANYECHO" -q -c 3 -i 2ms "unix-dgram:$T/d" >"$T/c" 2>&1 || fail "unix echo: $(cat "$T/c")"
 sleep 0.5 # idle now
 waits=$(grep -c '^wait ' "$T/shim.log")
