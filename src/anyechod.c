@@ -124,6 +124,20 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Warnings about options (a time rounded, an old spelling) wait for the
+ * final log_init(): under --inetd stderr is the client's socket, and a
+ * line there came back to the client inside its echo. */
+static char opt_notes[8][RESOLVE_ERRLEN];
+static int nnotes;
+
+static void
+notes_flush(void)
+{
+	for (int i = 0; i < nnotes; i++)
+		log_warn("%s", opt_notes[i]);
+	nnotes = 0;
+}
+
 static int
 parse_option(int c, const char *arg)
 {
@@ -227,8 +241,8 @@ parse_option(int c, const char *arg)
 out:
 	if (rc == -1)
 		log_err("%s", err);
-	else if (err[0] != '\0')
-		log_warn("%s", err); /* an old spelling, or a time rounded */
+	else if (err[0] != '\0' && nnotes < (int)AE_NELEM(opt_notes))
+		memcpy(opt_notes[nnotes++], err, sizeof(err)); /* said once logging is set */
 	return rc == -1 ? -1 : 0;
 }
 
@@ -1391,6 +1405,7 @@ main(int argc, char **argv)
 	if (opt.inetd)
 		opt.use_syslog = true;
 	log_init("anyechod", opt.level, opt.use_syslog);
+	notes_flush();
 	if (nact == -1) {
 		log_err("%s", err);
 		return EXIT_RUNTIME;

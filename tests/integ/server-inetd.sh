@@ -35,4 +35,27 @@ assert rc == 0, "exit status %d" % rc
 assert 0.3 < el < 3, "exited %.2f s after the last datagram" % el
 print("ok: dgram wait, exited %.2f s after the last datagram" % el)
 PY
+
+# stderr is the client too (inetd hands it the socket): an option's warning
+# (a time rounded, an old spelling) came back inside the echo (review 7).
+# It waits for syslog now; here no syslog may be there: it goes nowhere.
+bounded 30 python3 - "$ANYECHOD" <<'PY' || fail "warnings under --inetd"
+import socket, subprocess, sys
+a, b = socket.socketpair()
+p = subprocess.Popen([sys.argv[1], "--inetd", "--idle-timeout", "1.4ms", "--dns-timeout", "1500"],
+                     stdin=a.fileno(), stdout=a.fileno(), stderr=a.fileno())
+a.close()
+b.settimeout(5)
+b.sendall(b"hello\n")
+b.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    d = b.recv(4096)
+    if not d:
+        break
+    got += d
+p.wait(10)
+assert got == b"hello\n", "the client got %r" % got
+print("ok: only the echo came back")
+PY
 echo ok
