@@ -365,10 +365,18 @@ fingerprint(uint64_t key, const struct sockaddr *src, const unsigned char *data,
 	return fold(h, key >> 32);
 }
 
+/* Counting still: seen within the gap. Workers read the clock once per
+ * batch, so one may store a tick a little ahead of another's "now": an
+ * age just below zero (it wraps to near 0xffff) is live too, or a loop
+ * answered by two workers would never be counted (review 7). */
+#define SKEW_TICKS 4
+
 static bool
 live(uint64_t slot, uint64_t tick)
 {
-	return slot != 0 && ((tick - (slot & 0xffff)) & 0xffff) <= GAP_TICKS;
+	uint64_t age = (tick - (slot & 0xffff)) & 0xffff;
+
+	return slot != 0 && (age <= GAP_TICKS || age >= 0x10000 - SKEW_TICKS);
 }
 
 /* Relaxed loads and stores, no lock: two workers counting datagrams of one

@@ -326,6 +326,25 @@ test_loop_variants_apart(void **state)
 	guard_loops_free(t);
 }
 
+/* One loop answered by two workers whose clocks (read once per batch)
+ * differ by 2 ms: a slot stored a tick ahead of the other's "now" read as
+ * dead, and the count never grew (review 7). */
+static void
+test_loop_two_clocks(void **state)
+{
+	struct guard_loops *t = guard_loops_new(3);
+	int dropped = 0;
+
+	(void)state;
+	fill();
+	for (int i = 0; i < 4 * GUARD_LOOP_REPEATS; i++) {
+		uint64_t now = 1000000 + (uint64_t)i - (i % 2 ? 2 : 0);
+		dropped += repeat(t, "192.0.2.1", 40000, 64, now);
+	}
+	assert_true(dropped >= 2);
+	guard_loops_free(t);
+}
+
 /* Two loops at once, interleaved: each is broken at its own K-th repeat. */
 static void
 test_loop_two_flows(void **state)
@@ -503,6 +522,7 @@ main(void)
 		cmocka_unit_test(test_loop_slow_repeats_answered),
 		cmocka_unit_test(test_loop_variants_apart),
 		cmocka_unit_test(test_loop_two_flows),
+		cmocka_unit_test(test_loop_two_clocks),
 		cmocka_unit_test(test_loop_many_flows),
 		cmocka_unit_test(test_loop_dead_slots_freed),
 		cmocka_unit_test(test_loop_slow_many),
