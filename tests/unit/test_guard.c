@@ -363,39 +363,43 @@ test_loop_two_flows(void **state)
 	guard_loops_free(t);
 }
 
-/* n loops at once (one datagram each, from ports of one address), every
- * one back once per round, rounds 1 ms apart: each must be broken within
- * rounds, and none more often than once in GUARD_LOOP_REPEATS+1. Two
- * loops whose fingerprints met in one slot used to reset each other's
- * count at every round trip: among 300, some did, and ran for ever. */
+/* n loops at once (one datagram each, from ports of addr), every one back
+ * once per round trip of rtt ms from start: with check, each must be
+ * broken within rounds, and none more often than once in
+ * GUARD_LOOP_REPEATS+1. Two loops whose fingerprints met in one slot used
+ * to reset each other's count at every round trip: among 300, some did,
+ * and ran for ever. */
 static void
-loops_all_broken(int n, int rounds)
+loops_run(struct guard_loops *t, const char *addr, int n, int rounds, uint64_t start,
+    uint64_t rtt, bool check)
 {
-	struct guard_loops *t = guard_loops_new(0x1234567890abcdefull);
 	int *drops = calloc((size_t)n, sizeof(*drops));
 
-	assert_non_null(t);
 	assert_non_null(drops);
 	fill();
 	for (int r = 0; r < rounds; r++)
 		for (int i = 0; i < n; i++)
-			drops[i] += repeat(t, "192.0.2.1", 1024 + i, 64, 1000000 + (uint64_t)r);
-	for (int i = 0; i < n; i++) {
+			drops[i] += repeat(t, addr, 1024 + i, 64, start + rtt * (uint64_t)r);
+	for (int i = 0; i < n && check; i++) {
 		if (drops[i] == 0)
-			fail_msg("loop %d of %d never broken in %d round trips", i, n, rounds);
+			fail_msg("loop %d of %d (%s, %d ms round trips) never broken in %d round trips",
+			    i, n, addr, (int)rtt, rounds);
 		assert_true(drops[i] <= rounds / (GUARD_LOOP_REPEATS + 1));
 	}
 	free(drops);
-	guard_loops_free(t);
 }
 
 static void
 test_loop_many_flows(void **state)
 {
+	struct guard_loops *t = guard_loops_new(0x1234567890abcdefull);
+
 	(void)state;
-	loops_all_broken(300, 200);
+	assert_non_null(t);
+	loops_run(t, "192.0.2.1", 300, 200, 1000000, 1, true);
 	/* More than the table holds: they take turns. */
-	loops_all_broken(3 * GUARD_LOOP_SLOTS, 600);
+	loops_run(t, "198.51.100.1", 3 * GUARD_LOOP_SLOTS, 600, 2000000, 1, true);
+	guard_loops_free(t);
 }
 
 /* Loops that died (a datagram lost on the way) leave their slots counting
@@ -404,23 +408,12 @@ test_loop_many_flows(void **state)
 static void
 test_loop_dead_slots_freed(void **state)
 {
-	int n = 2 * GUARD_LOOP_SLOTS, rounds = 250, *drops;
 	struct guard_loops *t = guard_loops_new(0x1234567890abcdefull);
 
 	(void)state;
 	assert_non_null(t);
-	assert_non_null(drops = calloc((size_t)n, sizeof(*drops)));
-	fill();
-	for (int r = 0; r < 3; r++)
-		for (int i = 0; i < n; i++)
-			repeat(t, "192.0.2.1", 1024 + i, 64, 1000000 + (uint64_t)r);
-	for (int r = 0; r < rounds; r++)
-		for (int i = 0; i < n; i++)
-			drops[i] += repeat(t, "192.0.2.2", 1024 + i, 64, 1000003 + 10 * (uint64_t)r);
-	for (int i = 0; i < n; i++)
-		if (drops[i] == 0)
-			fail_msg("new loop %d never broken in %d ms", i, 10 * rounds);
-	free(drops);
+	loops_run(t, "192.0.2.1", 2 * GUARD_LOOP_SLOTS, 3, 1000000, 1, false);
+	loops_run(t, "192.0.2.2", 2 * GUARD_LOOP_SLOTS, 250, 1000003, 10, true);
 	guard_loops_free(t);
 }
 
@@ -431,20 +424,11 @@ test_loop_dead_slots_freed(void **state)
 static void
 test_loop_slow_many(void **state)
 {
-	int n = 2 * GUARD_LOOP_SLOTS, rounds = 200, *drops;
 	struct guard_loops *t = guard_loops_new(0x1234567890abcdefull);
 
 	(void)state;
 	assert_non_null(t);
-	assert_non_null(drops = calloc((size_t)n, sizeof(*drops)));
-	fill();
-	for (int r = 0; r < rounds; r++)
-		for (int i = 0; i < n; i++)
-			drops[i] += repeat(t, "192.0.2.3", 1024 + i, 64, 1000000 + 300 * (uint64_t)r);
-	for (int i = 0; i < n; i++)
-		if (drops[i] == 0)
-			fail_msg("slow loop %d never broken in %d round trips", i, rounds);
-	free(drops);
+	loops_run(t, "192.0.2.3", 2 * GUARD_LOOP_SLOTS, 200, 1000000, 300, true);
 	guard_loops_free(t);
 }
 
