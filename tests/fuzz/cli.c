@@ -51,6 +51,28 @@ source_check(const char *s, char *err, size_t errlen)
 		abort();
 }
 
+/* c-ares 1.18 takes no interface, so an accepted list goes to it element
+ * by element as typed, but for "[ip6]" without a port, which goes bare
+ * (1.18 refuses the brackets). */
+static void
+as_typed_118(const char *in, const char *out)
+{
+	for (;;) {
+		size_t n = strcspn(in, ","), m = strcspn(out, ",");
+
+		if (!(m == n && memcmp(in, out, n) == 0) &&
+		    !(n == m + 2 && in[0] == '[' && in[n - 1] == ']' && memcmp(in + 1, out, m) == 0))
+			abort();
+		if (in[n] == '\0' || out[m] == '\0') {
+			if (in[n] != out[m])
+				abort();
+			return;
+		}
+		in += n + 1;
+		out += m + 1;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -95,8 +117,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		refused(err, "DNS timeout");
 	/* --dns-server: accepted, no element is empty and no port is 0 or
 	 * above 65535 (what c-ares would have taken); else one line. c-ares
-	 * 1.18 takes no interface: the list goes to it as typed; 1.34.6 gets as
-	 * many elements as were typed. */
+	 * 1.18 gets the list as typed (as_typed_118); 1.34.6 gets as many
+	 * elements as were typed. */
 	for (int i = 0; i < 2; i++) {
 		char out[RESOLVE_SERVERS_MAX];
 		size_t commas = 0;
@@ -110,8 +132,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (s[0] == '\0' || s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,") != NULL)
 			abort();
-		if (i == 0 && strcmp(out, s) != 0)
-			abort();
+		if (i == 0)
+			as_typed_118(s, out);
 		for (const char *p = s; *p != '\0'; p++)
 			commas += *p == ',';
 		for (const char *p = out; *p != '\0'; p++)
