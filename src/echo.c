@@ -474,8 +474,10 @@ struct echo_dgram {
 	int sndbuf;     /* unix: our send buffer, as the kernel counts it */
 	int ceiling;    /* unix: what replies not yet read may hold of it */
 	uint64_t now;   /* ms, read once per call where needed */
-	int outq;       /* unix: bytes of ours peers have not read, at most; -1: ask */
-	bool shared;    /* other workers send on this socket too */
+	int outq;       /* unix: the kernel's count of our unread bytes; -1: ask */
+	int since;      /* unix: what we admitted since, sent or not */
+	int unsent;     /* unix: what this batch admitted, not yet sent */
+	int senders;    /* workers sending on this socket, this one included */
 	int nused;      /* in[] entries the last receive may have changed */
 	bool fixed_dst; /* bound to one address: every datagram was sent to dst */
 	bool want_ctl;  /* wildcard IP socket: each datagram's destination */
@@ -605,16 +607,35 @@ unix_cost(size_t len)
 	return head + 256;
 }
 
-/* May this reply to a unix peer take a place in our send buffer? The count
- * is the kernel's at the last ask plus what we admitted since. Peers only
- * take from it by reading, so where we alone send on the socket it errs
- * high, never low, and the kernel is asked again only when it says no room
- * (peers may have read since): asking per batch cost one ioctl per
- * datagram at one in flight, the datagram echo's only call beyond receive
- * and send. Where other workers send too, it is asked per batch: their
- * replies meanwhile are what the ceiling's headroom covers (asked once a
- * millisecond, two workers' counts together passed the ceiling, and small
- * pings found no room beside non-readers). */
+/* Look at the kernel's count of what peers have not read: it holds every
+ * reply sent, but not this batch's, admitted and not yet sent. */
+static void
+unix_ask(struct echo_dgram *d)
+{
+	d->outq = unix_outq(d->fd);
+	d->since = d->unsent;
+}
+
+/* Would a reply of this cost pass the limit? The count is the kernel's at
+ * the last look plus what we admitted since. Where n workers send on the
+ * socket, each may admit only an n-th of what the kernel's count left:
+ * they look at it at the same time, and neither sees the other's replies
+ * until they are sent. One reply may always go when nothing is pending,
+ * so that a small buffer still echoes. */
+static bool
+unix_over(const struct echo_dgram *d, size_t cost, size_t limit)
+{
+	if (d->outq + d->since == 0)
+		return false;
+	return (size_t)d->outq + (size_t)d->senders * ((size_t)d->since + cost) > limit;
+}
+
+/* May this reply to a unix peer take a place in our send buffer? Peers
+ * only take from the count by reading, so it errs high, never low: where
+ * this worker alone sends, the kernel is asked again only when the count
+ * says no room (peers may have read since): asking per batch cost one
+ * ioctl per datagram at one in flight, the datagram echo's only call
+ * beyond receive and send. Where others send too, it is asked per batch. */
 static bool
 unix_room(struct echo_dgram *d, size_t len)
 {
@@ -624,26 +645,27 @@ unix_room(struct echo_dgram *d, size_t len)
 	if (d->family != AF_UNIX || d->ceiling <= 0)
 		return true;
 	if (d->outq < 0) {
-		d->outq = unix_outq(d->fd);
+		unix_ask(d);
 		fresh = true;
 	}
 	if (len > ECHO_UNIX_MEDIUM)
 		limit /= 4;
 	else if (len > ECHO_UNIX_SMALL)
 		limit /= 2;
-	if (d->outq > 0 && (size_t)d->outq + cost > limit && !fresh)
-		d->outq = unix_outq(d->fd);
+	if (d->outq >= 0 && !fresh && unix_over(d, cost, limit))
+		unix_ask(d);
 	if (d->outq < 0)
 		return true; /* the kernel cannot tell: EAGAIN decides */
-	if (d->outq > 0 && (size_t)d->outq + cost > limit)
+	if (unix_over(d, cost, limit))
 		return false;
-	d->outq += (int)cost;
+	d->since += (int)cost;
+	d->unsent += (int)cost;
 	return true;
 }
 
 /* The ceiling for a send buffer: below it by room for two of the largest
- * replies (what another worker may send between our look at SIOCOUTQ and
- * our send), or by half of a buffer too small for that. */
+ * replies (what our estimate of the kernel's charge may miss), or by half
+ * of a buffer too small for that. */
 static int
 unix_ceiling(int sndbuf)
 {
@@ -738,7 +760,7 @@ dst_setup(struct echo_dgram *d)
 }
 
 struct echo_dgram *
-echo_dgram_new(int fd, int family, const struct guard *guard, bool shared)
+echo_dgram_new(int fd, int family, const struct guard *guard, int senders)
 {
 	struct echo_dgram *d = calloc(1, sizeof(*d));
 
@@ -754,7 +776,7 @@ echo_dgram_new(int fd, int family, const struct guard *guard, bool shared)
 	d->family = family;
 	d->guard = guard;
 	d->outq = -1;
-	d->shared = shared;
+	d->senders = senders > 1 ? senders : 1;
 	if (family == AF_UNIX) {
 		d->sndbuf = unix_sndbuf(fd);
 		d->ceiling = unix_ceiling(d->sndbuf);
@@ -965,6 +987,7 @@ send_replies(struct echo_dgram *d, struct echo_stats *st)
 		d->sent += n;
 	}
 	d->nout = d->sent = 0;
+	d->unsent = 0;
 	return 0;
 }
 
@@ -995,7 +1018,7 @@ echo_dgram_io(struct echo_dgram *d, struct echo_stats *st)
 		}
 		n = mm_recv(d->fd, d->in, ECHO_BATCH);
 		d->nused = n > 0 ? n : 0;
-		if (d->shared)
+		if (d->senders > 1)
 			d->outq = -1; /* what peers read, others sent: ask */
 		if (n == -1) {
 			if (would_block())

@@ -101,9 +101,9 @@ uint32_t echo_stream_pending(const struct echo_stream *es);
 
 #define ECHO_DGRAM_MAX   65536 /* largest IP datagram payload fits */
 struct echo_dgram;
-/* shared: other threads send on fd too (unix: how often the kernel is
- * asked what peers have not read). */
-struct echo_dgram *echo_dgram_new(int fd, int family, const struct guard *guard, bool shared);
+/* senders: how many threads send on fd, this one included (unix: each
+ * admits its share of what peers may leave unread). */
+struct echo_dgram *echo_dgram_new(int fd, int family, const struct guard *guard, int senders);
 void echo_dgram_free(struct echo_dgram *d);
 /* Answer what has arrived, in batches. Returns the events to wait for, or
  * -1 with errno on a socket error. The last refusal, for the log: */

@@ -951,7 +951,7 @@ listener_add(struct worker *w, struct endpoint *ep)
 	evtimer_init(&l->pause, on_unpause, l);
 	/* Unix datagram sockets are one for all workers (no SO_REUSEPORT). */
 	if (dgram && (l->dgram = echo_dgram_new(l->fd, a->family, &w->s->guard,
-	    w->s->nw > 1)) == NULL)
+	    w->s->nw)) == NULL)
 		goto fail;
 	if (evloop_fd_set(w->loop, l->fd, EV_READ | l->excl, dgram ? on_dgram : on_accept, l) == -1)
 		goto fail;

@@ -59,4 +59,35 @@ $HOSTILE "$T/w" "$T" $SRV_PID 2048 12 12 30 || fail "2 KiB datagrams, 12 non-rea
 $HOSTILE "$T/w" "$T" $SRV_PID 65536 12 16 30 || fail "64 KiB datagrams, 16 non-readers, small buffer"
 $PEER dgram unix "$T/w" - 0,1,4096,65536 "$T/c2" || fail "unix dgram afterwards, small buffer"
 stop_server || fail "exit status $?"
+
+# One batch past the 2 KiB replies' share: what a batch admitted counts
+# until it is sent, and where two workers share the socket each admits
+# only its share of what is left, so that neither one batch nor two at
+# once hold more than half the ceiling with 2 KiB replies (32 of them with
+# this buffer; before, a batch's count was lost at each look at the
+# kernel's, all 64 went, and two workers together filled the ceiling: 0
+# of 10 small pings answered, once in CI). A server's queue holds 11
+# datagrams by default: in a namespace of our own, one batch holds 64.
+for threads in 1 2; do
+	part "one batch of 64 2 KiB requests, $threads worker(s)" netns || continue
+	ns=aedg$$t$threads
+	ip netns add $ns || hard "cannot create namespace $ns"
+	at_exit "ip netns del $ns 2>/dev/null"
+	ip netns exec $ns sysctl -qw net.unix.max_dgram_qlen=128 || hard "max_dgram_qlen"
+	rm -f "$T/ports"
+	ip netns exec $ns env $SHIM_ENV AE_SHIM_WMEM=212992 "$ANYECHOD" -l "unix-dgram:$T/b$threads" \
+		--threads $threads --port-file "$T/ports" 2>"$T/server.log" &
+	SRV_PID=$!
+	at_exit "kill -9 $SRV_PID 2>/dev/null"
+	wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
+	out=$(ip netns exec $ns timeout 30 python3 "$top_srcdir/tests/integ/batch.py" "$T/b$threads" \
+		"$T" $SRV_PID 4 16 2048) || fail "batch.py: $out"
+	echo "$threads worker(s): $(echo $out)"
+	n=$(echo "$out" | sed -n 's/^replies //p')
+	[ "${n:-99}" -ge 1 ] && [ "$n" -le 36 ] ||
+		fail "$threads worker(s): $n of 64 2 KiB replies held by non-readers, want at most 32"
+	expect_in "a small ping beside them" "$out" "ping ok"
+	stop_server || fail "exit status $?"
+	ip netns del $ns
+done
 echo ok
