@@ -15,6 +15,13 @@ check_help() { # PROGRAM MANPAGE
 	[ "$(wc -l <"$T/help.opts")" -ge 15 ] || fail "$1 --help: one line per option expected: $(cat "$T/help")"
 	diff "$T/man.opts" "$T/help.opts" >"$T/diff" ||
 		fail "$1: options in $2 (<) and in --help (>) differ: $(cat "$T/diff")"
+	# The synopsis too: every long option in the man page's SYNOPSIS is in
+	# the help's usage lines (--dns-tries was missing).
+	for o in $(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$2" | grep -o 'Fl Fl [a-z][a-z-]*' |
+		sed 's/^Fl Fl /--/' | sort -u); do
+		sed '/^Options:/,$d' "$T/help" | grep -q -- "$o\b" ||
+			fail "$1 --help: $o in the man page's synopsis, not in the usage lines"
+	done
 	# Short options too: every -x in the man page's list is in the help.
 	for o in $(sed -n '/^\.Sh OPTIONS/,/^\.Sh /p' "$2" | grep '^\.It' | grep -o 'Fl [a-zA-Z0-9]\b' |
 		sed 's/^Fl /-/' | sort -u); do

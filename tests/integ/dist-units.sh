@@ -27,6 +27,13 @@ expect_eq "ExecStart binary" "$exe" "$sbindir/anyechod"
 grep -q '^ExecStart=.* --rate-limit [1-9]' "$U/anyechod.service" ||
 	fail "the packaged service answers UDP with no --rate-limit"
 
+# The families anyechod opens: without AF_NETLINK getifaddrs() fails, and
+# the guard knows no directed broadcast address (review 8).
+fams=$(sed -n 's/^RestrictAddressFamilies=//p' "$U/anyechod.service")
+for fam in AF_INET AF_INET6 AF_UNIX AF_NETLINK; do
+	expect_in "RestrictAddressFamilies" " $fams " " $fam "
+done
+
 need systemd-analyze "the units were checked but not verified"
 # verify wants ExecStart to exist: point it into DESTDIR, nothing else
 # changes. --man=no: the man page is not installed on this host.
