@@ -480,6 +480,7 @@ struct echo_dgram {
 	int senders;    /* workers sending on this socket, this one included */
 	int nused;      /* in[] entries the last receive may have changed */
 	bool fixed_dst; /* bound to one address: every datagram was sent to dst */
+	bool dst_bcast; /* ... which the kernel routes as a broadcast */
 	bool want_ctl;  /* wildcard IP socket: each datagram's destination */
 	struct sockaddr_storage dst;
 	struct echo_stall stall[ECHO_STALL_SLOTS];
@@ -733,6 +734,33 @@ want_pktinfo(int fd, int family, int on)
 	return 0; /* no way to ask: replies leave from the routing table's source */
 }
 
+/* Is the bound IPv4 address one the kernel routes as a broadcast? Its own
+ * word, asked once: a connect() there without SO_BROADCAST is refused
+ * (EACCES). The guard's list of the interfaces' broadcast addresses says
+ * the same, but only where it can be read: where netlink is denied (a
+ * sandbox's RestrictAddressFamilies), a socket bound to a directed
+ * broadcast answered every datagram sent to it. */
+static bool
+bound_to_broadcast(const struct sockaddr_storage *ss)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(7) };
+	const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	bool bcast;
+	int fd;
+
+	if (ss->ss_family == AF_INET)
+		sin.sin_addr = ((const struct sockaddr_in *)ss)->sin_addr;
+	else if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6))
+		sin.sin_addr.s_addr = htonl(v4_of_mapped(a6));
+	else
+		return false;
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return false;
+	bcast = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 && errno == EACCES;
+	close(fd);
+	return bcast;
+}
+
 /* Where the datagrams on d's socket were sent, for the guard and for the
  * reply's source. A socket bound to one address hears only datagrams sent
  * to that address (Linux matches it before delivering, broadcasts and
@@ -753,6 +781,7 @@ dst_setup(struct echo_dgram *d)
 	if (getsockname(d->fd, (struct sockaddr *)&d->dst, &len) == -1)
 		return -1;
 	d->fixed_dst = !wildcard(&d->dst);
+	d->dst_bcast = d->fixed_dst && bound_to_broadcast(&d->dst);
 	d->want_ctl = !d->fixed_dst;
 	if (want_pktinfo(d->fd, d->dst.ss_family, d->want_ctl) == -1 && d->want_ctl)
 		return -1;
@@ -833,6 +862,8 @@ reply_source(const struct echo_dgram *d, struct msghdr *in, struct msghdr *out)
 	if (d->fixed_dst) {
 		out->msg_controllen = 0;
 		out->msg_control = NULL;
+		if (d->dst_bcast)
+			return "sent to a broadcast address the kernel knows";
 		return guard_check_dst(g, (const struct sockaddr *)&d->dst);
 	}
 	for (c = CMSG_FIRSTHDR(in); c != NULL; c = CMSG_NXTHDR(in, c)) {

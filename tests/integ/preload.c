@@ -19,6 +19,9 @@
  * ENOPROTOOPT, as on a kernel before Linux 6.16.
  * With $AE_SHIM_NO_IPV6 set, socket(AF_INET6) fails with EAFNOSUPPORT, as
  * on a kernel booted with ipv6.disable=1.
+ * With $AE_SHIM_NO_NETLINK set, socket(AF_NETLINK) and getifaddrs() fail
+ * with EAFNOSUPPORT, as under systemd's RestrictAddressFamilies without
+ * AF_NETLINK (libc's getifaddrs opens its socket past this shim).
  * With $AE_SHIM_SETUID_WAIT naming a file, the first setuid() logs
  * "setuid-wait" and waits until that file exists (20 s at most).
  * With $AE_SHIM_WAITS set, each epoll_wait() logs "wait TIMEOUT": whether
@@ -27,6 +30,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -199,11 +203,24 @@ socket(int family, int type, int protocol)
 {
 	int (*real)(int, int, int) = (int (*)(int, int, int))dlsym(RTLD_NEXT, "socket");
 
-	if (family == AF_INET6 && getenv("AE_SHIM_NO_IPV6") != NULL) {
+	if ((family == AF_INET6 && getenv("AE_SHIM_NO_IPV6") != NULL) ||
+	    (family == AF_NETLINK && getenv("AE_SHIM_NO_NETLINK") != NULL)) {
 		errno = EAFNOSUPPORT;
 		return -1;
 	}
 	return real(family, type, protocol);
+}
+
+int
+getifaddrs(struct ifaddrs **ifap)
+{
+	int (*real)(struct ifaddrs **) = (int (*)(struct ifaddrs **))dlsym(RTLD_NEXT, "getifaddrs");
+
+	if (getenv("AE_SHIM_NO_NETLINK") != NULL) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	return real(ifap);
 }
 
 /* With $AE_SHIM_SETUID_WAIT naming a file, the first setuid() notes

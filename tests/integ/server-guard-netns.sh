@@ -11,6 +11,8 @@
 # afterwards is refused too. An address added without a broadcast address
 # (glibc then reports the address itself as its broadcast) and a /32 whose
 # broadcast is itself (as on GCE) are answered: they are the host's own.
+# Where the interfaces cannot be listed (no netlink), broadcasts are still
+# refused, by the kernel's word.
 . "$top_srcdir/tests/integ/lib.sh"
 need netns
 need ip "Debian package iproute2"
@@ -163,4 +165,21 @@ probe 192.0.2.255 "$P" || fail "directed broadcast, inherited socket"
 probe 255.255.255.255 "$P" || fail "limited broadcast, inherited socket"
 kill -USR1 $SRV2_PID
 wait_for 5 grep -q "refused 3," "$T/server2.log" || fail "not refused: $(cat "$T/server2.log")"
+kill $SRV2_PID
+
+# Where the interfaces cannot be listed (netlink denied, as by a unit's
+# RestrictAddressFamilies without AF_NETLINK): a socket bound to the
+# broadcast address is refused by the kernel's word, asked at start
+# (review 8: it answered), and a wildcard one by each datagram's pktinfo.
+build_shim
+rm -f "$T/ports3"
+ip netns exec $S env $SHIM_ENV AE_SHIM_NO_NETLINK=1 "$ANYECHOD" -l 0.0.0.0:7017 \
+	-l 192.0.2.255:7019 -u --threads 1 --port-file "$T/ports3" 2>"$T/server3.log" &
+SRV3_PID=$!
+at_exit "kill $SRV3_PID 2>/dev/null"
+wait_for 10 test -s "$T/ports3" || hard "anyechod did not start: $(cat "$T/server3.log")"
+grep -q "broadcast addresses" "$T/server3.log" ||
+	hard "the shim did not deny the interfaces' list: $(cat "$T/server3.log")"
+probe 192.0.2.255 7019 7017 || fail "no interface list: directed broadcast, socket bound to it"
+probe 192.0.2.255 7017 || fail "no interface list: directed broadcast, wildcard socket"
 echo ok
