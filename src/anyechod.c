@@ -763,7 +763,7 @@ bind_all(struct server *srv, const struct addr_list *list, struct addr_list *bou
 	int n = server_bind(srv, list, on_bound, &r);
 
 	*bound = r.bound;
-	if (n == -1) /* in use: the one line is said */
+	if (n == -1) /* in use, not allowed: the one line is said */
 		return -1;
 	if (bound->n < (size_t)n) {
 		log_err("cannot start: %s", strerror(ENOMEM));

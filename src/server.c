@@ -1335,6 +1335,18 @@ covered_by_dualstack(const struct server *s, const struct addr *a)
 	return false;
 }
 
+/* An endpoint this host cannot have (a family the kernel lacks, an address
+ * or interface not here) is skipped, so that one list serves every host.
+ * Anything else stops the start: another server has the address, the
+ * port needs privileges, a path's directory is missing or not ours. Going
+ * on would serve part of what was asked, and say ready. */
+static bool
+bind_skippable(int e)
+{
+	return e == EAFNOSUPPORT || e == EPROTONOSUPPORT || e == ESOCKTNOSUPPORT ||
+	    e == EADDRNOTAVAIL || e == ENODEV;
+}
+
 int
 server_bind(struct server *s, const struct addr_list *list, server_report_cb *report, void *arg)
 {
@@ -1361,10 +1373,7 @@ server_bind(struct server *s, const struct addr_list *list, server_report_cb *re
 		if (rc == -1 && bind_entry(s, e, &b, err, sizeof(err)) == -1) {
 			int saved = errno;
 			report(arg, e, err);
-			/* Another server has it: going on would start half of us
-			 * beside it. Anything else (a family the kernel lacks, an
-			 * address not here) is skipped. */
-			if (saved == EADDRINUSE) {
+			if (!bind_skippable(saved)) {
 				errno = saved;
 				return -1;
 			}

@@ -84,6 +84,16 @@ wait_for 10 test -s "$T/$fits" || fail "no port file of $((max - 7)) bytes: $(ca
 stop_server || fail "exit status $? with a port file of $((max - 7)) bytes: $(cat "$T/fits.log")"
 check 1 "--user 'no-such-user-here': no such user" -l 127.0.0.1:0 -t --user no-such-user-here
 
+# An endpoint that fails for any reason but its family or address missing
+# here stops the start, also beside one that binds (review 8: the daemon
+# served the other and wrote its port file).
+part "an endpoint that cannot be opened"
+rm -f "$T/ports"
+check 1 "cannot listen on unix stream: unix:$T/no/such/dir/x.sock: No such file or directory" \
+	-l "unix:$T/ok.sock" -l "unix:$T/no/such/dir/x.sock" --port-file "$T/ports"
+[ -e "$T/ports" ] && fail "port file written by a server that did not start"
+[ -e "$T/ok.sock" ] && fail "the other endpoint's socket left behind"
+
 # An address that is not ours. In a namespace with no IPv4 address at all
 # (loopback down) the kernel lets any address be bound: nothing to test.
 if "$NETPROBE" bind 192.0.2.1 0 2>/dev/null; then
@@ -141,6 +151,11 @@ if part "privileged port" setuid; then
 	else
 		expect_eq "privileged port exit" $rc 1
 		expect_in "privileged port" "$out" "port 7 needs privileges: run as root, grant CAP_NET_BIND_SERVICE, or choose a port >= 1024 with -p"
+		# Beside one it may bind: not started all the same.
+		out=$(bounded 10 setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" \
+			--clear-groups "$ANYECHOD" -l 127.0.0.1:0 -l 127.0.0.1:7 -t 2>&1); rc=$?
+		expect_eq "privileged port beside another, exit" $rc 1
+		expect_in "privileged port beside another" "$out" "port 7 needs privileges"
 	fi
 fi
 
