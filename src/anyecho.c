@@ -540,6 +540,37 @@ on_interrupt(struct evloop *loop, int signo, void *arg)
 	client_stop(arg);
 }
 
+/* Standard output failed (report.h): stop as on SIGINT, but from the
+ * loop, not from within the client callback that found it. */
+static struct evtimer output_stop;
+
+static void
+on_output_stop(struct evloop *loop, void *arg)
+{
+	(void)loop;
+	client_stop(arg);
+}
+
+static void
+on_output_error(void *arg)
+{
+	evloop_timer_arm(arg, &output_stop, 0);
+}
+
+/* A report that did not reach standard output (its reader gone, a full
+ * disk) fails the run: a script must not take a lost report for a good
+ * one. A resolution or usage failure keeps its own status. */
+static int
+output_status(int rc)
+{
+	int e = report_output_error();
+
+	if (e == 0)
+		return rc;
+	log_err("cannot write the report: %s", strerror(e));
+	return rc == EXIT_RESOLVE || rc == EXIT_USAGE ? rc : EXIT_FAILED;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -574,7 +605,7 @@ main(int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	if (opt.resolve_only) {
-		rc = run_resolve(loop, argv + optind, argc - optind);
+		rc = output_status(run_resolve(loop, argv + optind, argc - optind));
 		goto out;
 	}
 	ro = (struct report_opts){ opt.json, opt.quiet, opt.verbose,
@@ -593,6 +624,8 @@ main(int argc, char **argv)
 	if (check_pipe(ntargets) == -1)
 		goto out;
 	ro.name_target = ntargets > 1;
+	/* A "-" target set pipe mode: stdout is the echo's alone. */
+	ro.pipe = opt.co.pipe;
 	report_setup(&ro, &rep);
 	if (opt.co.pipe) {
 		/* client_new copied the options before "-" was seen. */
@@ -603,10 +636,11 @@ main(int argc, char **argv)
 	}
 	evloop_signal(loop, SIGINT, on_interrupt, c);
 	evloop_signal(loop, SIGTERM, on_interrupt, c);
+	evtimer_init(&output_stop, on_output_stop, c);
+	report_on_output_error(on_output_error, loop);
 	client_run(c);
 	report_end();
-	fflush(stdout);
-	rc = outcome_status(report_outcome());
+	rc = output_status(outcome_status(report_outcome()));
 out:
 	client_free(c);
 	evloop_free(loop);

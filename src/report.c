@@ -47,6 +47,13 @@ static struct {
 	size_t n, cap;
 } dns;
 
+/* Standard output's first write error (0: none yet), and whom to tell. */
+static struct {
+	int err;
+	void (*stop)(void *arg);
+	void *arg;
+} out;
+
 static void
 worse(enum report_outcome status)
 {
@@ -975,17 +982,90 @@ on_pmtu(void *arg, const struct pmtu_report *r)
 	    r->largest, r->max, r->probes);
 }
 
+/* Push what a record left in stdout's buffer to the reader now (the
+ * buffer is a full one when stdout is a pipe or a file), and note the
+ * first failure: fflush() gives its errno; a write that failed within
+ * the record, the buffer being full, left only the error flag and errno. */
+static void
+out_flush(void)
+{
+	if (ro.pipe || out.err != 0)
+		return;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return;
+	out.err = errno != 0 ? errno : EIO;
+	if (out.stop != NULL)
+		out.stop(out.arg);
+}
+
+/* Each callback, then its record out of the buffer. */
+static void
+flushed_probe(void *arg, const struct probe_result *r)
+{
+	on_probe(arg, r);
+	out_flush();
+}
+
+static void
+flushed_summary(void *arg, const struct session_summary *s)
+{
+	on_summary(arg, s);
+	out_flush();
+}
+
+static void
+flushed_target_done(void *arg, const char *target)
+{
+	on_target_done(arg, target);
+	out_flush();
+}
+
+static void
+flushed_dns(void *arg, const struct dns_result *d)
+{
+	on_dns(arg, d);
+	out_flush();
+}
+
+static void
+flushed_pmtu(void *arg, const struct pmtu_report *r)
+{
+	on_pmtu(arg, r);
+	out_flush();
+}
+
+static void
+flushed_attempt(void *arg, const struct attempt_result *r)
+{
+	on_attempt(arg, r);
+	out_flush();
+}
+
 void
 report_setup(const struct report_opts *o, struct client_report *rep)
 {
 	ro = *o;
-	rep->probe = on_probe;
-	rep->summary = on_summary;
-	rep->target_done = ro.pmtu ? NULL : on_target_done;
+	rep->probe = flushed_probe;
+	rep->summary = flushed_summary;
+	rep->target_done = ro.pmtu ? NULL : flushed_target_done;
 	rep->arg = NULL;
-	rep->dns = on_dns;
-	rep->pmtu = on_pmtu;
-	rep->attempt = on_attempt;
+	rep->dns = flushed_dns;
+	rep->pmtu = flushed_pmtu;
+	rep->attempt = flushed_attempt;
+}
+
+void
+report_on_output_error(void (*stop)(void *arg), void *arg)
+{
+	out.stop = stop;
+	out.arg = arg;
+}
+
+int
+report_output_error(void)
+{
+	out_flush();
+	return out.err;
 }
 
 /* --all: the rows name a local cause briefly; its words come once, after
@@ -996,7 +1076,7 @@ report_end(void)
 	if (run.local_fails == 0 || run.local_said || ro.json)
 		return;
 	run.local_said = true;
-	fflush(rout());
+	out_flush();
 	log_err("%s: %lld address%s not probed; the limit is this host's, not the addresses'",
 	    run.local_err, run.local_fails, run.local_fails == 1 ? "" : "es");
 }

@@ -25,6 +25,15 @@ enum report_outcome report_outcome(void);
  * running out of descriptors, which every address met alike). */
 void report_end(void);
 void report_free(void);
+/* Standard output is where the report goes (not in pipe mode, where it
+ * carries the echo): every record is flushed as it is made, so that a
+ * pipeline sees each as it happens. The first write that fails calls
+ * stop(arg), once and from within a client callback (arm a timer: the
+ * client must not be stopped from there); the reader may be gone, and an
+ * endless run must not write on into nothing. */
+void report_on_output_error(void (*stop)(void *arg), void *arg);
+/* Flush standard output: 0, or the errno of its first failed write. */
+int report_output_error(void);
 /* --resolve --json: the record of one endpoint (error NULL: it resolved). */
 void report_resolved(const char *target, const struct addr_list *list, const char *error);
 /* Loss as people read it: whole numbers as they are, the rest to one

@@ -226,6 +226,8 @@ cmd_strerror(const char *name)
 		{ "EMFILE", EMFILE },
 		{ "ENOENT", ENOENT },
 		{ "ENOMEM", ENOMEM },
+		{ "ENOSPC", ENOSPC },
+		{ "EPIPE", EPIPE },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
