@@ -24,6 +24,8 @@ enum probe_slot_state {
 	SLOT_PENDING = 0, /* sent, no reply yet, not yet timed out */
 	SLOT_ANSWERED,    /* an intact reply came in time (counted received) */
 	SLOT_LOST,        /* reported lost: a reply now is late */
+	SLOT_ICMP,        /* ended by an ICMP error: a reply now is late, but
+	                   * none is waited for after the last probe */
 	SLOT_FORGOTTEN,   /* before the ring grew: nothing known of it */
 	SLOT_LATE,        /* an intact reply came after -W (counted late) */
 	SLOT_SETTLED,     /* a reply counted neither received nor late: a wrong
@@ -806,7 +808,7 @@ dgram_reply(struct session *s, const unsigned char *p, size_t held, size_t n)
 	}
 	rtt_us = now_us - AT(s, seq);
 	rtt = (double)rtt_us / 1000.0;
-	if (GOT(s, seq) != SLOT_PENDING && GOT(s, seq) != SLOT_LOST) {
+	if (GOT(s, seq) != SLOT_PENDING && GOT(s, seq) != SLOT_LOST && GOT(s, seq) != SLOT_ICMP) {
 		dgram_duplicate(s, seq, n, d, rtt);
 		return;
 	}
@@ -815,7 +817,7 @@ dgram_reply(struct session *s, const unsigned char *p, size_t held, size_t n)
 		s->reordered++;
 	else
 		s->maxseq = seq;
-	late = GOT(s, seq) == SLOT_LOST || rtt > c->o.timeout_ms;
+	late = GOT(s, seq) == SLOT_LOST || GOT(s, seq) == SLOT_ICMP || rtt > c->o.timeout_ms;
 	/* A probe said lost came back after all (intact or not): it is no
 	 * loss; once none is left, "no reply" is no longer the error. */
 	if (GOT(s, seq) == SLOT_LOST && --s->lost_open == 0 &&
@@ -863,7 +865,9 @@ dgram_icmp(struct session *s, const struct errq_msg *m, const unsigned char *quo
 		report_full(s, -1, 0, 0, PROBE_ICMP, words, &icmp, NULL, false);
 		return;
 	}
-	GOT(s, seq) = SLOT_LOST;
+	/* An echo may still come (the error forged, the path back up): it
+	 * is then late, but the run does not wait for one. */
+	GOT(s, seq) = SLOT_ICMP;
 	report_full(s, seq, c->o.size, 0, PROBE_ICMP, words, &icmp, NULL, false);
 }
 

@@ -79,6 +79,25 @@ NFT
 	expect_in "JSON icmp" "$out" '"icmp_type":3,"icmp_code":13,"icmp_from":"198.51.100.2"'
 fi
 
+# An echo that comes after its probe's ICMP error (forged here, on the
+# client's loopback) is late, named so; a later probe's slow echo is then
+# still waited for after the last probe (review 8: the echo after the
+# error took a lost probe's place in the count of those waited for, and
+# probe 3's echo at 700 ms was counted lost).
+if part "echo after an ICMP error" python3; then
+	ip netns exec $C timeout 30 python3 "$top_srcdir/tests/integ/icmpecho.py" 1 3 700 \
+		>"$T/icmpecho.port" 2>"$T/icmpecho.err" &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/icmpecho.port" || hard "icmpecho.py: $(cat "$T/icmpecho.err")"
+	out=$(cx -u -c 3 -i 100ms -W 500ms 127.0.0.1 "$(cat "$T/icmpecho.port")")
+	echo "$out"
+	expect_in "ICMP then echo" "$out" "seq=1: port unreachable (ICMP type 3 code 3) from 127.0.0.1"
+	expect_in "echo after its error" "$out" "seq=1 time="
+	expect_in "labelled by its cause" "$out" "(late: after its error was reported)"
+	expect_in "slow echo waited for" "$out" "3 sent, 1 received, 0 mismatched, 0% loss"
+	expect_in "both late" "$out" "2 late"
+fi
+
 if part "reply from another address" nft; then
 	# The router rewrites the server's replies to come from .99.
 	ip netns exec $R nft -f - <<NFT || hard "nft rules"
