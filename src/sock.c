@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "log.h"
 #include "passrights.h"
@@ -140,6 +142,50 @@ sock_unlink(const struct addr *a, const struct sock_path_id *id)
 		unlink(path);
 }
 
+/* Replacing a stale socket file is check, unlink, bind, listen: another
+ * server doing the same in between could see our file dead before we
+ * listen and then unlink it, and both would run, one on no path. So the
+ * steps hold an advisory lock on the path's directory, which every
+ * anyechod takes (a few microseconds; a lock held for seconds by someone
+ * else is waited for up to UNIX_LOCK_MS, then done without). -1: none. */
+#define UNIX_LOCK_MS 5000
+
+static int
+unix_lock(const struct addr *a)
+{
+	const char *path = ((const struct sockaddr_un *)&a->sa)->sun_path;
+	const char *slash = strrchr(path, '/');
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	struct timespec ts = { 0, 10 * 1000000 };
+	int fd;
+
+	if (!unix_is_path(a))
+		return -1;
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	for (int i = 0; i < UNIX_LOCK_MS / 10; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	close(fd);
+	return -1;
+}
+
+static void
+unix_unlock(int fd)
+{
+	if (fd != -1)
+		close(fd); /* the lock goes with the last descriptor */
+}
+
 /* A unix path may hold a socket file left by a server that died. Replace
  * it only when nothing answers there; never touch anything else. */
 static int
@@ -241,7 +287,7 @@ sock_listen(const struct addr *a, const struct sock_opts *o, struct sock_path_id
     char *err, size_t errlen)
 {
 	struct sock_path_id mine;
-	int fd, saved;
+	int fd, saved, lock = -1;
 
 	err[0] = '\0';
 	memset(&mine, 0, sizeof(mine));
@@ -250,6 +296,7 @@ sock_listen(const struct addr *a, const struct sock_opts *o, struct sock_path_id
 		goto fail;
 	if (listen_options(fd, a, o) == -1)
 		goto fail;
+	lock = unix_lock(a);
 	if (unix_is_path(a) && unix_prepare(a, err, errlen) == -1)
 		goto fail;
 	if (bind_with_mode(fd, a, o) == -1)
@@ -257,6 +304,7 @@ sock_listen(const struct addr *a, const struct sock_opts *o, struct sock_path_id
 	unix_path_id(a, &mine);
 	if (sock_is_connection_type(a->socktype) && listen(fd, o->backlog) == -1)
 		goto fail_bound;
+	unix_unlock(lock);
 	if (id != NULL)
 		*id = mine;
 	return fd;
@@ -266,6 +314,7 @@ fail_bound:
 	errno = saved;
 fail:
 	saved = errno;
+	unix_unlock(lock);
 	if (err[0] == '\0')
 		bind_error(a, saved, err, errlen);
 	if (fd != -1)

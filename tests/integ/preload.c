@@ -22,6 +22,9 @@
  * With $AE_SHIM_NO_NETLINK set, socket(AF_NETLINK) and getifaddrs() fail
  * with EAFNOSUPPORT, as under systemd's RestrictAddressFamilies without
  * AF_NETLINK (libc's getifaddrs opens its socket past this shim).
+ * With $AE_SHIM_UNLINK_WAIT naming a file, the first unlink() logs
+ * "unlink-wait" and waits until that file exists (20 s at most): between
+ * finding a socket file stale and removing it.
  * With $AE_SHIM_SETUID_WAIT naming a file, the first setuid() logs
  * "setuid-wait" and waits until that file exists (20 s at most).
  * With $AE_SHIM_WAITS set, each epoll_wait() logs "wait TIMEOUT": whether
@@ -221,6 +224,23 @@ getifaddrs(struct ifaddrs **ifap)
 		return -1;
 	}
 	return real(ifap);
+}
+
+/* $AE_SHIM_UNLINK_WAIT: see the top. */
+int
+unlink(const char *path)
+{
+	int (*real)(const char *) = (int (*)(const char *))dlsym(RTLD_NEXT, "unlink");
+	const char *flag = getenv("AE_SHIM_UNLINK_WAIT");
+	struct timespec ts = { 0, 50000000 };
+	static int waited;
+
+	if (flag != NULL && !waited++) {
+		note("unlink-wait\n");
+		for (int i = 0; i < 400 && access(flag, F_OK) != 0; i++)
+			nanosleep(&ts, NULL);
+	}
+	return real(path);
 }
 
 /* With $AE_SHIM_SETUID_WAIT naming a file, the first setuid() notes

@@ -20,6 +20,36 @@ start_server -l "unix:$T/s" --unix-mode 0600
 echo_on "echo on replaced stale path" "unix:$T/s"
 expect_eq "mode" "$(stat -c %a "$T/s")" 600
 
+# Two servers replacing one stale file at once: A found it stale and is
+# held (the shim) just before removing it; B, started then, must wait for
+# A to be listening and find it live, not remove the file A is about to
+# bind, so that both run, one on no path (review 8).
+live_pid=$SRV_PID
+start_server -l "unix:$T/r"
+kill -9 $SRV_PID
+wait $SRV_PID 2>/dev/null
+SRV_PID=$live_pid
+[ -S "$T/r" ] || hard "could not make a stale socket"
+build_shim
+rm -f "$T/ports" "$T/go" "$T/shim.log"
+env $SHIM_ENV AE_SHIM_UNLINK_WAIT="$T/go" "$ANYECHOD" -l "unix:$T/r" --port-file "$T/ports" \
+	2>"$T/a.log" &
+A_PID=$!
+at_exit "kill -9 $A_PID 2>/dev/null"
+wait_for 10 grep -q unlink-wait "$T/shim.log" 2>/dev/null || hard "A did not reach its unlink: $(cat "$T/a.log")"
+bounded 30 "$ANYECHOD" -l "unix:$T/r" >"$T/b.log" 2>&1 &
+B_PID=$!
+at_exit "kill -9 $B_PID 2>/dev/null"
+sleep 1
+touch "$T/go"
+wait_for 10 test -s "$T/ports" || fail "A did not start: $(cat "$T/a.log")"
+wait $B_PID; rc=$?
+expect_eq "B, beside A replacing the same stale file: exit" $rc 1
+expect_in "B's reason" "$(cat "$T/b.log")" "is in use by a running server"
+echo_on "echo from A" "unix:$T/r"
+kill $A_PID
+wait $A_PID 2>/dev/null
+
 # Live: a second server must refuse, exit 1, and leave the first alone.
 out=$(bounded 10 "$ANYECHOD" -l "unix:$T/s" 2>&1); rc=$?
 expect_eq "second server exit" "$rc" 1
