@@ -114,8 +114,14 @@ cat "$T/pause.out"
 c=$(usr1)
 expect_in "the client was paused (else this part proves nothing)" "$c" "budget-paused "
 case $c in *"budget-paused 0,"*) fail "nobody was paused: $c" ;; esac
-expect_in "nothing closed as idle" "$c" "idle-closed 0,"
 stop_server || fail "exit status $?"
+
+# From here on the server's send buffers are fixed small: what a peer
+# that does not read leaves the server holding settles at once, not as the
+# kernel's buffers grow (a loaded machine saw 51200 bytes owed by 100 hogs
+# drop to 0). Not above: there, the slow readers' bigger kernel buffers are
+# what keeps the budget spent for seconds.
+nsx sysctl -q -w net.ipv4.tcp_wmem="4096 4096 4096" || hard "TCP send buffer size in the namespace"
 
 # hogs N: N TCP peers that write and never read; $HOG_PID.
 hogs() {
@@ -143,6 +149,8 @@ nsserver -l "unix-seqpacket:$T/sp" --buffer-size 512 --max-owed 64K --stall-time
 # 100 x 512 owed: room for a full buffer (512), not for a 16 KiB record.
 hogs 100
 wait_for 30 owed_is 51200 || fail "the hogs do not owe 51200 bytes: $(usr1); $(cat "$T/hog")"
+sleep 1
+wait_for 10 owed_is 51200 || fail "the hogs' debt did not settle at 51200 bytes: $(usr1); $(cat "$T/hog")"
 $PEER records unix "$T/sp" 16384 || fail "a 16 KiB record while 100 stalled peers owe 51200 bytes: $(usr1)"
 c=$(usr1)
 case $c in *"stall-closed 0)"*) fail "no stalled peer closed: $c" ;; esac
