@@ -284,6 +284,30 @@ drained(const struct echo_stream *es, size_t got, size_t want, bool more)
 	return !es->records && got < want && !more;
 }
 
+/* The budget has no room for the largest record: how much the next one
+ * asks of it, then. Its real size where the kernel tells it (Linux: a
+ * peek with MSG_TRUNC returns a record's length, 0 for an empty one or the
+ * end), or else the largest: a small record, a probe, must not wait for
+ * 64 KiB while streams read on with room for --buffer-size. -1 with errno
+ * (EAGAIN: none waits). A system call only while the budget is short. */
+static ssize_t
+record_size(const struct echo_stream *es, int fd)
+{
+#ifdef __linux__
+	char c;
+	ssize_t n;
+
+	(void)es;
+	do
+		n = recv(fd, &c, 1, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	while (n == -1 && errno == EINTR);
+	return n;
+#else
+	(void)fd;
+	return (ssize_t)es->record_max;
+#endif
+}
+
 /* Records: one whole record, written back whole as one record, an empty
  * one too; what the peer cannot take yet is owed whole (send is all or
  * nothing on a seqpacket socket). Returns as echo_direct(). */
@@ -295,8 +319,14 @@ echo_record(struct echo_stream *es, int fd, struct echo_scratch *sc, struct echo
 	if (!es->rec_ready)
 		records_setup(es, fd, sc->size);
 	if (budget_grant(es, es->record_max) == 0) {
-		ECHO_STAT_ADD(st, budget_paused, 1);
-		return 2;
+		n = record_size(es, fd);
+		if (n == -1)
+			return would_block() ? 0 : -1;
+		/* what keeping it would take (stash()); never 0, an empty one too */
+		if (budget_grant(es, (size_t)n > es->cap ? (size_t)n : es->cap) == 0) {
+			ECHO_STAT_ADD(st, budget_paused, 1);
+			return 2;
+		}
 	}
 	n = recv_record(es, fd, sc->buf, es->record_max);
 	if (n == RECORD_END) {

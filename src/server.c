@@ -121,6 +121,10 @@ struct server {
 	pthread_mutex_t accept_lock;
 	int reserve_fd;
 	struct echo_budget budget;
+	/* seqpacket connections paused for the budget, across workers,
+	 * atomic: each asks for room for its record, up to 64 KiB, which may
+	 * be more than --buffer-size (stall_need()) */
+	int records_paused;
 	struct srclimit *sources; /* NULL: no per-source limit */
 };
 
@@ -178,6 +182,9 @@ bstate_set(struct worker *w, struct conn_ext *x, int state)
 {
 	struct clist *l;
 
+	if (x->es.records && (x->bstate == CONN_PAUSED) != (state == CONN_PAUSED))
+		__atomic_fetch_add(&w->s->records_paused, state == CONN_PAUSED ? 1 : -1,
+		    __ATOMIC_RELAXED);
 	if (x->bstate != CONN_FREE) {
 		l = blist(w, x->bstate);
 		if (x->bprev != NULL)
@@ -259,7 +266,9 @@ budget_arm(struct worker *w)
 }
 
 /* Wake paused connections, the longest waiting first, as many as the
- * budget has reads for: the others stay asleep, so that nothing spins. */
+ * budget has reads for: the others stay asleep, so that nothing spins.
+ * Their idle time starts now: while paused, it was the server that did
+ * not read (on_idle() passes them by). */
 static void
 budget_resume(struct worker *w)
 {
@@ -269,8 +278,11 @@ budget_resume(struct worker *w)
 		struct conn_ext *x = w->paused.head;
 		int fd = x->fd;
 		bool rights = x->es.rights;
+		struct conn *c = conntab_get(&w->conns, fd);
 		bstate_set(w, x, CONN_FREE);
-		ext_release(w, conntab_get(&w->conns, fd));
+		if (c != NULL)
+			c->last = now32(w);
+		ext_release(w, c);
 		if (evloop_fd_set(w->loop, fd, CONN_READ, conn_cb(rights), w) == -1) {
 			ECHO_STAT_ADD(&w->st, errors, 1);
 			conn_close(w, fd);
@@ -377,6 +389,20 @@ peer_took_ms(int fd, struct conn_ext *x, uint64_t now)
 	return (long long)(now - x->took_at);
 }
 
+/* The room the budget must have for no one to wait on it: a full
+ * buffer, or while a seqpacket connection waits, the largest record (the
+ * scratch buffer's size): a record smaller than that may have asked for
+ * less (echo.c, record_size()), but never more. */
+static uint64_t
+stall_need(const struct worker *w)
+{
+	uint64_t need = w->s->o.bufsize;
+
+	if (__atomic_load_n(&w->s->records_paused, __ATOMIC_RELAXED) > 0 && w->scratch.size > need)
+		need = w->scratch.size;
+	return need;
+}
+
 /* While the budget is spent, the connections whose peers have taken
  * nothing for stall_ms give theirs back, the longest stalled first. */
 static void
@@ -387,7 +413,7 @@ on_budget(struct evloop *loop, void *arg)
 	uint64_t now = evloop_now(loop);
 	int closed = 0;
 
-	while (w->owing.head != NULL && !echo_budget_room(&s->budget, s->o.bufsize) &&
+	while (w->owing.head != NULL && !echo_budget_room(&s->budget, stall_need(w)) &&
 	    now - w->owing.head->stall_since >= (uint64_t)s->o.stall_ms) {
 		struct conn_ext *x = w->owing.head;
 		long long took = peer_took_ms(x->fd, x, now);
@@ -591,8 +617,18 @@ look_ext(struct worker *w, struct conn *c, int fd)
 	return ext_new(w, c, fd, &es);
 }
 
+static bool
+conn_paused(const struct conn *c)
+{
+	const struct conn_ext *x = c->ext;
+
+	return x != NULL && x->bstate == CONN_PAUSED;
+}
+
 /* The idle sweep: every connection looked at once per period (no list to
- * keep in order on every echo), the quiet ones closed. */
+ * keep in order on every echo), the quiet ones closed. Not one paused for
+ * the budget: its peer may be sending, unread, and owes nothing to show
+ * it is there; budget_resume() restarts its idle time. */
 static void
 on_idle(struct evloop *loop, void *arg)
 {
@@ -603,7 +639,7 @@ on_idle(struct evloop *loop, void *arg)
 	for (int fd = conntab_next(&w->conns, -1); fd != -1; fd = conntab_next(&w->conns, fd)) {
 		struct conn *c = conntab_get(&w->conns, fd);
 		long long took;
-		if (c == NULL || now - c->last < idle)
+		if (c == NULL || now - c->last < idle || conn_paused(c))
 			continue;
 		took = peer_took_ms(fd, c->ext, now64);
 		if (took == PEER_LOOK)
