@@ -410,10 +410,18 @@ check_target_family(const char *text)
 	char err[ADDR_ERRLEN];
 	int fam = opt.co.source.family;
 
-	if (opt.source == NULL || fam == AF_UNSPEC ||
-	    addr_parse(&spec, text, err, sizeof(err)) == -1)
+	if (addr_parse(&spec, text, err, sizeof(err)) == -1 || spec.kind != ADDR_KIND_HOST ||
+	    spec.literal == 0)
 		return 0; /* a parse error is client_add's to report */
-	if (spec.kind != ADDR_KIND_HOST || spec.literal == 0 || spec.literal == fam)
+	/* A literal is no name to resolve: its family against -4 or -6 is a
+	 * usage error, as against -I's. */
+	if (opt.hints.family != AF_UNSPEC && spec.literal != opt.hints.family) {
+		log_err("%s is an %s address, but only %s was asked for (%s)", text,
+		    addr_family_name(spec.literal), addr_family_name(opt.hints.family),
+		    opt.hints.family == AF_INET ? "-4" : "-6");
+		return -1;
+	}
+	if (opt.source == NULL || fam == AF_UNSPEC || spec.literal == fam)
 		return 0;
 	log_err("%s: an %s address, and the source %s is %s: it cannot reach it", text,
 	    addr_family_name(spec.literal), opt.source, addr_family_name(fam));
@@ -437,6 +445,10 @@ check_target_port(const char *text, int port)
 	return -1;
 }
 
+/* A unix datagram target was given ("unix-dgram:"): pipe mode refuses it
+ * as it does -u, whether "-" comes before it or after. */
+static bool dgram_target;
+
 /* A unix endpoint's own type ("unix-dgram:", "unix-seqpacket:") meets the
  * checks -u or -t would: the same usage errors, naming the target. */
 static int
@@ -456,6 +468,7 @@ check_target_type(const char *text)
 	}
 	if (spec.socktype == 0)
 		return 0; /* "unix:" follows -t or -u */
+	dgram_target |= spec.socktype == SOCK_DGRAM; /* for check_pipe() */
 	if (opt.co.connect_only && spec.socktype == SOCK_DGRAM) {
 		log_err("-z and %s: datagrams have no handshake to measure; -z is for streams",
 		    text);
@@ -513,7 +526,8 @@ check_pipe(int ntargets)
 		log_err("-z and --stdin: -z sends nothing");
 		return -1;
 	}
-	if (ntargets != 1 || opt.co.mode == CLIENT_ALL || opt.co.socktype != SOCK_STREAM) {
+	if (ntargets != 1 || opt.co.mode == CLIENT_ALL || opt.co.socktype != SOCK_STREAM ||
+	    dgram_target) {
 		log_err("--stdin needs exactly one target, a stream (-t), and no --all");
 		return -1;
 	}

@@ -159,6 +159,14 @@ check 2 "[::1]:0: port 0: no service listens there" '[::1]:0'
 check 2 "localhost: port 0: no service listens there" -p 0 localhost
 check 2 "--passive is for --resolve" --passive localhost
 check 2 "--stdin needs exactly one target, a stream (-t), and no --all" --stdin a b
+# A unix datagram target is refused as -u is, "-" before it or after
+# (review 8: it ran, and a reply the server dropped read as "echo differs").
+check 2 "--stdin needs exactly one target, a stream (-t), and no --all" --stdin unix-dgram:$T/d
+check 2 "--stdin needs exactly one target, a stream (-t), and no --all" unix-dgram:$T/d -
+# A literal of the other family is a usage error, as against -I's (was 3,
+# "not resolved").
+check 2 "::1 is an IPv6 address, but only IPv4 was asked for (-4)" -4 ::1
+check 2 "127.0.0.1 is an IPv4 address, but only IPv6 was asked for (-6)" -6 127.0.0.1 7
 check 2 "host: port 70000 out of range (0-65535)" host 70000
 check 2 "[::1: missing ']' in '[::1'" '[::1'
 check 2 "usage: anyecho" --no-such-option
