@@ -340,6 +340,12 @@ static struct {
 	evloop_signal_cb *cb;
 	void *arg;
 } sig_handlers[65];
+/* A signal caught and not yet handled. The handler writes a byte only
+ * when it sets this flag, so the pipe holds at most one byte per signal
+ * and is never full: with one byte per delivery, a storm of one signal
+ * (a loop of kill -HUP on a busy server) filled it, and a SIGTERM then
+ * found no room and was lost, or waited behind 64 KiB of SIGHUPs. */
+static volatile sig_atomic_t sig_pending[AE_NELEM(sig_handlers)];
 
 static void
 sig_catch(int signo)
@@ -347,38 +353,34 @@ sig_catch(int signo)
 	unsigned char c = (unsigned char)signo;
 	int saved = errno;
 
-	/* A full pipe drops the byte: the signal is already pending there. */
-	(void)!write(sig_pipe[1], &c, 1);
+	if (!sig_pending[signo]) {
+		sig_pending[signo] = 1;
+		(void)!write(sig_pipe[1], &c, 1);
+	}
 	errno = saved;
 }
 
-/* A storm of one signal (a loop of kill -HUP) must cost the loop one
- * handler call per wake-up, not one per signal, nor keep it reading while
- * the storm refills the pipe: each signal's handler runs once per batch,
- * and a wake-up reads at most SIG_READS pipefuls; what is left wakes the
- * loop again after the other fds have had their turn. */
-#define SIG_READS 4
-
+/* A storm of one signal costs the loop one handler call per wake-up, not
+ * one per signal: the flag is cleared just before the handler runs, and
+ * any delivery after that sets it again and wakes the loop once more,
+ * after the other fds have had their turn. The pipe is drained whole
+ * (a few bytes); its bytes only wake us, the flags say which. */
 static void
 sig_readable(struct evloop *loop, int fd, int events, void *arg)
 {
-	unsigned char buf[64];
-	bool seen[AE_NELEM(sig_handlers)] = { false };
-	ssize_t n;
+	unsigned char buf[256];
 
 	(void)events;
 	(void)arg;
-	for (int r = 0; r < SIG_READS; r++) {
-		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] < AE_NELEM(sig_handlers))
-				seen[buf[i]] = true;
-	}
-	for (size_t s = 0; s < AE_NELEM(seen); s++)
-		if (seen[s] && sig_handlers[s].cb != NULL)
+	while (read(fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+		;
+	for (size_t s = 0; s < AE_NELEM(sig_handlers); s++) {
+		if (!sig_pending[s])
+			continue;
+		sig_pending[s] = 0;
+		if (sig_handlers[s].cb != NULL)
 			sig_handlers[s].cb(loop, (int)s, sig_handlers[s].arg);
+	}
 }
 
 static int
