@@ -1051,12 +1051,25 @@ raise_fd_limit(void)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (opt.so.max_conns == 0) {
-		/* Leave room for listeners, the loops and the resolver. */
-		long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
-		    (long)rl.rlim_cur : 1048576;
-		opt.so.max_conns = lim > 128 ? (int)(lim > 1048576 ? 1048576 - 64 : lim - 64) : 64;
-	}
+}
+
+/* The default --max-conns: the descriptor limit less room for listeners,
+ * the resolver and what each worker holds (its loop and wake-up pipe: 3;
+ * 64 threads took 192 of a limit of 256, and connections ran out of
+ * descriptors at 54 of a default 192, attack 8). Never below 64. */
+static void
+default_max_conns(int threads)
+{
+	struct rlimit rl;
+	long lim, spare = 64 + 4L * threads;
+
+	if (opt.so.max_conns != 0)
+		return;
+	lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
+	    (long)rl.rlim_cur : 1048576;
+	if (lim > 1048576)
+		lim = 1048576;
+	opt.so.max_conns = lim - spare > 64 ? (int)(lim - spare) : 64;
 }
 
 /* Before anything is bound or written: a --user that cannot work is one
@@ -1414,6 +1427,7 @@ main(int argc, char **argv)
 	if (nact > 0 || opt.inetd)
 		note_ignored(opt.inetd);
 	opt.so.threads = choose_threads(opt.inetd);
+	default_max_conns(opt.so.threads);
 	opt.so.exit_when_idle = opt.inetd;
 	if (opt.user != NULL && check_user(opt.user) == -1)
 		return EXIT_RUNTIME;
