@@ -1168,8 +1168,10 @@ static void
 hup_run(struct server *srv)
 {
 	log_reopen();
-	server_reload(srv);
-	log_info("SIGHUP: logs reopened, interfaces' broadcast addresses re-read");
+	if (server_reload(srv) == 0)
+		log_info("SIGHUP: logs reopened, interfaces' broadcast addresses re-read");
+	else
+		log_info("SIGHUP: logs reopened, the broadcast addresses read before kept");
 }
 
 static void

@@ -1126,7 +1126,7 @@ worker_main(void *arg)
 	return NULL;
 }
 
-void
+int
 server_reload(struct server *s)
 {
 	int rc;
@@ -1136,8 +1136,11 @@ server_reload(struct server *s)
 	pthread_mutex_lock(&s->reload_lock);
 	rc = guard_load_broadcasts(&s->guard);
 	pthread_mutex_unlock(&s->reload_lock);
-	if (rc == -1)
+	if (rc == -1) {
 		log_warn("cannot list the interfaces' broadcast addresses: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Addresses come and go (DHCP, VPNs): a directed broadcast the guard does
@@ -1154,7 +1157,7 @@ bcast_refresh_due(struct server *s, uint64_t now)
 	if (now < due || !__atomic_compare_exchange_n(&s->bcast_due, &due,
 	    now + BCAST_REFRESH_MS, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return;
-	server_reload(s);
+	(void)server_reload(s);
 }
 
 /* A key no peer can guess: the kernel's randomness where it can be read,
@@ -1188,7 +1191,7 @@ server_new(struct server **out, const struct server_opts *o)
 	pthread_mutex_init(&s->accept_lock, NULL);
 	s->guard.off = o->guard_off;
 	pthread_mutex_init(&s->reload_lock, NULL);
-	server_reload(s);
+	(void)server_reload(s);
 	s->bcast_due = evloop_clock_ms() + BCAST_REFRESH_MS;
 	echo_budget_init(&s->budget, o->max_owed);
 	/* Keyed, so that no client can pick sources that share one chain. */

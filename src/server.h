@@ -77,8 +77,9 @@ void server_stats(const struct server *s, struct echo_stats *sum, int *open_conn
 int server_conn_blocks(const struct server *s);
 /* Re-read what the server takes from the system (the interfaces'
  * broadcast addresses, which the reflection guard refuses): on SIGHUP,
- * and every minute on its own. From a callback on server_loop(). */
-void server_reload(struct server *s);
+ * and every minute on its own. From a callback on server_loop(). -1
+ * (said in a warning): the addresses known before are kept. */
+int server_reload(struct server *s);
 /* Bytes owed to peers now, and the budget (0: none). */
 void server_owed(const struct server *s, uint64_t *owed, uint64_t *max);
 

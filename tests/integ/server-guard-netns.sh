@@ -182,4 +182,8 @@ grep -q "broadcast addresses" "$T/server3.log" ||
 	hard "the shim did not deny the interfaces' list: $(cat "$T/server3.log")"
 probe 192.0.2.255 7019 7017 || fail "no interface list: directed broadcast, socket bound to it"
 probe 192.0.2.255 7017 || fail "no interface list: directed broadcast, wildcard socket"
+# SIGHUP then says the list was kept, not re-read (attack 8).
+kill -HUP $SRV3_PID
+wait_for 5 grep -q "SIGHUP: logs reopened, the broadcast addresses read before kept" \
+	"$T/server3.log" || fail "SIGHUP without the interfaces: $(cat "$T/server3.log")"
 echo ok
