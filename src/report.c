@@ -414,10 +414,11 @@ on_probe(void *arg, const struct probe_result *r)
 
 	(void)arg;
 	/* Loss is the summary's to judge: a probe reported lost may yet
-	 * come back late, and a late reply is no failure. --pmtu: losses are
-	 * the search's answers. */
+	 * come back late, and a late reply is no failure; nor is an intact
+	 * duplicate (a wrong one is a mismatch), as ping's DUPs are none.
+	 * --pmtu: losses are the search's answers. */
 	if (r->status != PROBE_OK && r->status != PROBE_LATE && r->status != PROBE_LOST &&
-	    !ro.pmtu)
+	    r->status != PROBE_DUPLICATE && !ro.pmtu)
 		worse(REPORT_FAILED);
 	if (ro.json) {
 		json_probe(r);

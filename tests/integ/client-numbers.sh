@@ -54,6 +54,14 @@ echo "$out" | grep -q ', [1-9][0-9]* duplicates, 0 late' ||
 	fail "duplicates not counted as such, or counted late: $out"
 big=$(echo "$out" | sed -n 's/.* time=\([0-9]*\)\..*/\1/p' | awk '$1 >= 5000' | head -1)
 expect_eq "dupdrop no absurd time" "$big" ""
+# Intact duplicates alone are counted, shown, and no failure (as ping's
+# DUPs): every probe was answered, and rightly (attack 8: exit 1, with
+# nothing in the summary or JSON to say why).
+bad dgram-dupdrop 0
+run 60 -u -c 8 -i 200ms -W 2s 127.0.0.1 $BP
+expect_eq "intact duplicates exit" $rc 0
+expect_in "intact duplicates summary" "$out" "8 sent, 8 received, 0 mismatched, 0% loss"
+echo "$out" | grep -q ', [1-9] duplicates, 0 late' || fail "duplicates not counted: $out"
 
 # Every echo comes back 200 ms after -W (within the one more -W the client
 # waits after the last probe): late, with its time, not lost.
