@@ -108,7 +108,8 @@ cli_duration(const char *what, const char *s, long max_ms, int *ms, char *err, s
 
 	if (duration_ms(s, &v) == -1)
 		return log_errbuf(err, errlen, "bad %s '%s': " DURATION_SYNTAX, what, s);
-	if (v > (double)max_ms)
+	/* The range of what it is taken as: the nearest whole ms. */
+	if (v >= (double)max_ms + 0.5)
 		return log_errbuf(err, errlen, "bad %s '%s': expected a time from 0 to %ld ms", what, s,
 		    max_ms);
 	whole_ms(what, s, v, ms, err, errlen);

@@ -55,6 +55,8 @@ test_durations(void **state)
 		{ "0.5ms", 1 }, { "0.0001", 1 }, { "0.0000001s", 1 }, { "0.000ms", 0 },
 		/* whole milliseconds: the nearest (it was truncated: 1.9ms gave 1) */
 		{ "1.5ms", 2 }, { "1.9ms", 2 }, { "1.4ms", 1 }, { "2.5ms", 3 }, { "2.5", 2500 },
+		/* rounded first, then checked: the nearest is the maximum */
+		{ "3600.0001", 3600000 }, { "3600000.4ms", 3600000 },
 	};
 	/* Rounded or not: a rounded time comes with a note naming it. */
 	static const struct { const char *s; const char *note; } notes[] = {
@@ -63,7 +65,7 @@ test_durations(void **state)
 	};
 	static const char *const bad[] = {
 		"", "s", "ms", "-1", " 5", "5 ", "0x10", "1e3", "nan", "inf", "1h", "1.2.3", "61m",
-		"3600001ms", "5sec",
+		"3600001ms", "3600000.5ms", "5sec",
 	};
 	char err[256];
 	int ms;
