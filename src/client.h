@@ -69,6 +69,9 @@ struct session_summary {
 	double connect_ms;
 	long long sent, received, mismatched, duplicates, late, unrecognised;
 	long long reordered; /* datagram replies after a later probe's reply */
+	/* probes sent less than -W before the run was stopped, unanswered:
+	 * neither received nor lost (they are in sent) */
+	long long in_flight;
 	double rtt_min, rtt_avg, rtt_max, rtt_mdev; /* ms; valid when received > 0 */
 	const char *error; /* why it failed, or NULL */
 	bool resolve_failed;

@@ -80,6 +80,7 @@ struct session {
 	bool last_retx;          /* the last echo counted is one of rtx_probes */
 	bool overdue;            /* stream: the echo missed -W; one more -W, then lost */
 	bool last_late;          /* stream: the last echo was late (not received) */
+	long long in_flight;     /* SIGINT came before these probes' -W ran out */
 };
 
 struct target {
@@ -150,6 +151,10 @@ bool session_attempt_failed(struct session *s, int e);
 
 /* probe.c: verified probes over a connected session */
 void probe_start(struct session *s);
+/* The run is being stopped (SIGINT), before the session's summary:
+ * probes past -W are reported lost, the others counted in flight. May
+ * finish the session. */
+void probe_interrupted(struct session *s);
 /* Before the summary: RTT min and max over the intact echoes alone, once
  * a datagram echo counted received was taken back (a wrong duplicate). */
 void probe_rtt_settle(struct session *s);

@@ -561,6 +561,21 @@ on_stream_timeout(struct evloop *loop, void *arg)
 		stream_lost(s, "timeout");
 }
 
+/* SIGINT: the probe awaited is lost if -W ran out for it (it may be in
+ * the one more -W a late echo gets), else in flight. */
+static void
+stream_interrupted(struct session *s)
+{
+	double age = (double)(evloop_clock_us() - AT(s, s->nsent - 1)) / 1000.0;
+
+	if (!s->awaiting || s->draining)
+		return;
+	if (s->overdue || age > (double)s->t->c->o.timeout_ms)
+		stream_lost(s, "timeout");
+	else
+		s->in_flight = 1;
+}
+
 static void
 on_stream_io(struct evloop *loop, int fd, int events, void *arg)
 {
@@ -681,6 +696,35 @@ dgram_sweep(struct session *s)
 		report(s, s->sweep, c->o.size, 0, PROBE_LOST, msg);
 	}
 	dgram_maybe_finish(s);
+}
+
+/* SIGINT: the probes past -W are lost, said now as the sweep would have;
+ * the rest had time left, so they are in flight, not lost (ping would
+ * count them lost: a healthy path interrupted showed loss). A probe
+ * waiting for room in the ring will not go out. */
+static void
+dgram_interrupted(struct session *s)
+{
+	s->blocked = false;
+	dgram_sweep(s);
+	if (s->done)
+		return;
+	for (long long seq = s->sweep; seq < s->nsent; seq++)
+		if (slot_awaited(s, seq))
+			s->in_flight++;
+}
+
+void
+probe_interrupted(struct session *s)
+{
+	const struct client *c = s->t->c;
+
+	if (s->done || c->o.pipe || c->o.pmtu || c->o.connect_only || s->nsent == 0)
+		return;
+	if (s->addr.socktype == SOCK_DGRAM)
+		dgram_interrupted(s);
+	else
+		stream_interrupted(s);
 }
 
 /* The probe a header's 31-bit sequence number stands for: the latest

@@ -237,6 +237,7 @@ summarize(struct session *s, struct session_summary *sum)
 	sum->late = s->late;
 	sum->unrecognised = s->unrecognised;
 	sum->reordered = s->reordered;
+	sum->in_flight = s->in_flight;
 	probe_rtt_settle(s);
 	if (s->received > 0) {
 		double avg = s->rsum / s->received, var = s->rsq / s->received - avg * avg;
@@ -995,8 +996,10 @@ void
 race_target_stop(struct target *t)
 {
 	for (struct session *s = t->sessions; s != NULL; s = s->next)
-		if ((s->connected || s == t->winner) && !s->done)
+		if ((s->connected || s == t->winner) && !s->done) {
+			probe_interrupted(s);
 			session_finish(s);
+		}
 	if (t->done)
 		return;
 	target_cancel_lookups(t, "interrupted");

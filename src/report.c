@@ -204,19 +204,34 @@ json_probe(const struct probe_result *r)
 	json_end();
 }
 
-/* Probes that never came back: a late reply came back, so it is not one. */
+/* Probes that never came back: a late reply came back, so it is not one,
+ * and one still in flight when the run was stopped had -W left. */
 static long long
 lost(const struct session_summary *s)
 {
-	long long n = s->sent - s->received - s->mismatched - s->late;
+	long long n = s->sent - s->received - s->mismatched - s->late - s->in_flight;
 
 	return n > 0 ? n : 0;
+}
+
+/* The probes loss is a share of: those whose fate is known. */
+static long long
+settled(const struct session_summary *s)
+{
+	return s->sent - s->in_flight;
+}
+
+/* Stopped with every probe sent still in flight: no loss is known. */
+static bool
+loss_unknown(const struct session_summary *s)
+{
+	return s->in_flight > 0 && settled(s) <= 0;
 }
 
 static double
 loss_pct(const struct session_summary *s)
 {
-	return s->sent > 0 ? 100.0 * (double)lost(s) / (double)s->sent : 100.0;
+	return settled(s) > 0 ? 100.0 * (double)lost(s) / (double)settled(s) : 100.0;
 }
 
 
@@ -253,7 +268,11 @@ report_loss_text(long long sent, long long nlost, char *buf, size_t len)
 static const char *
 loss_text(const struct session_summary *s, char *buf, size_t len)
 {
-	return report_loss_text(s->sent, lost(s), buf, len);
+	if (loss_unknown(s)) {
+		snprintf(buf, len, "n/a");
+		return buf;
+	}
+	return report_loss_text(settled(s), lost(s), buf, len);
 }
 
 /* A reply that came back after -W still came back. */
@@ -308,16 +327,17 @@ json_summary(const struct session_summary *s)
 	json_ms("connect_ms", s->connect_ms, s->connected && s->connect_ms >= 0);
 	if (s->pipe) /* bytes, not probes: no probe counts to give */
 		fprintf(rout(), ",\"sent\":null,\"received\":null,\"mismatched\":null,\"duplicates\":null"
-		       ",\"late\":null,\"unrecognised\":null,\"reordered\":null,\"loss_pct\":null");
+		       ",\"late\":null,\"unrecognised\":null,\"reordered\":null,\"in_flight\":null"
+		       ",\"loss_pct\":null");
 	else {
 		fprintf(rout(), ",\"sent\":%lld,\"received\":%lld,\"mismatched\":%lld,\"duplicates\":%lld"
-		       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld",
+		       ",\"late\":%lld,\"unrecognised\":%lld,\"reordered\":%lld,\"in_flight\":%lld",
 		    s->sent, s->received, s->mismatched, s->duplicates, s->late, s->unrecognised,
-		    s->reordered);
+		    s->reordered, s->in_flight);
 		/* One decimal, but a loss is never written as 0.0 or 100.0. */
-		if (s->connect_only)
+		if (s->connect_only || loss_unknown(s))
 			fprintf(rout(), ",\"loss_pct\":null");
-		else if (loss_edge(s->sent, lost(s)) != 0)
+		else if (loss_edge(settled(s), lost(s)) != 0)
 			fprintf(rout(), ",\"loss_pct\":%.6g", loss_pct(s));
 		else
 			fprintf(rout(), ",\"loss_pct\":%.1f", loss_pct(s));
@@ -495,6 +515,8 @@ print_summary(const struct session_summary *s)
 	fprintf(rout(), ") ---\n");
 	fprintf(rout(), "%lld sent, %lld received, %lld mismatched, %s loss", s->sent, s->received,
 	    s->mismatched, loss_text(s, pct, sizeof(pct)));
+	if (s->in_flight > 0)
+		fprintf(rout(), ", %lld in flight when stopped", s->in_flight);
 	if (s->connect_ms >= 0)
 		fprintf(rout(), ", connect %.3f ms", s->connect_ms);
 	else

@@ -1,0 +1,68 @@
+#!/bin/sh
+# -c 0 runs until interrupted: the probes whose -W has not run out when
+# SIGINT comes are in flight, not lost (attack round 8). They were counted
+# sent and not received: a healthy server 300 ms away, -i 100ms, read
+# "21 sent, 18 received, 14.3% loss" and exit 1, with no probe reported
+# lost and no error. The summary now says "N in flight when stopped"
+# (JSON "in_flight"), loss is over the probes that settled, and the exit
+# status is 0. tests/integ/delayserver.py holds every echo 300 ms; -W 5s
+# leaves any loaded machine ample margin for none to be lost.
+. "$top_srcdir/tests/integ/lib.sh"
+need python3
+need timeout
+need ipv4 "the servers listen on 127.0.0.1"
+
+# srv MODE: start delayserver.py MODE (echoes held 300 ms); sets RP.
+srv() {
+	rm -f "$T/rp"
+	python3 "$top_srcdir/tests/integ/delayserver.py" "$1" "$T/rp" 0.3 2>"$T/srv.err" &
+	at_exit "kill $! 2>/dev/null"
+	wait_for 10 test -s "$T/rp" || hard "delayserver.py $1 did not start: $(cat "$T/srv.err")"
+	RP=$(cat "$T/rp")
+}
+# run ARGS...: anyecho -c 0, sent SIGINT after 2 s (killed 5 s later if it
+# does not stop); sets out (stdout and stderr) and rc, anyecho's own.
+run() {
+	timeout --preserve-status -s INT -k 5 2 "$ANYECHO" -c 0 -i 100ms -W 5s "$@" \
+	    >"$T/out" 2>&1 </dev/null
+	rc=$?
+	out=$(cat "$T/out")
+}
+# json_num KEY: the summary's number for KEY
+json_num() {
+	echo "$out" | grep '"type":"summary"' | sed -n "s/.*\"$1\":\([0-9.]*\)[,}].*/\1/p"
+}
+# check_json WHAT MAX: sent = received + in_flight, 1 to MAX in flight
+# (a probe goes out every 100 ms and each echo takes 300), nothing lost.
+check_json() {
+	expect_eq "$1 exit" $rc 0
+	sent=$(json_num sent) recv=$(json_num received) fl=$(json_num in_flight)
+	[ -n "$sent" ] && [ -n "$recv" ] && [ -n "$fl" ] || fail "$1: no counts in: $out"
+	[ "$fl" -ge 1 ] && [ "$fl" -le "$2" ] || fail "$1: $fl in flight, want 1 to $2: $out"
+	expect_eq "$1 sent" "$sent" $((recv + fl))
+	expect_eq "$1 loss" "$(json_num loss_pct)" 0.0
+	expect_in "$1 no error" "$out" '"error":null,'
+	case $out in *'"status":"lost"'*) fail "$1: a probe reported lost: $out" ;; esac
+}
+
+srv udp
+run -u --json 127.0.0.1 $RP
+check_json udp 10
+run -u 127.0.0.1 $RP
+expect_eq "udp text exit" $rc 0
+expect_in "udp text" "$out" "mismatched, 0% loss, "
+expect_in "udp text in flight" "$out" " in flight when stopped"
+
+srv tcp
+# A stream has one probe out at a time; SIGINT may also come in the
+# moment between an echo and the next probe: 0 or 1 in flight.
+run --json 127.0.0.1 $RP
+expect_eq "tcp exit" $rc 0
+sent=$(json_num sent) recv=$(json_num received) fl=$(json_num in_flight)
+[ -n "$fl" ] && [ "$fl" -le 1 ] || fail "tcp: in_flight '$fl', want 0 or 1: $out"
+expect_eq "tcp sent" "$sent" $((recv + fl))
+expect_eq "tcp loss" "$(json_num loss_pct)" 0.0
+run 127.0.0.1 $RP
+expect_eq "tcp text exit" $rc 0
+expect_in "tcp text" "$out" "mismatched, 0% loss, "
+echo ok
