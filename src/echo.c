@@ -649,16 +649,18 @@ unix_ask(struct echo_dgram *d)
 
 /* Would a reply of this cost pass the limit? The count is the kernel's at
  * the last look plus what we admitted since. Where n workers send on the
- * socket, each may admit only an n-th of what the kernel's count left:
- * they look at it at the same time, and neither sees the other's replies
- * until they are sent. One reply may always go when nothing is pending,
- * so that a small buffer still echoes. */
+ * socket, each may admit only an n-th of what the kernel's count left,
+ * and one reply more: they look at it at the same time, and none sees the
+ * others' replies until they are sent. (The reply itself is not counted
+ * n times: with 8 workers and an unprivileged buffer, one unread reply
+ * anywhere then refused every 8 KiB one.) One reply may always go when
+ * nothing is pending, so that a small buffer still echoes. */
 static bool
 unix_over(const struct echo_dgram *d, size_t cost, size_t limit)
 {
 	if (d->outq + d->since == 0)
 		return false;
-	return (size_t)d->outq + (size_t)d->senders * ((size_t)d->since + cost) > limit;
+	return (size_t)d->outq + (size_t)d->senders * (size_t)d->since + cost > limit;
 }
 
 /* May this reply to a unix peer take a place in our send buffer? Peers

@@ -37,7 +37,16 @@ nsserver() {
 	wait_for 10 test -s "$T/ports" || hard "anyechod did not start: $(cat "$T/server.log")"
 	P=$(port IPv4 stream)
 }
-usr1() { kill -USR1 $SRV_PID; sleep 0.2; grep '^anyechod: connections' "$T/server.log" | tail -1; }
+# usr1: the server's counts, from a stats line newer than the signal
+# (waited for, 10 s at most: a loaded machine may take a while).
+stats_n() { grep -c '^anyechod: connections' "$T/server.log"; }
+stats_after() { [ "$(stats_n)" -gt "$1" ]; }
+usr1() {
+	_n=$(stats_n)
+	kill -USR1 $SRV_PID
+	wait_for 10 stats_after "$_n"
+	grep '^anyechod: connections' "$T/server.log" | tail -1
+}
 owed_is() { usr1 | grep -q "owed $1 of"; }
 
 echo "== part paused-not-idle"
