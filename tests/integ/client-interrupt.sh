@@ -10,7 +10,6 @@
 . "$top_srcdir/tests/integ/lib.sh"
 need python3
 need timeout
-need ipv4 "the servers listen on 127.0.0.1"
 
 # srv MODE: start delayserver.py MODE (echoes held 300 ms); sets RP.
 srv() {
@@ -45,6 +44,29 @@ check_json() {
 	case $out in *'"status":"lost"'*) fail "$1: a probe reported lost: $out" ;; esac
 }
 
+# Probes that never left (the peer's queue full: EAGAIN, held) are lost
+# at the interrupt, not in flight (review 9: a peer that answered once and
+# then stopped reading showed "97 sent, 1 received, 0% loss, 96 in flight",
+# exit 0). A unix datagram peer: no IP needed.
+python3 - "$T/stuck" <<'PY' 2>"$T/stuck.err" &
+import socket, sys, time
+u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+u.bind(sys.argv[1])
+d, peer = u.recvfrom(1 << 16)
+u.sendto(d, peer)
+time.sleep(20)  # reads no more: its queue fills
+PY
+at_exit "kill $! 2>/dev/null"
+wait_for 10 test -S "$T/stuck" || hard "stuck peer: $(cat "$T/stuck.err")"
+timeout --preserve-status -s INT -k 5 2 "$ANYECHO" -c 0 -i 20ms -W 5s "unix-dgram:$T/stuck" \
+    >"$T/out" 2>&1 </dev/null
+rc=$?
+out=$(cat "$T/out")
+expect_eq "probes never sent: exit" $rc 1
+expect_in "probes never sent, said" "$out" "not sent: no room in the socket's send buffer"
+case $out in *"mismatched, 0% loss"*) fail "probes never sent counted in flight: $out" ;; esac
+
+need ipv4 "the other servers listen on 127.0.0.1"
 srv udp
 run -u --json 127.0.0.1 $RP
 check_json udp 10
