@@ -41,6 +41,10 @@ enum probe_status {
 	PROBE_OTHER_SOURCE /* a datagram from an address other than the one probed */
 };
 
+/* A PROBE_LATE's error when the echo came within -W, after an ICMP error
+ * had ended its probe (else "reply after the timeout"). */
+#define PROBE_AFTER_ERROR "reply after its error was reported"
+
 /* The ICMP error a probe met: what it was and who reported it. */
 struct probe_icmp {
 	int type, code;   /* ICMP or ICMPv6 (family of the address); -1: a local error */

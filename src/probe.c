@@ -880,9 +880,11 @@ dgram_reply(struct session *s, const unsigned char *p, size_t held, size_t n)
 		return;
 	}
 	if (late) {
+		bool icmp = GOT(s, seq) == SLOT_ICMP && rtt <= c->o.timeout_ms;
 		s->late++;
 		GOT(s, seq) = SLOT_LATE;
-		report(s, seq, (int)n, rtt, PROBE_LATE, "reply after the timeout");
+		report(s, seq, (int)n, rtt, PROBE_LATE,
+		    icmp ? PROBE_AFTER_ERROR : "reply after the timeout");
 		return;
 	}
 	GOT(s, seq) = SLOT_ANSWERED;

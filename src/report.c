@@ -453,16 +453,17 @@ on_probe(void *arg, const struct probe_result *r)
 		fprintf(rout(), "%d bytes from %s (%s %s): seq=%lld time=%.3f ms%s\n", r->bytes, buf,
 		    addr_family_name(r->addr->family), addr_type_name(r->addr->socktype), r->seq,
 		    r->rtt_ms, r->retransmitted ? " (retransmitted)" : "");
-	else if (r->status == PROBE_LATE && r->rtt_ms > r->timeout_ms)
-		fprintf(rout(), "%d bytes from %s (%s %s): seq=%lld time=%.3f ms (late: after the %d ms "
-		       "timeout)\n",
-		    r->bytes, buf, addr_family_name(r->addr->family),
-		    addr_type_name(r->addr->socktype), r->seq, r->rtt_ms, r->timeout_ms);
-	else if (r->status == PROBE_LATE && r->rtt_ms > 0) /* within -W: after an error */
+	else if (r->status == PROBE_LATE && r->rtt_ms > 0 && r->error != NULL &&
+	    strcmp(r->error, PROBE_AFTER_ERROR) == 0) /* within -W: after its ICMP error */
 		fprintf(rout(), "%d bytes from %s (%s %s): seq=%lld time=%.3f ms (late: after its error "
 		       "was reported)\n",
 		    r->bytes, buf, addr_family_name(r->addr->family),
 		    addr_type_name(r->addr->socktype), r->seq, r->rtt_ms);
+	else if (r->status == PROBE_LATE && r->rtt_ms > 0)
+		fprintf(rout(), "%d bytes from %s (%s %s): seq=%lld time=%.3f ms (late: after the %d ms "
+		       "timeout)\n",
+		    r->bytes, buf, addr_family_name(r->addr->family),
+		    addr_type_name(r->addr->socktype), r->seq, r->rtt_ms, r->timeout_ms);
 	else if (ro.name_target && r->seq > 0)
 		fprintf(rout(), "seq=%lld: %s\n", r->seq, r->error);
 	else if (ro.name_target)
