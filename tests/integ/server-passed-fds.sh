@@ -127,6 +127,11 @@ python3 "$top_srcdir/tests/integ/activate.py" "$T/ports" "unix:stream:$T/st" -- 
 SRV_PID=$!
 at_exit "kill $SRV_PID 2>/dev/null"
 wait_for 10 test -s "$T/ports" || hard "activation did not start: $(cat "$T/server.log")"
+# activate.py writes the port file before it execs anyechod: count the
+# server's own descriptors only once it has echoed (6 were counted from
+# the moment before, under ASan in CI).
+bounded 30 "$ANYECHO" -q -c 1 "unix:$T/st" >"$T/first.out" 2>&1 ||
+	hard "the activated server does not echo: $(cat "$T/first.out" "$T/server.log")"
 before=$(ls /proc/$SRV_PID/fd | wc -l)
 stream_fds $expect || fail "unix stream with passed descriptors, activated listener"
 fds_kept "activated" && fail "the server kept passed descriptors (activated)"
